@@ -1,0 +1,37 @@
+# Flash Deal: `make test` is the one command CI runs (.ci/run); it installs what it needs.
+SWIFT ?= swift
+.DEFAULT_GOAL := help
+
+.PHONY: help bootstrap build test backends-up backends-down backends-status clean
+
+help:
+	@echo "make test             bootstrap if needed, start the backends, build, run every test, stop the backends"
+	@echo "make build            debug build of everything"
+	@echo "make bootstrap        install Debian packages and .venv (scripts/bootstrap.sh)"
+	@echo "make backends-up      start Redis, tansu and SecantusDB on loopback (scripts/backends.sh)"
+	@echo "make backends-down    stop them"
+
+# Re-run the bootstrap when it changes or has never completed here.
+.venv/.bootstrapped: scripts/bootstrap.sh
+	bash scripts/bootstrap.sh
+	@touch $@
+
+bootstrap: .venv/.bootstrapped
+
+build: bootstrap
+	$(SWIFT) build
+
+test: bootstrap
+	bash scripts/test.sh
+
+backends-up: bootstrap
+	bash scripts/backends.sh up
+
+backends-down:
+	bash scripts/backends.sh down
+
+backends-status:
+	bash scripts/backends.sh status
+
+clean:
+	rm -rf .build .run

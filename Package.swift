@@ -1,0 +1,40 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// One set of Swift settings for every target: Swift 6 language mode plus the upcoming
+/// features we rely on.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "FlashDeal",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "flashdeal", targets: ["FlashDealCLI"]),
+        .library(name: "Domain", targets: ["Domain"]),
+        .library(name: "DomainMemory", targets: ["DomainMemory"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Pure model: aggregates, events, ports, use cases. Standard library only.
+        .target(name: "Domain", swiftSettings: swiftSettings),
+        // In-memory actors for every port, a manual clock and fixtures.
+        .target(name: "DomainMemory", dependencies: ["Domain"], swiftSettings: swiftSettings),
+        // `flashdeal`: wiring only.
+        .executableTarget(
+            name: "FlashDealCLI",
+            dependencies: [
+                "Domain",
+                "DomainMemory",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "DomainMemory"], swiftSettings: swiftSettings),
+    ]
+)

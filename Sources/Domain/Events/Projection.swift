@@ -1,0 +1,66 @@
+/// Every aggregate rebuilt from the event log: what `flashdeal replay` restores the read models
+/// from, and what tests compare the live state with.
+///
+/// Events are applied in log order; each stream's events must arrive in sequence order without
+/// gaps (a repeated event, same id, is skipped).
+public struct Projection: Sendable {
+    public private(set) var products: [ProductID: Product] = [:]
+    public private(set) var deals: [DealID: FlashDeal] = [:]
+    public private(set) var inventories: [DealID: Inventory] = [:]
+    public private(set) var orders: [OrderID: Order] = [:]
+    public private(set) var payments: [PaymentID: Payment] = [:]
+    private var lastSequence: [StreamID: Int] = [:]
+
+    public init() {}
+
+    /// Rebuilds from a whole log.
+    public init(replaying log: some Sequence<EventEnvelope>) throws(ProjectionError) {
+        for envelope in log { try apply(envelope) }
+    }
+
+    /// The rebuilt gate of a deal, when both its streams have begun.
+    public func gate(_ id: DealID) -> StockGate? {
+        guard let deal = deals[id], let inventory = inventories[id] else { return nil }
+        return StockGate(deal: deal, inventory: inventory)
+    }
+
+    public mutating func apply(_ envelope: EventEnvelope) throws(ProjectionError) {
+        let stream = envelope.aggregateID
+        let last = lastSequence[stream, default: 0]
+        if envelope.sequence <= last { return }
+        guard envelope.sequence == last + 1 else {
+            throw ProjectionError(stream: stream.description, reason: "sequence \(envelope.sequence) follows \(last)")
+        }
+        let sequence = envelope.sequence
+        switch (stream, envelope.payload) {
+        case (.product, .product(let e)) where sequence == 1:
+            products[e.productID] = Product(e)
+        case (.deal(let id), .deal(.scheduled(let e))) where sequence == 1:
+            deals[id] = FlashDeal(e)
+        case (.deal(let id), .deal(let e)) where deals[id] != nil:
+            deals[id]!.apply(e, sequence: sequence)
+        case (.inventory(let id), .inventory(.created(let e))) where sequence == 1:
+            inventories[id] = Inventory(e)
+        case (.inventory(let id), .inventory(let e)) where inventories[id] != nil:
+            inventories[id]!.apply(e, sequence: sequence)
+        case (.order(let id), .order(.placed(let e))) where sequence == 1:
+            orders[id] = Order(e)
+        case (.order(let id), .order(let e)) where orders[id] != nil:
+            orders[id]!.apply(e, sequence: sequence)
+        case (.payment(let id), .payment(.requested(let e))) where sequence == 1:
+            payments[id] = Payment(e)
+        case (.payment(let id), .payment(let e)) where payments[id] != nil:
+            payments[id]!.apply(e, sequence: sequence)
+        default:
+            throw ProjectionError(stream: stream.description, reason: "\(envelope.type) cannot apply at sequence \(sequence)")
+        }
+        lastSequence[stream] = sequence
+    }
+}
+
+/// An event log that does not replay: a gap, or an event its aggregate cannot take.
+public struct ProjectionError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var stream: String
+    public var reason: String
+    public var description: String { "\(stream): \(reason)" }
+}

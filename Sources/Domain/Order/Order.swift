@@ -1,0 +1,76 @@
+/// One buyer's order for units of one deal.
+///
+/// Invariants: `quantity >= 1`; `placedAt < paymentDeadline <= expiresAt`; it is paid at most
+/// once and only while reserved; every transition follows ``OrderStatus/next(on:)``.
+public struct Order: Hashable, Sendable, Codable {
+    public let id: OrderID
+    public let dealID: DealID
+    public let userID: UserID
+    public let quantity: Int
+    public let unitPrice: Money
+    public let idempotencyKey: IdempotencyKey
+    public let placedAt: Instant
+    /// When the reservation lapses and the units return to the shelf.
+    public let expiresAt: Instant
+    /// The last instant a payment may be requested.
+    public let paymentDeadline: Instant
+    public private(set) var status: OrderStatus
+    public private(set) var paymentID: PaymentID?
+    public private(set) var version: Int
+
+    public var amount: Money { unitPrice.times(quantity) }
+
+    /// Creates an order from its placement event.
+    public init(_ event: OrderPlaced) {
+        id = event.orderID
+        dealID = event.dealID
+        userID = event.userID
+        quantity = event.quantity
+        unitPrice = event.unitPrice
+        idempotencyKey = event.idempotencyKey
+        placedAt = event.placedAt
+        expiresAt = event.expiresAt
+        paymentDeadline = event.paymentDeadline
+        status = .reserved
+        paymentID = nil
+        version = 1
+    }
+
+    /// The event for `trigger`, or `nil` when the transition is forbidden (nothing changes).
+    public func decide(_ trigger: OrderStatus.Trigger, at instant: Instant, paymentID: PaymentID? = nil) -> OrderEvent? {
+        guard status.next(on: trigger) != nil else { return nil }
+        switch trigger {
+        case .pay:
+            guard let paymentID else { preconditionFailure("paying order \(id) needs a payment id") }
+            return .paid(OrderPaid(orderID: id, paymentID: paymentID, at: instant))
+        case .cancel: return .cancelled(OrderCancelled(orderID: id, at: instant))
+        case .expire: return .expired(OrderExpired(orderID: id, at: instant))
+        case .refund:
+            return .refunded(OrderRefunded(orderID: id, paymentID: self.paymentID ?? paymentID, at: instant))
+        }
+    }
+
+    /// Applies one of this order's events with its sequence number.
+    public mutating func apply(_ event: OrderEvent, sequence: Int) {
+        let trigger: OrderStatus.Trigger
+        switch event {
+        case .placed: version = sequence; return
+        case .paid(let e): trigger = .pay; paymentID = e.paymentID
+        case .cancelled: trigger = .cancel
+        case .expired: trigger = .expire
+        case .refunded: trigger = .refund
+        }
+        guard let next = status.next(on: trigger) else {
+            preconditionFailure("event \(event) cannot apply to an order that is \(status)")
+        }
+        status = next
+        version = sequence
+    }
+
+    /// Rebuilds an order from its events in sequence order.
+    public init(replaying events: [(sequence: Int, event: OrderEvent)]) throws(ReplayError) {
+        guard case .placed(let placed)? = events.first?.event else { throw ReplayError.missingCreation("order") }
+        self.init(placed)
+        for (sequence, event) in events.dropFirst() { apply(event, sequence: sequence) }
+    }
+}

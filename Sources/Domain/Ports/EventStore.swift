@@ -1,0 +1,35 @@
+/// The append-only log of every domain event, the source of truth replay rebuilds read models
+/// from. Adapters: in-memory, MongoDB (unique index on aggregate id and sequence).
+public protocol EventStore: Sendable {
+    /// Appends events. For each stream, `expected` says what the stream's last sequence must be.
+    /// An event already stored with the same id and the same content is skipped (appending is
+    /// idempotent); a different event at a taken sequence throws ``VersionConflict``.
+    func append(_ events: [EventEnvelope], expected: ExpectedVersion) async throws
+    /// One stream's events in sequence order, from `sequence` (inclusive).
+    func read(_ stream: StreamID, from sequence: Int) async throws -> [EventEnvelope]
+    /// All events in the order they were stored, from global `position` (0-based), at most `limit`.
+    func readAll(from position: Int, limit: Int) async throws -> [StoredEvent]
+}
+
+/// What the stream's last sequence must be for an append to go through.
+public enum ExpectedVersion: Hashable, Sendable {
+    /// No check beyond uniqueness: for events whose sequence the stock ledger already assigned.
+    case any
+    /// Each appended stream's first new event must follow its stored last sequence.
+    case sequential
+}
+
+/// An event with its position in the global log.
+public struct StoredEvent: Hashable, Sendable {
+    public var position: Int
+    public var envelope: EventEnvelope
+    public init(position: Int, envelope: EventEnvelope) {
+        self.position = position
+        self.envelope = envelope
+    }
+}
+
+/// Delivers recorded events to whoever listens (Kafka topics, subscriptions).
+public protocol EventPublisher: Sendable {
+    func publish(_ events: [EventEnvelope]) async throws
+}

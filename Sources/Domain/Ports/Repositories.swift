@@ -1,0 +1,71 @@
+/// Stores orders (the read model the API serves). Adapters: in-memory, MongoDB.
+public protocol OrderRepository: Sendable {
+    /// Saves `order` when the stored version is `expectedVersion` (0 for a new order);
+    /// throws ``VersionConflict`` otherwise.
+    func save(_ order: Order, expectedVersion: Int) async throws
+    func order(_ id: OrderID) async throws -> Order?
+    /// The orders among `ids` that exist, in any order (one round trip: for batching loaders).
+    func orders(_ ids: [OrderID]) async throws -> [Order]
+    /// A user's orders, newest first, after the cursor order (exclusive).
+    func orders(of user: UserID, after: OrderID?, limit: Int) async throws -> [Order]
+}
+
+/// Stores products and deal terms. Adapters: in-memory, MongoDB (cached in Redis).
+public protocol DealCatalog: Sendable {
+    func add(_ product: Product) async throws
+    func add(_ terms: DealTerms) async throws
+    func product(_ id: ProductID) async throws -> Product?
+    func products(_ ids: [ProductID]) async throws -> [Product]
+    func deal(_ id: DealID) async throws -> DealTerms?
+    func deals(_ ids: [DealID]) async throws -> [DealTerms]
+    /// Deals in id order after the cursor deal (exclusive).
+    func deals(after: DealID?, limit: Int) async throws -> [DealTerms]
+}
+
+/// Stores payments. Adapters: in-memory, MongoDB.
+public protocol PaymentRepository: Sendable {
+    func save(_ payment: Payment, expectedVersion: Int) async throws
+    func payment(_ id: PaymentID) async throws -> Payment?
+}
+
+/// Remembers the result of a command sent with an idempotency key, so a retry returns it.
+public protocol IdempotencyStore: Sendable {
+    /// Records `result` for `scope` unless one is there already; returns the stored one.
+    func remember(_ result: StoredResult, for scope: IdempotencyStoreKey) async throws -> StoredResult
+    func result(for scope: IdempotencyStoreKey) async throws -> StoredResult?
+}
+
+/// The scope of an idempotency key: the operation, the user, the key.
+public struct IdempotencyStoreKey: Hashable, Sendable, Codable {
+    public var operation: String
+    public var userID: UserID
+    public var key: IdempotencyKey
+    public init(operation: String, userID: UserID, key: IdempotencyKey) {
+        self.operation = operation
+        self.userID = userID
+        self.key = key
+    }
+}
+
+/// A stored command result: an outcome name and the identifier it concerned.
+public struct StoredResult: Hashable, Sendable, Codable {
+    public var outcome: String
+    public var subject: String
+    public init(outcome: String, subject: String) {
+        self.outcome = outcome
+        self.subject = subject
+    }
+}
+
+/// A write lost an optimistic-concurrency race.
+public struct VersionConflict: Error, Hashable, Sendable, CustomStringConvertible {
+    public var stream: String
+    public var expected: Int
+    public var actual: Int
+    public init(stream: String, expected: Int, actual: Int) {
+        self.stream = stream
+        self.expected = expected
+        self.actual = actual
+    }
+    public var description: String { "\(stream): expected version \(expected), found \(actual)" }
+}

@@ -1,0 +1,87 @@
+/// The application: every use case of the flash sale, carried out through the ports.
+///
+/// Each use case asks the Domain's aggregates to decide, has the ports persist what they
+/// decided, then appends the resulting events to the event store and publishes them. Business
+/// outcomes (sold out, over the limit, expired) are returned as values; only faults throw.
+public struct Shop: Sendable {
+    public struct Ports: Sendable {
+        public var ledger: any StockLedger
+        public var orders: any OrderRepository
+        public var payments: any PaymentRepository
+        public var catalog: any DealCatalog
+        public var events: any EventStore
+        public var publisher: any EventPublisher
+        public var idempotency: any IdempotencyStore
+        public var gateway: any PaymentGateway
+        public var clock: any DomainClock
+        public var identifiers: any IdentifierGenerator
+
+        public init(
+            ledger: any StockLedger, orders: any OrderRepository, payments: any PaymentRepository,
+            catalog: any DealCatalog, events: any EventStore, publisher: any EventPublisher,
+            idempotency: any IdempotencyStore, gateway: any PaymentGateway, clock: any DomainClock,
+            identifiers: any IdentifierGenerator
+        ) {
+            self.ledger = ledger
+            self.orders = orders
+            self.payments = payments
+            self.catalog = catalog
+            self.events = events
+            self.publisher = publisher
+            self.idempotency = idempotency
+            self.gateway = gateway
+            self.clock = clock
+            self.identifiers = identifiers
+        }
+    }
+
+    public let ports: Ports
+    /// How often an optimistic write is retried after a version conflict.
+    public var conflictRetries = 8
+
+    public init(ports: Ports) { self.ports = ports }
+
+    /// Appends events to the event store and publishes them.
+    func record(_ events: [SequencedEvent], at instant: Instant) async throws {
+        guard !events.isEmpty else { return }
+        let envelopes = events.map { $0.envelope(at: instant) }
+        try await ports.events.append(envelopes, expected: .any)
+        try await ports.publisher.publish(envelopes)
+    }
+
+    /// Loads an order, lets it decide `trigger`, and saves it; retries on a version conflict.
+    /// Returns the order as stored and the event, if the transition was allowed.
+    func transition(
+        _ id: OrderID, _ trigger: OrderStatus.Trigger, at instant: Instant, paymentID: PaymentID? = nil
+    ) async throws -> (Order, SequencedEvent?) {
+        var attempt = 0
+        while true {
+            guard var order = try await ports.orders.order(id) else { throw UnknownOrderError(orderID: id) }
+            guard let event = order.decide(trigger, at: instant, paymentID: paymentID) else { return (order, nil) }
+            let expected = order.version
+            order.apply(event, sequence: expected + 1)
+            do {
+                try await ports.orders.save(order, expectedVersion: expected)
+                return (order, SequencedEvent(stream: .order(id), sequence: order.version, event: .order(event)))
+            } catch is VersionConflict where attempt < conflictRetries {
+                attempt += 1
+            }
+        }
+    }
+
+    /// Saves a payment change and returns its event.
+    func transition(
+        _ payment: Payment, _ trigger: PaymentStatus.Trigger, at instant: Instant, reason: String = ""
+    ) async throws -> (Payment, SequencedEvent?) {
+        guard let event = payment.decide(trigger, at: instant, reason: reason) else { return (payment, nil) }
+        var next = payment
+        next.apply(event, sequence: payment.version + 1)
+        try await ports.payments.save(next, expectedVersion: payment.version)
+        return (next, SequencedEvent(stream: .payment(payment.id), sequence: next.version, event: .payment(event)))
+    }
+}
+
+/// A stored order id that names no order: the stores disagree.
+public struct UnknownOrderError: Error, Hashable, Sendable {
+    public var orderID: OrderID
+}

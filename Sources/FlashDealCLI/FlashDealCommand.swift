@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct FlashDealCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flashdeal",
+        abstract: "Flash Deal: simulate, serve and load-test a flash sale.",
+        version: FlashDealVersion.current,
+        subcommands: []
+    )
+}
+
+enum FlashDealVersion {
+    static let current = "0.1.0"
+}

