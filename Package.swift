@@ -19,22 +19,39 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // Pure model: aggregates, events, ports, use cases. Standard library only.
         .target(name: "Domain", swiftSettings: swiftSettings),
         // In-memory actors for every port, a manual clock and fixtures.
         .target(name: "DomainMemory", dependencies: ["Domain"], swiftSettings: swiftSettings),
+        // The discrete-event simulator: engine, flash-sale model, scenarios, reports.
+        .target(
+            name: "Sim",
+            dependencies: ["Domain", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: swiftSettings
+        ),
+        // The SQLite results store (GRDB on the system libsqlite3).
+        .target(
+            name: "ResultsStore",
+            dependencies: ["Sim", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         // `flashdeal`: wiring only.
         .executableTarget(
             name: "FlashDealCLI",
             dependencies: [
                 "Domain",
                 "DomainMemory",
+                "Sim",
+                "ResultsStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "DomainMemory"], swiftSettings: swiftSettings),
+        .testTarget(name: "SimTests", dependencies: ["Sim", "Domain", "ResultsStore"], swiftSettings: swiftSettings),
     ]
 )

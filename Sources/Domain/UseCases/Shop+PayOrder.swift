@@ -44,18 +44,16 @@ extension Shop {
         guard let order = try await ports.orders.order(command.orderID), order.userID == command.userID else {
             return .orderNotFound(command.orderID)
         }
-        switch order.status {
-        case .paid: return .paid(order)
-        case .expired: return .reservationExpired(order, refunded: false)
-        case .cancelled, .refunded: return .notPayable(order, refunded: false)
-        case .reserved: break
-        }
         let now = await ports.clock.now()
-        if now >= order.expiresAt {
-            let expired = try await expire(order.dealID, order.id, at: now)
+        switch order.payability(at: now) {
+        case .alreadyPaid: return .paid(order)
+        case .notPayable: return .notPayable(order, refunded: false)
+        case .windowClosed: return .paymentWindowClosed(order)
+        case .expired:
+            let expired = order.status == .expired ? order : try await expire(order.dealID, order.id, at: now)
             return .reservationExpired(expired, refunded: false)
+        case .payable: break
         }
-        guard now <= order.paymentDeadline else { return .paymentWindowClosed(order) }
 
         let requested = PaymentRequested(
             paymentID: await ports.identifiers.makePaymentID(), orderID: order.id, amount: order.amount,

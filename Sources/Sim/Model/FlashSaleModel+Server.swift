@@ -1,0 +1,193 @@
+import Domain
+
+extension FlashSaleModel {
+    // MARK: HTTP tier
+
+    mutating func serverArrive(_ r: Int32) {
+        let now = calendar.now
+        if case .rateLimit(let rate, let burst) = scenario.http.admission {
+            tokens = min(burst, tokens + rate * Double(now - tokensAt) / 1e9)
+            tokensAt = now
+            guard tokens >= 1 else { return shed(r) }
+            tokens -= 1
+        }
+        guard let replica = pickReplica() else { return reject(r) }
+        if case .concurrencyLimit(let limit) = scenario.http.admission {
+            let http = replicas[Int(replica)].http
+            guard http.busy + http.queueLength < limit else { return shed(r) }
+        }
+        requests[r].replica = replica
+        switch replicas[Int(replica)].http.arrive(r, at: now) {
+        case .start: startCPU(r)
+        case .queued: break
+        case .rejected: reject(r)
+        }
+    }
+
+    /// Round robin over the ready replicas.
+    mutating func pickReplica() -> Int32? {
+        for _ in 0..<replicas.count {
+            roundRobin = (roundRobin + 1) % replicas.count
+            if replicas[roundRobin].ready { return Int32(roundRobin) }
+        }
+        return nil
+    }
+
+    /// Admission control refused the request: a fast 429.
+    mutating func shed(_ r: Int32) {
+        requests[r].outcome = .shed
+        stats.ops[requests[r].op.rawValue].shed += 1
+        stats.shedSeries.add(1, at: calendar.now)
+        answer(r, after: scenario.http.shedLatency.sample(&rCPU))
+    }
+
+    /// No worker will take the request (queue full, or it waited past the request time-out): a 503.
+    mutating func reject(_ r: Int32) {
+        requests[r].outcome = .rejected
+        stats.errorSeries.add(1, at: calendar.now)
+        answer(r, after: 0)
+    }
+
+    mutating func startCPU(_ r: Int32) {
+        let replica = Int(requests[r].replica)
+        if replicas[replica].cpu.arrive(r, at: calendar.now) == .start {
+            calendar.schedule(after: scenario.http.cpu[requests[r].op.rawValue].sample(&rCPU), .cpuDone(request: r))
+        }
+    }
+
+    mutating func cpuDone(_ r: Int32) {
+        let replica = Int(requests[r].replica)
+        if let next = replicas[replica].cpu.depart(at: calendar.now, expired: &expired) {
+            calendar.schedule(after: scenario.http.cpu[requests[next].op.rawValue].sample(&rCPU), .cpuDone(request: next))
+        }
+        runStep(r)
+    }
+
+    /// Carries out the request's current step.
+    mutating func runStep(_ r: Int32) {
+        let request = requests[r]
+        switch Self.programs[request.op.rawValue][Int(request.step)] {
+        case .redisRead, .redisGate:
+            let replica = Int(request.replica)
+            if replicas[replica].pool.arrive(r, at: calendar.now) == .start { sendToRedis(r) }
+        case .mongoIfMiss:
+            if rMongo.unit() < scenario.redis.cacheHitRatio { return nextStep(r) }
+            let job = mongoJobs.insert((consumer: -1, request: r, count: 0))
+            if mongo.arrive(job, at: calendar.now) == .start { startMongo(job) }
+        case .kafkaIfChanged:
+            guard request.changed else { return nextStep(r) }
+            produce(r)
+        case .payment:
+            guard request.order >= 0 else { return finishBusiness(r) }
+            let order = orders[Int(request.order)]
+            guard order.payability(at: instant) == .payable else {
+                stats.paymentsRefused += 1
+                return finishBusiness(r)
+            }
+            calendar.schedule(after: scenario.payment.latency.sample(&rPayment), .paymentDone(request: r))
+        case .respond:
+            respond(r)
+        }
+    }
+
+    mutating func nextStep(_ r: Int32) {
+        requests[r].step += 1
+        runStep(r)
+    }
+
+    /// Skips to the answer with a business outcome (sold out, over the limit, declined, ...).
+    mutating func finishBusiness(_ r: Int32) {
+        requests[r].outcome = .business
+        requests[r].step = UInt8(Self.programs[requests[r].op.rawValue].count - 1)
+        runStep(r)
+    }
+
+    mutating func paymentDone(_ r: Int32) {
+        if rPayment.unit() < scenario.payment.declineRate {
+            stats.declined += 1
+            return finishBusiness(r)
+        }
+        nextStep(r)
+    }
+
+    /// The request is answered: its worker is freed and the client hears back a half round trip later.
+    mutating func respond(_ r: Int32) {
+        let replica = Int(requests[r].replica)
+        if let next = replicas[replica].http.depart(at: calendar.now, expired: &expired) { startCPU(next) }
+        for late in expired { reject(late) }
+        expired.removeAll(keepingCapacity: true)
+        answer(r, after: 0)
+    }
+
+    mutating func answer(_ r: Int32, after delay: Int64) {
+        let receivedAt = calendar.now + delay + scenario.network.clientRTT.sample(&rNetwork) / 2
+        if requests[r].outcome == .ok || requests[r].outcome == .business {
+            stats.achieved.add(1, at: receivedAt)
+        }
+        deliver(requests[r], receivedAt: receivedAt)
+        requests.remove(r)
+    }
+
+    // MARK: Redis
+
+    mutating func sendToRedis(_ r: Int32) {
+        calendar.schedule(after: scenario.network.backendRTT.sample(&rNetwork) / 2, .redisArrive(request: r))
+    }
+
+    mutating func redisServiceTime(_ r: Int32) -> Int64 {
+        let request = requests[r]
+        if Self.programs[request.op.rawValue][Int(request.step)] == .redisGate {
+            return scenario.redis.gateService.sample(&rRedis)
+        }
+        let commands = request.op == .listDeals ? scenario.redis.pipeline : (request.op == .viewDeal ? 2 : 1)
+        var total: Int64 = 0
+        for _ in 0..<commands { total += scenario.redis.readService.sample(&rRedis) }
+        return total
+    }
+
+    mutating func redisArrive(_ r: Int32) {
+        if redis.arrive(r, at: calendar.now) == .start {
+            calendar.schedule(after: redisServiceTime(r), .redisServed(request: r))
+        }
+    }
+
+    /// Redis has run the command: a stock-gate script decides now, atomically.
+    mutating func redisServed(_ r: Int32) {
+        if Self.programs[requests[r].op.rawValue][Int(requests[r].step)] == .redisGate { decideAtGate(r) }
+        if let next = redis.depart(at: calendar.now, expired: &expired) {
+            calendar.schedule(after: redisServiceTime(next), .redisServed(request: next))
+        }
+        calendar.schedule(after: scenario.network.backendRTT.sample(&rNetwork) / 2, .redisBack(request: r))
+    }
+
+    mutating func redisBack(_ r: Int32) {
+        let replica = Int(requests[r].replica)
+        if let next = replicas[replica].pool.depart(at: calendar.now, expired: &expired) { sendToRedis(next) }
+        if requests[r].outcome == .business { return finishBusiness(r) }
+        nextStep(r)
+    }
+
+    // MARK: MongoDB
+
+    mutating func startMongo(_ job: Int32) {
+        let j = mongoJobs[job]
+        let service: Int64
+        if j.consumer >= 0 {
+            service = scenario.mongo.batchBase.sample(&rMongo) + Int64(scenario.mongo.perDocument * Double(j.count))
+        } else {
+            service = scenario.mongo.read.sample(&rMongo)
+        }
+        calendar.schedule(after: service, .mongoDone(job: job))
+    }
+
+    mutating func mongoDone(_ job: Int32) {
+        if let next = mongo.depart(at: calendar.now, expired: &expired) { startMongo(next) }
+        let j = mongoJobs[job]
+        mongoJobs.remove(job)
+        if j.consumer >= 0 {
+            committed(j.count, by: j.consumer)
+        } else {
+            nextStep(j.request)
+        }
+    }
+}

@@ -1,0 +1,250 @@
+import Domain
+
+/// The flash-sale model: clients on journeys, an HTTP tier of replicas, Redis, Kafka, MongoDB,
+/// a payment provider and an autoscaler, driven by one event calendar. Every business decision
+/// is the Domain's: each deal is a `StockGate`, each order an `Order`.
+public struct FlashSaleModel {
+    public enum Event {
+        case arrival
+        case send(journey: Int32)
+        case advance(journey: Int32)
+        case serverArrive(request: Int32)
+        case cpuDone(request: Int32)
+        case redisArrive(request: Int32)
+        case redisServed(request: Int32)
+        case redisBack(request: Int32)
+        case mongoDone(job: Int32)
+        case paymentDone(request: Int32)
+        case kafkaLinger(replica: Int32, batch: Int32)
+        case kafkaArrive(batch: Int32)
+        case kafkaServed(batch: Int32)
+        case kafkaAck(batch: Int32)
+        case consumerPoll(consumer: Int32)
+        case consumerProcessed(consumer: Int32)
+        case respond(request: Int32)
+        case timeoutCheck
+        case sweep
+        case autoscale
+        case podReady(replica: Int32)
+        case dealStart(deal: Int32)
+        case dealEnd(deal: Int32)
+    }
+
+    /// What a request does after its CPU work, in order.
+    enum Step: UInt8 {
+        case redisRead, redisGate, mongoIfMiss, kafkaIfChanged, payment, respond
+    }
+
+    static let programs: [[Step]] = [
+        [.redisRead, .mongoIfMiss, .respond],  // listDeals
+        [.redisRead, .mongoIfMiss, .respond],  // viewDeal
+        [.redisGate, .kafkaIfChanged, .respond],  // placeOrder
+        [.redisRead, .payment, .redisGate, .kafkaIfChanged, .respond],  // payOrder
+        [.redisGate, .kafkaIfChanged, .respond],  // cancelOrder
+        [.redisRead, .mongoIfMiss, .respond],  // orderStatus
+    ]
+
+    /// One user's visit (a k6 iteration): the client side.
+    struct Journey {
+        var serial: Int
+        var user: Int32
+        var deal: Int32
+        var phase: UInt8 = 0  // 0 browse, 1 view, 2 order, 3 polls, 4 pay, 5 cancel, 6 done
+        var order: Int32 = -1
+        var pollsLeft: Int
+        var op: Scenario.Operation = .listDeals
+        var attempt: Int = 0
+        var generation: UInt32 = 0
+        var sentAt: Int64 = 0
+        var waiting = false
+    }
+
+    /// One request at the server.
+    struct Request {
+        var journey: Int32
+        var generation: UInt32
+        var op: Scenario.Operation
+        var replica: Int32
+        var step: UInt8 = 0
+        var sentAt: Int64
+        var changed = false
+        var outcome: Outcome = .ok
+        var paymentApproved = false
+        var order: Int32
+        var deal: Int32
+        var user: Int32
+        var serial: Int
+    }
+
+    enum Outcome: UInt8 { case ok, rejected, business, shed }
+
+    struct Replica {
+        var ready: Bool
+        var http: Station
+        var cpu: Station
+        var pool: Station
+        var batch: [Int32] = []
+        var batchGeneration: Int32 = 0
+        var lastCPUBusyArea: Double = 0
+    }
+
+    struct Batch {
+        var replica: Int32
+        var requests: [Int32]
+    }
+
+    struct Consumer {
+        var partitions: [Int]
+        var inFlight = 0
+        var polling = false
+    }
+
+    let scenario: Scenario
+    var calendar = EventCalendar<Event>(capacity: 4096)
+    var arrivals: ArrivalSchedule
+    var nextMark: Double = 0
+
+    // Random streams, one per component.
+    var rArrivals: RandomStream, rJourney: RandomStream, rCPU: RandomStream, rNetwork: RandomStream
+    var rRedis: RandomStream, rKafka: RandomStream, rMongo: RandomStream, rPayment: RandomStream, rClient: RandomStream
+
+    // Domain state
+    var gates: [StockGate]
+    var terms: [DealTerms]
+    var orders: [Order] = []
+    var orderIndex: [OrderID: Int32] = [:]
+    var dealCumulativeWeights: [Double]
+
+    // Client and server state
+    var journeys = Pool<Journey>()
+    var requests = Pool<Request>()
+    var journeySerial = 0
+    var sendSerial: UInt32 = 0
+    var timeouts = RingBuffer<(deadline: Int64, journey: Int32, generation: UInt32)>(capacity: 1024)
+    var timeoutCheckPending = false
+    var replicas: [Replica] = []
+    var roundRobin = 0
+    var tokens: Double = 0
+    var tokensAt: Int64 = 0
+    var redis: Station
+    var broker: Station
+    var mongo: Station
+    var batches = Pool<Batch>()
+    var partitionProduced: [Int]
+    var partitionFetched: [Int]
+    var consumers: [Consumer] = []
+    var mongoJobs = Pool<(consumer: Int32, request: Int32, count: Int)>()
+    var expired: [Int32] = []
+    var starting: [Int32] = []
+
+    // Autoscaling
+    var desiredReplicas: Int
+    var recommendations: [(time: Int64, replicas: Int)] = []
+    var scaleEvents: [(time: Int64, replicas: Int)] = []
+    var lastAutoscaleAt: Int64 = 0
+
+    // Statistics
+    var stats: RunStatistics
+
+    let seed: UInt64
+
+    public init(scenario: Scenario, seed: UInt64? = nil) {
+        self.scenario = scenario
+        self.seed = seed ?? scenario.seed
+        let streams = RandomStreams(seed: self.seed)
+        rArrivals = streams.stream("arrivals"); rJourney = streams.stream("journey"); rCPU = streams.stream("http.cpu")
+        rNetwork = streams.stream("network"); rRedis = streams.stream("redis"); rKafka = streams.stream("kafka")
+        rMongo = streams.stream("mongo"); rPayment = streams.stream("payment"); rClient = streams.stream("client")
+        arrivals = ArrivalSchedule(startRate: scenario.traffic.startRate, stages: scenario.traffic.stages)
+        terms = scenario.deals.map { d in
+            try! DealTerms(
+                id: DealID(d.id), productID: ProductID("product-\(d.id)"), price: Money(minorUnits: d.price),
+                startsAt: Instant(nanosecondsSinceEpoch: d.startsAt), endsAt: Instant(nanosecondsSinceEpoch: d.endsAt),
+                perUserLimit: d.perUserLimit, reservationTTL: .nanoseconds(d.reservationTTL),
+                paymentWindow: .nanoseconds(d.paymentWindow), initialStock: d.stock)
+        }
+        gates = terms.map { StockGate.create($0).0 }
+        let totalWeight = scenario.deals.reduce(0) { $0 + $1.weight }
+        var running = 0.0
+        dealCumulativeWeights = scenario.deals.map { running += $0.weight / max(totalWeight, 1e-12); return running }
+        redis = Station(name: "redis", capacity: 1)
+        broker = Station(name: "kafka", capacity: scenario.kafka.brokerThreads)
+        mongo = Station(name: "mongo", capacity: scenario.mongo.poolSize)
+        partitionProduced = Array(repeating: 0, count: scenario.kafka.partitions)
+        partitionFetched = Array(repeating: 0, count: scenario.kafka.partitions)
+        desiredReplicas = scenario.autoscaling.map { max($0.minReplicas, min($0.maxReplicas, scenario.http.replicas)) } ?? scenario.http.replicas
+        stats = RunStatistics(deals: scenario.deals.count)
+        tokens = { if case .rateLimit(_, let burst) = scenario.http.admission { return burst } else { return 0 } }()
+        for _ in 0..<desiredReplicas { addReplica(ready: true) }
+        for c in 0..<scenario.kafka.consumers {
+            consumers.append(Consumer(partitions: (0..<scenario.kafka.partitions).filter { $0 % scenario.kafka.consumers == c }))
+        }
+        for (i, t) in terms.enumerated() {
+            stats.totalUnits[i] = t.initialStock
+            if t.startsAt.nanosecondsSinceEpoch == 0 { applyGate(Int32(i), gates[i].decideStart(at: t.startsAt)) }
+        }
+    }
+
+    mutating func addReplica(ready: Bool) {
+        let h = scenario.http
+        let i = replicas.count
+        replicas.append(
+            Replica(
+                ready: ready,
+                http: Station(name: "http-\(i)", capacity: h.concurrencyPerReplica, queueLimit: h.acceptQueue, maxWait: h.requestTimeout),
+                cpu: Station(name: "cpu-\(i)", capacity: h.coresPerReplica),
+                pool: Station(name: "redis-pool-\(i)", capacity: scenario.redis.poolSizePerReplica, recordSeries: false)))
+    }
+
+    /// Runs the sale to the end and returns its statistics.
+    public mutating func run() -> RunStatistics {
+        scheduleNextArrival()
+        for (i, t) in terms.enumerated() {
+            if t.startsAt.nanosecondsSinceEpoch > 0 { calendar.schedule(at: t.startsAt.nanosecondsSinceEpoch, .dealStart(deal: Int32(i))) }
+            if t.endsAt.nanosecondsSinceEpoch <= scenario.horizon { calendar.schedule(at: t.endsAt.nanosecondsSinceEpoch, .dealEnd(deal: Int32(i))) }
+        }
+        calendar.schedule(at: scenario.sweeperInterval, .sweep)
+        if let a = scenario.autoscaling { calendar.schedule(at: a.syncPeriod, .autoscale) }
+        for c in consumers.indices { calendar.schedule(at: 0, .consumerPoll(consumer: Int32(c))); consumers[c].polling = true }
+        while let event = calendar.next() {
+            if calendar.now > scenario.horizon { stats.hitHorizon = true; break }
+            handle(event)
+            if arrivalsDone, journeys.live == 0, requests.live == 0, lag == 0, openReservations == 0 { break }
+        }
+        return finish()
+    }
+
+    var arrivalsDone = false
+    var lag: Int { stats.produced - stats.committed }
+    var openReservations: Int { gates.reduce(0) { $0 + $1.inventory.reservations.count } }
+
+    mutating func handle(_ event: Event) {
+        switch event {
+        case .arrival: arrive()
+        case .send(let j): send(j)
+        case .advance(let j): advanceJourney(j)
+        case .serverArrive(let r): serverArrive(r)
+        case .cpuDone(let r): cpuDone(r)
+        case .redisArrive(let r): redisArrive(r)
+        case .redisServed(let r): redisServed(r)
+        case .redisBack(let r): redisBack(r)
+        case .mongoDone(let job): mongoDone(job)
+        case .paymentDone(let r): paymentDone(r)
+        case .kafkaLinger(let replica, let generation): kafkaLinger(replica, generation)
+        case .kafkaArrive(let b): kafkaArrive(b)
+        case .kafkaServed(let b): kafkaServed(b)
+        case .kafkaAck(let b): kafkaAck(b)
+        case .consumerPoll(let c): consumerPoll(c)
+        case .consumerProcessed(let c): consumerProcessed(c)
+        case .respond(let r): respond(r)
+        case .timeoutCheck: timeoutCheck()
+        case .sweep: sweep()
+        case .autoscale: autoscale()
+        case .podReady(let r): podReady(r)
+        case .dealStart(let d): dealLifecycle(d, start: true)
+        case .dealEnd(let d): dealLifecycle(d, start: false)
+        }
+    }
+
+    var instant: Instant { Instant(nanosecondsSinceEpoch: calendar.now) }
+}

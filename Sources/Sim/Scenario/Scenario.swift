@@ -1,0 +1,178 @@
+/// A flash sale to simulate: traffic, the service's tiers and the deals on sale. Read from JSON
+/// (`docs/scenario.md` documents every key); all durations inside are nanoseconds.
+public struct Scenario: Sendable, Hashable {
+    public var name: String
+    public var description: String
+    public var seed: UInt64
+    /// Virtual time after which nothing more happens, even if work is left (nanoseconds).
+    public var horizon: Int64
+    public var traffic: Traffic
+    public var deals: [DealSpec]
+    public var http: HTTPTier
+    public var network: Network
+    public var redis: RedisTier
+    public var kafka: KafkaTier
+    public var mongo: MongoTier
+    public var payment: PaymentProvider
+    public var autoscaling: Autoscaling?
+    public var sweeperInterval: Int64
+    /// The canonical JSON the scenario was read from (for the results store and its hash).
+    public var canonicalJSON: String
+
+    public enum ArrivalProcess: String, Sendable, Hashable {
+        /// Exponential gaps (an open Poisson stream following the stages' rate).
+        case poisson
+        /// Evenly spaced starts, as k6's arrival-rate executors produce them.
+        case evenlySpaced
+    }
+
+    public struct Stage: Sendable, Hashable {
+        public var duration: Int64
+        /// Iterations (user journeys) per second at the end of the stage; the rate ramps linearly to it.
+        public var target: Double
+    }
+
+    public struct Traffic: Sendable, Hashable {
+        public var process: ArrivalProcess
+        public var startRate: Double
+        public var stages: [Stage]
+        public var users: Int
+        public var journey: Journey
+        public var client: Client
+
+        /// The arrival period: the stages' total duration.
+        public var duration: Int64 { stages.reduce(0) { $0 + $1.duration } }
+    }
+
+    /// What one arrival (a k6 iteration: one user's visit) does.
+    public struct Journey: Sendable, Hashable {
+        public var browseProbability: Double
+        public var viewProbability: Double
+        public var orderProbability: Double
+        public var quantity: Int
+        public var payProbability: Double
+        public var cancelProbability: Double
+        public var polls: Int
+        public var thinkTime: Distribution
+    }
+
+    public struct Client: Sendable, Hashable {
+        /// The client gives up after this long (nanoseconds).
+        public var timeout: Int64
+        public var maxRetries: Int
+        public var retryProbability: Double
+        public var retryBackoff: Distribution
+    }
+
+    public struct DealSpec: Sendable, Hashable {
+        public var id: String
+        public var stock: Int
+        public var perUserLimit: Int
+        public var price: Int64
+        public var startsAt: Int64
+        public var endsAt: Int64
+        public var reservationTTL: Int64
+        public var paymentWindow: Int64
+        /// Share of journeys that target this deal.
+        public var weight: Double
+    }
+
+    public enum Operation: Int, Sendable, Hashable, CaseIterable {
+        case listDeals, viewDeal, placeOrder, payOrder, cancelOrder, orderStatus
+
+        public var name: String {
+            switch self {
+            case .listDeals: "listDeals"
+            case .viewDeal: "viewDeal"
+            case .placeOrder: "placeOrder"
+            case .payOrder: "payOrder"
+            case .cancelOrder: "cancelOrder"
+            case .orderStatus: "orderStatus"
+            }
+        }
+    }
+
+    public enum Admission: Sendable, Hashable {
+        case none
+        /// A token bucket across the service: `rate` per second, `burst` tokens.
+        case rateLimit(rate: Double, burst: Double)
+        /// At most `limit` requests in flight per replica.
+        case concurrencyLimit(Int)
+    }
+
+    public struct HTTPTier: Sendable, Hashable {
+        public var replicas: Int
+        public var concurrencyPerReplica: Int
+        public var coresPerReplica: Int
+        public var acceptQueue: Int
+        /// A request that waited longer than this for a worker is answered 503 (nanoseconds).
+        public var requestTimeout: Int64
+        /// CPU time per request, by operation.
+        public var cpu: [Distribution]
+        public var admission: Admission
+        public var shedLatency: Distribution
+    }
+
+    public struct Network: Sendable, Hashable {
+        /// Client-to-service round trip.
+        public var clientRTT: Distribution
+        /// Service-to-backend round trip (Redis, Kafka, MongoDB).
+        public var backendRTT: Distribution
+    }
+
+    public struct RedisTier: Sendable, Hashable {
+        public var gateService: Distribution
+        public var readService: Distribution
+        public var poolSizePerReplica: Int
+        /// Commands sent in one round trip for multi-key reads.
+        public var pipeline: Int
+        public var cacheHitRatio: Double
+    }
+
+    public struct KafkaTier: Sendable, Hashable {
+        public var partitions: Int
+        public var linger: Int64
+        public var batchSize: Int
+        public var brokerThreads: Int
+        public var batchService: Distribution
+        public var perMessageService: Double
+        public var consumers: Int
+        public var maxPollRecords: Int
+        public var pollInterval: Int64
+        /// Messages per second one consumer can process (CPU), before the MongoDB write.
+        public var consumerRate: Double
+    }
+
+    public struct MongoTier: Sendable, Hashable {
+        public var read: Distribution
+        public var write: Distribution
+        public var batchBase: Distribution
+        public var perDocument: Double
+        public var poolSize: Int
+    }
+
+    public struct PaymentProvider: Sendable, Hashable {
+        public var latency: Distribution
+        public var declineRate: Double
+    }
+
+    public struct ScalePolicy: Sendable, Hashable {
+        public enum Kind: String, Sendable, Hashable { case pods, percent }
+        public var kind: Kind
+        public var value: Int
+        public var period: Int64
+    }
+
+    /// A Kubernetes HorizontalPodAutoscaler on CPU utilisation.
+    public struct Autoscaling: Sendable, Hashable {
+        public var minReplicas: Int
+        public var maxReplicas: Int
+        public var targetUtilization: Double
+        public var tolerance: Double
+        public var syncPeriod: Int64
+        public var scaleUpStabilization: Int64
+        public var scaleDownStabilization: Int64
+        public var scaleUpPolicies: [ScalePolicy]
+        public var podStartup: Int64
+    }
+}
