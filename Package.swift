@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "flashdeal", targets: ["FlashDealCLI"]),
+        .executable(name: "simbench", targets: ["SimBench"]),
         .library(name: "Domain", targets: ["Domain"]),
         .library(name: "DomainMemory", targets: ["DomainMemory"]),
     ],
@@ -33,6 +34,8 @@ let package = Package(
             dependencies: ["Domain", .product(name: "Histogram", package: "hdrhistogram-swift")],
             swiftSettings: swiftSettings
         ),
+        // `make bench`: the engine against SimPy, and the 100k-rps spike.
+        .executableTarget(name: "SimBench", dependencies: ["Sim"], swiftSettings: swiftSettings),
         // The SQLite results store (GRDB on the system libsqlite3).
         .target(
             name: "ResultsStore",

@@ -25,6 +25,8 @@ public struct Station {
     public private(set) var queueArea: Double = 0
     public private(set) var capacityArea: Double = 0
     public private(set) var waitSum: Double = 0
+    /// Waiting time of jobs dropped for waiting too long (for Little's law over the queue).
+    public private(set) var timedOutWaitSum: Double = 0
     public private(set) var waited = 0
     public private(set) var lastChange: Int64 = 0
     public private(set) var seriesBusy: [Double] = []
@@ -72,6 +74,7 @@ public struct Station {
             let wait = now - arrivedAt
             if let limit = maxWait, wait > limit {
                 timedOut &+= 1
+                timedOutWaitSum += Double(wait)
                 expired.append(job)
                 continue
             }
@@ -92,6 +95,7 @@ public struct Station {
             let wait = now - arrivedAt
             if let limit = maxWait, wait > limit {
                 timedOut &+= 1
+                timedOutWaitSum += Double(wait)
                 expired.append(job)
                 continue
             }

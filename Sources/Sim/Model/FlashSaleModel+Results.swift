@@ -40,7 +40,7 @@ extension FlashSaleModel {
             arrivalProcess: scenario.traffic.process.rawValue, simulatedSeconds: Double(end) / 1e9, arrivalSeconds: arrivalSeconds,
             throughput: RunResult.Throughput(
                 iterations: stats.iterations, requests: all.sent, offeredRps: Double(all.sent) / max(arrivalSeconds, 1e-9),
-                achievedRps: Double(all.ok + all.business) / max(Double(end) / 1e9, 1e-9), peakOfferedRps: offered.max() ?? 0),
+                achievedRps: Double(all.ok + all.business) / max(Double(stats.lastAnswerAt) / 1e9, 1e-9), peakOfferedRps: offered.max() ?? 0),
             overall: overall, operations: ops,
             rates: RunResult.Rates(
                 errorRate: Double(all.rejected) / sent, shedRate: Double(all.shed) / sent, timeoutRate: Double(all.timeouts) / sent),

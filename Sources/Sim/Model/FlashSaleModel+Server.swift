@@ -124,6 +124,7 @@ extension FlashSaleModel {
         if requests[r].outcome == .ok || requests[r].outcome == .business {
             stats.achieved.add(1, at: receivedAt)
         }
+        stats.lastAnswerAt = max(stats.lastAnswerAt, receivedAt)
         deliver(requests[r], receivedAt: receivedAt)
         requests.remove(r)
     }

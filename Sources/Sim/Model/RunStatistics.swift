@@ -25,6 +25,7 @@ public struct RunStatistics {
     var firstScaleUpAt: Int64?
     var maxReplicas = 0
     var hitHorizon = false
+    var lastAnswerAt: Int64 = 0
 
     init(deals: Int) {
         soldUnits = Array(repeating: 0, count: deals)

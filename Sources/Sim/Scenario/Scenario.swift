@@ -30,6 +30,11 @@ public struct Scenario: Sendable, Hashable {
         public var duration: Int64
         /// Iterations (user journeys) per second at the end of the stage; the rate ramps linearly to it.
         public var target: Double
+
+        public init(duration: Int64, target: Double) {
+            self.duration = duration
+            self.target = target
+        }
     }
 
     public struct Traffic: Sendable, Hashable {
@@ -161,6 +166,12 @@ public struct Scenario: Sendable, Hashable {
         public var kind: Kind
         public var value: Int
         public var period: Int64
+
+        public init(kind: Kind, value: Int, period: Int64) {
+            self.kind = kind
+            self.value = value
+            self.period = period
+        }
     }
 
     /// A Kubernetes HorizontalPodAutoscaler on CPU utilisation.

@@ -1,0 +1,57 @@
+import Foundation
+import Sim
+import Testing
+
+@Suite struct ScenarioValidationTests {
+    static let minimal = #"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}]}"#
+
+    func error(_ json: String) -> ScenarioError? {
+        do {
+            _ = try Scenario.parse(Data(json.utf8))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func minimalScenarioParses() throws {
+        let s = try Scenario.parse(Data(Self.minimal.utf8))
+        #expect(s.deals[0].stock == 5 && s.traffic.stages[0].duration == 1_000_000_000)
+    }
+
+    @Test(arguments: [
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}],"htp":{}}"#, "$.htp", "not a known key"),
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":"10"}]},"deals":[{"id":"d","stock":5}]}"#, "$.traffic.stages[0].target", "expected a number, found the string \"10\""),
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":-1}]}"#, "$.deals[0].stock", "expected an integer in 0..."),
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}],"http":{"replicas":0}}"#, "$.http.replicas", "expected an integer in 1...1000"),
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}],"mongo":{"read":{"type":"gamma"}}}"#, "$.mongo.read.type", "expected one of"),
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}],"arrivalProcess":"bursty"},"deals":[{"id":"d","stock":5}]}"#, "$.traffic.arrivalProcess", "expected one of \"poisson\", \"evenlySpaced\""),
+        (#"{"name":"t","traffic":{"stages":[]},"deals":[{"id":"d","stock":5}]}"#, "$.traffic.stages", "at least one stage"),
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5,"reservationTtlSeconds":10,"paymentWindowSeconds":20}]}"#, "$.deals[0].paymentWindowSeconds", "at most reservationTtlSeconds"),
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"bad id!","stock":5}]}"#, "$.deals[0].id", "may contain only"),
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}],"autoscaling":{"minReplicas":5,"maxReplicas":2}}"#, "$.autoscaling.maxReplicas", "at least minReplicas"),
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":1.5}]}"#, "$.deals[0].stock", "expected an integer"),
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}],"seed":true}"#, "$.seed", "found true"),
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}"#, "$", "not valid JSON"),
+        (#"[1,2]"#, "$", "expected an object"),
+    ])
+    func badInputNamesThePathAndWhatWasExpected(_ json: String, _ path: String, _ message: String) {
+        guard let e = error(json) else { Issue.record("accepted \(json)"); return }
+        #expect(e.path == path, "\(e)")
+        #expect(e.message.contains(message), "\(e)")
+    }
+
+    @Test func shippedExperimentsAllParse() throws {
+        let folder = Fixtures.root.appendingPathComponent("experiments")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
+        #expect(files.contains("flash-spike.json") && files.contains("mmc-validation.json"))
+        for file in files { _ = try Scenario.load(path: folder.appendingPathComponent(file).path) }
+    }
+
+    @Test func sweepReportsBadPaths() {
+        #expect(throws: ScenarioError.self) {
+            _ = try Sweep(document: Data(Self.minimal.utf8), directory: ".", axes: [try .init(parsing: "deals[3].stock=1")])
+        }
+        #expect(throws: ScenarioError.self) { _ = try Sweep.Axis(parsing: "novalue") }
+    }
+}
