@@ -2,10 +2,11 @@
 SWIFT ?= swift
 .DEFAULT_GOAL := help
 
-.PHONY: help bootstrap build test backends-up backends-down backends-status clean
+.PHONY: help bootstrap build test bench backends-up backends-down backends-status clean
 
 help:
 	@echo "make test             bootstrap if needed, start the backends, build, run every test, stop the backends"
+	@echo "make bench            release build; the engine against SimPy, and the 100k-rps spike"
 	@echo "make build            debug build of everything"
 	@echo "make bootstrap        install Debian packages and .venv (scripts/bootstrap.sh)"
 	@echo "make backends-up      start Redis, tansu and SecantusDB on loopback (scripts/backends.sh)"
@@ -23,6 +24,11 @@ build: bootstrap
 
 test: bootstrap
 	bash scripts/test.sh
+
+bench: bootstrap
+	FLASHDEAL_BENCH=1 FLASHDEAL_SKIP_APT=1 bash scripts/bootstrap.sh
+	$(SWIFT) build -c release --product simbench
+	.build/release/simbench
 
 backends-up: bootstrap
 	bash scripts/backends.sh up

@@ -26,7 +26,10 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 let customers = Int(ProcessInfo.processInfo.environment["FLASHDEAL_BENCH_CUSTOMERS"] ?? "") ?? 1_000_000
 let python = root.appendingPathComponent(".venv/bin/python").path
 
+let part = ProcessInfo.processInfo.environment["FLASHDEAL_BENCH_PART"] ?? "all"
+
 // 1. Reference model
+if part != "spike" {
 print("== Reference model: M/M/8 (ρ = 0.9) → single server with 20 waiting places, \(customers) customers")
 var model = TandemQueueModel(
     stages: [.init(servers: 8, service: .exponentialMs(7.2)), .init(servers: 1, queueLimit: 20, service: .exponentialMs(0.5))],
@@ -37,6 +40,7 @@ let oursCPU = cpuSeconds() - before
 let erlang = QueueingTheory.mmcWait(servers: 8, arrivalRate: 1, meanService: 7.2)
 print("Flash Deal engine: \(f(oursCPU, 3)) CPU s, \(ours.events) events (\(f(Double(ours.events) / oursCPU / 1e6))M events/CPU-s); mean wait stage 1 \(f(ours.meanWait[0] / 1e6, 3)) ms, stage 2 \(f(ours.meanWait[1] / 1e6, 3)) ms, drops \(f(ours.dropRate[1] * 100, 3))%")
 
+if part == "engine" { exit(0) }
 let process = Process()
 process.executableURL = URL(fileURLWithPath: python)
 process.arguments = [root.appendingPathComponent("scripts/bench/simpy_tandem.py").path, "\(customers)", "1"]
@@ -63,7 +67,10 @@ if exitCode == 0, let json = try? JSONSerialization.jsonObject(with: output) as?
     print("SimPy did not produce a result (exit \(exitCode)): \(String(decoding: output, as: UTF8.self))")
 }
 
+}
+
 // 2. The 100k-rps spike
+if part != "reference" {
 print("\n== flash-spike scaled: a 60 s spike at 100,000 requests/s (experiments/flash-spike-100k.json)")
 let scenario = try Scenario.load(path: root.appendingPathComponent("experiments/flash-spike-100k.json").path)
 let spikeBefore = cpuSeconds()
@@ -71,3 +78,4 @@ let result = Simulator.run(scenario)
 let spikeCPU = cpuSeconds() - spikeBefore
 print("requests \(result.throughput.requests), peak offered \(f(result.throughput.peakOfferedRps, 0)) rps, P95 \(f(result.overall.p95Ms)) ms, oversold \(result.orders.oversoldUnits), bottleneck \(result.bottleneck.resource)")
 print("SPIKE: \(f(spikeCPU, 2)) CPU s on one core (target < 10 s), \(result.eventsProcessed) events (\(f(Double(result.eventsProcessed) / spikeCPU / 1e6))M events/CPU-s), peak memory \(f(peakMemoryMiB(), 0)) MiB")
+}

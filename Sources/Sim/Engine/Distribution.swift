@@ -1,7 +1,7 @@
 import Foundation
 
 /// A non-negative random duration. Sampled values are nanoseconds.
-public indirect enum Distribution: Sendable, Hashable {
+public enum Distribution: Sendable, Hashable {
     case constant(Double)
     case uniform(min: Double, max: Double)
     case exponential(mean: Double)
@@ -13,7 +13,7 @@ public indirect enum Distribution: Sendable, Hashable {
     case pareto(scale: Double, shape: Double)
     /// Draws from a table: `values` with cumulative weights `cumulative` (last is 1).
     case empirical(values: [Double], cumulative: [Double])
-    case mixture(weights: [Double], components: [Distribution])
+    indirect case mixture(weights: [Double], components: [Distribution])
 
     /// All parameters are nanoseconds (`Double`, so fractions of a nanosecond average out).
     public static func constantMs(_ ms: Double) -> Distribution { .constant(ms * 1e6) }
@@ -44,13 +44,13 @@ public indirect enum Distribution: Sendable, Hashable {
 
     /// One draw, in whole nanoseconds.
     public func sample(_ random: inout RandomStream) -> Int64 {
-        Int64(sampleDouble(&random).rounded())
+        Int64(sampleDouble(&random) + 0.5)  // draws are never negative: this rounds
     }
 
     public func sampleDouble(_ random: inout RandomStream) -> Double {
         switch self {
         case .constant(let v): return v
-        case .exponential(let m): return -m * log(random.openUnit())
+        case .exponential(let m): return m * Ziggurat.exponential(&random)
         case .uniform(let a, let b): return a + (b - a) * random.unit()
         case .normal(let m, let s):
             for _ in 0..<64 {
@@ -77,7 +77,7 @@ public indirect enum Distribution: Sendable, Hashable {
     }
 
     static func standardNormal(_ random: inout RandomStream) -> Double {
-        (-2 * log(random.openUnit())).squareRoot() * cos(2 * Double.pi * random.unit())
+        Ziggurat.normal(&random)
     }
 
     /// The first index whose cumulative weight exceeds `u`.

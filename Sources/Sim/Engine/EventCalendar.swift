@@ -1,26 +1,32 @@
-/// The event calendar: a 4-ary min-heap on (time, scheduling order), with a fast path for events
-/// due at the current instant. Events scheduled for the same instant come out in the order they
-/// were scheduled, so a run is reproducible to the byte.
+/// The event calendar: events come out in (time, scheduling order), so events for the same
+/// instant come out in the order they were scheduled and a run is reproducible to the byte.
 ///
-/// `Event` is the model's own small enum (integer ids, no closures), stored inline.
+/// Most events in a flash-sale model are due within a second (network hops, service times,
+/// think times), so the calendar is a timing wheel of about a second in 1,024 buckets of 2²⁰ ns
+/// (~1 ms): scheduling into the window appends to a bucket (O(1)); the current bucket is a small
+/// 4-ary heap that fits in cache; events beyond the window wait in an overflow 4-ary heap and
+/// move into the wheel as it turns. Events scheduled for the current instant skip all of it (a
+/// FIFO fast path). `Event` is the model's own small enum, stored inline.
 public struct EventCalendar<Event> {
-    struct Entry {
+    struct Entry: HeapOrdered {
         var time: Int64
         var order: UInt64
         var event: Event
-
-        init(time: Int64, order: UInt64, event: Event) {
-            self.time = time
-            self.order = order
-            self.event = event
-        }
 
         func precedes(_ other: Entry) -> Bool {
             time < other.time || (time == other.time && order < other.order)
         }
     }
 
-    var heap: [Entry] = []
+    /// log₂ of a bucket's width in nanoseconds: pick it so a bucket holds a few dozen events.
+    let bucketBits: Int64
+    static var wheelSize: Int { 1024 }
+
+    var current = QuaternaryHeap<Entry>()
+    var currentBucket: Int64 = 0
+    var wheel: [RawBuffer<Entry>]
+    var wheelCount = 0
+    var overflow = QuaternaryHeap<Entry>()
     /// Events scheduled for `now` itself, in scheduling order (the fast path).
     var dueNow: [Entry] = []
     var dueNowHead = 0
@@ -30,13 +36,16 @@ public struct EventCalendar<Event> {
     /// Events delivered so far.
     public private(set) var processed: Int = 0
 
-    public init(capacity: Int = 1024) {
-        heap.reserveCapacity(capacity)
+    /// `bucketBits`: log₂ of the bucket width in nanoseconds (20, about a millisecond, suits a
+    /// model whose events are microseconds to a second apart).
+    public init(capacity: Int = 1024, bucketBits: Int = 20) {
+        self.bucketBits = Int64(bucketBits)
+        wheel = (0..<Self.wheelSize).map { _ in RawBuffer() }
         dueNow.reserveCapacity(64)
     }
 
-    public var isEmpty: Bool { heap.isEmpty && dueNowHead == dueNow.count }
-    public var pending: Int { heap.count + dueNow.count - dueNowHead }
+    public var isEmpty: Bool { pending == 0 }
+    public var pending: Int { current.count + wheelCount + overflow.count + dueNow.count - dueNowHead }
 
     /// Schedules `event` at absolute time `time` (never before now).
     public mutating func schedule(at time: Int64, _ event: Event) {
@@ -45,8 +54,16 @@ public struct EventCalendar<Event> {
         nextOrder &+= 1
         if time == now {
             dueNow.append(entry)
+            return
+        }
+        let bucket = time >> bucketBits
+        if bucket == currentBucket {
+            current.push(entry)
+        } else if bucket < currentBucket + Int64(Self.wheelSize) {
+            wheel[Int(bucket) & (Self.wheelSize - 1)].append(entry)
+            wheelCount += 1
         } else {
-            push(entry)
+            overflow.push(entry)
         }
     }
 
@@ -57,53 +74,118 @@ public struct EventCalendar<Event> {
 
     /// The next event, advancing the clock to its time; `nil` when none is left.
     public mutating func next() -> Event? {
-        let entry: Entry
         if dueNowHead < dueNow.count {
             let head = dueNow[dueNowHead]
-            if let top = heap.first, top.precedes(head) {
-                entry = popHeap()
-            } else {
-                entry = head
-                dueNowHead += 1
-                if dueNowHead == dueNow.count {
-                    dueNow.removeAll(keepingCapacity: true)
-                    dueNowHead = 0
-                }
+            // An event already waiting for this same instant was scheduled earlier: it goes first.
+            if let top = current.first, top.time == now, top.order < head.order {
+                return deliver(current.pop())
             }
-        } else if !heap.isEmpty {
-            entry = popHeap()
-        } else {
-            return nil
+            dueNowHead += 1
+            if dueNowHead == dueNow.count {
+                dueNow.removeAll(keepingCapacity: true)
+                dueNowHead = 0
+            }
+            processed &+= 1
+            return head.event
         }
+        if current.isEmpty {
+            guard turnWheel() else { return nil }
+        }
+        return deliver(current.pop())
+    }
+
+    mutating func deliver(_ entry: Entry) -> Event {
         now = entry.time
         processed &+= 1
         return entry.event
     }
 
-    /// The time of the next event, if any.
-    public var nextTime: Int64? {
-        if dueNowHead < dueNow.count { return now }
-        return heap.first?.time
+    /// Moves to the next bucket holding events and makes it current; `false` when none is left.
+    mutating func turnWheel() -> Bool {
+        while current.isEmpty {
+            if wheelCount == 0 {
+                guard let first = overflow.first else { return false }
+                currentBucket = first.time >> bucketBits  // jump over the empty stretch
+            } else {
+                currentBucket += 1
+            }
+            // Overflow events now inside the window move into the wheel (or straight to current).
+            let windowEnd = currentBucket + Int64(Self.wheelSize)
+            while let top = overflow.first, top.time >> bucketBits < windowEnd {
+                let entry = overflow.pop()
+                let bucket = entry.time >> bucketBits
+                if bucket == currentBucket {
+                    current.push(entry)
+                } else {
+                    wheel[Int(bucket) & (Self.wheelSize - 1)].append(entry)
+                    wheelCount += 1
+                }
+            }
+            let slot = Int(currentBucket) & (Self.wheelSize - 1)
+            if wheel[slot].count > 0 {
+                wheelCount -= wheel[slot].count
+                if current.isEmpty {
+                    // Take the bucket's buffer as the heap (and give it the empty one): no copying.
+                    current.storage.swapContents(with: wheel[slot])
+                    current.heapify()
+                } else {
+                    let bucket = wheel[slot]
+                    for i in 0..<bucket.count { current.push(bucket[i]) }
+                    bucket.removeAll()
+                }
+            }
+        }
+        return true
     }
+}
 
-    mutating func push(_ entry: Entry) {
-        heap.append(entry)
-        var child = heap.count - 1
+/// What a heap orders by.
+protocol HeapOrdered {
+    func precedes(_ other: Self) -> Bool
+}
+
+/// A 4-ary min-heap over a `RawBuffer`: no copy-on-write checks in the inner loops.
+struct QuaternaryHeap<Element: HeapOrdered> {
+    let storage = RawBuffer<Element>()
+    var count: Int { storage.count }
+    var isEmpty: Bool { storage.count == 0 }
+    var first: Element? { storage.count > 0 ? storage[0] : nil }
+
+    func push(_ element: Element) {
+        storage.append(element)
+        let h = storage.pointer
+        var child = storage.count - 1
         while child > 0 {
             let parent = (child - 1) >> 2
-            guard entry.precedes(heap[parent]) else { break }
-            heap[child] = heap[parent]
+            guard element.precedes(h[parent]) else { break }
+            h[child] = h[parent]
             child = parent
         }
-        heap[child] = entry
+        h[child] = element
     }
 
-    mutating func popHeap() -> Entry {
-        let top = heap[0]
-        let last = heap.removeLast()
-        let count = heap.count
-        guard count > 0 else { return top }
-        var parent = 0
+    /// Restores the heap order of the whole storage (Floyd's method, O(n)).
+    func heapify() {
+        let count = storage.count
+        guard count > 1 else { return }
+        var start = (count - 2) >> 2
+        while start >= 0 {
+            siftDown(storage[start], from: start, count: count)
+            start -= 1
+        }
+    }
+
+    func pop() -> Element {
+        let top = storage[0]
+        let last = storage.removeLast()
+        let count = storage.count
+        if count > 0 { siftDown(last, from: 0, count: count) }
+        return top
+    }
+
+    func siftDown(_ element: Element, from start: Int, count: Int) {
+        let h = storage.pointer
+        var parent = start
         while true {
             let first = (parent << 2) + 1
             if first >= count { break }
@@ -111,14 +193,63 @@ public struct EventCalendar<Event> {
             let end = min(first + 4, count)
             var c = first + 1
             while c < end {
-                if heap[c].precedes(heap[best]) { best = c }
+                if h[c].precedes(h[best]) { best = c }
                 c += 1
             }
-            guard heap[best].precedes(last) else { break }
-            heap[parent] = heap[best]
+            guard h[best].precedes(element) else { break }
+            h[parent] = h[best]
             parent = best
         }
-        heap[parent] = last
-        return top
+        h[parent] = element
+    }
+}
+
+/// A growable buffer of trivially copyable values (the calendar's entries) owned by a class, so
+/// the engine's hot loops skip the uniqueness checks of copy-on-write arrays. Never shared: each
+/// owner keeps its own.
+final class RawBuffer<Element> {
+    private(set) var pointer: UnsafeMutablePointer<Element>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int = 16) {
+        precondition(_isPOD(Element.self), "RawBuffer holds trivially copyable values only")
+        self.capacity = capacity
+        pointer = .allocate(capacity: capacity)
+    }
+
+    deinit { pointer.deallocate() }
+
+    subscript(i: Int) -> Element {
+        get { pointer[i] }
+        set { pointer[i] = newValue }
+    }
+
+    func append(_ element: Element) {
+        if count == capacity { grow() }
+        (pointer + count).initialize(to: element)
+        count += 1
+    }
+
+    func removeLast() -> Element {
+        count -= 1
+        return pointer[count]
+    }
+
+    func removeAll() { count = 0 }
+
+    /// Exchanges the contents (and capacities) of two buffers.
+    func swapContents(with other: RawBuffer) {
+        swap(&pointer, &other.pointer)
+        swap(&count, &other.count)
+        swap(&capacity, &other.capacity)
+    }
+
+    private func grow() {
+        let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: pointer, count: count)
+        pointer.deallocate()
+        pointer = bigger
+        capacity *= 2
     }
 }

@@ -29,10 +29,13 @@ public struct Station {
     public private(set) var timedOutWaitSum: Double = 0
     public private(set) var waited = 0
     public private(set) var lastChange: Int64 = 0
-    public private(set) var seriesBusy: [Double] = []
-    public private(set) var seriesQueue: [Double] = []
-    public private(set) var seriesCapacity: [Double] = []
+    public internal(set) var seriesBusy: [Double] = []
+    public internal(set) var seriesQueue: [Double] = []
+    public internal(set) var seriesCapacity: [Double] = []
     public let recordSeries: Bool
+    /// The second being filled, and its sums so far (flushed into the series when time moves on).
+    var openSecondStart: Int64 = 0
+    var openBusy = 0.0, openQueue = 0.0, openCapacity = 0.0
 
     public init(name: String, capacity: Int, queueLimit: Int? = nil, maxWait: Int64? = nil, recordSeries: Bool = true) {
         self.name = name
@@ -119,19 +122,44 @@ public struct Station {
     }
 
     mutating func addSeries(from start: Int64, to end: Int64) {
+        // Fast path: the interval lies inside the second being filled; sums stay in registers.
+        if start >= openSecondStart, end <= openSecondStart + 1_000_000_000 {
+            let dt = Double(end - start) / 1e9
+            openBusy += dt * Double(busy)
+            openQueue += dt * Double(queue.count)
+            openCapacity += dt * Double(capacity)
+            return
+        }
         var t = start
         while t < end {
-            let second = Int(t / 1_000_000_000)
-            let boundary = min(end, Int64(second + 1) * 1_000_000_000)
-            while seriesBusy.count <= second {
-                seriesBusy.append(0); seriesQueue.append(0); seriesCapacity.append(0)
-            }
+            let second = t / 1_000_000_000
+            if second * 1_000_000_000 != openSecondStart { flushSecond(startingAt: second * 1_000_000_000) }
+            let boundary = min(end, (second + 1) * 1_000_000_000)
             let dt = Double(boundary - t) / 1e9
-            seriesBusy[second] += dt * Double(busy)
-            seriesQueue[second] += dt * Double(queue.count)
-            seriesCapacity[second] += dt * Double(capacity)
+            openBusy += dt * Double(busy)
+            openQueue += dt * Double(queue.count)
+            openCapacity += dt * Double(capacity)
             t = boundary
         }
+    }
+
+    /// Writes the open second's sums into the series and opens the second starting at `next`.
+    mutating func flushSecond(startingAt next: Int64) {
+        let index = Int(openSecondStart / 1_000_000_000)
+        while seriesBusy.count <= index {
+            seriesBusy.append(0); seriesQueue.append(0); seriesCapacity.append(0)
+        }
+        seriesBusy[index] += openBusy
+        seriesQueue[index] += openQueue
+        seriesCapacity[index] += openCapacity
+        openBusy = 0; openQueue = 0; openCapacity = 0
+        openSecondStart = next
+    }
+
+    /// Closes the series at the end of a run.
+    public mutating func closeSeries() {
+        guard recordSeries else { return }
+        flushSecond(startingAt: openSecondStart + 1_000_000_000)
     }
 
     /// Mean busy servers over capacity, from time 0 to `end`.
@@ -143,17 +171,23 @@ public struct Station {
     public func meanWait() -> Double { waited > 0 ? waitSum / Double(waited) : 0 }
 }
 
-/// A growable FIFO ring buffer.
+/// A growable FIFO ring buffer (power-of-two capacity, so positions wrap with a mask).
 public struct RingBuffer<Element> {
     var storage: [Element?]
     var head = 0
+    var mask: Int
     public private(set) var count = 0
 
-    public init(capacity: Int) { storage = Array(repeating: nil, count: max(1, capacity)) }
+    public init(capacity: Int) {
+        var size = 1
+        while size < max(1, capacity) { size <<= 1 }
+        storage = Array(repeating: nil, count: size)
+        mask = size - 1
+    }
 
     public mutating func append(_ element: Element) {
         if count == storage.count { grow() }
-        storage[(head + count) % storage.count] = element
+        storage[(head + count) & mask] = element
         count += 1
     }
 
@@ -161,7 +195,7 @@ public struct RingBuffer<Element> {
         guard count > 0 else { return nil }
         let element = storage[head]
         storage[head] = nil
-        head = (head + 1) % storage.count
+        head = (head + 1) & mask
         count -= 1
         return element
     }
@@ -170,8 +204,9 @@ public struct RingBuffer<Element> {
 
     mutating func grow() {
         var bigger: [Element?] = Array(repeating: nil, count: storage.count * 2)
-        for i in 0..<count { bigger[i] = storage[(head + i) % storage.count] }
+        for i in 0..<count { bigger[i] = storage[(head + i) & mask] }
         storage = bigger
         head = 0
+        mask = bigger.count - 1
     }
 }

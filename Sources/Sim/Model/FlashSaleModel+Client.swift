@@ -30,7 +30,7 @@ extension FlashSaleModel {
 
     /// Picks the journey's next request and sends it after a think time (none before the first),
     /// or ends the journey.
-    mutating func advanceJourney(_ id: Int32) {
+    mutating func advanceJourney(_ id: Int32, from time: Int64? = nil) {
         let j = scenario.traffic.journey
         var journey = journeys[id]
         let first = journey.phase == 0
@@ -72,7 +72,7 @@ extension FlashSaleModel {
         journey.attempt = 0
         journeys[id] = journey
         let think = first ? 0 : j.thinkTime.sample(&rJourney)
-        calendar.schedule(after: think, .send(journey: id))
+        calendar.schedule(at: (time ?? calendar.now) + think, .send(journey: id))
     }
 
     /// The client sends (or re-sends) the journey's current request.
@@ -125,8 +125,8 @@ extension FlashSaleModel {
             retryOrEnd(request.journey)
             return
         }
-        // The answer arrives at `receivedAt`; the next step starts from there.
-        calendar.schedule(at: receivedAt, .advance(journey: request.journey))
+        // The answer arrives at `receivedAt`; the next request follows a think time from there.
+        advanceJourney(request.journey, from: receivedAt)
     }
 
     /// A shed or rejected request, or a time-out: retry with the same idempotency key, or give up.
@@ -144,13 +144,18 @@ extension FlashSaleModel {
         }
     }
 
+    /// Fires at the deadline of the oldest request still waiting. Entries of answered requests
+    /// are dropped whatever their deadline, so the next check is the next real deadline: one
+    /// check per time-out period rather than one per request.
     mutating func timeoutCheck() {
         let now = calendar.now
         timeoutCheckPending = false
-        while let head = timeouts.first, head.deadline <= now {
-            _ = timeouts.popFirst()
+        while let head = timeouts.first {
             let journey = journeys[head.journey]
-            guard journey.waiting, journey.generation == head.generation else { continue }
+            let waiting = journey.waiting && journey.generation == head.generation
+            if waiting, head.deadline > now { break }
+            _ = timeouts.popFirst()
+            guard waiting else { continue }
             journeys[head.journey].waiting = false
             stats.ops[journey.op.rawValue].timeouts += 1
             stats.timeoutSeries.add(1, at: now)

@@ -8,10 +8,10 @@ extension FlashSaleModel {
         let now = instant
         switch request.op {
         case .placeOrder:
-            let candidate = OrderID("o\(orders.count + 1)")
+            let candidate = OrderID(generated: "o\(orders.count + 1)")
             let reserve = ReserveRequest(
-                orderID: candidate, userID: UserID("u\(request.user)"), quantity: scenario.traffic.journey.quantity,
-                idempotencyKey: IdempotencyKey("j\(request.serial)"), expiresAt: now + terms[d].reservationTTL)
+                orderID: candidate, userID: UserID(generated: "u\(request.user)"), quantity: scenario.traffic.journey.quantity,
+                idempotencyKey: IdempotencyKey(generated: "j\(request.serial)"), expiresAt: now + terms[d].reservationTTL)
             let (decision, change) = gates[d].decideReserve(reserve, at: now)
             applyGate(request.deal, change)
             switch decision {
@@ -41,7 +41,7 @@ extension FlashSaleModel {
             applyGate(request.deal, change)
             switch decision {
             case .confirm:
-                transition(o, .pay, paymentID: PaymentID("p\(o)"))
+                transition(o, .pay, paymentID: PaymentID(generated: "p\(o)"))
                 requests[r].changed = true
                 stats.paid += 1
             case .expire:

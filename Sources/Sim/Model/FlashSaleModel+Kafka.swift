@@ -5,12 +5,16 @@ extension FlashSaleModel {
         let replica = Int(requests[r].replica)
         replicas[replica].batch.append(r)
         if replicas[replica].batch.count == 1, scenario.kafka.linger > 0 {
-            calendar.schedule(after: scenario.kafka.linger, .kafkaLinger(replica: Int32(replica), batch: replicas[replica].batchGeneration))
+            lingerGeneration &+= 1
+            replicas[replica].batchGeneration = lingerGeneration
+            lingerReplica[lingerGeneration] = Int32(replica)
+            calendar.schedule(after: scenario.kafka.linger, .kafkaLinger(batch: lingerGeneration))
         }
         if replicas[replica].batch.count >= scenario.kafka.batchSize || scenario.kafka.linger == 0 { sendBatch(replica) }
     }
 
-    mutating func kafkaLinger(_ replica: Int32, _ generation: Int32) {
+    mutating func kafkaLinger(_ generation: Int32) {
+        guard let replica = lingerReplica.removeValue(forKey: generation) else { return }
         let r = Int(replica)
         guard replicas[r].batchGeneration == generation, !replicas[r].batch.isEmpty else { return }
         sendBatch(r)
@@ -19,7 +23,7 @@ extension FlashSaleModel {
     mutating func sendBatch(_ replica: Int) {
         let batch = batches.insert(Batch(replica: Int32(replica), requests: replicas[replica].batch))
         replicas[replica].batch.removeAll(keepingCapacity: true)
-        replicas[replica].batchGeneration &+= 1
+        replicas[replica].batchGeneration = .min
         calendar.schedule(after: scenario.network.backendRTT.sample(&rNetwork) / 2, .kafkaArrive(batch: batch))
     }
 

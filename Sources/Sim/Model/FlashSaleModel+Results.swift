@@ -6,8 +6,10 @@ extension FlashSaleModel {
         let end = calendar.now
         for i in replicas.indices {
             replicas[i].http.advance(to: end); replicas[i].cpu.advance(to: end); replicas[i].pool.advance(to: end)
+            replicas[i].http.closeSeries(); replicas[i].cpu.closeSeries()
         }
-        redis.advance(to: end); broker.advance(to: end); mongo.advance(to: end)
+        broker.advance(to: end); mongo.advance(to: end)
+        broker.closeSeries(); mongo.closeSeries()
         stats.readySeries.set(Double(readyReplicas), at: end)
         return stats
     }
@@ -85,7 +87,9 @@ extension FlashSaleModel {
             combined("http.workers", replicas.map(\.http)),
             combined("http.cpu", replicas.map(\.cpu)),
             combined("redis.pool", replicas.map(\.pool)),
-            combined("redis", [redis]),
+            RunResult.ResourceStats(
+                name: "redis", servers: 1, utilisation: redis.utilisation(until: end), meanQueueLength: redis.meanQueueLength(until: end),
+                meanWaitMs: redis.meanWait() / 1e6, rejected: 0, timedOut: 0),
             combined("kafka.broker", [broker]),
             combined("mongo", [mongo]),
         ]
@@ -130,7 +134,8 @@ extension FlashSaleModel {
             sold: stats.soldSeries.padded(to: seconds, gauge: true),
             readyReplicas: readySeries(stats, seconds: seconds),
             utilisation: [
-                "http.cpu": utilisation(replicas.map(\.cpu)), "redis": utilisation([redis]),
+                "http.cpu": utilisation(replicas.map(\.cpu)),
+                "redis": (0..<seconds).map { $0 < redis.seriesBusy.count ? min(1, redis.seriesBusy[$0]) : 0 },
                 "kafka.broker": utilisation([broker]), "mongo": utilisation([mongo]),
             ])
     }

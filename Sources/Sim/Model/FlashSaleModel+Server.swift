@@ -66,7 +66,7 @@ extension FlashSaleModel {
     /// Carries out the request's current step.
     mutating func runStep(_ r: Int32) {
         let request = requests[r]
-        switch Self.programs[request.op.rawValue][Int(request.step)] {
+        switch Self.step(request.op, request.step) {
         case .redisRead, .redisGate:
             let replica = Int(request.replica)
             if replicas[replica].pool.arrive(r, at: calendar.now) == .start { sendToRedis(r) }
@@ -98,7 +98,7 @@ extension FlashSaleModel {
     /// Skips to the answer with a business outcome (sold out, over the limit, declined, ...).
     mutating func finishBusiness(_ r: Int32) {
         requests[r].outcome = .business
-        requests[r].step = UInt8(Self.programs[requests[r].op.rawValue].count - 1)
+        requests[r].step = Self.lastStep(requests[r].op)
         runStep(r)
     }
 
@@ -131,13 +131,17 @@ extension FlashSaleModel {
 
     // MARK: Redis
 
+    /// The command travels half a round trip and is served in the order sent (Redis runs one
+    /// command at a time); its end is known now, so only the completion is an event.
     mutating func sendToRedis(_ r: Int32) {
-        calendar.schedule(after: scenario.network.backendRTT.sample(&rNetwork) / 2, .redisArrive(request: r))
+        let arrival = calendar.now + scenario.network.backendRTT.sample(&rNetwork) / 2
+        let (_, end) = redis.serve(arrival: arrival, service: redisServiceTime(r))
+        calendar.schedule(at: end, .redisServed(request: r))
     }
 
     mutating func redisServiceTime(_ r: Int32) -> Int64 {
         let request = requests[r]
-        if Self.programs[request.op.rawValue][Int(request.step)] == .redisGate {
+        if Self.step(request.op, request.step) == .redisGate {
             return scenario.redis.gateService.sample(&rRedis)
         }
         let commands = request.op == .listDeals ? scenario.redis.pipeline : (request.op == .viewDeal ? 2 : 1)
@@ -146,18 +150,9 @@ extension FlashSaleModel {
         return total
     }
 
-    mutating func redisArrive(_ r: Int32) {
-        if redis.arrive(r, at: calendar.now) == .start {
-            calendar.schedule(after: redisServiceTime(r), .redisServed(request: r))
-        }
-    }
-
     /// Redis has run the command: a stock-gate script decides now, atomically.
     mutating func redisServed(_ r: Int32) {
-        if Self.programs[requests[r].op.rawValue][Int(requests[r].step)] == .redisGate { decideAtGate(r) }
-        if let next = redis.depart(at: calendar.now, expired: &expired) {
-            calendar.schedule(after: redisServiceTime(next), .redisServed(request: next))
-        }
+        if Self.step(requests[r].op, requests[r].step) == .redisGate { decideAtGate(r) }
         calendar.schedule(after: scenario.network.backendRTT.sample(&rNetwork) / 2, .redisBack(request: r))
     }
 

@@ -7,15 +7,13 @@ public struct FlashSaleModel {
     public enum Event {
         case arrival
         case send(journey: Int32)
-        case advance(journey: Int32)
         case serverArrive(request: Int32)
         case cpuDone(request: Int32)
-        case redisArrive(request: Int32)
         case redisServed(request: Int32)
         case redisBack(request: Int32)
         case mongoDone(job: Int32)
         case paymentDone(request: Int32)
-        case kafkaLinger(replica: Int32, batch: Int32)
+        case kafkaLinger(batch: Int32)
         case kafkaArrive(batch: Int32)
         case kafkaServed(batch: Int32)
         case kafkaAck(batch: Int32)
@@ -35,14 +33,20 @@ public struct FlashSaleModel {
         case redisRead, redisGate, mongoIfMiss, kafkaIfChanged, payment, respond
     }
 
-    static let programs: [[Step]] = [
-        [.redisRead, .mongoIfMiss, .respond],  // listDeals
-        [.redisRead, .mongoIfMiss, .respond],  // viewDeal
-        [.redisGate, .kafkaIfChanged, .respond],  // placeOrder
-        [.redisRead, .payment, .redisGate, .kafkaIfChanged, .respond],  // payOrder
-        [.redisGate, .kafkaIfChanged, .respond],  // cancelOrder
-        [.redisRead, .mongoIfMiss, .respond],  // orderStatus
-    ]
+    /// The step at `index` of an operation's program.
+    static func step(_ op: Scenario.Operation, _ index: UInt8) -> Step {
+        switch (op, index) {
+        case (.listDeals, 0), (.viewDeal, 0), (.orderStatus, 0), (.payOrder, 0): .redisRead
+        case (.listDeals, 1), (.viewDeal, 1), (.orderStatus, 1): .mongoIfMiss
+        case (.placeOrder, 0), (.cancelOrder, 0), (.payOrder, 2): .redisGate
+        case (.placeOrder, 1), (.cancelOrder, 1), (.payOrder, 3): .kafkaIfChanged
+        case (.payOrder, 1): .payment
+        default: .respond
+        }
+    }
+
+    /// The index of an operation's last step (`respond`).
+    static func lastStep(_ op: Scenario.Operation) -> UInt8 { op == .payOrder ? 4 : 2 }
 
     /// One user's visit (a k6 iteration): the client side.
     struct Journey {
@@ -84,7 +88,8 @@ public struct FlashSaleModel {
         var cpu: Station
         var pool: Station
         var batch: [Int32] = []
-        var batchGeneration: Int32 = 0
+        /// The linger timer's generation for the open batch (`Int32.min` when none is open).
+        var batchGeneration: Int32 = .min
         var lastCPUBusyArea: Double = 0
     }
 
@@ -126,10 +131,13 @@ public struct FlashSaleModel {
     var roundRobin = 0
     var tokens: Double = 0
     var tokensAt: Int64 = 0
-    var redis: Station
+    var redis: FIFOServer
     var broker: Station
     var mongo: Station
     var batches = Pool<Batch>()
+    /// Linger timers: generation → replica.
+    var lingerGeneration: Int32 = 0
+    var lingerReplica: [Int32: Int32] = [:]
     var partitionProduced: [Int]
     var partitionFetched: [Int]
     var consumers: [Consumer] = []
@@ -167,7 +175,7 @@ public struct FlashSaleModel {
         let totalWeight = scenario.deals.reduce(0) { $0 + $1.weight }
         var running = 0.0
         dealCumulativeWeights = scenario.deals.map { running += $0.weight / max(totalWeight, 1e-12); return running }
-        redis = Station(name: "redis", capacity: 1)
+        redis = FIFOServer(name: "redis")
         broker = Station(name: "kafka", capacity: scenario.kafka.brokerThreads)
         mongo = Station(name: "mongo", capacity: scenario.mongo.poolSize)
         partitionProduced = Array(repeating: 0, count: scenario.kafka.partitions)
@@ -222,15 +230,13 @@ public struct FlashSaleModel {
         switch event {
         case .arrival: arrive()
         case .send(let j): send(j)
-        case .advance(let j): advanceJourney(j)
         case .serverArrive(let r): serverArrive(r)
         case .cpuDone(let r): cpuDone(r)
-        case .redisArrive(let r): redisArrive(r)
         case .redisServed(let r): redisServed(r)
         case .redisBack(let r): redisBack(r)
         case .mongoDone(let job): mongoDone(job)
         case .paymentDone(let r): paymentDone(r)
-        case .kafkaLinger(let replica, let generation): kafkaLinger(replica, generation)
+        case .kafkaLinger(let generation): kafkaLinger(generation)
         case .kafkaArrive(let b): kafkaArrive(b)
         case .kafkaServed(let b): kafkaServed(b)
         case .kafkaAck(let b): kafkaAck(b)
