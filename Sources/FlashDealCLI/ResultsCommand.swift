@@ -15,7 +15,13 @@ struct ResultsCommand: ParsableCommand {
         init(path: String) { self.path = path }
 
         func open() throws -> ResultsStore {
-            do { return try ResultsStore(path: path) } catch { throw ValidationError("cannot open the results store \(path): \(error)") }
+            do {
+                let folder = (path as NSString).deletingLastPathComponent
+                if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+                return try ResultsStore(path: path)
+            } catch {
+                throw ValidationError("cannot open the results store \(path): \(error)")
+            }
         }
     }
 

@@ -21,6 +21,19 @@ func peakMemoryMiB() -> Double {
 
 func f(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
 
+/// Runs `body` `times` times; the median CPU seconds and the last result.
+func median<T>(_ times: Int, _ body: () throws -> T) rethrows -> (Double, T) {
+    var samples: [Double] = []
+    var last: T?
+    for _ in 0..<times {
+        let before = cpuSeconds()
+        last = try body()
+        samples.append(cpuSeconds() - before)
+    }
+    return (samples.sorted()[times / 2], last!)
+}
+
+
 let arguments = CommandLine.arguments
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let customers = Int(ProcessInfo.processInfo.environment["FLASHDEAL_BENCH_CUSTOMERS"] ?? "") ?? 1_000_000
@@ -31,14 +44,14 @@ let part = ProcessInfo.processInfo.environment["FLASHDEAL_BENCH_PART"] ?? "all"
 // 1. Reference model
 if part != "spike" {
 print("== Reference model: M/M/8 (ρ = 0.9) → single server with 20 waiting places, \(customers) customers")
-var model = TandemQueueModel(
-    stages: [.init(servers: 8, service: .exponentialMs(7.2)), .init(servers: 1, queueLimit: 20, service: .exponentialMs(0.5))],
-    interarrival: .exponentialMs(1), customers: customers, seed: 1)
-let before = cpuSeconds()
-let ours = model.run()
-let oursCPU = cpuSeconds() - before
+let (oursCPU, ours) = median(5) {
+    var model = TandemQueueModel(
+        stages: [.init(servers: 8, service: .exponentialMs(7.2)), .init(servers: 1, queueLimit: 20, service: .exponentialMs(0.5))],
+        interarrival: .exponentialMs(1), customers: customers, seed: 1)
+    return model.run()
+}
 let erlang = QueueingTheory.mmcWait(servers: 8, arrivalRate: 1, meanService: 7.2)
-print("Flash Deal engine: \(f(oursCPU, 3)) CPU s, \(ours.events) events (\(f(Double(ours.events) / oursCPU / 1e6))M events/CPU-s); mean wait stage 1 \(f(ours.meanWait[0] / 1e6, 3)) ms, stage 2 \(f(ours.meanWait[1] / 1e6, 3)) ms, drops \(f(ours.dropRate[1] * 100, 3))%")
+print("Flash Deal engine: \(f(oursCPU, 3)) CPU s (median of 5 runs), \(ours.events) events (\(f(Double(ours.events) / oursCPU / 1e6))M events/CPU-s); mean wait stage 1 \(f(ours.meanWait[0] / 1e6, 3)) ms, stage 2 \(f(ours.meanWait[1] / 1e6, 3)) ms, drops \(f(ours.dropRate[1] * 100, 3))%")
 
 if part == "engine" { exit(0) }
 let process = Process()
@@ -73,9 +86,7 @@ if exitCode == 0, let json = try? JSONSerialization.jsonObject(with: output) as?
 if part != "reference" {
 print("\n== flash-spike scaled: a 60 s spike at 100,000 requests/s (experiments/flash-spike-100k.json)")
 let scenario = try Scenario.load(path: root.appendingPathComponent("experiments/flash-spike-100k.json").path)
-let spikeBefore = cpuSeconds()
-let result = Simulator.run(scenario)
-let spikeCPU = cpuSeconds() - spikeBefore
+let (spikeCPU, result) = median(3) { Simulator.run(scenario) }
 print("requests \(result.throughput.requests), peak offered \(f(result.throughput.peakOfferedRps, 0)) rps, P95 \(f(result.overall.p95Ms)) ms, oversold \(result.orders.oversoldUnits), bottleneck \(result.bottleneck.resource)")
-print("SPIKE: \(f(spikeCPU, 2)) CPU s on one core (target < 10 s), \(result.eventsProcessed) events (\(f(Double(result.eventsProcessed) / spikeCPU / 1e6))M events/CPU-s), peak memory \(f(peakMemoryMiB(), 0)) MiB")
+print("SPIKE: \(f(spikeCPU, 2)) CPU s on one core (median of 3 runs; target < 10 s), \(result.eventsProcessed) events (\(f(Double(result.eventsProcessed) / spikeCPU / 1e6))M events/CPU-s), peak memory \(f(peakMemoryMiB(), 0)) MiB")
 }

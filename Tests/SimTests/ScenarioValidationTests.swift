@@ -55,3 +55,17 @@ import Testing
         #expect(throws: ScenarioError.self) { _ = try Sweep.Axis(parsing: "novalue") }
     }
 }
+
+@Suite struct EmpiricalFileTests {
+    @Test func histogramFileIsReadRelativeToTheScenario() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flashdeal-hist-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "valueMs,count\n1,1\n3,3\n".write(to: dir.appendingPathComponent("cpu.csv"), atomically: true, encoding: .utf8)
+        let json = #"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}],"http":{"cpu":{"viewDeal":{"type":"empirical","histogramFile":"cpu.csv"}}}}"#
+        let s = try Scenario.parse(Data(json.utf8), directory: dir.path)
+        #expect(abs(s.http.cpu[Scenario.Operation.viewDeal.rawValue].mean - 2.5e6) < 1e-6)
+        try "valueMs,count\n1,x\n".write(to: dir.appendingPathComponent("cpu.csv"), atomically: true, encoding: .utf8)
+        #expect(throws: ScenarioError.self) { _ = try Scenario.parse(Data(json.utf8), directory: dir.path) }
+    }
+}

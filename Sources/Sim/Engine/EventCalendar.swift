@@ -24,7 +24,7 @@ public struct EventCalendar<Event> {
 
     var current = QuaternaryHeap<Entry>()
     var currentBucket: Int64 = 0
-    var wheel: [RawBuffer<Entry>]
+    let wheel: BucketWheel<Entry>
     var wheelCount = 0
     var overflow = QuaternaryHeap<Entry>()
     /// Events scheduled for `now` itself, in scheduling order (the fast path).
@@ -40,7 +40,7 @@ public struct EventCalendar<Event> {
     /// model whose events are microseconds to a second apart).
     public init(capacity: Int = 1024, bucketBits: Int = 20) {
         self.bucketBits = Int64(bucketBits)
-        wheel = (0..<Self.wheelSize).map { _ in RawBuffer() }
+        wheel = BucketWheel(buckets: Self.wheelSize)
         dueNow.reserveCapacity(64)
     }
 
@@ -60,7 +60,7 @@ public struct EventCalendar<Event> {
         if bucket == currentBucket {
             current.push(entry)
         } else if bucket < currentBucket + Int64(Self.wheelSize) {
-            wheel[Int(bucket) & (Self.wheelSize - 1)].append(entry)
+            wheel.append(entry, to: Int(bucket) & (Self.wheelSize - 1))
             wheelCount += 1
         } else {
             overflow.push(entry)
@@ -117,21 +117,21 @@ public struct EventCalendar<Event> {
                 if bucket == currentBucket {
                     current.push(entry)
                 } else {
-                    wheel[Int(bucket) & (Self.wheelSize - 1)].append(entry)
+                    wheel.append(entry, to: Int(bucket) & (Self.wheelSize - 1))
                     wheelCount += 1
                 }
             }
             let slot = Int(currentBucket) & (Self.wheelSize - 1)
-            if wheel[slot].count > 0 {
-                wheelCount -= wheel[slot].count
+            let waiting = wheel.count(slot)
+            if waiting > 0 {
+                wheelCount -= waiting
                 if current.isEmpty {
-                    // Take the bucket's buffer as the heap (and give it the empty one): no copying.
-                    current.storage.swapContents(with: wheel[slot])
+                    // Take the bucket's memory as the heap (and give it the heap's empty one): no copying.
+                    wheel.swap(slot, with: current.storage)
                     current.heapify()
                 } else {
-                    let bucket = wheel[slot]
-                    for i in 0..<bucket.count { current.push(bucket[i]) }
-                    bucket.removeAll()
+                    for i in 0..<waiting { current.push(wheel.entry(i, in: slot)) }
+                    wheel.clear(slot)
                 }
             }
         }
@@ -238,11 +238,11 @@ final class RawBuffer<Element> {
 
     func removeAll() { count = 0 }
 
-    /// Exchanges the contents (and capacities) of two buffers.
-    func swapContents(with other: RawBuffer) {
-        swap(&pointer, &other.pointer)
-        swap(&count, &other.count)
-        swap(&capacity, &other.capacity)
+    /// Exchanges contents with a wheel bucket.
+    func swapContents(pointer p: inout UnsafeMutablePointer<Element>, count c: inout Int, capacity k: inout Int) {
+        swap(&pointer, &p)
+        swap(&count, &c)
+        swap(&capacity, &k)
     }
 
     private func grow() {
@@ -251,5 +251,53 @@ final class RawBuffer<Element> {
         pointer.deallocate()
         pointer = bigger
         capacity *= 2
+    }
+}
+
+/// The timing wheel's buckets: one block of headers, each bucket a growable run of entries.
+/// Plain pointers, no per-bucket object, so turning the wheel neither retains nor releases.
+final class BucketWheel<Element> {
+    struct Bucket {
+        var pointer: UnsafeMutablePointer<Element>
+        var count: Int
+        var capacity: Int
+    }
+
+    let buckets: UnsafeMutablePointer<Bucket>
+    let size: Int
+
+    init(buckets size: Int) {
+        precondition(_isPOD(Element.self), "BucketWheel holds trivially copyable values only")
+        self.size = size
+        buckets = .allocate(capacity: size)
+        for i in 0..<size { (buckets + i).initialize(to: Bucket(pointer: .allocate(capacity: 8), count: 0, capacity: 8)) }
+    }
+
+    deinit {
+        for i in 0..<size { buckets[i].pointer.deallocate() }
+        buckets.deallocate()
+    }
+
+    func count(_ slot: Int) -> Int { buckets[slot].count }
+    func entry(_ i: Int, in slot: Int) -> Element { buckets[slot].pointer[i] }
+    func clear(_ slot: Int) { buckets[slot].count = 0 }
+
+    func append(_ element: Element, to slot: Int) {
+        let b = buckets + slot
+        if b.pointee.count == b.pointee.capacity {
+            let bigger = UnsafeMutablePointer<Element>.allocate(capacity: b.pointee.capacity * 2)
+            bigger.moveInitialize(from: b.pointee.pointer, count: b.pointee.count)
+            b.pointee.pointer.deallocate()
+            b.pointee.pointer = bigger
+            b.pointee.capacity *= 2
+        }
+        (b.pointee.pointer + b.pointee.count).initialize(to: element)
+        b.pointee.count += 1
+    }
+
+    /// Exchanges a bucket's memory with a buffer's.
+    func swap(_ slot: Int, with buffer: RawBuffer<Element>) {
+        let b = buckets + slot
+        buffer.swapContents(pointer: &b.pointee.pointer, count: &b.pointee.count, capacity: &b.pointee.capacity)
     }
 }

@@ -81,7 +81,7 @@ extension FlashSaleModel {
 
     /// Applies a gate change and keeps the independent counters the oversell check uses.
     mutating func applyGate(_ deal: Int32, _ change: GateChange) {
-        guard !change.isEmpty else { return }
+        guard !change.isEmpty || calendar.now == 0 else { return }
         let d = Int(deal)
         for event in gates[d].apply(change) {
             switch event.event {

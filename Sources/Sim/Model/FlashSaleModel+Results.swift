@@ -30,7 +30,8 @@ extension FlashSaleModel {
         let overall = operationStats("all", all, stats.overallLatency)
         let sent = Double(max(1, all.sent))
 
-        let resources = resourceStats(end: end)
+        let series = series(stats, seconds: seconds)
+        let resources = resourceStats(end: end, series: series)
         let offered = stats.offered.padded(to: seconds)
         let perUserOK = gates.allSatisfy { gate in gate.inventory.holdings.values.allSatisfy { $0 <= gate.terms.perUserLimit } }
         let conservation = stats.stockViolations == 0 && gates.allSatisfy { $0.inventory.checkInvariants().isEmpty }
@@ -60,7 +61,7 @@ extension FlashSaleModel {
                 initial: scenario.autoscaling.map { max($0.minReplicas, min($0.maxReplicas, scenario.http.replicas)) } ?? scenario.http.replicas,
                 max: max(stats.maxReplicas, replicas.count(where: { $0.ready })), final: readyReplicas,
                 firstScaleUpAtSeconds: stats.firstScaleUpAt.map { Double($0) / 1e9 }),
-            series: series(stats, seconds: seconds), eventsProcessed: calendar.processed, timing: nil)
+            series: series, eventsProcessed: calendar.processed, timing: nil)
     }
 
     var seedUsed: UInt64 { seed }
@@ -72,13 +73,14 @@ extension FlashSaleModel {
     }
 
     /// The tiers, with replicas' stations summed.
-    func resourceStats(end: Int64) -> [RunResult.ResourceStats] {
+    func resourceStats(end: Int64, series: RunResult.Series) -> [RunResult.ResourceStats] {
+        func peak(_ name: String) -> Double { Self.peak(series.utilisation[name] ?? []) }
         func combined(_ name: String, _ stations: [Station]) -> RunResult.ResourceStats {
             let busy = stations.reduce(0) { $0 + $1.busyArea }, capacity = stations.reduce(0) { $0 + $1.capacityArea }
             let waited = stations.reduce(0) { $0 + $1.waited }, waitSum = stations.reduce(0) { $0 + $1.waitSum }
             return RunResult.ResourceStats(
                 name: name, servers: stations.reduce(0) { $0 + $1.capacity },
-                utilisation: capacity > 0 ? busy / capacity : 0,
+                utilisation: capacity > 0 ? busy / capacity : 0, peakUtilisation: peak(name),
                 meanQueueLength: stations.reduce(0) { $0 + $1.queueArea } / Double(max(end, 1)),
                 meanWaitMs: waited > 0 ? waitSum / Double(waited) / 1e6 : 0,
                 rejected: stations.reduce(0) { $0 + $1.rejected }, timedOut: stations.reduce(0) { $0 + $1.timedOut })
@@ -88,28 +90,40 @@ extension FlashSaleModel {
             combined("http.cpu", replicas.map(\.cpu)),
             combined("redis.pool", replicas.map(\.pool)),
             RunResult.ResourceStats(
-                name: "redis", servers: 1, utilisation: redis.utilisation(until: end), meanQueueLength: redis.meanQueueLength(until: end),
+                name: "redis", servers: 1, utilisation: redis.utilisation(until: end), peakUtilisation: peak("redis"), meanQueueLength: redis.meanQueueLength(until: end),
                 meanWaitMs: redis.meanWait() / 1e6, rejected: 0, timedOut: 0),
             combined("kafka.broker", [broker]),
             combined("mongo", [mongo]),
         ]
     }
 
-    /// The most utilised tier, and why it limits the sale.
+    /// The highest 5-second moving average of a per-second series.
+    static func peak(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let window = min(5, values.count)
+        var sum = values[0..<window].reduce(0, +), best = sum
+        for i in window..<values.count {
+            sum += values[i] - values[i - window]
+            best = max(best, sum)
+        }
+        return best / Double(window)
+    }
+
+    /// The tier busiest at the peak, and why it limits the sale.
     func bottleneck(_ resources: [RunResult.ResourceStats]) -> RunResult.Bottleneck {
         let candidates = resources.filter { $0.name != "http.workers" && $0.name != "redis.pool" }
-        let top = candidates.max { ($0.utilisation, $0.meanWaitMs) < ($1.utilisation, $1.meanWaitMs) }!
-        let pct = (top.utilisation * 1000).rounded() / 10
+        let top = candidates.max { ($0.peakUtilisation, $0.meanWaitMs) < ($1.peakUtilisation, $1.meanWaitMs) }!
+        let pct = (top.peakUtilisation * 1000).rounded() / 10
         let wait = (top.meanWaitMs * 100).rounded() / 100
         let reason: String
-        if top.utilisation >= 0.8 {
-            reason = "\(top.name) is busy \(pct)% of the time with \((top.meanQueueLength * 10).rounded() / 10) requests queued on average (mean wait \(wait) ms): it saturates first, so latency grows with its queue"
-        } else if top.utilisation >= 0.5 {
-            reason = "\(top.name) is the busiest tier at \(pct)% (mean wait \(wait) ms); no tier is saturated yet, it will be the first to saturate as load grows"
+        if top.peakUtilisation >= 0.8 {
+            reason = "at the peak \(top.name) is busy \(pct)% of the time, with \((top.meanQueueLength * 10).rounded() / 10) requests queued on average over the run (mean wait \(wait) ms): it saturates first, so latency grows with its queue"
+        } else if top.peakUtilisation >= 0.5 {
+            reason = "\(top.name) is the busiest tier, \(pct)% at the peak (mean wait \(wait) ms); no tier is saturated yet, it will be the first to saturate as load grows"
         } else {
-            reason = "no tier is saturated (the busiest, \(top.name), is at \(pct)%): latency is service and network time, not queueing"
+            reason = "no tier is saturated (the busiest, \(top.name), peaks at \(pct)%): latency is service and network time, not queueing"
         }
-        return RunResult.Bottleneck(resource: top.name, utilisation: top.utilisation, reason: reason)
+        return RunResult.Bottleneck(resource: top.name, utilisation: top.peakUtilisation, reason: reason)
     }
 
     func series(_ stats: RunStatistics, seconds: Int) -> RunResult.Series {
@@ -134,7 +148,7 @@ extension FlashSaleModel {
             sold: stats.soldSeries.padded(to: seconds, gauge: true),
             readyReplicas: readySeries(stats, seconds: seconds),
             utilisation: [
-                "http.cpu": utilisation(replicas.map(\.cpu)),
+                "http.cpu": utilisation(replicas.map(\.cpu)), "http.workers": utilisation(replicas.map(\.http)),
                 "redis": (0..<seconds).map { $0 < redis.seriesBusy.count ? min(1, redis.seriesBusy[$0]) : 0 },
                 "kafka.broker": utilisation([broker]), "mongo": utilisation([mongo]),
             ])

@@ -206,6 +206,8 @@ public struct FlashSaleModel {
 
     /// Runs the sale to the end and returns its statistics.
     public mutating func run() -> RunStatistics {
+        applyGate(0, GateChange())  // records the opening stock in the series
+        stats.readySeries.set(Double(readyReplicas), at: 0)
         scheduleNextArrival()
         for (i, t) in terms.enumerated() {
             if t.startsAt.nanosecondsSinceEpoch > 0 { calendar.schedule(at: t.startsAt.nanosecondsSinceEpoch, .dealStart(deal: Int32(i))) }

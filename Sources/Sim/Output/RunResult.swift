@@ -76,7 +76,10 @@ public struct RunResult: Codable, Sendable, Hashable {
     public struct ResourceStats: Codable, Sendable, Hashable {
         public var name: String
         public var servers: Int
+        /// Busy fraction over the whole run.
         public var utilisation: Double
+        /// The highest busy fraction over any 5 seconds (the spike).
+        public var peakUtilisation: Double
         public var meanQueueLength: Double
         public var meanWaitMs: Double
         public var rejected: Int
@@ -85,6 +88,7 @@ public struct RunResult: Codable, Sendable, Hashable {
 
     public struct Bottleneck: Codable, Sendable, Hashable {
         public var resource: String
+        /// Its peak (5-second) utilisation.
         public var utilisation: Double
         public var reason: String
     }

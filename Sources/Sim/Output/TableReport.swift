@@ -29,9 +29,9 @@ public enum TableReport {
         line("Orders: accepted \(o.accepted), paid \(o.paid), expired \(o.expired), cancelled \(o.cancelled), refunded \(o.refunded), declined \(o.declined), late payments refunded \(o.latePaymentsRefunded), retried duplicates \(o.duplicates)")
         line("Stock: \(o.soldUnits) of \(o.totalUnits) units sold, sold out at \(o.soldOutAtSeconds.map { f($0, 2) + " s" } ?? "never"), oversold \(o.oversoldUnits), conservation \(o.conservationHolds ? "holds" : "BROKEN"), per-user limit \(o.perUserLimitHolds ? "holds" : "BROKEN"), open reservations at end \(o.unresolvedReservations)")
         line()
-        var res = [["resource", "servers", "utilisation", "mean queue", "mean wait ms", "rejected", "timed out"]]
+        var res = [["resource", "servers", "utilisation", "peak (5 s)", "mean queue", "mean wait ms", "rejected", "timed out"]]
         for x in r.resources {
-            res.append([x.name, "\(x.servers)", f(x.utilisation * 100, 1) + "%", f(x.meanQueueLength, 2), f(x.meanWaitMs, 3), "\(x.rejected)", "\(x.timedOut)"])
+            res.append([x.name, "\(x.servers)", f(x.utilisation * 100, 1) + "%", f(x.peakUtilisation * 100, 1) + "%", f(x.meanQueueLength, 2), f(x.meanWaitMs, 3), "\(x.rejected)", "\(x.timedOut)"])
         }
         out += table(res)
         line("Bottleneck: \(r.bottleneck.resource): \(r.bottleneck.reason)")

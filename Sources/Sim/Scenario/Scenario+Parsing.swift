@@ -78,11 +78,10 @@ extension Scenario {
         let mongo = try r.object("mongo") { (m: inout JSONReader) throws(ScenarioError) in
             MongoTier(
                 read: try m.distribution("read", directory: directory, default: .constantMs(1)),
-                write: try m.distribution("write", directory: directory, default: .constantMs(1.5)),
                 batchBase: try m.distribution("batchBase", directory: directory, default: .constantMs(2)),
                 perDocument: try m.double("perDocumentMs", default: 0.15, in: 0...10_000) * 1e6,
                 poolSize: try m.int("poolSize", default: 10, in: 1...10_000))
-        } ?? MongoTier(read: .constantMs(1), write: .constantMs(1.5), batchBase: .constantMs(2), perDocument: 0.15e6, poolSize: 10)
+        } ?? MongoTier(read: .constantMs(1), batchBase: .constantMs(2), perDocument: 0.15e6, poolSize: 10)
         let payment = try r.object("payment") { (p: inout JSONReader) throws(ScenarioError) in
             PaymentProvider(
                 latency: try p.distribution("latency", directory: directory, default: .constantMs(50)),

@@ -148,9 +148,10 @@ public struct Scenario: Sendable, Hashable {
         public var consumerRate: Double
     }
 
+    /// MongoDB: reads on a cache miss, and the consumers' writes (one `insert_many` per batch,
+    /// `batchBase + perDocument × documents`).
     public struct MongoTier: Sendable, Hashable {
         public var read: Distribution
-        public var write: Distribution
         public var batchBase: Distribution
         public var perDocument: Double
         public var poolSize: Int
