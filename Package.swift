@@ -40,6 +40,10 @@ let package = Package(
         ),
         // `make bench`: the engine against SimPy, and the 100k-rps spike.
         .executableTarget(name: "SimBench", dependencies: ["Sim"], swiftSettings: swiftSettings),
+        // hiredis, the Redis client library (Debian's libhiredis-dev).
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        // The live server's adapters (Redis so far).
+        .target(name: "Live", dependencies: ["Domain", "CHiredis"], swiftSettings: swiftSettings),
         // The SQLite results store (GRDB on the system libsqlite3).
         .target(
             name: "ResultsStore",
@@ -59,6 +63,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "DomainMemory"], swiftSettings: swiftSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["Live", "Domain", "DomainMemory"], swiftSettings: swiftSettings),
         .testTarget(name: "SimTests", dependencies: ["Sim", "Domain", "ResultsStore"], swiftSettings: swiftSettings),
     ]
 )

@@ -43,6 +43,13 @@ public struct Inventory: Hashable, Sendable {
         public var quantity: Int
         public var reservedAt: Instant
         public var expiresAt: Instant
+
+        public init(orderID: OrderID, quantity: Int, reservedAt: Instant, expiresAt: Instant) {
+            self.orderID = orderID
+            self.quantity = quantity
+            self.reservedAt = reservedAt
+            self.expiresAt = expiresAt
+        }
     }
 
     /// An idempotency key belongs to the user who sent it, so two users' keys never collide.

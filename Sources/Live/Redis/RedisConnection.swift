@@ -1,0 +1,114 @@
+import CHiredis
+import Foundation
+
+/// One hiredis connection. hiredis does no locking, so a connection is used by one task at a
+/// time: `RedisPool` hands it out exclusively and runs the blocking calls on its own queue, off
+/// Swift's cooperative pool.
+final class RedisConnection: @unchecked Sendable {
+    // Safe: the pool gives a connection to one caller at a time, and every call to the context
+    // runs on `queue`.
+    private let context: UnsafeMutablePointer<redisContext>
+    let queue: DispatchQueue
+
+    init(host: String, port: Int, timeout: Duration) throws(RedisError) {
+        let seconds = timeout.components.seconds
+        let tv = timeval(tv_sec: Int(seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+        guard let context = redisConnectWithTimeout(host, Int32(port), tv) else {
+            throw RedisError(.connect, "cannot allocate a hiredis context")
+        }
+        if context.pointee.err != 0 {
+            let message = Self.text(of: context)
+            redisFree(context)
+            throw RedisError(.connect, "cannot connect to Redis at \(host):\(port): \(message)")
+        }
+        self.context = context
+        queue = DispatchQueue(label: "flashdeal.redis.\(host):\(port)")
+    }
+
+    deinit { redisFree(context) }
+
+    /// Sends one command and waits for its reply (blocking: call on `queue`).
+    func send(_ arguments: [String]) throws(RedisError) -> RedisReply {
+        let raw: UnsafeMutableRawPointer? = Self.withArgv(arguments) { argc, argv, lengths in
+            redisCommandArgv(context, argc, argv, lengths)
+        }
+        guard let raw else { throw RedisError(.io, "Redis connection failed: \(Self.text(of: context))") }
+        defer { freeReplyObject(raw) }
+        let reply = RedisReply(raw.assumingMemoryBound(to: redisReply.self))
+        if case .error(let message) = reply { throw RedisError(.server, message) }
+        return reply
+    }
+
+    static func withArgv<T>(_ arguments: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> T) -> T {
+        let cStrings = arguments.map { strdup($0) }
+        defer { cStrings.forEach { free($0) } }
+        var argv = cStrings.map { UnsafePointer<CChar>($0) }
+        let lengths = arguments.map { $0.utf8.count }
+        return argv.withUnsafeMutableBufferPointer { a in
+            lengths.withUnsafeBufferPointer { l in body(Int32(arguments.count), a.baseAddress!, l.baseAddress!) }
+        }
+    }
+
+    static func text(of context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { bytes in
+            String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}
+
+/// A Redis reply, copied out of hiredis's reply object.
+public enum RedisReply: Sendable, Hashable {
+    case string(String)
+    case integer(Int64)
+    case array([RedisReply])
+    case null
+    case status(String)
+    case error(String)
+
+    init(_ reply: UnsafeMutablePointer<redisReply>) {
+        let r = reply.pointee
+        switch r.type {
+        case REDIS_REPLY_STRING: self = .string(String(decoding: UnsafeRawBufferPointer(start: r.str, count: r.len), as: UTF8.self))
+        case REDIS_REPLY_STATUS: self = .status(String(decoding: UnsafeRawBufferPointer(start: r.str, count: r.len), as: UTF8.self))
+        case REDIS_REPLY_ERROR: self = .error(String(decoding: UnsafeRawBufferPointer(start: r.str, count: r.len), as: UTF8.self))
+        case REDIS_REPLY_INTEGER: self = .integer(r.integer)
+        case REDIS_REPLY_ARRAY: self = .array((0..<r.elements).map { RedisReply(r.element[$0]!) })
+        default: self = .null
+        }
+    }
+
+    var string: String? {
+        switch self {
+        case .string(let s), .status(let s): s
+        case .integer(let i): String(i)
+        default: nil
+        }
+    }
+
+    var integer: Int64? {
+        switch self {
+        case .integer(let i): i
+        case .string(let s): Int64(s)
+        default: nil
+        }
+    }
+
+    var array: [RedisReply] {
+        if case .array(let a) = self { return a }
+        return []
+    }
+}
+
+/// A Redis failure: it could not connect, the connection broke, or the server answered an error.
+public struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable { case connect, io, server, protocolError }
+    public var kind: Kind
+    public var message: String
+
+    init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { "Redis: \(message)" }
+}

@@ -1,0 +1,162 @@
+/// The stock gate as one Lua script, run with EVALSHA: the Redis twin of the Domain's
+/// `StockGate`, kept equal to it by the contract tests (`IntegrationTests/StockLedgerContractTests`).
+///
+/// KEYS (one deal, all under its hash tag): gate hash, reservations, sold, holdings,
+/// idempotency keys, expiry index. ARGV: operation, now, then the operation's arguments.
+/// Instants are nanoseconds since the epoch written as 20-digit zero-padded strings, compared
+/// as strings (they exceed Lua's exact integers); the expiry index scores in milliseconds.
+enum StockGateScript {
+    static let source = #"""
+    local gate, res, sold, hold, keys, exp = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+    local op, now = ARGV[1], ARGV[2]
+
+    local function split(s)
+      local t = {}
+      for part in string.gmatch(s, '[^|]+') do t[#t + 1] = part end
+      return t
+    end
+    local function num(field) return tonumber(redis.call('HGET', gate, field)) end
+    local function bump(field) return redis.call('HINCRBY', gate, field, 1) end
+    local function drop_holding(user, qty)
+      local left = tonumber(redis.call('HGET', hold, user) or '0') - qty
+      if left == 0 then redis.call('HDEL', hold, user) else redis.call('HSET', hold, user, left) end
+    end
+    -- A release, expiry, return or restock: a sold-out deal reopens.
+    local function replenish()
+      if redis.call('HGET', gate, 'status') == 'soldOut' then
+        redis.call('HSET', gate, 'status', 'live')
+        return 'reopened', bump('dv')
+      end
+      return '', 0
+    end
+    local function give_back(order, r)
+      local qty = tonumber(r[2])
+      redis.call('HDEL', res, order)
+      redis.call('ZREM', exp, order)
+      redis.call('HINCRBY', gate, 'reserved', -qty)
+      redis.call('HINCRBY', gate, 'available', qty)
+      drop_holding(r[1], qty)
+      local iv = bump('iv')
+      local deal_event, dv = replenish()
+      return qty, iv, deal_event, dv
+    end
+
+    if op == 'create' then
+      if redis.call('EXISTS', gate) == 1 then return {'exists'} end
+      redis.call('HSET', gate, 'status', 'scheduled', 'starts', ARGV[3], 'ends', ARGV[4], 'limit', ARGV[5],
+        'total', ARGV[6], 'available', ARGV[6], 'reserved', 0, 'sold', 0, 'iv', 1, 'dv', 1)
+      return {'created'}
+    end
+    if redis.call('EXISTS', gate) == 0 then return {'unknown'} end
+
+    if op == 'reserve' then
+      local order, user, qty, key, expires = ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
+      local first = redis.call('HGET', keys, user .. '|' .. key)
+      if first then
+        local f = split(first)
+        return {'duplicate', f[1], f[2], f[3], f[4]}
+      end
+      local status = redis.call('HGET', gate, 'status')
+      local starts, ends = redis.call('HGET', gate, 'starts'), redis.call('HGET', gate, 'ends')
+      if status ~= 'live' or now < starts or now >= ends then
+        if status ~= 'ended' and now >= ends then status = 'ended' end
+        return {'notActive', status}
+      end
+      local limit = num('limit')
+      if qty < 1 or qty > limit then return {'invalid'} end
+      local remaining = limit - tonumber(redis.call('HGET', hold, user) or '0')
+      if qty > remaining then return {'limit', math.max(0, remaining)} end
+      local available = num('available')
+      if qty > available then return {'soldOut', available} end
+      redis.call('HSET', res, order, user .. '|' .. qty .. '|' .. expires)
+      redis.call('HSET', keys, user .. '|' .. key, order .. '|' .. qty .. '|' .. now .. '|' .. expires)
+      redis.call('ZADD', exp, math.floor(tonumber(expires) / 1000000), order)
+      redis.call('HINCRBY', hold, user, qty)
+      redis.call('HINCRBY', gate, 'available', -qty)
+      redis.call('HINCRBY', gate, 'reserved', qty)
+      local iv = bump('iv')
+      if available == qty then
+        redis.call('HSET', gate, 'status', 'soldOut')
+        return {'reserve', iv, 'soldOut', bump('dv')}
+      end
+      return {'reserve', iv, '', 0}
+    end
+
+    if op == 'confirm' then
+      local order = ARGV[3]
+      local found = redis.call('HGET', res, order)
+      if not found then
+        if redis.call('HEXISTS', sold, order) == 1 then return {'alreadyConfirmed'} end
+        return {'notReserved'}
+      end
+      local r = split(found)
+      if now >= r[3] then
+        local qty, iv, deal_event, dv = give_back(order, r)
+        return {'expire', qty, iv, deal_event, dv}
+      end
+      local qty = tonumber(r[2])
+      redis.call('HDEL', res, order)
+      redis.call('ZREM', exp, order)
+      redis.call('HSET', sold, order, r[1] .. '|' .. qty)
+      redis.call('HINCRBY', gate, 'reserved', -qty)
+      redis.call('HINCRBY', gate, 'sold', qty)
+      return {'confirm', qty, bump('iv')}
+    end
+
+    if op == 'release' or op == 'expire' then
+      local order = ARGV[3]
+      local found = redis.call('HGET', res, order)
+      if not found then return {'none'} end
+      local r = split(found)
+      if op == 'expire' and r[3] > now then return {'none'} end
+      local qty, iv, deal_event, dv = give_back(order, r)
+      return {op, qty, iv, deal_event, dv}
+    end
+
+    if op == 'return' then
+      local order = ARGV[3]
+      local found = redis.call('HGET', sold, order)
+      if not found then return {'none'} end
+      local s = split(found)
+      local qty = tonumber(s[2])
+      redis.call('HDEL', sold, order)
+      redis.call('HINCRBY', gate, 'sold', -qty)
+      redis.call('HINCRBY', gate, 'available', qty)
+      drop_holding(s[1], qty)
+      local iv = bump('iv')
+      local deal_event, dv = replenish()
+      return {'returned', qty, iv, deal_event, dv}
+    end
+
+    if op == 'restock' then
+      local qty = tonumber(ARGV[3])
+      if redis.call('HGET', gate, 'status') == 'ended' then return {'ended'} end
+      local room = 2147483647 - num('total')
+      if qty < 1 or qty > room then return {'invalid', room} end
+      redis.call('HINCRBY', gate, 'total', qty)
+      redis.call('HINCRBY', gate, 'available', qty)
+      local iv = bump('iv')
+      local deal_event, dv = replenish()
+      return {'restocked', qty, iv, deal_event, dv}
+    end
+
+    if op == 'start' then
+      if redis.call('HGET', gate, 'status') ~= 'scheduled' then return {'none'} end
+      redis.call('HSET', gate, 'status', 'live')
+      local dv = bump('dv')
+      if num('available') == 0 then
+        redis.call('HSET', gate, 'status', 'soldOut')
+        return {'started', dv, 'soldOut', bump('dv')}
+      end
+      return {'started', dv, '', 0}
+    end
+
+    if op == 'end' then
+      if redis.call('HGET', gate, 'status') == 'ended' then return {'none'} end
+      redis.call('HSET', gate, 'status', 'ended')
+      return {'ended', bump('dv')}
+    end
+
+    return redis.error_reply('unknown stock gate operation ' .. op)
+    """#
+}
