@@ -42,8 +42,10 @@ let package = Package(
         .executableTarget(name: "SimBench", dependencies: ["Sim"], swiftSettings: swiftSettings),
         // hiredis, the Redis client library (Debian's libhiredis-dev).
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
-        // The live server's adapters (Redis so far).
-        .target(name: "Live", dependencies: ["Domain", "CHiredis"], swiftSettings: swiftSettings),
+        // libmongoc and libbson (Debian's libmongoc-dev).
+        .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
+        // The live server's adapters (Redis and MongoDB so far).
+        .target(name: "Live", dependencies: ["Domain", "CHiredis", "CMongoC"], swiftSettings: swiftSettings),
         // The SQLite results store (GRDB on the system libsqlite3).
         .target(
             name: "ResultsStore",

@@ -5,6 +5,15 @@ import Testing
 /// The real backends `make test` starts (`scripts/backends.sh up` writes their URLs).
 enum Backends {
     static var redisURL: String? { ProcessInfo.processInfo.environment["FLASHDEAL_REDIS_URL"] }
+    static var mongoURI: String? { ProcessInfo.processInfo.environment["FLASHDEAL_MONGO_URI"] }
+
+    /// A client on a database of its own (`test-<random>`) on the real MongoDB-compatible server.
+    static func mongo() async throws -> MongoClient {
+        let uri = try #require(mongoURI, "FLASHDEAL_MONGO_URI is not set: run through `make test`")
+        var components = try #require(URLComponents(string: uri))
+        components.path = "/test-\(UInt32.random(in: 0...UInt32.max))"
+        return try await MongoClient(uri: components.string!)
+    }
 
     /// A Redis ledger under a key prefix of its own, so runs never see each other's keys.
     static func redisLedger() async throws -> RedisStockLedger {
@@ -17,7 +26,9 @@ enum Backends {
 @Suite struct BackendsAreThere {
     /// Under CI the real-backend suites must run, never skip.
     @Test func ciHasTheBackends() {
-        if ProcessInfo.processInfo.environment["CI"] == "true" { #expect(Backends.redisURL != nil) }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            #expect(Backends.redisURL != nil && Backends.mongoURI != nil)
+        }
     }
 
     @Test(.enabled(if: Backends.redisURL != nil)) func unreachableRedisIsAClearError() async throws {
@@ -28,5 +39,17 @@ enum Backends {
             #expect(error.description.contains("cannot connect to Redis at 127.0.0.1:1"))
         }
         #expect(throws: RedisError.self) { _ = try RedisPool(.init(url: "http://nope", connections: 1)) }
+    }
+}
+
+@Suite struct MongoConnectionTests {
+    @Test(.enabled(if: Backends.mongoURI != nil)) func unreachableMongoIsAClearError() async throws {
+        do {
+            _ = try await MongoClient(uri: "mongodb://127.0.0.1:1/x?serverSelectionTimeoutMS=300")
+            Issue.record("connected to a closed port")
+        } catch let error as MongoError {
+            #expect(error.description.contains("cannot reach MongoDB at mongodb://127.0.0.1:1"))
+        }
+        await #expect(throws: MongoError.self) { _ = try await MongoClient(uri: "not a uri") }
     }
 }

@@ -1,0 +1,193 @@
+import CMongoC
+import Foundation
+
+/// A libmongoc client pool. `mongoc_client_t` is not thread-safe, so every operation pops a
+/// client from the (thread-safe) pool, uses it on a worker thread off Swift's cooperative pool,
+/// and pushes it back. Documents cross the boundary as JSON: built with `bson_new_from_json`,
+/// read back with `bson_as_relaxed_extended_json`.
+public final class MongoClient: @unchecked Sendable {
+    // Safe: the pool is thread-safe by libmongoc's contract; clients are used by one thread at a
+    // time between pop and push.
+    private let pool: OpaquePointer
+    private let uri: OpaquePointer
+    public let database: String
+    private let queue = DispatchQueue(label: "flashdeal.mongo", attributes: .concurrent)
+    private static let initialised: Void = { mongoc_init() }()
+
+    /// Connects and pings: an unreachable server is an error naming it.
+    public init(uri text: String) async throws {
+        _ = Self.initialised
+        var error = bson_error_t()
+        guard let uri = mongoc_uri_new_with_error(text, &error) else {
+            throw MongoError("invalid MongoDB URI \"\(text)\": \(Self.message(error))")
+        }
+        guard let pool = mongoc_client_pool_new(uri) else {
+            mongoc_uri_destroy(uri)
+            throw MongoError("cannot create a client pool for \(text)")
+        }
+        mongoc_client_pool_set_error_api(pool, 2)
+        self.uri = uri
+        self.pool = pool
+        database = mongoc_uri_get_database(uri).map { String(cString: $0) } ?? "flashdeal"
+        do {
+            _ = try await command(["ping": 1])
+        } catch {
+            throw MongoError("cannot reach MongoDB at \(text): \(error)")
+        }
+    }
+
+    deinit {
+        mongoc_client_pool_destroy(pool)
+        mongoc_uri_destroy(uri)
+    }
+
+    /// Runs `body` with a client of its own on a worker thread.
+    func run<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { [self] in
+                let client = mongoc_client_pool_pop(pool)!
+                defer { mongoc_client_pool_push(pool, client) }
+                continuation.resume(with: Result { try body(client) })
+            }
+        }
+    }
+
+    /// A database command; returns its reply.
+    public func command(_ command: [String: Any]) async throws -> [String: Any] {
+        let json = try Self.json(command)
+        let database = self.database
+        let reply = try await run { client in
+            let doc = try Self.bson(json)
+            defer { bson_destroy(doc) }
+            return try Self.withReply { reply, error in
+                mongoc_client_command_simple(client, database, doc, nil, reply, &error)
+            }
+        }
+        return try Self.object(reply)
+    }
+
+    /// Inserts documents (ordered); duplicate keys are reported as `MongoError.isDuplicateKey`.
+    func insert(_ collection: String, _ documents: [[String: Any]]) async throws {
+        let texts = try documents.map(Self.json)
+        let database = self.database
+        try await run { client in
+            let coll = mongoc_client_get_collection(client, database, collection)
+            defer { mongoc_collection_destroy(coll) }
+            let docs = try texts.map(Self.bson)
+            defer { docs.forEach { bson_destroy($0) } }
+            var error = bson_error_t()
+            var pointers: [OpaquePointer?] = docs
+            let ok = pointers.withUnsafeMutableBufferPointer { p in
+                mongoc_collection_insert_many(coll, p.baseAddress, docs.count, nil, nil, &error)
+            }
+            if !ok { throw MongoError(error) }
+        }
+    }
+
+    /// `updateOne`; returns the number of documents matched.
+    func updateOne(_ collection: String, filter: [String: Any], update: [String: Any]) async throws -> Int {
+        let (f, u) = (try Self.json(filter), try Self.json(update))
+        let database = self.database
+        return try await run { client in
+            let coll = mongoc_client_get_collection(client, database, collection)
+            defer { mongoc_collection_destroy(coll) }
+            let (fd, ud) = (try Self.bson(f), try Self.bson(u))
+            defer { bson_destroy(fd); bson_destroy(ud) }
+            let reply = try Self.object(try Self.withReply { reply, error in mongoc_collection_update_one(coll, fd, ud, nil, reply, &error) })
+            return (reply["matchedCount"] as? NSNumber)?.intValue ?? 0
+        }
+    }
+
+    /// `find` with options (sort, limit, ...); returns the documents.
+    func find(_ collection: String, filter: [String: Any], options: [String: Any] = [:]) async throws -> [[String: Any]] {
+        let (f, o) = (try Self.json(filter), try Self.json(options))
+        let database = self.database
+        let texts = try await run { client in
+            let coll = mongoc_client_get_collection(client, database, collection)
+            defer { mongoc_collection_destroy(coll) }
+            let (fd, od) = (try Self.bson(f), try Self.bson(o))
+            defer { bson_destroy(fd); bson_destroy(od) }
+            let cursor = mongoc_collection_find_with_opts(coll, fd, od, nil)
+            defer { mongoc_cursor_destroy(cursor) }
+            var results: [String] = []
+            var doc: OpaquePointer?
+            while mongoc_cursor_next(cursor, &doc) {
+                results.append(try Self.text(doc!))
+            }
+            var error = bson_error_t()
+            if mongoc_cursor_error(cursor, &error) { throw MongoError(error) }
+            return results
+        }
+        return try texts.map(Self.object)
+    }
+
+    /// Drops a collection (replay rebuilds it); a missing collection is fine.
+    func drop(_ collection: String) async throws {
+        do {
+            _ = try await command(["drop": collection])
+        } catch let error as MongoError where error.code == 26 || error.message.contains("ns not found") {}
+    }
+
+    // MARK: BSON and JSON
+
+    static func json(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    static func bson(_ json: String) throws -> OpaquePointer {
+        var error = bson_error_t()
+        let doc = json.withCString { p in bson_new_from_json(UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), -1, &error) }
+        guard let doc else { throw MongoError("cannot build BSON from \(json.prefix(200)): \(message(error))") }
+        return doc
+    }
+
+    /// A document as relaxed extended JSON.
+    static func text(_ doc: OpaquePointer) throws -> String {
+        var length = 0
+        guard let text = bson_as_relaxed_extended_json(doc, &length) else { throw MongoError("cannot read a BSON document") }
+        defer { bson_free(text) }
+        return String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self)
+    }
+
+    static func object(_ json: String) throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            throw MongoError("a document is not an object")
+        }
+        return object
+    }
+
+    /// Calls `body` with a reply document (aligned storage libmongoc initialises) and returns it as JSON.
+    static func withReply(_ body: (OpaquePointer, inout bson_error_t) -> Bool) throws -> String {
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 128)
+        defer { storage.deallocate() }
+        let reply = OpaquePointer(storage)
+        var error = bson_error_t()
+        let ok = body(reply, &error)
+        defer { bson_destroy(reply) }
+        guard ok else { throw MongoError(error) }
+        return try text(reply)
+    }
+
+    static func message(_ error: bson_error_t) -> String {
+        withUnsafeBytes(of: error.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+}
+
+/// A MongoDB failure, with the server's code where there is one (11000: duplicate key).
+public struct MongoError: Error, CustomStringConvertible, Sendable {
+    public var code: UInt32
+    public var message: String
+
+    init(_ message: String) {
+        code = 0
+        self.message = message
+    }
+
+    init(_ error: bson_error_t) {
+        code = error.code
+        message = MongoClient.message(error)
+    }
+
+    public var isDuplicateKey: Bool { code == 11000 || message.contains("E11000") || message.contains("duplicate key") }
+    public var description: String { "MongoDB: \(message)" + (code != 0 ? " (code \(code))" : "") }
+}
