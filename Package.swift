@@ -9,6 +9,9 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// Where scripts/bootstrap.sh puts the librdkafka 2.16 alias (an absolute path, for -rpath).
+let rdkafkaDirectory = Context.packageDirectory + "/.venv/flashdeal"
+
 let package = Package(
     name: "FlashDeal",
     platforms: [.macOS(.v15)],
@@ -44,8 +47,13 @@ let package = Package(
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         // libmongoc and libbson (Debian's libmongoc-dev).
         .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
-        // The live server's adapters (Redis and MongoDB so far).
-        .target(name: "Live", dependencies: ["Domain", "CHiredis", "CMongoC"], swiftSettings: swiftSettings),
+        // librdkafka 2.16 from the confluent-kafka wheel, with Debian's headers (see shim.h).
+        .systemLibrary(name: "CRdKafka"),
+        // The live server's adapters (Redis, MongoDB and Kafka so far).
+        .target(
+            name: "Live", dependencies: ["Domain", "CHiredis", "CMongoC", "CRdKafka"], swiftSettings: swiftSettings,
+            linkerSettings: [.unsafeFlags(["-L\(rdkafkaDirectory)", "-Xlinker", "-rpath", "-Xlinker", rdkafkaDirectory])]
+        ),
         // The SQLite results store (GRDB on the system libsqlite3).
         .target(
             name: "ResultsStore",

@@ -77,6 +77,8 @@ ln -sf "$PWD/$tansu" .venv/flashdeal/tansu
 ln -sf "$PWD/$k6bin" .venv/flashdeal/k6
 # A uniquely named alias so the linker can never pick Debian's librdkafka 2.0.2 instead.
 ln -sf "$PWD/$rdkafka" .venv/flashdeal/librdkafka216.so
+# ...and its own SONAME beside it, so the run-time path (-rpath .venv/flashdeal) finds it.
+ln -sf "$PWD/$rdkafka" ".venv/flashdeal/$(basename "$rdkafka")"
 say "tansu:   $tansu"
 say "k6:      $k6bin ($(.venv/flashdeal/k6 version 2>/dev/null | head -1))"
 say "librdkafka 2.16: $rdkafka (alias .venv/flashdeal/librdkafka216.so)"

@@ -6,6 +6,7 @@ import Testing
 enum Backends {
     static var redisURL: String? { ProcessInfo.processInfo.environment["FLASHDEAL_REDIS_URL"] }
     static var mongoURI: String? { ProcessInfo.processInfo.environment["FLASHDEAL_MONGO_URI"] }
+    static var kafkaBrokers: String? { ProcessInfo.processInfo.environment["FLASHDEAL_KAFKA_BROKERS"] }
 
     /// A client on a database of its own (`test-<random>`) on the real MongoDB-compatible server.
     static func mongo() async throws -> MongoClient {
@@ -27,7 +28,7 @@ enum Backends {
     /// Under CI the real-backend suites must run, never skip.
     @Test func ciHasTheBackends() {
         if ProcessInfo.processInfo.environment["CI"] == "true" {
-            #expect(Backends.redisURL != nil && Backends.mongoURI != nil)
+            #expect(Backends.redisURL != nil && Backends.mongoURI != nil && Backends.kafkaBrokers != nil)
         }
     }
 

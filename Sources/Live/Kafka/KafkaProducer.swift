@@ -1,0 +1,136 @@
+import CRdKafka
+import Foundation
+
+/// An idempotent librdkafka producer (`enable.idempotence=true`, `acks=all`). `send` resolves when
+/// the broker has acknowledged the message (its delivery report), so a caller never reports
+/// success for a message that is not in Kafka. librdkafka handles are thread-safe; a dedicated
+/// thread polls for delivery reports.
+public final class KafkaProducer: @unchecked Sendable {
+    // Safe: librdkafka's handle is thread-safe; `stopped` is guarded by `lock`.
+    private let handle: OpaquePointer
+    private var topics: [String: OpaquePointer] = [:]
+    private let lock = NSLock()
+    private var stopped = false
+    private var poller: Thread?
+
+    public struct Configuration: Sendable {
+        /// `host:port,host:port`.
+        public var brokers: String
+        public var lingerMs: Int
+        /// How long a message may wait for delivery before it fails.
+        public var messageTimeoutMs: Int
+
+        public init(brokers: String, lingerMs: Int = 5, messageTimeoutMs: Int = 10_000) {
+            self.brokers = brokers
+            self.lingerMs = lingerMs
+            self.messageTimeoutMs = messageTimeoutMs
+        }
+    }
+
+    public init(_ configuration: Configuration) throws {
+        let conf = try Kafka.configuration([
+            "bootstrap.servers": configuration.brokers, "enable.idempotence": "true", "acks": "all",
+            "linger.ms": String(configuration.lingerMs), "message.timeout.ms": String(configuration.messageTimeoutMs),
+        ])
+        rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
+            guard let message, let opaque = message.pointee._private else { return }
+            let delivery = Unmanaged<Delivery>.fromOpaque(opaque).takeRetainedValue()
+            let error = message.pointee.err
+            delivery.finish(error == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(code: error.rawValue, message: Kafka.text(error)))
+        }
+        handle = try Kafka.handle(RD_KAFKA_PRODUCER, conf)
+        let thread = Thread { [unowned self] in self.pollLoop() }
+        thread.name = "flashdeal.kafka.producer"
+        poller = thread
+        thread.start()
+    }
+
+    deinit {
+        for topic in topics.values { rd_kafka_topic_destroy(topic) }
+        rd_kafka_destroy(handle)
+    }
+
+    /// The librdkafka version loaded at run time (2.16.x expected).
+    public static var libraryVersion: String { String(cString: rd_kafka_version_str()) }
+
+    private func pollLoop() {
+        while !(lock.withLock { stopped }) { rd_kafka_poll(handle, 100) }
+    }
+
+    private func topic(_ name: String) -> OpaquePointer {
+        lock.withLock {
+            if let topic = topics[name] { return topic }
+            let topic = rd_kafka_topic_new(handle, name, nil)!
+            topics[name] = topic
+            return topic
+        }
+    }
+
+    /// Sends one message keyed by `key` (the partitioner keeps a key on one partition) and waits
+    /// for the broker's acknowledgement.
+    public func send(topic name: String, key: String, value: [UInt8]) async throws {
+        let topic = self.topic(name)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let delivery = Unmanaged.passRetained(Delivery(continuation)).toOpaque()
+            let status = value.withUnsafeBytes { v in
+                key.withCString { k in
+                    rd_kafka_produce(
+                        topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, UnsafeMutableRawPointer(mutating: v.baseAddress), v.count,
+                        k, strlen(k), delivery)
+                }
+            }
+            if status != 0 {
+                let error = rd_kafka_last_error()
+                Unmanaged<Delivery>.fromOpaque(delivery).takeRetainedValue()
+                    .finish(KafkaError(code: error.rawValue, message: "cannot enqueue to \(name): \(Kafka.text(error))"))
+            }
+        }
+    }
+
+    /// Waits for every message in flight (up to `timeoutMs`), then stops polling.
+    public func shutdown(timeoutMs: Int32 = 10_000) {
+        _ = rd_kafka_flush(handle, timeoutMs)
+        lock.withLock { stopped = true }
+    }
+
+    final class Delivery {
+        let continuation: CheckedContinuation<Void, any Error>
+        init(_ continuation: CheckedContinuation<Void, any Error>) { self.continuation = continuation }
+        func finish(_ error: KafkaError?) {
+            if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+        }
+    }
+}
+
+/// A Kafka failure with librdkafka's error code.
+public struct KafkaError: Error, CustomStringConvertible, Sendable {
+    public var code: Int32
+    public var message: String
+    public var description: String { "Kafka: \(message)" }
+}
+
+enum Kafka {
+    static func configuration(_ settings: [String: String]) throws -> OpaquePointer {
+        let conf = rd_kafka_conf_new()!
+        var buffer = [CChar](repeating: 0, count: 512)
+        for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
+            if rd_kafka_conf_set(conf, key, value, &buffer, buffer.count) != RD_KAFKA_CONF_OK {
+                rd_kafka_conf_destroy(conf)
+                throw KafkaError(code: -1, message: "bad setting \(key)=\(value): \(String(cString: buffer))")
+            }
+        }
+        return conf
+    }
+
+    /// Creates a handle; it takes ownership of `conf`.
+    static func handle(_ type: rd_kafka_type_t, _ conf: OpaquePointer) throws -> OpaquePointer {
+        var buffer = [CChar](repeating: 0, count: 512)
+        guard let handle = rd_kafka_new(type, conf, &buffer, buffer.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(code: -1, message: "cannot create a Kafka client: \(String(cString: buffer))")
+        }
+        return handle
+    }
+
+    static func text(_ error: rd_kafka_resp_err_t) -> String { String(cString: rd_kafka_err2str(error)) }
+}
