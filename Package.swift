@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: []),
+        .package(url: "https://github.com/GraphQLSwift/Graphiti", from: "3.1.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // Pure model: aggregates, events, ports, use cases. Standard library only.
@@ -51,7 +54,14 @@ let package = Package(
         .systemLibrary(name: "CRdKafka"),
         // The live server's adapters (Redis, MongoDB and Kafka so far).
         .target(
-            name: "Live", dependencies: ["Domain", "CHiredis", "CMongoC", "CRdKafka"], swiftSettings: swiftSettings,
+            name: "Live",
+            dependencies: [
+                "Domain", "CHiredis", "CMongoC", "CRdKafka",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Graphiti", package: "Graphiti"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings,
             linkerSettings: [.unsafeFlags(["-L\(rdkafkaDirectory)", "-Xlinker", "-rpath", "-Xlinker", rdkafkaDirectory])]
         ),
         // The SQLite results store (GRDB on the system libsqlite3).
@@ -74,6 +84,14 @@ let package = Package(
         ),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "DomainMemory"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["Live", "Domain", "DomainMemory"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LiveTests",
+            dependencies: [
+                "Live", "Domain", "DomainMemory", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SimTests", dependencies: ["Sim", "Domain", "ResultsStore"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,146 @@
+public import Domain
+import Foundation
+public import Graphiti
+
+/// What the GraphQL API shows. Times are ISO 8601 strings; money is minor units (`Int`) with a
+/// currency code.
+enum DealStatusValue: String, Codable, CaseIterable, Sendable {
+    case SCHEDULED, LIVE, SOLD_OUT, ENDED
+
+    init(_ status: DealStatus) {
+        switch status {
+        case .scheduled: self = .SCHEDULED
+        case .live: self = .LIVE
+        case .soldOut: self = .SOLD_OUT
+        case .ended: self = .ENDED
+        }
+    }
+
+    var domain: DealStatus {
+        switch self {
+        case .SCHEDULED: .scheduled
+        case .LIVE: .live
+        case .SOLD_OUT: .soldOut
+        case .ENDED: .ended
+        }
+    }
+}
+
+enum OrderStatusValue: String, Codable, CaseIterable, Sendable {
+    case RESERVED, PAID, CANCELLED, EXPIRED, REFUNDED
+
+    init(_ status: OrderStatus) {
+        switch status {
+        case .reserved: self = .RESERVED
+        case .paid: self = .PAID
+        case .cancelled: self = .CANCELLED
+        case .expired: self = .EXPIRED
+        case .refunded: self = .REFUNDED
+        }
+    }
+}
+
+struct ProductNode: Codable, Sendable, Identifiable {
+    let id: String
+    let name: String
+    let description: String
+
+    init(_ p: Product) {
+        id = p.id.rawValue
+        name = p.name
+        description = p.description
+    }
+}
+
+struct DealNode: Codable, Sendable, Identifiable {
+    let id: String
+    let productId: String
+    let status: DealStatusValue
+    let price: Int
+    let currency: String
+    let startsAt: String
+    let endsAt: String
+    let perUserLimit: Int
+    let available: Int
+    let reserved: Int
+    let sold: Int
+
+    init(_ terms: DealTerms, _ stock: DealStock?, now: Instant) {
+        id = terms.id.rawValue
+        productId = terms.productID.rawValue
+        // A deal past its end reads as ended even before the scheduler has recorded it.
+        var status = stock?.status ?? .scheduled
+        if status != .ended, now >= terms.endsAt { status = .ended }
+        self.status = DealStatusValue(status)
+        price = Int(terms.price.minorUnits)
+        currency = terms.price.currency
+        startsAt = ISO8601.string(terms.startsAt)
+        endsAt = ISO8601.string(terms.endsAt)
+        perUserLimit = terms.perUserLimit
+        available = stock?.inventory.available ?? terms.initialStock
+        reserved = stock?.inventory.reserved ?? 0
+        sold = stock?.inventory.sold ?? 0
+    }
+
+    func product(context: RequestContext, arguments: NoArguments) async throws -> ProductNode? {
+        try await context.products.load(ProductID(generated: productId)).map(ProductNode.init)
+    }
+}
+
+struct OrderNode: Codable, Sendable, Identifiable {
+    let id: String
+    let dealId: String
+    let quantity: Int
+    let status: OrderStatusValue
+    let createdAt: String
+    let expiresAt: String
+    let paymentDeadline: String
+
+    init(_ o: Order) {
+        id = o.id.rawValue
+        dealId = o.dealID.rawValue
+        quantity = o.quantity
+        status = OrderStatusValue(o.status)
+        createdAt = ISO8601.string(o.placedAt)
+        expiresAt = ISO8601.string(o.expiresAt)
+        paymentDeadline = ISO8601.string(o.paymentDeadline)
+    }
+
+    func deal(context: RequestContext, arguments: NoArguments) async throws -> DealNode? {
+        try await context.deal(DealID(generated: dealId))
+    }
+}
+
+enum ISO8601 {
+    static func string(_ instant: Instant) -> String {
+        let date = Date(timeIntervalSince1970: Double(instant.nanosecondsSinceEpoch) / 1e9)
+        return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}
+
+// MARK: Business outcomes: union members, not errors
+
+protocol PlaceOrderResult: Sendable {}
+protocol PayOrderResult: Sendable {}
+protocol CancelOrderResult: Sendable {}
+protocol DealCommandResult: Sendable {}
+
+struct OrderPlaced: PlaceOrderResult, Codable { let order: OrderNode }
+struct SoldOut: PlaceOrderResult, Codable { let dealId: String; let available: Int }
+struct PurchaseLimitExceeded: PlaceOrderResult, Codable { let dealId: String; let limit: Int; let remaining: Int }
+struct DealNotActive: PlaceOrderResult, Codable { let dealId: String; let status: DealStatusValue }
+struct DealNotFound: PlaceOrderResult, DealCommandResult, Codable { let dealId: String }
+struct InvalidInput: PlaceOrderResult, DealCommandResult, Codable { let field: String; let message: String }
+
+struct OrderPaid: PayOrderResult, Codable { let order: OrderNode }
+struct ReservationExpired: PayOrderResult, Codable { let order: OrderNode; let refunded: Bool }
+struct PaymentDeclined: PayOrderResult, Codable { let order: OrderNode; let reason: String }
+struct PaymentWindowClosed: PayOrderResult, Codable { let order: OrderNode }
+struct OrderNotPayable: PayOrderResult, Codable { let order: OrderNode; let refunded: Bool }
+struct OrderNotFound: PayOrderResult, CancelOrderResult, Codable { let orderId: String }
+
+struct OrderCancelled: CancelOrderResult, Codable { let order: OrderNode }
+struct OrderRefunded: CancelOrderResult, Codable { let order: OrderNode }
+struct OrderNotCancellable: CancelOrderResult, Codable { let order: OrderNode }
+
+struct DealUpdated: DealCommandResult, Codable { let deal: DealNode }

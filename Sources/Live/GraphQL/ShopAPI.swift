@@ -1,0 +1,140 @@
+public import Domain
+public import Graphiti
+
+/// The Flash Deal GraphQL schema (see `docs/api.md`).
+// @unchecked: the schema is built once and only read afterwards; executing it is reentrant.
+public struct ShopAPI: API, @unchecked Sendable {
+    public let resolver = ShopResolver()
+    public let schema: Schema<ShopResolver, RequestContext>
+
+    public init() throws {
+        schema = try Schema<ShopResolver, RequestContext> {
+            Enum(DealStatusValue.self, as: "DealStatus") {
+                Value(.SCHEDULED)
+                Value(.LIVE)
+                Value(.SOLD_OUT)
+                Value(.ENDED)
+            }
+            Enum(OrderStatusValue.self, as: "OrderStatus") {
+                Value(.RESERVED)
+                Value(.PAID)
+                Value(.CANCELLED)
+                Value(.EXPIRED)
+                Value(.REFUNDED)
+            }
+
+            Type(ProductNode.self, as: "Product") {
+                Field("id", at: \.id)
+                Field("name", at: \.name)
+                Field("description", at: \.description)
+            }
+            Type(DealNode.self, as: "Deal") {
+                Field("id", at: \.id)
+                Field("status", at: \.status)
+                Field("product", at: DealNode.product)
+                Field("price", at: \.price)
+                Field("currency", at: \.currency)
+                Field("startsAt", at: \.startsAt)
+                Field("endsAt", at: \.endsAt)
+                Field("perUserLimit", at: \.perUserLimit)
+                Field("available", at: \.available)
+                Field("reserved", at: \.reserved)
+                Field("sold", at: \.sold)
+            }
+            Type(OrderNode.self, as: "Order") {
+                Field("id", at: \.id)
+                Field("deal", at: OrderNode.deal)
+                Field("quantity", at: \.quantity)
+                Field("status", at: \.status)
+                Field("createdAt", at: \.createdAt)
+                Field("expiresAt", at: \.expiresAt)
+                Field("paymentDeadline", at: \.paymentDeadline)
+            }
+            ConnectionType(DealNode.self, as: "Deal")
+            ConnectionType(OrderNode.self, as: "Order")
+
+            Type(OrderPlaced.self) { Field("order", at: \.order) }
+            Type(SoldOut.self) {
+                Field("dealId", at: \.dealId)
+                Field("available", at: \.available)
+            }
+            Type(PurchaseLimitExceeded.self) {
+                Field("dealId", at: \.dealId)
+                Field("limit", at: \.limit)
+                Field("remaining", at: \.remaining)
+            }
+            Type(DealNotActive.self) {
+                Field("dealId", at: \.dealId)
+                Field("status", at: \.status)
+            }
+            Type(DealNotFound.self) { Field("dealId", at: \.dealId) }
+            Type(InvalidInput.self) {
+                Field("field", at: \.field)
+                Field("message", at: \.message)
+            }
+            Type(OrderPaid.self) { Field("order", at: \.order) }
+            Type(ReservationExpired.self) {
+                Field("order", at: \.order)
+                Field("refunded", at: \.refunded)
+            }
+            Type(PaymentDeclined.self) {
+                Field("order", at: \.order)
+                Field("reason", at: \.reason)
+            }
+            Type(PaymentWindowClosed.self) { Field("order", at: \.order) }
+            Type(OrderNotPayable.self) {
+                Field("order", at: \.order)
+                Field("refunded", at: \.refunded)
+            }
+            Type(OrderNotFound.self) { Field("orderId", at: \.orderId) }
+            Type(OrderCancelled.self) { Field("order", at: \.order) }
+            Type(OrderRefunded.self) { Field("order", at: \.order) }
+            Type(OrderNotCancellable.self) { Field("order", at: \.order) }
+            Type(DealUpdated.self) { Field("deal", at: \.deal) }
+
+            Union((any PlaceOrderResult).self, as: "PlaceOrderResult", members: OrderPlaced.self, SoldOut.self, PurchaseLimitExceeded.self, DealNotActive.self, DealNotFound.self, InvalidInput.self)
+            Union((any PayOrderResult).self, as: "PayOrderResult", members: OrderPaid.self, ReservationExpired.self, PaymentDeclined.self, PaymentWindowClosed.self, OrderNotPayable.self, OrderNotFound.self)
+            Union((any CancelOrderResult).self, as: "CancelOrderResult", members: OrderCancelled.self, OrderRefunded.self, OrderNotCancellable.self, OrderNotFound.self)
+            Union((any DealCommandResult).self, as: "DealCommandResult", members: DealUpdated.self, DealNotFound.self, InvalidInput.self)
+
+            Input(ShopResolver.PlaceOrderInput.self, as: "PlaceOrderInput") {
+                InputField("dealId", at: \.dealId)
+                InputField("quantity", at: \.quantity)
+                InputField("idempotencyKey", at: \.idempotencyKey)
+            }
+            Input(ShopResolver.PayOrderInput.self, as: "PayOrderInput") {
+                InputField("orderId", at: \.orderId)
+                InputField("idempotencyKey", at: \.idempotencyKey)
+            }
+            Input(ShopResolver.CancelOrderInput.self, as: "CancelOrderInput") {
+                InputField("orderId", at: \.orderId)
+            }
+
+            Query {
+                Field("deals", at: ShopResolver.deals) {
+                    Argument("status", at: \.status)
+                    Argument("first", at: \.first)
+                    Argument("after", at: \.after)
+                }
+                Field("deal", at: ShopResolver.deal) { Argument("id", at: \.id) }
+                Field("product", at: ShopResolver.product) { Argument("id", at: \.id) }
+                Field("order", at: ShopResolver.order) { Argument("id", at: \.id) }
+                Field("myOrders", at: ShopResolver.myOrders) {
+                    Argument("first", at: \.first)
+                    Argument("after", at: \.after)
+                }
+            }
+            Mutation {
+                Field("placeOrder", at: ShopResolver.placeOrder) { Argument("input", at: \.input) }
+                Field("payOrder", at: ShopResolver.payOrder) { Argument("input", at: \.input) }
+                Field("cancelOrder", at: ShopResolver.cancelOrder) { Argument("input", at: \.input) }
+                Field("startDeal", at: ShopResolver.startDeal) { Argument("id", at: \.id) }
+                Field("endDeal", at: ShopResolver.endDeal) { Argument("id", at: \.id) }
+                Field("restock", at: ShopResolver.restock) {
+                    Argument("id", at: \.id)
+                    Argument("quantity", at: \.quantity)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+public import Domain
+import Foundation
+public import Graphiti
+
+extension ShopResolver {
+    struct PlaceOrderInput: Codable, Sendable {
+        let dealId: String
+        let quantity: Int
+        let idempotencyKey: String
+    }
+
+    struct PayOrderInput: Codable, Sendable {
+        let orderId: String
+        let idempotencyKey: String
+    }
+
+    struct CancelOrderInput: Codable, Sendable { let orderId: String }
+
+    struct InputArguments<Input: Codable & Sendable>: Codable, Sendable { let input: Input }
+
+    struct RestockArguments: Codable, Sendable {
+        let id: String
+        let quantity: Int
+    }
+
+    func placeOrder(context: RequestContext, arguments: InputArguments<PlaceOrderInput>) async throws -> any PlaceOrderResult {
+        let input = arguments.input
+        let command: PlaceOrderCommand
+        do {
+            command = PlaceOrderCommand(
+                dealID: try DealID(validating: input.dealId), userID: try Self.caller(context), quantity: input.quantity,
+                idempotencyKey: try IdempotencyKey(validating: input.idempotencyKey))
+        } catch let error as ValidationError {
+            return InvalidInput(field: error.field, message: error.reason)
+        }
+        switch try await context.shop.placeOrder(command) {
+        case .placed(let order): return OrderPlaced(order: OrderNode(order))
+        case .soldOut(let available): return SoldOut(dealId: input.dealId, available: available)
+        case .limitExceeded(let limit, let remaining): return PurchaseLimitExceeded(dealId: input.dealId, limit: limit, remaining: remaining)
+        case .dealNotActive(let status): return DealNotActive(dealId: input.dealId, status: DealStatusValue(status))
+        case .dealNotFound: return DealNotFound(dealId: input.dealId)
+        case .invalidInput(let error): return InvalidInput(field: error.field, message: error.reason)
+        }
+    }
+
+    func payOrder(context: RequestContext, arguments: InputArguments<PayOrderInput>) async throws -> any PayOrderResult {
+        let input = arguments.input
+        let command = PayOrderCommand(
+            orderID: try OrderID(validating: input.orderId, field: "orderId"), userID: try Self.caller(context),
+            idempotencyKey: try IdempotencyKey(validating: input.idempotencyKey))
+        switch try await context.shop.payOrder(command) {
+        case .paid(let order): return OrderPaid(order: OrderNode(order))
+        case .reservationExpired(let order, let refunded): return ReservationExpired(order: OrderNode(order), refunded: refunded)
+        case .paymentDeclined(let order, let reason): return PaymentDeclined(order: OrderNode(order), reason: reason)
+        case .paymentWindowClosed(let order): return PaymentWindowClosed(order: OrderNode(order))
+        case .notPayable(let order, let refunded): return OrderNotPayable(order: OrderNode(order), refunded: refunded)
+        case .orderNotFound(let id): return OrderNotFound(orderId: id.rawValue)
+        }
+    }
+
+    func cancelOrder(context: RequestContext, arguments: InputArguments<CancelOrderInput>) async throws -> any CancelOrderResult {
+        let command = CancelOrderCommand(orderID: try OrderID(validating: arguments.input.orderId, field: "orderId"), userID: try Self.caller(context))
+        switch try await context.shop.cancelOrder(command) {
+        case .cancelled(let order): return OrderCancelled(order: OrderNode(order))
+        case .refunded(let order): return OrderRefunded(order: OrderNode(order))
+        case .notCancellable(let order): return OrderNotCancellable(order: OrderNode(order))
+        case .orderNotFound(let id): return OrderNotFound(orderId: id.rawValue)
+        }
+    }
+
+    func startDeal(context: RequestContext, arguments: IDArguments) async throws -> any DealCommandResult {
+        try await dealCommand(context, arguments.id) { try await context.shop.startDeal($0) }
+    }
+
+    func endDeal(context: RequestContext, arguments: IDArguments) async throws -> any DealCommandResult {
+        try await dealCommand(context, arguments.id) { try await context.shop.endDeal($0) }
+    }
+
+    func restock(context: RequestContext, arguments: RestockArguments) async throws -> any DealCommandResult {
+        try await dealCommand(context, arguments.id) { try await context.shop.restock($0, quantity: arguments.quantity) }
+    }
+
+    func dealCommand(
+        _ context: RequestContext, _ id: String, _ run: (DealID) async throws -> DealCommandOutcome
+    ) async throws -> any DealCommandResult {
+        let dealID: DealID
+        do { dealID = try DealID(validating: id, field: "id") } catch { return InvalidInput(field: error.field, message: error.reason) }
+        switch try await run(dealID) {
+        case .done: return DealUpdated(deal: try await context.deal(dealID)!)
+        case .dealNotFound: return DealNotFound(dealId: id)
+        case .invalidInput(let error): return InvalidInput(field: error.field, message: error.reason)
+        }
+    }
+}

@@ -1,0 +1,146 @@
+public import Domain
+import Foundation
+import GraphQL
+import Graphiti
+public import Hummingbird
+import HTTPTypes
+
+/// The HTTP surface: `POST /graphql` (JSON) and `GET /graphql?query=`, `GET /health/live` and
+/// `GET /health/ready`. Malformed requests get a 4xx naming the problem; business outcomes are
+/// GraphQL union members inside a 200.
+public struct ShopRouter: Sendable {
+    public struct Configuration: Sendable {
+        /// Largest request body accepted (bytes); larger is 413.
+        public var maxBodyBytes: Int
+        /// Deepest brace nesting a query may have; deeper is refused before execution.
+        public var maxQueryDepth: Int
+
+        public init(maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12) {
+            self.maxBodyBytes = maxBodyBytes
+            self.maxQueryDepth = maxQueryDepth
+        }
+    }
+
+    let shop: Shop
+    let api: ShopAPI
+    let configuration: Configuration
+    /// Each backend's health, by name (readiness).
+    let readiness: @Sendable () async -> [String: Bool]
+
+    public init(shop: Shop, configuration: Configuration = .init(), readiness: @escaping @Sendable () async -> [String: Bool] = { [:] }) throws {
+        self.shop = shop
+        api = try ShopAPI()
+        self.configuration = configuration
+        self.readiness = readiness
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/health/live") { _, _ in Self.json(["status": "live"]) }
+        router.get("/health/ready") { _, _ in
+            let checks = await readiness()
+            let ready = checks.values.allSatisfy { $0 }
+            return Self.json(["status": ready ? "ready" : "not ready", "backends": checks], status: ready ? .ok : .serviceUnavailable)
+        }
+        router.post("/graphql") { request, _ in
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+            } catch {
+                return Self.problem(.contentTooLarge, "the request body is larger than \(configuration.maxBodyBytes) bytes")
+            }
+            guard request.headers[.contentType]?.hasPrefix("application/json") ?? false else {
+                return Self.problem(.unsupportedMediaType, "POST /graphql takes application/json")
+            }
+            let payload: GraphQLHTTPRequest
+            do {
+                payload = try JSONDecoder().decode(GraphQLHTTPRequest.self, from: Data(buffer: body))
+            } catch {
+                return Self.problem(.badRequest, "the body is not a GraphQL request ({\"query\", \"variables\", \"operationName\"}): \(error)")
+            }
+            return await execute(payload, user: request.headers[Self.userHeader])
+        }
+        router.get("/graphql") { request, _ in
+            guard let query = request.uri.queryParameters.get("query") else {
+                return Self.problem(.badRequest, "GET /graphql needs a query parameter")
+            }
+            var variables: [String: Map] = [:]
+            if let text = request.uri.queryParameters.get("variables") {
+                guard let decoded = try? JSONDecoder().decode([String: Map].self, from: Data(text.utf8)) else {
+                    return Self.problem(.badRequest, "variables is not a JSON object")
+                }
+                variables = decoded
+            }
+            let payload = GraphQLHTTPRequest(query: query, variables: variables, operationName: request.uri.queryParameters.get("operationName"))
+            if Self.isMutation(query) { return Self.problem(.methodNotAllowed, "mutations need POST") }
+            return await execute(payload, user: request.headers[Self.userHeader])
+        }
+        return router
+    }
+
+    static let userHeader = HTTPField.Name(Identity.header)!
+
+    func execute(_ payload: GraphQLHTTPRequest, user header: String?) async -> Response {
+        let depth = Self.nesting(payload.query)
+        guard depth <= configuration.maxQueryDepth else {
+            return Self.problem(.badRequest, "the query nests \(depth) levels deep; at most \(configuration.maxQueryDepth) are allowed")
+        }
+        let user: UserID?
+        do {
+            user = try Identity.user(from: header)
+        } catch {
+            return Self.problem(.badRequest, "\(error)")
+        }
+        let context = RequestContext(shop: shop, userID: user, now: await shop.ports.clock.now())
+        do {
+            let result = try await api.execute(
+                request: payload.query, context: context, variables: payload.variables ?? [:], operationName: payload.operationName)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(result))))
+        } catch {
+            return Self.problem(.badRequest, "\(error)")
+        }
+    }
+
+    /// The deepest `{` nesting outside string literals: a cheap bound on selection depth.
+    static func nesting(_ query: String) -> Int {
+        var depth = 0, deepest = 0, inString = false, escaped = false
+        for c in query.utf8 {
+            if inString {
+                if escaped { escaped = false } else if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch c {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"): depth += 1; deepest = max(deepest, depth)
+            case UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
+    }
+
+    static func isMutation(_ query: String) -> Bool {
+        query.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("mutation")
+    }
+
+    static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// A malformed request: the standard GraphQL error shape with the reason.
+    static func problem(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        json(["errors": [["message": message]]], status: status)
+    }
+}
+
+/// The body of a GraphQL-over-HTTP request.
+struct GraphQLHTTPRequest: Decodable, Sendable {
+    let query: String
+    let variables: [String: Map]?
+    let operationName: String?
+}

@@ -1,0 +1,143 @@
+import Domain
+import DomainMemory
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Live
+import Testing
+
+/// The GraphQL API over HTTP on the in-memory adapters.
+@Suite struct GraphQLAPITests {
+    static func app() async throws -> (some ApplicationProtocol, InMemoryShop) {
+        let memory = InMemoryShop()
+        try await DemoCatalog.seed(memory.shop, now: await memory.clock.now())
+        let router = try ShopRouter(shop: memory.shop).router()
+        return (Application(router: router), memory)
+    }
+
+    static func post(_ client: some TestClientProtocol, _ query: String, user: String? = "u-1", variables: [String: Any] = [:]) async throws -> [String: Any] {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let user { headers[HTTPField.Name("X-User-Id")!] = user }
+        let body = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
+        return try await client.execute(uri: "/graphql", method: .post, headers: headers, body: ByteBuffer(bytes: body)) { response in
+            #expect(response.status == .ok)
+            return try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as! [String: Any]
+        }
+    }
+
+    static let place = """
+        mutation($key: String!, $q: Int!) {
+          placeOrder(input: {dealId: "deal-sneakers", quantity: $q, idempotencyKey: $key}) {
+            __typename
+            ... on OrderPlaced { order { id status quantity deal { id available } } }
+            ... on PurchaseLimitExceeded { limit remaining }
+            ... on SoldOut { available }
+            ... on InvalidInput { field message }
+          }
+        }
+        """
+
+    @Test func placeOrderReturnsUnionMembers() async throws {
+        let (app, _) = try await Self.app()
+        try await app.test(.router) { client in
+            let first = try await Self.post(client, Self.place, variables: ["key": "k1", "q": 2])
+            let placed = ((first["data"] as! [String: Any])["placeOrder"] as! [String: Any])
+            #expect(placed["__typename"] as? String == "OrderPlaced")
+            let order = placed["order"] as! [String: Any]
+            #expect(order["status"] as? String == "RESERVED")
+            #expect((order["deal"] as! [String: Any])["available"] as? Int == 98)
+            // The same key again: the same order, nothing taken.
+            let again = try await Self.post(client, Self.place, variables: ["key": "k1", "q": 2])
+            #expect((((again["data"] as! [String: Any])["placeOrder"] as! [String: Any])["order"] as! [String: Any])["id"] as? String == order["id"] as? String)
+            // Over the limit is a business outcome, not an error.
+            let over = try await Self.post(client, Self.place, variables: ["key": "k2", "q": 1])
+            let limit = (over["data"] as! [String: Any])["placeOrder"] as! [String: Any]
+            #expect(limit["__typename"] as? String == "PurchaseLimitExceeded" && over["errors"] == nil)
+            let invalid = try await Self.post(client, Self.place, variables: ["key": "bad key!", "q": 1])
+            #expect(((invalid["data"] as! [String: Any])["placeOrder"] as! [String: Any])["field"] as? String == "idempotencyKey")
+        }
+    }
+
+    @Test func payAndCancelFlow() async throws {
+        let (app, _) = try await Self.app()
+        try await app.test(.router) { client in
+            let placed = try await Self.post(client, Self.place, variables: ["key": "k1", "q": 1])
+            let id = ((((placed["data"] as! [String: Any])["placeOrder"] as! [String: Any])["order"] as! [String: Any])["id"] as! String)
+            let pay = try await Self.post(client, #"mutation { payOrder(input: {orderId: "\#(id)", idempotencyKey: "p1"}) { __typename ... on OrderPaid { order { status } } } }"#)
+            #expect(((pay["data"] as! [String: Any])["payOrder"] as! [String: Any])["__typename"] as? String == "OrderPaid")
+            let cancel = try await Self.post(client, #"mutation { cancelOrder(input: {orderId: "\#(id)"}) { __typename ... on OrderRefunded { order { status } } } }"#)
+            let refunded = (cancel["data"] as! [String: Any])["cancelOrder"] as! [String: Any]
+            #expect(refunded["__typename"] as? String == "OrderRefunded")
+            // Someone else's order does not exist for them.
+            let other = try await Self.post(client, #"{ order(id: "\#(id)") { id } }"#, user: "u-2")
+            #expect((other["data"] as! [String: Any])["order"] is NSNull)
+        }
+    }
+
+    @Test func dealsConnectionPagesWithOpaqueCursors() async throws {
+        let (app, _) = try await Self.app()
+        try await app.test(.router) { client in
+            let q = "query($after: String) { deals(first: 1, after: $after) { edges { cursor node { id status product { name } } } pageInfo { hasNextPage endCursor } } }"
+            let first = try await Self.post(client, q)
+            let connection = (first["data"] as! [String: Any])["deals"] as! [String: Any]
+            let edges = connection["edges"] as! [[String: Any]]
+            let pageInfo = connection["pageInfo"] as! [String: Any]
+            #expect(edges.count == 1 && pageInfo["hasNextPage"] as? Bool == true)
+            #expect(((edges[0]["node"] as! [String: Any])["id"] as? String) == "deal-headphones")
+            #expect(((edges[0]["node"] as! [String: Any])["status"] as? String) == "SCHEDULED")
+            let second = try await Self.post(client, q, variables: ["after": pageInfo["endCursor"] as! String])
+            let next = (second["data"] as! [String: Any])["deals"] as! [String: Any]
+            let node = ((next["edges"] as! [[String: Any]])[0]["node"] as! [String: Any])
+            #expect(node["id"] as? String == "deal-sneakers" && node["status"] as? String == "LIVE")
+            #expect(((node["product"] as! [String: Any])["name"] as? String) == "Limited sneakers")
+            #expect((next["pageInfo"] as! [String: Any])["hasNextPage"] as? Bool == false)
+            let live = try await Self.post(client, "{ deals(status: LIVE) { edges { node { id } } } }")
+            #expect((((live["data"] as! [String: Any])["deals"] as! [String: Any])["edges"] as! [[String: Any]]).count == 1)
+        }
+    }
+
+    /// The N+1 is gone: a page of deals loads its products in one catalog call.
+    @Test func nestedProductsAreBatched() async throws {
+        let (app, memory) = try await Self.app()
+        for i in 0..<10 {
+            let terms = try DealTerms(
+                id: DealID("deal-x\(i)"), productID: i % 2 == 0 ? "console-mini" : "headphones-x", price: Money(minorUnits: 100),
+                startsAt: .seconds(1_700_000_000), endsAt: .seconds(1_800_000_000), perUserLimit: 1,
+                reservationTTL: .seconds(60), paymentWindow: .seconds(30), initialStock: 5)
+            _ = try await memory.shop.scheduleDeal(terms)
+        }
+        try await app.test(.router) { client in
+            let before = await memory.catalog.calls
+            _ = try await Self.post(client, "{ deals(first: 12) { edges { node { id product { name } } } } }")
+            let after = await memory.catalog.calls
+            #expect(after["product", default: 0] == before["product", default: 0], "no product loaded one by one")
+            #expect(after["products", default: 0] - before["products", default: 0] == 1)
+        }
+    }
+
+    @Test func malformedRequestsGetAClearError() async throws {
+        let (app, _) = try await Self.app()
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/graphql", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{nope")) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("not a GraphQL request"))
+            }
+            let huge = ByteBuffer(repeating: UInt8(ascii: " "), count: 200_000)
+            try await client.execute(uri: "/graphql", method: .post, headers: [.contentType: "application/json"], body: huge) { response in
+                #expect(response.status == .contentTooLarge)
+            }
+            let deep = "{ " + String(repeating: "deals { edges { node { ", count: 5) + "id" + String(repeating: " } } }", count: 5) + " }"
+            try await client.execute(uri: "/graphql?query=" + deep.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, method: .get) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("levels deep"))
+            }
+            // Wrong types are GraphQL errors naming the argument, never a crash.
+            let wrong = try await Self.post(client, #"mutation { placeOrder(input: {dealId: "deal-sneakers", quantity: "two", idempotencyKey: "k"}) { __typename } }"#)
+            let message = ((wrong["errors"] as? [[String: Any]])?.first?["message"] as? String) ?? ""
+            #expect(message.contains("quantity") || message.contains("Int"), "\(message)")
+            try await client.execute(uri: "/health/live", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/health/ready", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+}
