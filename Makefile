@@ -2,9 +2,11 @@
 SWIFT ?= swift
 .DEFAULT_GOAL := help
 
-.PHONY: help bootstrap build test bench backends-up backends-down backends-status clean
+.PHONY: help bootstrap build test simulate serve bench backends-up backends-down backends-status clean
 
 help:
+	@echo "make simulate         the main job: simulate experiments/flash-spike.json (bootstraps first)"
+	@echo "make serve            the GraphQL shop on in-memory adapters with a demo catalogue, on :8080"
 	@echo "make test             bootstrap if needed, start the backends, build, run every test, stop the backends"
 	@echo "make bench            release build; the engine against SimPy, and the 100k-rps spike"
 	@echo "make build            debug build of everything"
@@ -18,6 +20,12 @@ help:
 	@touch $@
 
 bootstrap: .venv/.bootstrapped
+
+simulate: bootstrap
+	$(SWIFT) run flashdeal simulate --scenario experiments/flash-spike.json
+
+serve: bootstrap
+	$(SWIFT) run flashdeal serve
 
 build: bootstrap
 	$(SWIFT) build

@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: []),
         .package(url: "https://github.com/GraphQLSwift/Graphiti", from: "3.1.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // Pure model: aggregates, events, ports, use cases. Standard library only.
@@ -56,7 +58,9 @@ let package = Package(
         .target(
             name: "Live",
             dependencies: [
-                "Domain", "CHiredis", "CMongoC", "CRdKafka",
+                "Domain", "DomainMemory", "CHiredis", "CMongoC", "CRdKafka",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Graphiti", package: "Graphiti"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -78,6 +82,8 @@ let package = Package(
                 "DomainMemory",
                 "Sim",
                 "ResultsStore",
+                "Live",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

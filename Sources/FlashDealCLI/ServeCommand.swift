@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Live
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the GraphQL shop: in-memory with a demo catalogue, or on Redis, Kafka and MongoDB.")
+
+    @Option(help: "Address to listen on (FLASHDEAL_HOST).") var host: String?
+    @Option(help: "Port (FLASHDEAL_PORT).") var port: Int?
+    @Option(help: "Redis URL, e.g. redis://127.0.0.1:6379 (FLASHDEAL_REDIS_URL).") var redisURL: String?
+    @Option(help: "Kafka brokers, host:port,... (FLASHDEAL_KAFKA_BROKERS).") var kafkaBrokers: String?
+    @Option(help: "MongoDB URI, e.g. mongodb://127.0.0.1:27017/flashdeal (FLASHDEAL_MONGO_URI).") var mongoURI: String?
+
+    func run() async throws {
+        // Flags, then the environment, then the defaults.
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = ShopServer.Configuration()
+        configuration.host = host ?? environment["FLASHDEAL_HOST"] ?? configuration.host
+        if let port = port ?? environment["FLASHDEAL_PORT"].flatMap(Int.init) {
+            guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+            configuration.port = port
+        }
+        configuration.redisURL = redisURL ?? environment["FLASHDEAL_REDIS_URL"]
+        configuration.kafkaBrokers = kafkaBrokers ?? environment["FLASHDEAL_KAFKA_BROKERS"]
+        configuration.mongoURI = mongoURI ?? environment["FLASHDEAL_MONGO_URI"]
+        var logger = Logger(label: "flashdeal")
+        logger.logLevel = .info
+        do {
+            try await ShopServer.run(configuration, logger: logger)
+        } catch let error as StartupError {
+            throw ValidationError("\(error)")
+        }
+    }
+}
