@@ -124,13 +124,14 @@ protocol PlaceOrderResult: Sendable {}
 protocol PayOrderResult: Sendable {}
 protocol CancelOrderResult: Sendable {}
 protocol DealCommandResult: Sendable {}
+protocol ProductCommandResult: Sendable {}
 
 struct OrderPlaced: PlaceOrderResult, Codable { let order: OrderNode }
 struct SoldOut: PlaceOrderResult, Codable { let dealId: String; let available: Int }
 struct PurchaseLimitExceeded: PlaceOrderResult, Codable { let dealId: String; let limit: Int; let remaining: Int }
 struct DealNotActive: PlaceOrderResult, Codable { let dealId: String; let status: DealStatusValue }
 struct DealNotFound: PlaceOrderResult, DealCommandResult, Codable { let dealId: String }
-struct InvalidInput: PlaceOrderResult, DealCommandResult, Codable { let field: String; let message: String }
+struct InvalidInput: PlaceOrderResult, DealCommandResult, ProductCommandResult, Codable { let field: String; let message: String }
 
 struct OrderPaid: PayOrderResult, Codable { let order: OrderNode }
 struct ReservationExpired: PayOrderResult, Codable { let order: OrderNode; let refunded: Bool }
@@ -144,3 +145,4 @@ struct OrderRefunded: CancelOrderResult, Codable { let order: OrderNode }
 struct OrderNotCancellable: CancelOrderResult, Codable { let order: OrderNode }
 
 struct DealUpdated: DealCommandResult, Codable { let deal: DealNode }
+struct ProductCreated: ProductCommandResult, Codable { let product: ProductNode }

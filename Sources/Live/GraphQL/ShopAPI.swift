@@ -91,11 +91,13 @@ public struct ShopAPI: API, @unchecked Sendable {
             Type(OrderRefunded.self) { Field("order", at: \.order) }
             Type(OrderNotCancellable.self) { Field("order", at: \.order) }
             Type(DealUpdated.self) { Field("deal", at: \.deal) }
+            Type(ProductCreated.self) { Field("product", at: \.product) }
 
             Union((any PlaceOrderResult).self, as: "PlaceOrderResult", members: OrderPlaced.self, SoldOut.self, PurchaseLimitExceeded.self, DealNotActive.self, DealNotFound.self, InvalidInput.self)
             Union((any PayOrderResult).self, as: "PayOrderResult", members: OrderPaid.self, ReservationExpired.self, PaymentDeclined.self, PaymentWindowClosed.self, OrderNotPayable.self, OrderNotFound.self)
             Union((any CancelOrderResult).self, as: "CancelOrderResult", members: OrderCancelled.self, OrderRefunded.self, OrderNotCancellable.self, OrderNotFound.self)
             Union((any DealCommandResult).self, as: "DealCommandResult", members: DealUpdated.self, DealNotFound.self, InvalidInput.self)
+            Union((any ProductCommandResult).self, as: "ProductCommandResult", members: ProductCreated.self, InvalidInput.self)
 
             Input(ShopResolver.PlaceOrderInput.self, as: "PlaceOrderInput") {
                 InputField("dealId", at: \.dealId)
@@ -105,6 +107,22 @@ public struct ShopAPI: API, @unchecked Sendable {
             Input(ShopResolver.PayOrderInput.self, as: "PayOrderInput") {
                 InputField("orderId", at: \.orderId)
                 InputField("idempotencyKey", at: \.idempotencyKey)
+            }
+            Input(ShopResolver.CreateProductInput.self, as: "CreateProductInput") {
+                InputField("id", at: \.id)
+                InputField("name", at: \.name)
+                InputField("description", at: \.description)
+            }
+            Input(ShopResolver.ScheduleDealInput.self, as: "ScheduleDealInput") {
+                InputField("id", at: \.id)
+                InputField("productId", at: \.productId)
+                InputField("price", at: \.price)
+                InputField("startsAt", at: \.startsAt)
+                InputField("endsAt", at: \.endsAt)
+                InputField("perUserLimit", at: \.perUserLimit)
+                InputField("stock", at: \.stock)
+                InputField("reservationTtlSeconds", at: \.reservationTtlSeconds)
+                InputField("paymentWindowSeconds", at: \.paymentWindowSeconds)
             }
             Input(ShopResolver.CancelOrderInput.self, as: "CancelOrderInput") {
                 InputField("orderId", at: \.orderId)
@@ -128,6 +146,8 @@ public struct ShopAPI: API, @unchecked Sendable {
                 Field("placeOrder", at: ShopResolver.placeOrder) { Argument("input", at: \.input) }
                 Field("payOrder", at: ShopResolver.payOrder) { Argument("input", at: \.input) }
                 Field("cancelOrder", at: ShopResolver.cancelOrder) { Argument("input", at: \.input) }
+                Field("createProduct", at: ShopResolver.createProduct) { Argument("input", at: \.input) }
+                Field("scheduleDeal", at: ShopResolver.scheduleDeal) { Argument("input", at: \.input) }
                 Field("startDeal", at: ShopResolver.startDeal) { Argument("id", at: \.id) }
                 Field("endDeal", at: ShopResolver.endDeal) { Argument("id", at: \.id) }
                 Field("restock", at: ShopResolver.restock) {

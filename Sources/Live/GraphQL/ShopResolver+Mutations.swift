@@ -18,6 +18,24 @@ extension ShopResolver {
 
     struct InputArguments<Input: Codable & Sendable>: Codable, Sendable { let input: Input }
 
+    struct CreateProductInput: Codable, Sendable {
+        let id: String
+        let name: String
+        let description: String
+    }
+
+    struct ScheduleDealInput: Codable, Sendable {
+        let id: String
+        let productId: String
+        let price: Int
+        let startsAt: String
+        let endsAt: String
+        let perUserLimit: Int
+        let stock: Int
+        let reservationTtlSeconds: Int
+        let paymentWindowSeconds: Int
+    }
+
     struct RestockArguments: Codable, Sendable {
         let id: String
         let quantity: Int
@@ -37,6 +55,7 @@ extension ShopResolver {
         case .placed(let order): return OrderPlaced(order: OrderNode(order))
         case .soldOut(let available): return SoldOut(dealId: input.dealId, available: available)
         case .limitExceeded(let limit, let remaining): return PurchaseLimitExceeded(dealId: input.dealId, limit: limit, remaining: remaining)
+        case .dealNotActive(.soldOut): return SoldOut(dealId: input.dealId, available: 0)
         case .dealNotActive(let status): return DealNotActive(dealId: input.dealId, status: DealStatusValue(status))
         case .dealNotFound: return DealNotFound(dealId: input.dealId)
         case .invalidInput(let error): return InvalidInput(field: error.field, message: error.reason)
@@ -66,6 +85,40 @@ extension ShopResolver {
         case .notCancellable(let order): return OrderNotCancellable(order: OrderNode(order))
         case .orderNotFound(let id): return OrderNotFound(orderId: id.rawValue)
         }
+    }
+
+    func createProduct(context: RequestContext, arguments: InputArguments<CreateProductInput>) async throws -> any ProductCommandResult {
+        let input = arguments.input
+        do {
+            let product = try Product(id: try ProductID(validating: input.id, field: "id"), name: input.name, description: input.description)
+            try await context.shop.createProduct(product)
+            return ProductCreated(product: ProductNode(product))
+        } catch let error as ValidationError {
+            return InvalidInput(field: error.field, message: error.reason)
+        }
+    }
+
+    func scheduleDeal(context: RequestContext, arguments: InputArguments<ScheduleDealInput>) async throws -> any DealCommandResult {
+        let input = arguments.input
+        let terms: DealTerms
+        do {
+            terms = try DealTerms(
+                id: try DealID(validating: input.id, field: "id"), productID: try ProductID(validating: input.productId, field: "productId"),
+                price: Money(minorUnits: Int64(input.price)), startsAt: try Self.instant(input.startsAt, field: "startsAt"),
+                endsAt: try Self.instant(input.endsAt, field: "endsAt"), perUserLimit: input.perUserLimit,
+                reservationTTL: .seconds(input.reservationTtlSeconds), paymentWindow: .seconds(input.paymentWindowSeconds),
+                initialStock: input.stock)
+        } catch let error as ValidationError {
+            return InvalidInput(field: error.field, message: error.reason)
+        }
+        return try await dealCommand(context, input.id) { _ in try await context.shop.scheduleDeal(terms) }
+    }
+
+    static func instant(_ text: String, field: String) throws(ValidationError) -> Instant {
+        guard let date = try? Date(text, strategy: .iso8601) else {
+            throw ValidationError(field: field, reason: "must be an ISO 8601 instant such as 2026-11-28T12:00:00Z")
+        }
+        return Instant(nanosecondsSinceEpoch: Int64((date.timeIntervalSince1970 * 1e9).rounded()))
     }
 
     func startDeal(context: RequestContext, arguments: IDArguments) async throws -> any DealCommandResult {

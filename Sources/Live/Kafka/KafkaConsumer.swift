@@ -48,7 +48,12 @@ public final class KafkaConsumer: @unchecked Sendable {
             wait = 0
             let m = message.pointee
             if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { continue }
+                // End of a partition, or a topic nobody has produced to yet: nothing to read.
+                if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF || m.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC
+                    || m.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+                {
+                    continue
+                }
                 throw KafkaError(code: m.err.rawValue, message: Kafka.text(m.err))
             }
             let key = m.key.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: m.key_len), as: UTF8.self) } ?? ""

@@ -3,7 +3,7 @@ import DomainMemory
 import Foundation
 import Hummingbird
 public import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// `flashdeal serve`: the shop on the in-memory adapters (no backend given: the embedded default,
 /// seeded with a demo catalogue) or on Redis, Kafka and MongoDB, with every long-lived part a
@@ -26,12 +26,15 @@ public enum ShopServer {
 
     /// Builds the shop's ports: the real adapter for every backend given, in-memory for the rest.
     /// A backend that does not answer is an error naming it.
-    public static func ports(_ configuration: Configuration, logger: Logger) async throws -> (Shop.Ports, [String: @Sendable () async -> Bool]) {
+    /// The ports, each backend's health check, and the Services the backends need.
+    public static func ports(_ configuration: Configuration, logger: Logger) async throws -> (Shop.Ports, [String: @Sendable () async -> Bool], [any Service]) {
         let memory = InMemoryShop()
         var ports = memory.shop.ports
         ports.clock = WallClock()
         ports.identifiers = RandomIdentifiers()
         var health: [String: @Sendable () async -> Bool] = [:]
+        var services: [any Service] = []
+        var mongo: MongoClient?
         if let url = configuration.redisURL {
             let pool: RedisPool
             do { pool = try RedisPool(.init(url: url)) } catch { throw StartupError("Redis at \(url) does not answer: \(error)") }
@@ -42,6 +45,7 @@ public enum ShopServer {
         if let uri = configuration.mongoURI {
             let client: MongoClient
             do { client = try await MongoClient(uri: uri) } catch { throw StartupError("MongoDB at \(uri) does not answer: \(error)") }
+            mongo = client
             ports.orders = try await MongoOrderRepository(client: client)
             ports.events = try await MongoEventStore(client: client)
             health["mongo"] = { (try? await client.command(["ping": 1])) != nil }
@@ -51,14 +55,23 @@ public enum ShopServer {
             let producer: KafkaProducer
             do { producer = try KafkaProducer(.init(brokers: brokers)) } catch { throw StartupError("Kafka at \(brokers): \(error)") }
             ports.publisher = KafkaEventPublisher(producer: producer)
+            services.append(ProducerService(producer: producer))
             logger.info("event publisher: Kafka", metadata: ["flashdeal.kafka.brokers": "\(brokers)", "flashdeal.librdkafka": "\(KafkaProducer.libraryVersion)"])
+            if let mongo {
+                let topics = ["orders", "payments", "inventory", "deals", "products"].map { "flashdeal.\($0)" }
+                let consumer = try KafkaConsumer(brokers: brokers, group: "flashdeal-writers", topics: topics)
+                services.append(EventConsumerService(
+                    consumer: consumer, deadLetters: producer, events: try await MongoEventStore(client: mongo),
+                    orders: try await MongoOrderRepository(client: mongo), logger: logger))
+                logger.info("event consumer: Kafka → MongoDB", metadata: ["flashdeal.kafka.group": "flashdeal-writers"])
+            }
         }
-        return (ports, health)
+        return (ports, health, services)
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and stops within the graceful-shutdown bound.
     public static func run(_ configuration: Configuration, logger: Logger) async throws {
-        let (ports, health) = try await ports(configuration, logger: logger)
+        let (ports, health, backendServices) = try await ports(configuration, logger: logger)
         let shop = Shop(ports: ports)
         if !configuration.usesBackends {
             try await DemoCatalog.seed(shop, now: await ports.clock.now())
@@ -73,7 +86,10 @@ public enum ShopServer {
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port)), logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: MaintenanceService(shop: shop, logger: logger)), .init(service: app)],
+                // Started in this order, stopped in reverse: the HTTP server stops first, the producer
+                // flushes last.
+                services: backendServices.map { .init(service: $0) }
+                    + [.init(service: MaintenanceService(shop: shop, logger: logger)), .init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

@@ -1,0 +1,93 @@
+public import Domain
+import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// The consumer group that moves events from Kafka into MongoDB: each batch is appended to the
+/// event store (idempotent by event id, so redelivery is harmless), the orders it touched are
+/// rebuilt from their streams and saved to the order read model, and only then are the offsets
+/// committed. A message that is not an event envelope goes to the dead-letter topic with the reason.
+public struct EventConsumerService: Service {
+    let consumer: KafkaConsumer
+    let deadLetters: KafkaProducer
+    let deadLetterTopic: String
+    let events: any EventStore
+    let orders: any OrderRepository
+    let logger: Logger
+    let batchSize: Int
+
+    public init(
+        consumer: KafkaConsumer, deadLetters: KafkaProducer, deadLetterTopic: String = "flashdeal.dead-letter",
+        events: any EventStore, orders: any OrderRepository, logger: Logger, batchSize: Int = 500
+    ) {
+        self.consumer = consumer
+        self.deadLetters = deadLetters
+        self.deadLetterTopic = deadLetterTopic
+        self.events = events
+        self.orders = orders
+        self.logger = logger
+        self.batchSize = batchSize
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                _ = try await processBatch(timeoutMs: 200)
+            } catch {
+                logger.error("event consumer batch failed; it will be read again", metadata: ["flashdeal.error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    /// Reads one batch, writes it, commits; returns how many events were written.
+    public func processBatch(timeoutMs: Int32) async throws -> Int {
+        let consumer = self.consumer, size = batchSize
+        let messages = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try consumer.poll(max: size, timeoutMs: timeoutMs) }) }
+        }
+        guard !messages.isEmpty else { return 0 }
+        var envelopes: [EventEnvelope] = []
+        for message in messages {
+            do {
+                envelopes.append(try JSONDecoder().decode(EventEnvelope.self, from: Data(message.value)))
+            } catch {
+                logger.warning("dead letter", metadata: ["flashdeal.kafka.topic": "\(message.topic)", "flashdeal.kafka.offset": "\(message.offset)"])
+                try await deadLetters.send(topic: deadLetterTopic, key: message.key, value: Self.deadLetter(message, error))
+            }
+        }
+        try await events.append(envelopes, expected: .any)
+        try await project(Set(envelopes.compactMap { if case .order(let id) = $0.aggregateID { id } else { nil } }))
+        try consumer.commit()
+        return envelopes.count
+    }
+
+    /// Rebuilds each order from its stream and saves it when the stream is ahead of the read model
+    /// (whatever order the partitions delivered its events in).
+    func project(_ ids: Set<OrderID>) async throws {
+        for id in ids.sorted() {
+            let stream = try await events.read(.order(id), from: 1)
+            let pairs = stream.compactMap { e -> (sequence: Int, event: OrderEvent)? in
+                if case .order(let event) = e.payload { (e.sequence, event) } else { nil }
+            }
+            guard pairs.first?.sequence == 1, pairs.enumerated().allSatisfy({ $0.offset + 1 == $0.element.sequence }),
+                let order = try? Order(replaying: pairs)
+            else { continue }  // its creation has not arrived yet; a later batch rebuilds it
+            let stored = try await orders.order(id)?.version ?? 0
+            guard order.version > stored else { continue }
+            do {
+                try await orders.save(order, expectedVersion: stored)
+            } catch is VersionConflict {
+                continue  // the request path saved it meanwhile
+            }
+        }
+    }
+
+    static func deadLetter(_ message: KafkaConsumer.Message, _ error: any Error) -> [UInt8] {
+        let object: [String: Any] = [
+            "topic": message.topic, "partition": message.partition, "offset": message.offset, "key": message.key,
+            "reason": "\(error)", "value": String(decoding: message.value, as: UTF8.self),
+        ]
+        return Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data())
+    }
+}

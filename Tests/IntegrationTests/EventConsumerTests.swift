@@ -1,0 +1,58 @@
+import Domain
+import DomainMemory
+import Foundation
+import Live
+import Logging
+import Testing
+
+/// Kafka → MongoDB: events published by the shop reach the event store and the order read model,
+/// redeliveries change nothing, and a message that is not an event goes to the dead-letter topic.
+@Suite(.enabled(if: Backends.kafkaBrokers != nil && Backends.mongoURI != nil)) struct EventConsumerTests {
+    @Test func ordersReachMongoThroughKafka() async throws {
+        let brokers = try #require(Backends.kafkaBrokers)
+        let prefix = "test\(UInt32.random(in: 0...UInt32.max))"
+        let producer = try KafkaProducer(.init(brokers: brokers))
+        defer { producer.shutdown() }
+        // The shop on in-memory adapters, publishing to Kafka.
+        let memory = InMemoryShop()
+        var ports = memory.shop.ports
+        ports.publisher = KafkaEventPublisher(producer: producer, prefix: prefix)
+        let shop = Shop(ports: ports)
+        try await DemoCatalog.seed(shop, now: await memory.clock.now())
+        var placed: [Order] = []
+        for i in 0..<5 {
+            let outcome = try await shop.placeOrder(PlaceOrderCommand(dealID: "deal-sneakers", userID: UserID("u-\(i)"), quantity: 1, idempotencyKey: "k"))
+            if case .placed(let order) = outcome { placed.append(order) }
+        }
+        _ = try await shop.payOrder(PayOrderCommand(orderID: placed[0].id, userID: placed[0].userID, idempotencyKey: "p"))
+        try await producer.send(topic: "\(prefix).orders", key: "junk", value: Array("not an event".utf8))
+
+        let client = try await Backends.mongo()
+        let store = try await MongoEventStore(client: client)
+        let orders = try await MongoOrderRepository(client: client)
+        let consumer = try KafkaConsumer(brokers: brokers, group: "\(prefix)-writers", topics: ["\(prefix).orders", "\(prefix).inventory", "\(prefix).payments", "\(prefix).deals", "\(prefix).products"])
+        let service = EventConsumerService(
+            consumer: consumer, deadLetters: producer, deadLetterTopic: "\(prefix).dead-letter", events: store, orders: orders,
+            logger: Logger(label: "test"))
+        let expected = await memory.events.count
+        var written = 0
+        let deadline = Date().addingTimeInterval(40)
+        while written < expected, Date() < deadline { written += try await service.processBatch(timeoutMs: 500) }
+        #expect(written == expected)
+        for order in placed {
+            let stored = try #require(try await orders.order(order.id))
+            #expect(stored.quantity == 1 && stored.userID == order.userID)
+        }
+        #expect(try await orders.order(placed[0].id)?.status == .paid)
+        let log = try await store.readAll(from: 0, limit: 10_000)
+        #expect(Set(log.map(\.envelope.eventID)) == Set(await memory.events.readAll(from: 0, limit: 10_000).map(\.envelope.eventID)))
+
+        let dead = try KafkaConsumer(brokers: brokers, group: "\(prefix)-dead", topics: ["\(prefix).dead-letter"])
+        var letters: [KafkaConsumer.Message] = []
+        let until = Date().addingTimeInterval(30)
+        while letters.isEmpty, Date() < until { letters += try dead.poll(max: 10, timeoutMs: 500) }
+        #expect(letters.count == 1)
+        let letter = String(decoding: letters.first?.value ?? [], as: UTF8.self)
+        #expect(letter.contains("not an event"))
+    }
+}
