@@ -89,7 +89,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "DomainMemory"], swiftSettings: swiftSettings),
-        .testTarget(name: "IntegrationTests", dependencies: ["Live", "Domain", "DomainMemory"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "Live", "Domain", "DomainMemory", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "LiveTests",
             dependencies: [
