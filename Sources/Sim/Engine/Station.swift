@@ -73,6 +73,24 @@ public struct Station {
     /// waited longer than `maxWait` are dropped into `expired`.
     public mutating func depart(at now: Int64, expired: inout [Int32]) -> Int32? {
         advance(to: now)
+        if let job = nextWaiting(at: now, expired: &expired) { return job }
+        busy -= 1
+        return nil
+    }
+
+    /// Changes the number of servers (autoscaling). Returns jobs that can start now.
+    public mutating func setCapacity(_ newCapacity: Int, at now: Int64, starting: inout [Int32], expired: inout [Int32]) {
+        advance(to: now)
+        capacity = max(0, newCapacity)
+        while busy < capacity, let job = nextWaiting(at: now, expired: &expired) {
+            busy += 1
+            starting.append(job)
+        }
+    }
+
+    /// Takes the first waiting job that has not waited past `maxWait` (those are dropped into
+    /// `expired`), counting its wait.
+    mutating func nextWaiting(at now: Int64, expired: inout [Int32]) -> Int32? {
         while let (job, arrivedAt) = queue.popFirst() {
             let wait = now - arrivedAt
             if let limit = maxWait, wait > limit {
@@ -86,28 +104,7 @@ public struct Station {
             started &+= 1
             return job
         }
-        busy -= 1
         return nil
-    }
-
-    /// Changes the number of servers (autoscaling). Returns jobs that can start now.
-    public mutating func setCapacity(_ newCapacity: Int, at now: Int64, starting: inout [Int32], expired: inout [Int32]) {
-        advance(to: now)
-        capacity = max(0, newCapacity)
-        while busy < capacity, let (job, arrivedAt) = queue.popFirst() {
-            let wait = now - arrivedAt
-            if let limit = maxWait, wait > limit {
-                timedOut &+= 1
-                timedOutWaitSum += Double(wait)
-                expired.append(job)
-                continue
-            }
-            waitSum += Double(wait)
-            waited &+= 1
-            started &+= 1
-            busy += 1
-            starting.append(job)
-        }
     }
 
     /// Integrates the time-weighted statistics up to `now`.
