@@ -166,3 +166,23 @@ import Testing
         }
     }
 }
+
+@Suite struct MetricsEndpointTests {
+    @Test func metricsCountRequestsAndOutcomes() async throws {
+        let memory = InMemoryShop()
+        try await DemoCatalog.seed(memory.shop, now: await memory.clock.now())
+        let app = Application(router: try ShopRouter(shop: memory.shop).router())
+        try await app.test(.router) { client in
+            _ = try await GraphQLAPITests.post(client, GraphQLAPITests.place, variables: ["key": "k1", "q": 2])
+            _ = try await GraphQLAPITests.post(client, GraphQLAPITests.place, variables: ["key": "k2", "q": 1])
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"flashdeal_business_outcomes_total{operation="placeOrder",outcome="OrderPlaced"} 1"#), "\(text)")
+                #expect(text.contains(#"flashdeal_business_outcomes_total{operation="placeOrder",outcome="PurchaseLimitExceeded"} 1"#))
+                #expect(text.contains(#"flashdeal_http_requests_total{route="/graphql",status="200"} 2"#))
+                #expect(text.contains("flashdeal_http_request_duration_seconds_bucket"))
+            }
+        }
+    }
+}

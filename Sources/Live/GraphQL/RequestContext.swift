@@ -11,7 +11,10 @@ public struct RequestContext: Sendable {
     let deals: BatchLoader<DealID, DealTerms>
     let stock: BatchLoader<DealID, DealStock>
 
-    public init(shop: Shop, userID: UserID?, now: Instant) {
+    let metrics: ShopMetrics?
+
+    public init(shop: Shop, userID: UserID?, now: Instant, metrics: ShopMetrics? = nil) {
+        self.metrics = metrics
         self.shop = shop
         self.userID = userID
         self.now = now

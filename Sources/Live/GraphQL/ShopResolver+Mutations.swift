@@ -42,7 +42,24 @@ extension ShopResolver {
     }
 
     func placeOrder(context: RequestContext, arguments: InputArguments<PlaceOrderInput>) async throws -> any PlaceOrderResult {
-        let input = arguments.input
+        let result = try await placeOrder(context, arguments.input)
+        context.metrics?.outcome("placeOrder", "\(type(of: result))")
+        return result
+    }
+
+    func payOrder(context: RequestContext, arguments: InputArguments<PayOrderInput>) async throws -> any PayOrderResult {
+        let result = try await payOrder(context, arguments.input)
+        context.metrics?.outcome("payOrder", "\(type(of: result))")
+        return result
+    }
+
+    func cancelOrder(context: RequestContext, arguments: InputArguments<CancelOrderInput>) async throws -> any CancelOrderResult {
+        let result = try await cancelOrder(context, arguments.input)
+        context.metrics?.outcome("cancelOrder", "\(type(of: result))")
+        return result
+    }
+
+    private func placeOrder(_ context: RequestContext, _ input: PlaceOrderInput) async throws -> any PlaceOrderResult {
         let command: PlaceOrderCommand
         do {
             command = PlaceOrderCommand(
@@ -62,8 +79,7 @@ extension ShopResolver {
         }
     }
 
-    func payOrder(context: RequestContext, arguments: InputArguments<PayOrderInput>) async throws -> any PayOrderResult {
-        let input = arguments.input
+    private func payOrder(_ context: RequestContext, _ input: PayOrderInput) async throws -> any PayOrderResult {
         let command = PayOrderCommand(
             orderID: try OrderID(validating: input.orderId, field: "orderId"), userID: try Self.caller(context),
             idempotencyKey: try IdempotencyKey(validating: input.idempotencyKey))
@@ -77,8 +93,8 @@ extension ShopResolver {
         }
     }
 
-    func cancelOrder(context: RequestContext, arguments: InputArguments<CancelOrderInput>) async throws -> any CancelOrderResult {
-        let command = CancelOrderCommand(orderID: try OrderID(validating: arguments.input.orderId, field: "orderId"), userID: try Self.caller(context))
+    private func cancelOrder(_ context: RequestContext, _ input: CancelOrderInput) async throws -> any CancelOrderResult {
+        let command = CancelOrderCommand(orderID: try OrderID(validating: input.orderId, field: "orderId"), userID: try Self.caller(context))
         switch try await context.shop.cancelOrder(command) {
         case .cancelled(let order): return OrderCancelled(order: OrderNode(order))
         case .refunded(let order): return OrderRefunded(order: OrderNode(order))

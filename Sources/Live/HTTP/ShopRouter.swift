@@ -26,16 +26,27 @@ public struct ShopRouter: Sendable {
     let configuration: Configuration
     /// Each backend's health, by name (readiness).
     let readiness: @Sendable () async -> [String: Bool]
+    public let metrics: ShopMetrics
 
-    public init(shop: Shop, configuration: Configuration = .init(), readiness: @escaping @Sendable () async -> [String: Bool] = { [:] }) throws {
+    public init(
+        shop: Shop, configuration: Configuration = .init(), metrics: ShopMetrics = ShopMetrics(),
+        readiness: @escaping @Sendable () async -> [String: Bool] = { [:] }
+    ) throws {
         self.shop = shop
         api = try ShopAPI()
         self.configuration = configuration
+        self.metrics = metrics
         self.readiness = readiness
     }
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
+        }
         router.get("/health/live") { _, _ in Self.json(["status": "live"]) }
         router.get("/health/ready") { _, _ in
             let checks = await readiness()
@@ -91,7 +102,7 @@ public struct ShopRouter: Sendable {
         } catch {
             return Self.problem(.badRequest, "\(error)")
         }
-        let context = RequestContext(shop: shop, userID: user, now: await shop.ports.clock.now())
+        let context = RequestContext(shop: shop, userID: user, now: await shop.ports.clock.now(), metrics: metrics)
         do {
             let result = try await api.execute(
                 request: payload.query, context: context, variables: payload.variables ?? [:], operationName: payload.operationName)
@@ -143,4 +154,24 @@ struct GraphQLHTTPRequest: Decodable, Sendable {
     let query: String
     let variables: [String: Map]?
     let operationName: String?
+}
+
+/// Counts every request by route and status and records its duration.
+struct RequestMetricsMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let metrics: ShopMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let route = request.uri.path
+        do {
+            let response = try await next(request, context)
+            metrics.request(route: route, status: Int(response.status.code), duration: ContinuousClock.now - start)
+            return response
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            metrics.request(route: route, status: Int(status), duration: ContinuousClock.now - start)
+            throw error
+        }
+    }
 }

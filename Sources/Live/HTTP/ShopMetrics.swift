@@ -1,0 +1,36 @@
+import Foundation
+public import Prometheus
+
+/// The shop's Prometheus metrics, served at `GET /metrics`: HTTP requests by route and status,
+/// their durations, and business outcomes by operation (how many orders were placed, sold out,
+/// over the limit, ...).
+public final class ShopMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    static let buckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                                      .milliseconds(100), .milliseconds(150), .milliseconds(200), .milliseconds(500), .seconds(1), .seconds(5)]
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    func request(route: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "http_requests", unitName: "total", helpText: "HTTP requests by route and status"),
+            labels: [("route", route), ("status", String(status))]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request durations by route"),
+            labels: [("route", route)], buckets: Self.buckets
+        ).recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    func outcome(_ operation: String, _ outcome: String) {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "business_outcomes", unitName: "total", helpText: "Business outcomes by operation"),
+            labels: [("operation", operation), ("outcome", outcome)]
+        ).increment()
+    }
+
+    /// The exposition text.
+    public func text() -> String { registry.emitToString() }
+}
