@@ -1,0 +1,88 @@
+public import Domain
+import Foundation
+
+/// `flashdeal replay`: rebuilds the read models from the event store, the source of truth: every
+/// deal's stock gate in Redis and every order in MongoDB. The event log is replayed through the
+/// Domain's `Projection`, so the rebuilt state is exactly what the events say.
+public struct ReadModelReplay: Sendable {
+    let events: any EventStore
+    let ledger: RedisStockLedger
+    let orders: MongoOrderRepository
+
+    public init(events: any EventStore, ledger: RedisStockLedger, orders: MongoOrderRepository) {
+        self.events = events
+        self.ledger = ledger
+        self.orders = orders
+    }
+
+    public struct Summary: Sendable, Hashable {
+        public var events: Int
+        public var deals: Int
+        public var orders: Int
+    }
+
+    /// Replays the whole log and replaces the read models with the result.
+    public func run(pageSize: Int = 5000) async throws -> Summary {
+        var projection = Projection()
+        var position = 0, count = 0
+        while true {
+            let page = try await events.readAll(from: position, limit: pageSize)
+            for stored in page { try projection.apply(stored.envelope) }
+            count += page.count
+            guard let last = page.last, page.count == pageSize else { break }
+            position = last.position + 1
+        }
+        var deals = 0
+        for id in projection.deals.keys.sorted() {
+            guard let gate = projection.gate(id) else { continue }
+            try await ledger.restore(gate)
+            deals += 1
+        }
+        try await orders.removeAll()
+        for order in projection.orders.values.sorted(by: { $0.id < $1.id }) {
+            try await orders.save(order, expectedVersion: 0)
+        }
+        return Summary(events: count, deals: deals, orders: projection.orders.count)
+    }
+}
+
+extension RedisStockLedger {
+    /// Replaces a deal's keys with `gate`'s state in one MULTI/EXEC transaction.
+    public func restore(_ gate: StockGate) async throws {
+        let k = keys(gate.deal.id)
+        let i = gate.inventory
+        var commands: [[String]] = [["MULTI"], ["DEL"] + k]
+        commands.append([
+            "HSET", k[0], "status", gate.deal.status.rawValue, "starts", Self.time(gate.terms.startsAt), "ends", Self.time(gate.terms.endsAt),
+            "limit", String(gate.terms.perUserLimit), "total", String(i.total), "available", String(i.available),
+            "reserved", String(i.reserved), "sold", String(i.sold), "iv", String(i.version), "dv", String(gate.deal.version),
+        ])
+        for (order, r) in i.reservations.sorted(by: { $0.key < $1.key }) {
+            commands.append(["HSET", k[1], order.rawValue, "\(r.userID)|\(r.quantity)|\(Self.time(r.expiresAt))"])
+            commands.append(["ZADD", k[5], String(r.expiresAt.nanosecondsSinceEpoch / 1_000_000), order.rawValue])
+        }
+        for (order, h) in i.soldOrders.sorted(by: { $0.key < $1.key }) {
+            commands.append(["HSET", k[2], order.rawValue, "\(h.userID)|\(h.quantity)"])
+        }
+        for (user, units) in i.holdings.sorted(by: { $0.key < $1.key }) {
+            commands.append(["HSET", k[3], user.rawValue, String(units)])
+        }
+        for (scope, record) in i.orderForKey.sorted(by: { ($0.key.userID, $0.key.key) < ($1.key.userID, $1.key.key) }) {
+            commands.append([
+                "HSET", k[4], "\(scope.userID)|\(scope.key)",
+                "\(record.orderID)|\(record.quantity)|\(Self.time(record.reservedAt))|\(Self.time(record.expiresAt))",
+            ])
+        }
+        commands.append(["SADD", dealsKey, gate.deal.id.rawValue])
+        commands.append(["EXEC"])
+        let transaction = commands
+        try await pool.run { connection in
+            for command in transaction { _ = try connection.send(command) }
+        }
+    }
+
+    /// Removes a deal's keys (what a replay rebuilds; tests use it).
+    public func drop(_ deal: DealID) async throws {
+        _ = try await pool.send(["DEL"] + keys(deal))
+    }
+}
