@@ -186,3 +186,21 @@ import Testing
         }
     }
 }
+
+@Suite struct MyOrdersTests {
+    /// A buyer's orders page loads the orders' deals with one catalog call.
+    @Test func myOrdersPageLoadsItsDealsOnce() async throws {
+        let (app, memory) = try await GraphQLAPITests.app()
+        try await app.test(.router) { client in
+            for key in ["k1", "k2"] { _ = try await GraphQLAPITests.post(client, GraphQLAPITests.place, variables: ["key": key, "q": 1]) }
+            let before = await memory.catalog.calls
+            let page = try await GraphQLAPITests.post(client, "{ myOrders(first: 5) { edges { node { status deal { id available } } } pageInfo { hasNextPage } } }")
+            let after = await memory.catalog.calls
+            let edges = ((page["data"] as! [String: Any])["myOrders"] as! [String: Any])["edges"] as! [[String: Any]]
+            #expect(edges.count == 2)
+            #expect(edges.allSatisfy { (($0["node"] as! [String: Any])["deal"] as! [String: Any])["id"] as? String == "deal-sneakers" })
+            #expect(after["deals", default: 0] - before["deals", default: 0] == 1)
+            #expect(after["deal", default: 0] == before["deal", default: 0])
+        }
+    }
+}

@@ -79,8 +79,11 @@ public struct ShopResolver: Sendable {
         let size = try Self.pageSize(arguments.first)
         let after = try Self.id(fromCursor: arguments.after).map { try OrderID(validating: $0, field: "after") }
         let orders = try await context.shop.ports.orders.orders(of: user, after: after, limit: size + 1)
-        let terms = try await context.shop.ports.catalog.deals(Array(Set(orders.map(\.dealID))))
-        try await context.deals.prime(terms.map(\.id))
+        // One catalog call for the page's deals, through the loader the nested `deal` fields read.
+        let ids = Array(Set(orders.map(\.dealID))).sorted()
+        try await context.deals.prime(ids)
+        var terms: [DealTerms] = []
+        for id in ids { if let t = try await context.deals.load(id) { terms.append(t) } }
         try await context.prime(deals: terms)
         return try orders.map(OrderNode.init).connection(from: ForwardPaginationArguments(first: size, after: nil)) { Self.cursor($0.id) }
     }

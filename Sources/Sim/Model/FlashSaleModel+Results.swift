@@ -39,7 +39,7 @@ extension FlashSaleModel {
         let soldOut = stats.soldOutAt.compactMap { $0 }.min()
 
         return RunResult(
-            scenario: scenario.name, scenarioHash: scenarioHash, seed: seedUsed, codeVersion: codeVersion,
+            scenario: scenario.name, scenarioHash: scenarioHash, seed: seed, codeVersion: codeVersion,
             arrivalProcess: scenario.traffic.process.rawValue, simulatedSeconds: Double(end) / 1e9, arrivalSeconds: arrivalSeconds,
             throughput: RunResult.Throughput(
                 iterations: stats.iterations, requests: all.sent, offeredRps: Double(all.sent) / max(arrivalSeconds, 1e-9),
@@ -63,8 +63,6 @@ extension FlashSaleModel {
                 firstScaleUpAtSeconds: stats.firstScaleUpAt.map { Double($0) / 1e9 }),
             series: series, eventsProcessed: calendar.processed, timing: nil)
     }
-
-    var seedUsed: UInt64 { seed }
 
     func operationStats(_ name: String, _ c: RunStatistics.OperationCounts, _ l: LatencyRecorder) -> RunResult.OperationStats {
         RunResult.OperationStats(
