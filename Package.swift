@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.0"),
     ],
     targets: [
         // Pure model: aggregates, events, ports, use cases. Standard library only.
@@ -55,7 +56,7 @@ let package = Package(
         .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
         // librdkafka 2.16 from the confluent-kafka wheel, with Debian's headers (see shim.h).
         .systemLibrary(name: "CRdKafka"),
-        // The live server's adapters (Redis, MongoDB and Kafka so far).
+        // The live server: the GraphQL shop over HTTP and WebSocket, and the Redis, MongoDB and Kafka adapters.
         .target(
             name: "Live",
             dependencies: [
@@ -64,6 +65,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Graphiti", package: "Graphiti"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -103,6 +105,7 @@ let package = Package(
             name: "LiveTests",
             dependencies: [
                 "Live", "Domain", "DomainMemory", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings

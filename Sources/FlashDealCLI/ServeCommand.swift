@@ -13,6 +13,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Redis URL, e.g. redis://127.0.0.1:6379 (FLASHDEAL_REDIS_URL).") var redisURL: String?
     @Option(help: "Kafka brokers, host:port,... (FLASHDEAL_KAFKA_BROKERS).") var kafkaBrokers: String?
     @Option(help: "MongoDB URI, e.g. mongodb://127.0.0.1:27017/flashdeal (FLASHDEAL_MONGO_URI).") var mongoURI: String?
+    @Option(help: "Simulated payment provider: milliseconds per charge (FLASHDEAL_PAYMENT_LATENCY_MS, default 0).") var paymentLatencyMs: Int?
+    @Option(help: "Simulated payment provider: share of charges declined, 0...1 (FLASHDEAL_PAYMENT_DECLINE_RATE, default 0).") var paymentDeclineRate: Double?
 
     func run() async throws {
         // Flags, then the environment, then the defaults.
@@ -26,6 +28,14 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.redisURL = redisURL ?? environment["FLASHDEAL_REDIS_URL"]
         configuration.kafkaBrokers = kafkaBrokers ?? environment["FLASHDEAL_KAFKA_BROKERS"]
         configuration.mongoURI = mongoURI ?? environment["FLASHDEAL_MONGO_URI"]
+        if let latency = paymentLatencyMs ?? environment["FLASHDEAL_PAYMENT_LATENCY_MS"].flatMap(Int.init) {
+            guard (0...60_000).contains(latency) else { throw ValidationError("--payment-latency-ms must be between 0 and 60000") }
+            configuration.paymentLatency = .milliseconds(latency)
+        }
+        if let rate = paymentDeclineRate ?? environment["FLASHDEAL_PAYMENT_DECLINE_RATE"].flatMap(Double.init) {
+            guard (0...1).contains(rate) else { throw ValidationError("--payment-decline-rate must be between 0 and 1") }
+            configuration.paymentDeclineRate = rate
+        }
         var logger = Logger(label: "flashdeal")
         logger.logLevel = .info
         do {

@@ -7,21 +7,49 @@ enum Backends {
     static var redisURL: String? { ProcessInfo.processInfo.environment["FLASHDEAL_REDIS_URL"] }
     static var mongoURI: String? { ProcessInfo.processInfo.environment["FLASHDEAL_MONGO_URI"] }
     static var kafkaBrokers: String? { ProcessInfo.processInfo.environment["FLASHDEAL_KAFKA_BROKERS"] }
+    /// The tansu binary, for tests that run (and kill) a broker of their own.
+    static var tansu: String? { ProcessInfo.processInfo.environment["FLASHDEAL_TANSU"] }
 
     /// A client on a database of its own (`test-<random>`) on the real MongoDB-compatible server.
     static func mongo() async throws -> MongoClient {
+        try await MongoClient(uri: try mongoTestURI())
+    }
+
+    /// The MongoDB URI with a database of its own (`test-<random>`).
+    static func mongoTestURI() throws -> String {
         let uri = try #require(mongoURI, "FLASHDEAL_MONGO_URI is not set: run through `make test`")
         var components = try #require(URLComponents(string: uri))
         components.path = "/test-\(UInt32.random(in: 0...UInt32.max))"
-        return try await MongoClient(uri: components.string!)
+        return components.string!
     }
+
+    /// The live server's composition on the real backends, under key, topic and database names
+    /// of its own; `brokers` overrides the shared broker.
+    static func liveConfiguration(brokers: String? = nil) throws -> ShopServer.Configuration {
+        var configuration = ShopServer.Configuration()
+        configuration.redisURL = try #require(redisURL, "FLASHDEAL_REDIS_URL is not set: run through `make test`")
+        configuration.kafkaBrokers = try #require(brokers ?? kafkaBrokers, "FLASHDEAL_KAFKA_BROKERS is not set: run through `make test`")
+        configuration.mongoURI = try mongoTestURI()
+        let tag = UInt32.random(in: 0...UInt32.max)
+        configuration.keyPrefix = "test\(tag)"
+        configuration.topicPrefix = "test\(tag)"
+        return configuration
+    }
+
+    static var allThere: Bool { redisURL != nil && kafkaBrokers != nil && mongoURI != nil }
 
     /// A Redis ledger under a key prefix of its own, so runs never see each other's keys.
     static func redisLedger() async throws -> RedisStockLedger {
-        let url = try #require(redisURL, "FLASHDEAL_REDIS_URL is not set: run through `make test`")
-        let pool = try RedisPool(.init(url: url, connections: 4))
-        return try await RedisStockLedger(pool: pool, prefix: "test-\(UInt64.random(in: 0...UInt64.max))")
+        try await RedisStockLedger(pool: try await redisPool(), prefix: uniquePrefix())
     }
+
+    static func redisPool() async throws -> RedisPool {
+        let url = try #require(redisURL, "FLASHDEAL_REDIS_URL is not set: run through `make test`")
+        return try RedisPool(.init(url: url, connections: 4))
+    }
+
+    /// A key prefix no other run uses.
+    static func uniquePrefix() -> String { "test-\(UInt64.random(in: 0...UInt64.max))" }
 }
 
 @Suite struct BackendsAreThere {

@@ -1,10 +1,16 @@
-/// The append-only log of every domain event, the source of truth replay rebuilds read models
-/// from. Adapters: in-memory, MongoDB (unique index on aggregate id and sequence).
-public protocol EventStore: Sendable {
+/// Where the use cases write the events they decide: append-only and durable once `append`
+/// returns. An ``EventStore`` is one; the live server's request path writes to a Redis outbox
+/// instead, which a relay carries to Kafka and a consumer into the MongoDB event store.
+public protocol EventLog: Sendable {
     /// Appends events. For each stream, `expected` says what the stream's last sequence must be.
     /// An event already stored with the same id and the same content is skipped (appending is
     /// idempotent); a different event at a taken sequence throws ``VersionConflict``.
     func append(_ events: [EventEnvelope], expected: ExpectedVersion) async throws
+}
+
+/// The append-only log of every domain event, the source of truth replay rebuilds read models
+/// from. Adapters: in-memory, MongoDB (unique index on aggregate id and sequence).
+public protocol EventStore: EventLog {
     /// One stream's events in sequence order, from `sequence` (inclusive).
     func read(_ stream: StreamID, from sequence: Int) async throws -> [EventEnvelope]
     /// All events in the order they were stored, from global `position` (0-based), at most `limit`.

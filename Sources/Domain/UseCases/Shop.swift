@@ -9,7 +9,7 @@ public struct Shop: Sendable {
         public var orders: any OrderRepository
         public var payments: any PaymentRepository
         public var catalog: any DealCatalog
-        public var events: any EventStore
+        public var events: any EventLog
         public var publisher: any EventPublisher
         public var idempotency: any IdempotencyStore
         public var gateway: any PaymentGateway
@@ -18,7 +18,7 @@ public struct Shop: Sendable {
 
         public init(
             ledger: any StockLedger, orders: any OrderRepository, payments: any PaymentRepository,
-            catalog: any DealCatalog, events: any EventStore, publisher: any EventPublisher,
+            catalog: any DealCatalog, events: any EventLog, publisher: any EventPublisher,
             idempotency: any IdempotencyStore, gateway: any PaymentGateway, clock: any DomainClock,
             identifiers: any IdentifierGenerator
         ) {

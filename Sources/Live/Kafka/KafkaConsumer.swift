@@ -15,11 +15,14 @@ public final class KafkaConsumer: @unchecked Sendable {
         public var value: [UInt8]
     }
 
-    /// Joins `group` and subscribes to `topics`. Short session timeouts keep rebalances quick.
+    /// Joins `group` and subscribes to `topics`. Short session timeouts keep rebalances quick; a
+    /// short metadata refresh notices a subscribed topic soon after it is created (the default
+    /// waits five minutes).
     public init(brokers: String, group: String, topics: [String]) throws {
         let conf = try Kafka.configuration([
             "bootstrap.servers": brokers, "group.id": group, "enable.auto.commit": "false", "auto.offset.reset": "earliest",
             "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "enable.partition.eof": "false",
+            "topic.metadata.refresh.interval.ms": "2000",
         ])
         handle = try Kafka.handle(RD_KAFKA_CONSUMER, conf)
         rd_kafka_poll_set_consumer(handle)

@@ -50,6 +50,20 @@ public final class KafkaProducer: @unchecked Sendable {
         rd_kafka_destroy(handle)
     }
 
+    /// Asks the brokers for their metadata: throws when none answers within `timeoutMs` (start-up
+    /// and readiness checks).
+    public func checkReachable(timeoutMs: Int32 = 2000) async throws {
+        let code = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var metadata: UnsafePointer<rd_kafka_metadata>?
+                let error = rd_kafka_metadata(self.handle, 0, nil, &metadata, timeoutMs)
+                if let metadata { rd_kafka_metadata_destroy(metadata) }
+                continuation.resume(returning: error)
+            }
+        }
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(code: code.rawValue, message: Kafka.text(code)) }
+    }
+
     /// The librdkafka version loaded at run time (2.16.x expected).
     public static var libraryVersion: String { String(cString: rd_kafka_version_str()) }
 
@@ -85,6 +99,15 @@ public final class KafkaProducer: @unchecked Sendable {
                     .finish(KafkaError(code: error.rawValue, message: "cannot enqueue to \(name): \(Kafka.text(error))"))
             }
         }
+    }
+
+    /// The idempotent producer's fatal error, once it has one (for example a broker that lost the
+    /// producer's state): librdkafka's rule is that such a producer must be replaced.
+    public var fatalError: KafkaError? {
+        var buffer = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(handle, &buffer, buffer.count)
+        guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return KafkaError(code: code.rawValue, message: String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 
     /// Waits for every message in flight (up to `timeoutMs`), then stops polling.

@@ -84,16 +84,17 @@ public final class MongoClient: @unchecked Sendable {
         }
     }
 
-    /// `updateOne`; returns the number of documents matched.
-    func updateOne(_ collection: String, filter: [String: Any], update: [String: Any]) async throws -> Int {
-        let (f, u) = (try Self.json(filter), try Self.json(update))
+    /// `updateOne` (inserting when nothing matches, with `upsert`); returns the number of
+    /// documents matched.
+    func updateOne(_ collection: String, filter: [String: Any], update: [String: Any], upsert: Bool = false) async throws -> Int {
+        let (f, u, o) = (try Self.json(filter), try Self.json(update), try Self.json(["upsert": upsert]))
         let database = self.database
         return try await run { client in
             let coll = mongoc_client_get_collection(client, database, collection)
             defer { mongoc_collection_destroy(coll) }
-            let (fd, ud) = (try Self.bson(f), try Self.bson(u))
-            defer { bson_destroy(fd); bson_destroy(ud) }
-            let reply = try Self.object(try Self.withReply { reply, error in mongoc_collection_update_one(coll, fd, ud, nil, reply, &error) })
+            let (fd, ud, od) = (try Self.bson(f), try Self.bson(u), try Self.bson(o))
+            defer { bson_destroy(fd); bson_destroy(ud); bson_destroy(od) }
+            let reply = try Self.object(try Self.withReply { reply, error in mongoc_collection_update_one(coll, fd, ud, od, reply, &error) })
             return (reply["matchedCount"] as? NSNumber)?.intValue ?? 0
         }
     }

@@ -3,58 +3,26 @@ import Foundation
 
 /// Orders in the `orders` collection, one document per order (`_id` is the order id), with
 /// optimistic concurrency on `version`. Index: `{userID: 1, placedAt: -1, _id: -1}` serves a
-/// buyer's orders newest first. See `docs/data/mongo.md`.
+/// buyer's orders newest first. The durable order read model: the event consumer writes it from
+/// Kafka. See `docs/data/mongo.md`.
 public struct MongoOrderRepository: OrderRepository {
-    let client: MongoClient
-    static let collection = "orders"
+    let documents: MongoDocuments<Order>
 
     public init(client: MongoClient) async throws {
-        self.client = client
+        documents = MongoDocuments(client: client, collection: "orders")
         _ = try await client.command([
-            "createIndexes": Self.collection,
+            "createIndexes": documents.collection,
             "indexes": [["key": ["userID": 1, "placedAt": -1, "_id": -1], "name": "user_placedAt"]],
         ])
     }
 
-    static func document(_ order: Order) throws -> [String: Any] {
-        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(order)) as! [String: Any]
-        object["_id"] = order.id.rawValue
-        return object
-    }
-
-    static func order(_ document: [String: Any]) throws -> Order {
-        var object = document
-        object.removeValue(forKey: "_id")
-        return try JSONDecoder().decode(Order.self, from: JSONSerialization.data(withJSONObject: object))
-    }
-
     public func save(_ order: Order, expectedVersion: Int) async throws {
-        let document = try Self.document(order)
-        if expectedVersion == 0 {
-            do {
-                try await client.insert(Self.collection, [document])
-            } catch let error as MongoError where error.isDuplicateKey {
-                let stored = try await self.order(order.id)?.version ?? 0
-                throw VersionConflict(stream: "order/\(order.id)", expected: 0, actual: stored)
-            }
-            return
-        }
-        let matched = try await client.updateOne(
-            Self.collection, filter: ["_id": order.id.rawValue, "version": expectedVersion], update: ["$set": document])
-        guard matched == 1 else {
-            let stored = try await self.order(order.id)?.version ?? 0
-            throw VersionConflict(stream: "order/\(order.id)", expected: expectedVersion, actual: stored)
-        }
+        try await documents.save(order, id: order.id.rawValue, expectedVersion: expectedVersion, stream: "order/\(order.id)")
     }
 
-    public func order(_ id: OrderID) async throws -> Order? {
-        try await client.find(Self.collection, filter: ["_id": id.rawValue], options: ["limit": 1]).first.map(Self.order)
-    }
+    public func order(_ id: OrderID) async throws -> Order? { try await documents.get(id.rawValue) }
 
-    public func orders(_ ids: [OrderID]) async throws -> [Order] {
-        guard !ids.isEmpty else { return [] }
-        return try await client.find(Self.collection, filter: ["_id": ["$in": ids.map(\.rawValue)]]).map(Self.order)
-    }
+    public func orders(_ ids: [OrderID]) async throws -> [Order] { try await documents.get(ids.map(\.rawValue)) }
 
     public func orders(of user: UserID, after: OrderID?, limit: Int) async throws -> [Order] {
         var filter: [String: Any] = ["userID": user.rawValue]
@@ -62,10 +30,48 @@ public struct MongoOrderRepository: OrderRepository {
             let placed = cursor.placedAt.nanosecondsSinceEpoch
             filter["$or"] = [["placedAt": ["$lt": placed]], ["placedAt": placed, "_id": ["$lt": after.rawValue]]]
         }
-        return try await client.find(Self.collection, filter: filter, options: ["sort": ["placedAt": -1, "_id": -1], "limit": limit])
-            .map(Self.order)
+        return try await documents.find(filter, options: ["sort": ["placedAt": -1, "_id": -1], "limit": limit])
     }
 
     /// Drops every order (what `replay` rebuilds).
-    public func removeAll() async throws { try await client.drop(Self.collection) }
+    public func removeAll() async throws { try await documents.client.drop(documents.collection) }
+}
+
+/// Payments in the `payments` collection (`_id` is the payment id), with optimistic concurrency
+/// on `version`. Only the payment path reads and writes them, by id.
+public struct MongoPaymentRepository: PaymentRepository {
+    let documents: MongoDocuments<Payment>
+
+    public init(client: MongoClient) {
+        documents = MongoDocuments(client: client, collection: "payments")
+    }
+
+    public func save(_ payment: Payment, expectedVersion: Int) async throws {
+        try await documents.save(payment, id: payment.id.rawValue, expectedVersion: expectedVersion, stream: "payment/\(payment.id)")
+    }
+
+    public func payment(_ id: PaymentID) async throws -> Payment? { try await documents.get(id.rawValue) }
+}
+
+/// Products and deal terms in the `products` and `deals` collections (`_id` is the id); a page of
+/// deals is read in `_id` order from the default index. Cached in Redis by `CachedDealCatalog`.
+public struct MongoDealCatalog: DealCatalog {
+    let products: MongoDocuments<Product>
+    let terms: MongoDocuments<DealTerms>
+
+    public init(client: MongoClient) {
+        products = MongoDocuments(client: client, collection: "products")
+        terms = MongoDocuments(client: client, collection: "deals")
+    }
+
+    public func add(_ product: Product) async throws { try await products.put(product, id: product.id.rawValue) }
+    public func add(_ terms: DealTerms) async throws { try await self.terms.put(terms, id: terms.id.rawValue) }
+    public func product(_ id: ProductID) async throws -> Product? { try await products.get(id.rawValue) }
+    public func products(_ ids: [ProductID]) async throws -> [Product] { try await products.get(ids.map(\.rawValue)) }
+    public func deal(_ id: DealID) async throws -> DealTerms? { try await terms.get(id.rawValue) }
+    public func deals(_ ids: [DealID]) async throws -> [DealTerms] { try await terms.get(ids.map(\.rawValue)) }
+
+    public func deals(after: DealID?, limit: Int) async throws -> [DealTerms] {
+        try await terms.find(after.map { ["_id": ["$gt": $0.rawValue]] } ?? [:], options: ["sort": ["_id": 1], "limit": limit])
+    }
 }

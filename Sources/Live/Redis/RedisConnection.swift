@@ -7,10 +7,23 @@ import Foundation
 final class RedisConnection: @unchecked Sendable {
     // Safe: the pool gives a connection to one caller at a time, and every call to the context
     // runs on `queue`.
-    private let context: UnsafeMutablePointer<redisContext>
+    private var context: UnsafeMutablePointer<redisContext>
+    private let host: String
+    private let port: Int
+    private let timeout: Duration
     let queue: DispatchQueue
 
     init(host: String, port: Int, timeout: Duration) throws(RedisError) {
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        context = try Self.connect(host: host, port: port, timeout: timeout)
+        queue = DispatchQueue(label: "flashdeal.redis.\(host):\(port)")
+    }
+
+    deinit { redisFree(context) }
+
+    static func connect(host: String, port: Int, timeout: Duration) throws(RedisError) -> UnsafeMutablePointer<redisContext> {
         let seconds = timeout.components.seconds
         let tv = timeval(tv_sec: Int(seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
         guard let context = redisConnectWithTimeout(host, Int32(port), tv) else {
@@ -21,22 +34,59 @@ final class RedisConnection: @unchecked Sendable {
             redisFree(context)
             throw RedisError(.connect, "cannot connect to Redis at \(host):\(port): \(message)")
         }
-        self.context = context
-        queue = DispatchQueue(label: "flashdeal.redis.\(host):\(port)")
+        // The same bound on every read and write: a Redis that stops answering is an error, not a hang.
+        redisSetTimeout(context, tv)
+        return context
     }
 
-    deinit { redisFree(context) }
+    /// A context that failed once is unusable (hiredis's rule): connect afresh before the next use.
+    private func usableContext() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+        if context.pointee.err != 0 {
+            let fresh = try Self.connect(host: host, port: port, timeout: timeout)
+            redisFree(context)
+            context = fresh
+        }
+        return context
+    }
 
     /// Sends one command and waits for its reply (blocking: call on `queue`).
     func send(_ arguments: [String]) throws(RedisError) -> RedisReply {
-        let raw: UnsafeMutableRawPointer? = Self.withArgv(arguments) { argc, argv, lengths in
-            redisCommandArgv(context, argc, argv, lengths)
-        }
-        guard let raw else { throw RedisError(.io, "Redis connection failed: \(Self.text(of: context))") }
-        defer { freeReplyObject(raw) }
-        let reply = RedisReply(raw.assumingMemoryBound(to: redisReply.self))
+        let reply = try pipeline([arguments])[0]
         if case .error(let message) = reply { throw RedisError(.server, message) }
         return reply
+    }
+
+    /// Reads the next reply the server pushes (a subscribed connection's messages; blocking: call
+    /// on the connection's own thread). A read timeout is an `.io` error.
+    func readReply() throws(RedisError) -> RedisReply {
+        let context = try usableContext()
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+            throw RedisError(.io, "Redis connection failed: \(Self.text(of: context))")
+        }
+        defer { freeReplyObject(raw) }
+        return RedisReply(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// Sends every command before reading any reply: one round trip for the batch (blocking: call
+    /// on `queue`). Server errors come back as `.error` replies in their places.
+    func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisReply] {
+        let context = try usableContext()
+        for command in commands {
+            let status = Self.withArgv(command) { argc, argv, lengths in redisAppendCommandArgv(context, argc, argv, lengths) }
+            guard status == REDIS_OK else { throw RedisError(.io, "Redis connection failed: \(Self.text(of: context))") }
+        }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+                throw RedisError(.io, "Redis connection failed: \(Self.text(of: context))")
+            }
+            replies.append(RedisReply(raw.assumingMemoryBound(to: redisReply.self)))
+            freeReplyObject(raw)
+        }
+        return replies
     }
 
     static func withArgv<T>(_ arguments: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> T) -> T {

@@ -48,6 +48,13 @@ public actor RedisPool {
         try await run { try $0.send(arguments) }
     }
 
+    /// Several commands in one round trip; each reply in its command's place (server errors as
+    /// `.error` replies).
+    public func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
+        guard !commands.isEmpty else { return [] }
+        return try await run { try $0.pipeline(commands) }
+    }
+
     private func checkOut() async -> RedisConnection {
         if let connection = idle.popLast() { return connection }
         return await withCheckedContinuation { waiters.append($0) }
@@ -58,6 +65,31 @@ public actor RedisPool {
             idle.append(connection)
         } else {
             waiters.removeFirst().resume(returning: connection)
+        }
+    }
+}
+
+/// A Lua script loaded once (SCRIPT LOAD) and run by its digest (EVALSHA), loaded again if the
+/// server forgot it (NOSCRIPT, after a restart or SCRIPT FLUSH).
+struct RedisScript: Sendable {
+    let source: String
+    let sha: String
+
+    init(_ source: String, on pool: RedisPool) async throws {
+        guard let sha = try await pool.send(["SCRIPT", "LOAD", source]).string else {
+            throw RedisError(.protocolError, "SCRIPT LOAD returned no digest")
+        }
+        self.source = source
+        self.sha = sha
+    }
+
+    func run(on pool: RedisPool, keys: [String], arguments: [String]) async throws -> RedisReply {
+        let command = ["EVALSHA", sha, String(keys.count)] + keys + arguments
+        do {
+            return try await pool.send(command)
+        } catch let error as RedisError where error.kind == .server && error.message.hasPrefix("NOSCRIPT") {
+            _ = try await pool.send(["SCRIPT", "LOAD", source])
+            return try await pool.send(command)
         }
     }
 }

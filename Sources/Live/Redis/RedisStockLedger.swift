@@ -8,23 +8,23 @@ import Foundation
 public struct RedisStockLedger: StockLedger {
     let pool: RedisPool
     let prefix: String
-    let sha: String
+    let script: RedisScript
 
     /// Loads the script (SCRIPT LOAD) and returns a ledger using `pool`. `prefix` namespaces the
     /// keys (tests use a fresh one each).
     public init(pool: RedisPool, prefix: String = "fd") async throws {
         self.pool = pool
         self.prefix = prefix
-        guard let sha = try await pool.send(["SCRIPT", "LOAD", StockGateScript.source]).string else {
-            throw RedisError(.protocolError, "SCRIPT LOAD returned no digest")
-        }
-        self.sha = sha
+        script = try await RedisScript(StockGateScript.source, on: pool)
     }
 
     func keys(_ deal: DealID) -> [String] {
         let tag = "\(prefix):{\(deal)}"
-        return ["\(tag):gate", "\(tag):res", "\(tag):sold", "\(tag):hold", "\(tag):keys", "\(tag):exp"]
+        return ["\(tag):gate", "\(tag):res", "\(tag):sold", "\(tag):hold", "\(tag):keys", "\(tag):exp", journalKey(deal)]
     }
+
+    /// The deal's journal stream: the outbox the gate script appends each change to.
+    func journalKey(_ deal: DealID) -> String { "\(prefix):{\(deal)}:journal" }
 
     var dealsKey: String { "\(prefix):deals" }
 
@@ -35,119 +35,133 @@ public struct RedisStockLedger: StockLedger {
 
     /// Runs one gate operation; reloads the script if the server forgot it (NOSCRIPT).
     func gate(_ deal: DealID, _ op: String, at instant: Instant, _ arguments: [String] = []) async throws -> [RedisReply] {
-        let command = ["EVALSHA", sha, "6"] + keys(deal) + [op, Self.time(instant)] + arguments
-        let reply: RedisReply
-        do {
-            reply = try await pool.send(command)
-        } catch let error as RedisError where error.kind == .server && error.message.hasPrefix("NOSCRIPT") {
-            _ = try await pool.send(["SCRIPT", "LOAD", StockGateScript.source])
-            reply = try await pool.send(command)
-        }
-        let parts = reply.array
+        let parts = try await script.run(on: pool, keys: keys(deal), arguments: [op, Self.time(instant)] + arguments).array
         if parts.first?.string == "unknown" { throw UnknownDealError(dealID: deal) }
         return parts
     }
 
     public func create(_ terms: DealTerms) async throws -> [SequencedEvent] {
-        let reply = try await gate(terms.id, "create", at: terms.startsAt, [
-            Self.time(terms.startsAt), Self.time(terms.endsAt), String(terms.perUserLimit), String(terms.initialStock),
-        ])
+        let arguments = [Self.time(terms.startsAt), Self.time(terms.endsAt), String(terms.perUserLimit), String(terms.initialStock)]
+        let reply = try await gate(terms.id, "create", at: terms.startsAt, arguments)
         _ = try await pool.send(["SADD", dealsKey, terms.id.rawValue])
-        guard reply.first?.string == "created" else { return [] }
-        return StockGate.create(terms).1
+        return try Self.events("create", terms.id, at: terms.startsAt, arguments, reply, terms: terms)
+    }
+
+    /// The events a gate change recorded, rebuilt from the operation, its arguments and the
+    /// script's reply: what the ledger returns to its caller and what `OutboxRelay` rebuilds from
+    /// a journal entry. `terms` is needed for `create` only. A reply that changed nothing has none.
+    static func events(
+        _ op: String, _ dealID: DealID, at instant: Instant, _ a: [String], _ r: [RedisReply], terms: DealTerms? = nil
+    ) throws -> [SequencedEvent] {
+        func inventory(_ event: InventoryEvent, _ i: Int) throws -> [SequencedEvent] {
+            [SequencedEvent(stream: .inventory(dealID), sequence: try Self.int(r, i), event: .inventory(event))] + (try Self.dealEvent(dealID, r, at: i + 1, instant))
+        }
+        func argument(_ i: Int) throws -> String {
+            guard a.count > i else { throw RedisError(.protocolError, "stock gate \(op) journalled without argument \(i)") }
+            return a[i]
+        }
+        let order = { OrderID(generated: try argument(0)) }
+        switch (op, r.first?.string) {
+        case ("create", "created"):
+            guard let terms else { throw RedisError(.protocolError, "deal \(dealID) has no terms in the catalogue") }
+            return StockGate.create(terms).1
+        case ("reserve", "reserve"):
+            let quantity = try argument(2)
+            guard let qty = Int(quantity), let expires = Int64(try argument(4)) else { throw Self.malformed(r) }
+            let event = StockReserved(
+                dealID: dealID, orderID: try order(), userID: UserID(generated: try argument(1)), quantity: qty,
+                idempotencyKey: IdempotencyKey(generated: try argument(3)), expiresAt: Instant(nanosecondsSinceEpoch: expires), at: instant)
+            return try inventory(.reserved(event), 1)
+        case ("confirm", "confirm"):
+            let event = StockConfirmed(dealID: dealID, orderID: try order(), quantity: try Self.int(r, 1), at: instant)
+            return [SequencedEvent(stream: .inventory(dealID), sequence: try Self.int(r, 2), event: .inventory(.confirmed(event)))]
+        case ("confirm", "expire"), ("expire", "expire"):
+            return try inventory(.expired(StockExpired(dealID: dealID, orderID: try order(), quantity: try Self.int(r, 1), at: instant)), 2)
+        case ("release", "release"):
+            return try inventory(.released(StockReleased(dealID: dealID, orderID: try order(), quantity: try Self.int(r, 1), at: instant)), 2)
+        case ("return", "returned"):
+            return try inventory(.returned(StockReturned(dealID: dealID, orderID: try order(), quantity: try Self.int(r, 1), at: instant)), 2)
+        case ("restock", "restocked"):
+            return try inventory(.restocked(StockRestocked(dealID: dealID, quantity: try Self.int(r, 1), at: instant)), 2)
+        case ("start", "started"):
+            return [SequencedEvent(stream: .deal(dealID), sequence: try Self.int(r, 1), event: .deal(.started(DealStarted(dealID: dealID, at: instant))))]
+                + (try Self.dealEvent(dealID, r, at: 2, instant))
+        case ("end", "ended"):
+            return [SequencedEvent(stream: .deal(dealID), sequence: try Self.int(r, 1), event: .deal(.ended(DealEnded(dealID: dealID, at: instant))))]
+        default:
+            return []
+        }
     }
 
     public func reserve(_ dealID: DealID, _ request: ReserveRequest, at instant: Instant) async throws -> LedgerResult<ReserveDecision> {
-        let r = try await gate(dealID, "reserve", at: instant, [
+        let arguments = [
             request.orderID.rawValue, request.userID.rawValue, String(request.quantity), request.idempotencyKey.rawValue,
             Self.time(request.expiresAt),
-        ])
+        ]
+        let r = try await gate(dealID, "reserve", at: instant, arguments)
         switch r.first?.string {
         case "reserve":
-            let event = StockReserved(
-                dealID: dealID, orderID: request.orderID, userID: request.userID, quantity: request.quantity,
-                idempotencyKey: request.idempotencyKey, expiresAt: request.expiresAt, at: instant)
-            var events = [SequencedEvent(stream: .inventory(dealID), sequence: try int(r, 1), event: .inventory(.reserved(event)))]
-            events += try dealEvent(dealID, r, at: 2, instant)
+            let events = try Self.events("reserve", dealID, at: instant, arguments, r)
+            guard case .inventory(.reserved(let event)) = events.first?.event else { throw Self.malformed(r) }
             return LedgerResult(decision: .reserve(event), events: events)
         case "duplicate":
             let record = Inventory.KeyRecord(
-                orderID: OrderID(generated: try text(r, 1)), quantity: try int(r, 2),
-                reservedAt: Instant(nanosecondsSinceEpoch: Int64(try int(r, 3))), expiresAt: Instant(nanosecondsSinceEpoch: Int64(try int(r, 4))))
+                orderID: OrderID(generated: try Self.text(r, 1)), quantity: try Self.int(r, 2),
+                reservedAt: Instant(nanosecondsSinceEpoch: Int64(try Self.int(r, 3))), expiresAt: Instant(nanosecondsSinceEpoch: Int64(try Self.int(r, 4))))
             return LedgerResult(decision: .duplicate(record), events: [])
         case "notActive":
-            guard let status = DealStatus(rawValue: try text(r, 1)) else { throw malformed(r) }
+            guard let status = DealStatus(rawValue: try Self.text(r, 1)) else { throw Self.malformed(r) }
             return LedgerResult(decision: .notActive(status), events: [])
         case "invalid": return LedgerResult(decision: .invalidQuantity, events: [])
-        case "limit": return LedgerResult(decision: .limitExceeded(remaining: try int(r, 1)), events: [])
-        case "soldOut": return LedgerResult(decision: .soldOut(available: try int(r, 1)), events: [])
-        default: throw malformed(r)
+        case "limit": return LedgerResult(decision: .limitExceeded(remaining: try Self.int(r, 1)), events: [])
+        case "soldOut": return LedgerResult(decision: .soldOut(available: try Self.int(r, 1)), events: [])
+        default: throw Self.malformed(r)
         }
     }
 
     public func confirm(_ dealID: DealID, _ orderID: OrderID, at instant: Instant) async throws -> LedgerResult<ConfirmDecision> {
         let r = try await gate(dealID, "confirm", at: instant, [orderID.rawValue])
+        let events = try Self.events("confirm", dealID, at: instant, [orderID.rawValue], r)
+        switch events.first?.event {
+        case .inventory(.confirmed(let event)): return LedgerResult(decision: .confirm(event), events: events)
+        case .inventory(.expired(let event)): return LedgerResult(decision: .expire(event), events: events)
+        default: break
+        }
         switch r.first?.string {
-        case "confirm":
-            let event = StockConfirmed(dealID: dealID, orderID: orderID, quantity: try int(r, 1), at: instant)
-            return LedgerResult(decision: .confirm(event), events: [SequencedEvent(stream: .inventory(dealID), sequence: try int(r, 2), event: .inventory(.confirmed(event)))])
-        case "expire":
-            let event = StockExpired(dealID: dealID, orderID: orderID, quantity: try int(r, 1), at: instant)
-            let events = [SequencedEvent(stream: .inventory(dealID), sequence: try int(r, 2), event: .inventory(.expired(event)))]
-                + (try dealEvent(dealID, r, at: 3, instant))
-            return LedgerResult(decision: .expire(event), events: events)
         case "alreadyConfirmed": return LedgerResult(decision: .alreadyConfirmed, events: [])
         case "notReserved": return LedgerResult(decision: .notReserved, events: [])
-        default: throw malformed(r)
+        default: throw Self.malformed(r)
         }
     }
 
     public func release(_ dealID: DealID, _ orderID: OrderID, at instant: Instant) async throws -> [SequencedEvent] {
-        try await giveBack(dealID, "release", orderID, at: instant) { .released(StockReleased(dealID: dealID, orderID: orderID, quantity: $0, at: instant)) }
+        try await Self.events("release", dealID, at: instant, [orderID.rawValue], gate(dealID, "release", at: instant, [orderID.rawValue]))
     }
 
     public func expire(_ dealID: DealID, _ orderID: OrderID, at instant: Instant) async throws -> [SequencedEvent] {
-        try await giveBack(dealID, "expire", orderID, at: instant) { .expired(StockExpired(dealID: dealID, orderID: orderID, quantity: $0, at: instant)) }
+        try await Self.events("expire", dealID, at: instant, [orderID.rawValue], gate(dealID, "expire", at: instant, [orderID.rawValue]))
     }
 
     public func returnSold(_ dealID: DealID, _ orderID: OrderID, at instant: Instant) async throws -> [SequencedEvent] {
-        try await giveBack(dealID, "return", orderID, at: instant) { .returned(StockReturned(dealID: dealID, orderID: orderID, quantity: $0, at: instant)) }
-    }
-
-    /// release, expire and return answer `{op, quantity, inventory sequence, deal event, deal sequence}` or `{none}`.
-    func giveBack(
-        _ dealID: DealID, _ op: String, _ orderID: OrderID, at instant: Instant, _ event: (Int) -> InventoryEvent
-    ) async throws -> [SequencedEvent] {
-        let r = try await gate(dealID, op, at: instant, [orderID.rawValue])
-        guard r.first?.string != "none" else { return [] }
-        return [SequencedEvent(stream: .inventory(dealID), sequence: try int(r, 2), event: .inventory(event(try int(r, 1))))]
-            + (try dealEvent(dealID, r, at: 3, instant))
+        try await Self.events("return", dealID, at: instant, [orderID.rawValue], gate(dealID, "return", at: instant, [orderID.rawValue]))
     }
 
     public func restock(_ dealID: DealID, quantity: Int, at instant: Instant) async throws -> [SequencedEvent] {
         let r = try await gate(dealID, "restock", at: instant, [String(quantity)])
         switch r.first?.string {
         case "ended": throw ValidationError(field: "dealId", reason: "names a deal that has ended")
-        case "invalid": throw ValidationError(field: "quantity", reason: "must be between 1 and \(try int(r, 1))")
-        case "restocked":
-            let event = StockRestocked(dealID: dealID, quantity: try int(r, 1), at: instant)
-            return [SequencedEvent(stream: .inventory(dealID), sequence: try int(r, 2), event: .inventory(.restocked(event)))]
-                + (try dealEvent(dealID, r, at: 3, instant))
-        default: throw malformed(r)
+        case "invalid": throw ValidationError(field: "quantity", reason: "must be between 1 and \(try Self.int(r, 1))")
+        case "restocked": return try Self.events("restock", dealID, at: instant, [String(quantity)], r)
+        default: throw Self.malformed(r)
         }
     }
 
     public func start(_ dealID: DealID, at instant: Instant) async throws -> [SequencedEvent] {
-        let r = try await gate(dealID, "start", at: instant)
-        guard r.first?.string == "started" else { return [] }
-        return [SequencedEvent(stream: .deal(dealID), sequence: try int(r, 1), event: .deal(.started(DealStarted(dealID: dealID, at: instant))))]
-            + (try dealEvent(dealID, r, at: 2, instant))
+        try await Self.events("start", dealID, at: instant, [], gate(dealID, "start", at: instant))
     }
 
     public func end(_ dealID: DealID, at instant: Instant) async throws -> [SequencedEvent] {
-        let r = try await gate(dealID, "end", at: instant)
-        guard r.first?.string == "ended" else { return [] }
-        return [SequencedEvent(stream: .deal(dealID), sequence: try int(r, 1), event: .deal(.ended(DealEnded(dealID: dealID, at: instant))))]
+        try await Self.events("end", dealID, at: instant, [], gate(dealID, "end", at: instant))
     }
 
     public func stock(_ dealID: DealID) async throws -> DealStock? {
@@ -155,8 +169,8 @@ public struct RedisStockLedger: StockLedger {
         let r = try await pool.send(["HMGET", keys(dealID)[0]] + fields)
         let values = r.array
         guard values.count == fields.count, let statusText = values[0].string else { return nil }
-        guard let status = DealStatus(rawValue: statusText) else { throw malformed(values) }
-        func n(_ i: Int) throws -> Int { guard let v = values[i].integer else { throw malformed(values) }; return Int(v) }
+        guard let status = DealStatus(rawValue: statusText) else { throw Self.malformed(values) }
+        func n(_ i: Int) throws -> Int { guard let v = values[i].integer else { throw Self.malformed(values) }; return Int(v) }
         return DealStock(
             status: status,
             inventory: InventorySnapshot(dealID: dealID, total: try n(1), available: try n(2), reserved: try n(3), sold: try n(4), version: try n(5)),
@@ -176,28 +190,28 @@ public struct RedisStockLedger: StockLedger {
     }
 
     /// The deal event (and sequence) at `index` and `index + 1` of a reply, when there is one.
-    func dealEvent(_ dealID: DealID, _ r: [RedisReply], at index: Int, _ instant: Instant) throws -> [SequencedEvent] {
+    static func dealEvent(_ dealID: DealID, _ r: [RedisReply], at index: Int, _ instant: Instant) throws -> [SequencedEvent] {
         guard r.count > index + 1, let kind = r[index].string, !kind.isEmpty else { return [] }
         let event: DealEvent
         switch kind {
         case "soldOut": event = .soldOut(DealSoldOut(dealID: dealID, at: instant))
         case "reopened": event = .reopened(DealReopened(dealID: dealID, at: instant))
-        default: throw malformed(r)
+        default: throw Self.malformed(r)
         }
-        return [SequencedEvent(stream: .deal(dealID), sequence: try int(r, index + 1), event: .deal(event))]
+        return [SequencedEvent(stream: .deal(dealID), sequence: try Self.int(r, index + 1), event: .deal(event))]
     }
 
-    func int(_ r: [RedisReply], _ i: Int) throws -> Int {
-        guard r.count > i, let v = r[i].integer else { throw malformed(r) }
+    static func int(_ r: [RedisReply], _ i: Int) throws -> Int {
+        guard r.count > i, let v = r[i].integer else { throw Self.malformed(r) }
         return Int(v)
     }
 
-    func text(_ r: [RedisReply], _ i: Int) throws -> String {
-        guard r.count > i, let v = r[i].string else { throw malformed(r) }
+    static func text(_ r: [RedisReply], _ i: Int) throws -> String {
+        guard r.count > i, let v = r[i].string else { throw Self.malformed(r) }
         return v
     }
 
-    func malformed(_ r: [RedisReply]) -> RedisError {
+    static func malformed(_ r: [RedisReply]) -> RedisError {
         RedisError(.protocolError, "unexpected stock gate reply \(r)")
     }
 }

@@ -2,13 +2,20 @@
 /// `StockGate`, kept equal to it by the contract tests (`IntegrationTests/StockLedgerContractTests`).
 ///
 /// KEYS (one deal, all under its hash tag): gate hash, reservations, sold, holdings,
-/// idempotency keys, expiry index. ARGV: operation, now, then the operation's arguments.
+/// idempotency keys, expiry index, journal. ARGV: operation, now, then the operation's arguments.
+///
+/// Every operation that changes the gate also appends `{op, at, args, reply}` to the deal's
+/// journal stream in the same atomic step: the outbox `OutboxRelay` carries to Kafka, so a change
+/// Redis made can never miss the event stream (see `docs/flows.md`).
 /// Instants are nanoseconds since the epoch written as 20-digit zero-padded strings, compared
 /// as strings (they exceed Lua's exact integers); the expiry index scores in milliseconds.
 enum StockGateScript {
     static let source = #"""
-    local gate, res, sold, hold, keys, exp = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+    local gate, res, sold, hold, keys, exp, journal = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
     local op, now = ARGV[1], ARGV[2]
+    -- The reply of each operation that changed the gate.
+    local changes = {create = 'created', reserve = 'reserve', confirm = {confirm = true, expire = true}, release = 'release',
+      expire = 'expire', ['return'] = 'returned', restock = 'restocked', start = 'started', ['end'] = 'ended'}
 
     local function split(s)
       local t = {}
@@ -41,6 +48,7 @@ enum StockGateScript {
       return qty, iv, deal_event, dv
     end
 
+    local function run()
     if op == 'create' then
       if redis.call('EXISTS', gate) == 1 then return {'exists'} end
       redis.call('HSET', gate, 'status', 'scheduled', 'starts', ARGV[3], 'ends', ARGV[4], 'limit', ARGV[5],
@@ -158,5 +166,13 @@ enum StockGateScript {
     end
 
     return redis.error_reply('unknown stock gate operation ' .. op)
+    end
+
+    local reply = run()
+    local change = changes[op]
+    if reply[1] and (change == reply[1] or (type(change) == 'table' and change[reply[1]])) then
+      redis.call('XADD', journal, '*', 'op', op, 'at', now, 'args', cjson.encode({unpack(ARGV, 3)}), 'reply', cjson.encode(reply))
+    end
+    return reply
     """#
 }

@@ -6,89 +6,127 @@ public import Logging
 public import ServiceLifecycle
 
 /// `flashdeal serve`: the shop on the in-memory adapters (no backend given: the embedded default,
-/// seeded with a demo catalogue) or on Redis, Kafka and MongoDB, with every long-lived part a
-/// Service in one ServiceGroup (maintenance first, the HTTP server last).
+/// seeded with a demo catalogue) or on Redis, Kafka and MongoDB together, with every long-lived
+/// part a Service in one ServiceGroup.
 public enum ShopServer {
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
         public var port = 8080
-        /// `redis://host:port`: the stock ledger.
+        /// `redis://host:port`: stock gate, order hot store, cache, idempotency, outbox.
         public var redisURL: String?
         /// `host:port,...`: the event stream.
         public var kafkaBrokers: String?
-        /// `mongodb://host:port/db`: orders and the event store.
+        /// `mongodb://host:port/db`: catalogue, payments, the durable orders and the event store.
         public var mongoURI: String?
+        /// Namespaces Redis keys, Kafka topics (`<topicPrefix>.orders`) and the consumer group.
+        public var keyPrefix = "fd"
+        public var topicPrefix = "flashdeal"
+        /// The simulated payment provider: how long a charge takes and the share it declines.
+        public var paymentLatency: Duration = .zero
+        public var paymentDeclineRate = 0.0
 
         public init() {}
 
         public var usesBackends: Bool { redisURL != nil || kafkaBrokers != nil || mongoURI != nil }
     }
 
-    /// Builds the shop's ports: the real adapter for every backend given, in-memory for the rest.
-    /// A backend that does not answer is an error naming it.
-    /// The ports, each backend's health check, and the Services the backends need.
-    public static func ports(_ configuration: Configuration, logger: Logger) async throws -> (Shop.Ports, [String: @Sendable () async -> Bool], [any Service]) {
-        let memory = InMemoryShop()
+    /// What `serve` runs: the ports, each backend's health check, and the Services the backends
+    /// need (in start order), with the relay and the consumer named for tests.
+    public struct Composition: Sendable {
+        public var ports: Shop.Ports
+        public var health: [String: @Sendable () async -> Bool]
+        public var services: [any Service]
+        public var relay: OutboxRelay?
+        public var consumer: EventConsumerService?
+        /// Receives every event the shop records, for subscriptions.
+        public var hub: EventHub
+    }
+
+    /// Builds the shop's ports. With no backend, the in-memory adapters; otherwise all three
+    /// backends are required (the outbox lives in Redis, Kafka carries it, MongoDB keeps it), and a
+    /// backend that does not answer is an error naming it.
+    public static func compose(_ configuration: Configuration, logger: Logger) async throws -> Composition {
+        let memory = InMemoryShop(seed: UInt64.random(in: 1...UInt64.max), declineRate: configuration.paymentDeclineRate)
         var ports = memory.shop.ports
         ports.clock = WallClock()
         ports.identifiers = RandomIdentifiers()
-        var health: [String: @Sendable () async -> Bool] = [:]
-        var services: [any Service] = []
-        var mongo: MongoClient?
-        if let url = configuration.redisURL {
-            let pool: RedisPool
-            do { pool = try RedisPool(.init(url: url)) } catch { throw StartupError("Redis at \(url) does not answer: \(error)") }
-            ports.ledger = try await RedisStockLedger(pool: pool)
-            health["redis"] = { (try? await pool.send(["PING"])) != nil }
-            logger.info("stock ledger: Redis", metadata: ["flashdeal.redis.url": "\(url)"])
+        ports.gateway = ProviderLatency(gateway: ports.gateway, latency: configuration.paymentLatency)
+        let hub = EventHub()
+        guard configuration.usesBackends else {
+            ports.publisher = hub
+            return Composition(ports: ports, health: [:], services: [], relay: nil, consumer: nil, hub: hub)
         }
-        if let uri = configuration.mongoURI {
-            let client: MongoClient
-            do { client = try await MongoClient(uri: uri) } catch { throw StartupError("MongoDB at \(uri) does not answer: \(error)") }
-            mongo = client
-            ports.orders = try await MongoOrderRepository(client: client)
-            ports.events = try await MongoEventStore(client: client)
-            health["mongo"] = { (try? await client.command(["ping": 1])) != nil }
-            logger.info("orders and event store: MongoDB", metadata: ["flashdeal.mongo.uri": "\(uri)"])
+        let missing = [("--redis-url", configuration.redisURL), ("--kafka-brokers", configuration.kafkaBrokers), ("--mongo-uri", configuration.mongoURI)]
+            .filter { $0.1 == nil }.map(\.0)
+        guard missing.isEmpty, let url = configuration.redisURL, let brokers = configuration.kafkaBrokers, let uri = configuration.mongoURI else {
+            throw StartupError("the live server needs Redis, Kafka and MongoDB together (or none, for the embedded mode); missing \(missing.joined(separator: ", "))")
         }
-        if let brokers = configuration.kafkaBrokers {
-            let producer: KafkaProducer
-            do { producer = try KafkaProducer(.init(brokers: brokers)) } catch { throw StartupError("Kafka at \(brokers): \(error)") }
-            ports.publisher = KafkaEventPublisher(producer: producer)
-            services.append(ProducerService(producer: producer))
-            logger.info("event publisher: Kafka", metadata: ["flashdeal.kafka.brokers": "\(brokers)", "flashdeal.librdkafka": "\(KafkaProducer.libraryVersion)"])
-            if let mongo {
-                let topics = ["orders", "payments", "inventory", "deals", "products"].map { "flashdeal.\($0)" }
-                let consumer = try KafkaConsumer(brokers: brokers, group: "flashdeal-writers", topics: topics)
-                services.append(EventConsumerService(
-                    consumer: consumer, deadLetters: producer, events: try await MongoEventStore(client: mongo),
-                    orders: try await MongoOrderRepository(client: mongo), logger: logger))
-                logger.info("event consumer: Kafka → MongoDB", metadata: ["flashdeal.kafka.group": "flashdeal-writers"])
-            }
-        }
-        return (ports, health, services)
+        let prefix = configuration.keyPrefix, topics = configuration.topicPrefix
+        let pool: RedisPool
+        do { pool = try RedisPool(.init(url: url)) } catch { throw StartupError("Redis at \(url) does not answer: \(error)") }
+        let mongo: MongoClient
+        do { mongo = try await MongoClient(uri: uri) } catch { throw StartupError("MongoDB at \(uri) does not answer: \(error)") }
+        let producer: KafkaProducer, sink: RecoveringKafkaPublisher
+        do {
+            producer = try KafkaProducer(.init(brokers: brokers))
+            try await producer.checkReachable()
+            sink = try RecoveringKafkaPublisher(.init(brokers: brokers), prefix: topics)
+        } catch { throw StartupError("Kafka at \(brokers) does not answer: \(error)") }
+
+        let durableOrders = try await MongoOrderRepository(client: mongo)
+        ports.ledger = try await RedisStockLedger(pool: pool, prefix: prefix)
+        ports.catalog = CachedDealCatalog(backing: MongoDealCatalog(client: mongo), pool: pool, prefix: prefix)
+        ports.orders = try await RedisOrderRepository(pool: pool, prefix: prefix, durable: durableOrders)
+        ports.payments = MongoPaymentRepository(client: mongo)
+        ports.idempotency = RedisIdempotencyStore(pool: pool, prefix: prefix)
+        ports.events = RedisOutbox(pool: pool, prefix: prefix)
+        ports.publisher = RedisBroadcast(pool: pool, prefix: prefix)
+
+        var relayConfiguration = OutboxRelay.Configuration()
+        relayConfiguration.prefix = prefix
+        let relay = OutboxRelay(pool: pool, sink: sink, catalog: ports.catalog, configuration: relayConfiguration, logger: logger)
+        let kinds = ["orders", "payments", "inventory", "deals", "products"].map { "\(topics).\($0)" }
+        let consumer = EventConsumerService(
+            consumer: try KafkaConsumer(brokers: brokers, group: "\(topics)-writers", topics: kinds), deadLetters: producer,
+            deadLetterTopic: "\(topics).dead-letter", events: try await MongoEventStore(client: mongo), orders: durableOrders, logger: logger)
+        let health: [String: @Sendable () async -> Bool] = [
+            "redis": { (try? await pool.send(["PING"])) != nil },
+            "mongo": { (try? await mongo.command(["ping": 1])) != nil },
+            "kafka": { (try? await producer.checkReachable()) != nil },
+        ]
+        logger.info("live: Redis gate, outbox and hot orders; Kafka relay and consumer; MongoDB catalogue, payments and durable orders", metadata: [
+            "flashdeal.redis.url": "\(url)", "flashdeal.kafka.brokers": "\(brokers)", "flashdeal.mongo.uri": "\(uri)",
+            "flashdeal.librdkafka": "\(KafkaProducer.libraryVersion)",
+        ])
+        return Composition(
+            ports: ports, health: health,
+            // The producers first (they flush last), then the consumer, the relay and the fan-out.
+            services: [ProducerService(producer: producer), ProducerService(publisher: sink), consumer, relay, RedisBroadcastListener(url: url, prefix: prefix, hub: hub, logger: logger)],
+            relay: relay, consumer: consumer, hub: hub)
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and stops within the graceful-shutdown bound.
     public static func run(_ configuration: Configuration, logger: Logger) async throws {
-        let (ports, health, backendServices) = try await ports(configuration, logger: logger)
-        let shop = Shop(ports: ports)
+        let composition = try await compose(configuration, logger: logger)
+        let shop = Shop(ports: composition.ports)
         if !configuration.usesBackends {
-            try await DemoCatalog.seed(shop, now: await ports.clock.now())
+            try await DemoCatalog.seed(shop, now: await composition.ports.clock.now())
             logger.info("embedded mode: in-memory adapters with the demo catalogue")
         }
+        let health = composition.health
         let router = try ShopRouter(shop: shop) {
             var states: [String: Bool] = [:]
             for (name, check) in health { states[name] = await check() }
             return states
         }.router()
         let app = Application(
-            router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port)), logger: logger)
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)), logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                // Started in this order, stopped in reverse: the HTTP server stops first, the producer
-                // flushes last.
-                services: backendServices.map { .init(service: $0) }
+                // Started in this order, stopped in reverse: the HTTP server stops first (draining its
+                // requests), the relay empties the outbox it can, the producer flushes last.
+                services: composition.services.map { .init(service: $0) }
                     + [.init(service: MaintenanceService(shop: shop, logger: logger)), .init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -99,4 +137,26 @@ public enum ShopServer {
 public struct StartupError: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The payment provider's latency: each charge and refund waits `latency` before the provider
+/// answers (what `--payment-latency-ms` sets; the simulator models the same stage).
+public struct ProviderLatency: PaymentGateway {
+    let gateway: any PaymentGateway
+    let latency: Duration
+
+    public init(gateway: any PaymentGateway, latency: Duration) {
+        self.gateway = gateway
+        self.latency = latency
+    }
+
+    public func charge(_ payment: PaymentID, amount: Money, idempotencyKey: IdempotencyKey) async throws -> ChargeResult {
+        if latency > .zero { try await Task.sleep(for: latency) }
+        return try await gateway.charge(payment, amount: amount, idempotencyKey: idempotencyKey)
+    }
+
+    public func refund(_ payment: PaymentID, amount: Money) async throws {
+        if latency > .zero { try await Task.sleep(for: latency) }
+        try await gateway.refund(payment, amount: amount)
+    }
 }

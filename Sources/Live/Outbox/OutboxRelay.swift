@@ -1,0 +1,168 @@
+public import Domain
+import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// Carries the Redis outbox to Kafka: the request path's `fd:outbox` stream and every deal's gate
+/// journal. Each stream is read through the consumer group `relay`; an entry is acknowledged and
+/// deleted only after the broker acknowledged every event it holds, so a broker outage only delays
+/// the relay (entries wait in Redis, pending, and are sent again). Replicas share the work through
+/// the group; entries a crashed replica left pending are claimed after `claimAfter`. Delivery is at
+/// least once: consumers deduplicate by event id.
+public struct OutboxRelay: Service {
+    public struct Configuration: Sendable {
+        public var prefix = "fd"
+        public var batchSize = 256
+        /// How long an entry may stay pending with another replica before this one claims it.
+        public var claimAfter: Duration = .seconds(30)
+        /// The pause when there is nothing to relay, and after a failure.
+        public var idle: Duration = .milliseconds(10)
+        public var retry: Duration = .milliseconds(500)
+        /// This replica's name in the consumer group.
+        public var consumer = "relay-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        public init() {}
+    }
+
+    let pool: RedisPool
+    let sink: any EventPublisher
+    let catalog: any DealCatalog
+    let configuration: Configuration
+    let logger: Logger
+    static let group = "relay"
+
+    public init(pool: RedisPool, sink: any EventPublisher, catalog: any DealCatalog, configuration: Configuration = .init(), logger: Logger) {
+        self.pool = pool
+        self.sink = sink
+        self.catalog = catalog
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var lastClaim = ContinuousClock.now
+        while !Task.isCancelled {
+            do {
+                let claim = ContinuousClock.now - lastClaim > configuration.claimAfter / 2
+                if claim { lastClaim = .now }
+                let relayed = try await relayOnce(claimOthers: claim)
+                // On shutdown, stop once the outbox is drained (or the broker cannot take it).
+                if relayed == 0 {
+                    if Task.isShuttingDownGracefully { return }
+                    try? await Task.sleep(for: configuration.idle)
+                }
+            } catch {
+                logger.warning("outbox relay failed; the entries stay in Redis and are sent again", metadata: ["flashdeal.error": "\(error)"])
+                if Task.isShuttingDownGracefully { return }
+                try? await Task.sleep(for: configuration.retry)
+            }
+        }
+    }
+
+    /// Relays one batch from every stream; returns how many entries went to the sink.
+    @discardableResult
+    public func relayOnce(claimOthers: Bool = false) async throws -> Int {
+        let prefix = configuration.prefix
+        let deals = try await pool.send(["SMEMBERS", "\(prefix):deals"]).array.compactMap(\.string).sorted()
+        var streams = [(RedisOutbox.key(prefix: prefix), DealID?.none)]
+        streams += deals.map { ("\(prefix):{\($0)}:journal", DealID(generated: $0)) }
+        var relayed = 0
+        for (key, deal) in streams {
+            try await ensureGroup(key)
+            // This replica's own pending entries first (a send that failed), then new ones.
+            var entries = try await read(key, from: "0")
+            if claimOthers { entries += try await claim(key) }
+            if entries.isEmpty { entries = try await read(key, from: ">") }
+            guard !entries.isEmpty else { continue }
+            var envelopes: [EventEnvelope] = []
+            var unreadable: [(String, String)] = []
+            for entry in entries {
+                do {
+                    envelopes += try await self.envelopes(entry, deal: deal)
+                } catch {
+                    unreadable.append((entry.id, "\(error)"))
+                }
+            }
+            try await sink.publish(envelopes)
+            for (id, reason) in unreadable {
+                logger.error("outbox entry cannot be read; moved to the dead stream", metadata: ["flashdeal.outbox.entry": "\(key) \(id)", "flashdeal.error": "\(reason)"])
+                _ = try await pool.send(["XADD", "\(prefix):outbox:dead", "*", "stream", key, "entry", id, "reason", reason])
+            }
+            let ids = entries.map { $0.id }
+            _ = try await pool.pipeline([["XACK", key, Self.group] + ids, ["XDEL", key] + ids])
+            relayed += entries.count
+        }
+        return relayed
+    }
+
+    struct Entry {
+        var id: String
+        var fields: [String: String]
+    }
+
+    /// The events an entry holds: a request's events, or a gate change rebuilt as the ledger does
+    /// (a reservation also places its order, derived from the deal's terms as the Domain does).
+    func envelopes(_ entry: Entry, deal: DealID?) async throws -> [EventEnvelope] {
+        guard let deal else {
+            guard let json = entry.fields["events"] else { throw RedisError(.protocolError, "outbox entry without events") }
+            return try JSONDecoder().decode([EventEnvelope].self, from: Data(json.utf8))
+        }
+        guard let op = entry.fields["op"], let at = entry.fields["at"].flatMap(Int64.init),
+            let args = entry.fields["args"], let reply = entry.fields["reply"]
+        else { throw RedisError(.protocolError, "journal entry \(entry.id) lacks op, at, args or reply") }
+        let instant = Instant(nanosecondsSinceEpoch: at)
+        let terms = op == "create" || op == "reserve" ? try await catalog.deal(deal) : nil
+        var events = try RedisStockLedger.events(op, deal, at: instant, try Self.strings(args).map { $0.string ?? "" }, try Self.strings(reply), terms: terms)
+        if case .inventory(.reserved(let reserved)) = events.first?.event {
+            guard let terms else { throw RedisError(.protocolError, "deal \(deal) has no terms in the catalogue") }
+            events.append(SequencedEvent(stream: .order(reserved.orderID), sequence: 1, event: .order(.placed(Domain.OrderPlaced(reserved, terms: terms)))))
+        }
+        return events.map { $0.envelope(at: instant) }
+    }
+
+    /// A JSON array of strings and numbers as replies (Lua's cjson writes an empty table as `{}`).
+    static func strings(_ json: String) throws -> [RedisReply] {
+        let value = try JSONSerialization.jsonObject(with: Data(json.utf8))
+        guard let array = value as? [Any] else {
+            if let object = value as? [String: Any], object.isEmpty { return [] }
+            throw RedisError(.protocolError, "journal field is not an array: \(json)")
+        }
+        return array.map { item in
+            if let number = item as? NSNumber, !(item is String) { return .integer(number.int64Value) }
+            return .string("\(item)")
+        }
+    }
+
+    func ensureGroup(_ key: String) async throws {
+        do {
+            _ = try await pool.send(["XGROUP", "CREATE", key, Self.group, "0", "MKSTREAM"])
+        } catch let error as RedisError where error.kind == .server && error.message.hasPrefix("BUSYGROUP") {}
+    }
+
+    func read(_ key: String, from id: String) async throws -> [Entry] {
+        let reply = try await pool.send([
+            "XREADGROUP", "GROUP", Self.group, configuration.consumer, "COUNT", String(configuration.batchSize), "STREAMS", key, id,
+        ])
+        return reply.array.first.map { Self.entries($0.array.dropFirst().first?.array ?? []) } ?? []
+    }
+
+    func claim(_ key: String) async throws -> [Entry] {
+        let idle = configuration.claimAfter.components
+        let ms = idle.seconds * 1000 + idle.attoseconds / 1_000_000_000_000_000
+        let reply = try await pool.send([
+            "XAUTOCLAIM", key, Self.group, configuration.consumer, String(ms), "0-0", "COUNT", String(configuration.batchSize),
+        ])
+        return Self.entries(reply.array.dropFirst().first?.array ?? [])
+    }
+
+    /// `[[id, [field, value, ...]], ...]`; a deleted entry still pending reads as `[id, nil]`.
+    static func entries(_ items: [RedisReply]) -> [Entry] {
+        items.compactMap { item in
+            let parts = item.array
+            guard let id = parts.first?.string else { return nil }
+            let flat = parts.count > 1 ? parts[1].array.map { $0.string ?? "" } : []
+            var fields: [String: String] = [:]
+            for i in stride(from: 0, to: flat.count - 1, by: 2) { fields[flat[i]] = flat[i + 1] }
+            return Entry(id: id, fields: fields)
+        }
+    }
+}

@@ -1,0 +1,186 @@
+public import Domain
+import Foundation
+
+/// The request path's order store on the live server: each order a hash in Redis
+/// (`fd:order:{id}` with its version and JSON), saved with optimistic concurrency by one small
+/// script, kept for `retention`; a buyer's orders indexed in `fd:user:{id}:orders` by placing time.
+/// The durable read model is MongoDB, written from Kafka by the event consumer; reads fall back to
+/// it for orders Redis no longer holds, so a request never waits on MongoDB for a fresh order.
+public struct RedisOrderRepository: OrderRepository {
+    let pool: RedisPool
+    let prefix: String
+    let durable: (any OrderRepository)?
+    let retention: Duration
+    let script: RedisScript
+
+    /// KEYS: the order hash. ARGV: expected version, new version, JSON, retention in ms. A missing
+    /// hash accepts any expected version: the caller read the order from the durable store.
+    static let saveScript = #"""
+    local stored = redis.call('HGET', KEYS[1], 'v')
+    if stored and stored ~= ARGV[1] then return {'conflict', stored} end
+    if not stored and ARGV[1] == '0' and redis.call('EXISTS', KEYS[1]) == 1 then return {'conflict', '?'} end
+    redis.call('HSET', KEYS[1], 'v', ARGV[2], 'o', ARGV[3])
+    redis.call('PEXPIRE', KEYS[1], ARGV[4])
+    return {'ok'}
+    """#
+
+    public init(pool: RedisPool, prefix: String = "fd", durable: (any OrderRepository)?, retention: Duration = .seconds(7 * 86_400)) async throws {
+        self.pool = pool
+        self.prefix = prefix
+        self.durable = durable
+        self.retention = retention
+        script = try await RedisScript(Self.saveScript, on: pool)
+    }
+
+    func key(_ id: OrderID) -> String { "\(prefix):order:{\(id)}" }
+    func userKey(_ user: UserID) -> String { "\(prefix):user:{\(user)}:orders" }
+    var retentionMs: String { String(retention.components.seconds * 1000) }
+
+    public func save(_ order: Order, expectedVersion: Int) async throws {
+        let json = String(decoding: try RedisOutbox.encoder.encode(order), as: UTF8.self)
+        let parts = try await script.run(on: pool, keys: [key(order.id)], arguments: [String(expectedVersion), String(order.version), json, retentionMs]).array
+        if parts.first?.string == "conflict" {
+            throw VersionConflict(stream: "order/\(order.id)", expected: expectedVersion, actual: parts.dropFirst().first?.integer.map(Int.init) ?? -1)
+        }
+        if expectedVersion == 0 {
+            let user = userKey(order.userID)
+            _ = try await pool.pipeline([
+                ["ZADD", user, String(order.placedAt.nanosecondsSinceEpoch / 1_000_000), order.id.rawValue], ["PEXPIRE", user, retentionMs],
+            ])
+        }
+    }
+
+    public func order(_ id: OrderID) async throws -> Order? {
+        if let json = try await pool.send(["HGET", key(id), "o"]).string { return try Self.decode(json) }
+        return try await durable?.order(id)
+    }
+
+    /// One pipelined round trip to Redis, and one query to the durable store for the misses.
+    public func orders(_ ids: [OrderID]) async throws -> [Order] {
+        let replies = try await pool.pipeline(ids.map { ["HGET", key($0), "o"] })
+        var found: [Order] = []
+        var missing: [OrderID] = []
+        for (id, reply) in zip(ids, replies) {
+            if let json = reply.string { found.append(try Self.decode(json)) } else { missing.append(id) }
+        }
+        if !missing.isEmpty, let durable { found += try await durable.orders(missing) }
+        return found
+    }
+
+    /// The buyer's orders Redis holds merged with the durable store's page, newest first.
+    public func orders(of user: UserID, after: OrderID?, limit: Int) async throws -> [Order] {
+        let ids = try await pool.send(["ZRANGE", userKey(user), "0", "-1"]).array.compactMap(\.string).map { OrderID(generated: $0) }
+        var byID: [OrderID: Order] = [:]
+        for order in try await orders(ids) { byID[order.id] = order }
+        if let durable {
+            for order in try await durable.orders(of: user, after: after, limit: limit) where (byID[order.id]?.version ?? 0) < order.version {
+                byID[order.id] = order
+            }
+        }
+        let mine = byID.values.sorted { ($0.placedAt, $0.id) > ($1.placedAt, $1.id) }
+        guard let after, let cursor = try await order(after) else { return Array(mine.prefix(limit)) }
+        return Array(mine.filter { ($0.placedAt, $0.id) < (cursor.placedAt, cursor.id) }.prefix(limit))
+    }
+
+    static func decode(_ json: String) throws -> Order { try JSONDecoder().decode(Order.self, from: Data(json.utf8)) }
+}
+
+/// The catalogue through a Redis read-through cache: a product or deal read comes from
+/// `fd:cache:product:{id}` / `fd:cache:deal:{id}` (batched reads in one pipelined round trip),
+/// falling back to the backing catalogue and filling the cache for `ttl`; an `add` writes the
+/// backing catalogue and then deletes the cached copy, so every replica reads the change next.
+public struct CachedDealCatalog: DealCatalog {
+    let backing: any DealCatalog
+    let pool: RedisPool
+    let prefix: String
+    let ttl: Duration
+
+    public init(backing: any DealCatalog, pool: RedisPool, prefix: String = "fd", ttl: Duration = .seconds(300)) {
+        self.backing = backing
+        self.pool = pool
+        self.prefix = prefix
+        self.ttl = ttl
+    }
+
+    func key(_ kind: String, _ id: String) -> String { "\(prefix):cache:\(kind):{\(id)}" }
+
+    public func add(_ product: Product) async throws {
+        try await backing.add(product)
+        _ = try await pool.send(["DEL", key("product", product.id.rawValue)])
+    }
+
+    public func add(_ terms: DealTerms) async throws {
+        try await backing.add(terms)
+        _ = try await pool.send(["DEL", key("deal", terms.id.rawValue)])
+    }
+
+    public func product(_ id: ProductID) async throws -> Product? { try await products([id]).first }
+    public func products(_ ids: [ProductID]) async throws -> [Product] {
+        try await cached("product", ids.map(\.rawValue), id: \.id.rawValue) { try await backing.products($0.map { ProductID(generated: $0) }) }
+    }
+
+    public func deal(_ id: DealID) async throws -> DealTerms? { try await deals([id]).first }
+    public func deals(_ ids: [DealID]) async throws -> [DealTerms] {
+        try await cached("deal", ids.map(\.rawValue), id: \.id.rawValue) { try await backing.deals($0.map { DealID(generated: $0) }) }
+    }
+
+    /// Pages come from the backing catalogue (the scheduler and the deal list), then fill the cache.
+    public func deals(after: DealID?, limit: Int) async throws -> [DealTerms] {
+        try await backing.deals(after: after, limit: limit)
+    }
+
+    func cached<Value: Codable & Sendable>(
+        _ kind: String, _ ids: [String], id: KeyPath<Value, String>, load: ([String]) async throws -> [Value]
+    ) async throws -> [Value] {
+        guard !ids.isEmpty else { return [] }
+        let replies = try await pool.pipeline(ids.map { ["GET", key(kind, $0)] })
+        var found: [String: Value] = [:]
+        var missing: [String] = []
+        for (id, reply) in zip(ids, replies) {
+            if let json = reply.string, let value = try? JSONDecoder().decode(Value.self, from: Data(json.utf8)) {
+                found[id] = value
+            } else {
+                missing.append(id)
+            }
+        }
+        if !missing.isEmpty {
+            let loaded = try await load(missing)
+            let seconds = String(max(1, ttl.components.seconds))
+            _ = try await pool.pipeline(try loaded.map { value in
+                ["SET", key(kind, value[keyPath: id]), String(decoding: try RedisOutbox.encoder.encode(value), as: UTF8.self), "EX", seconds]
+            })
+            for value in loaded { found[value[keyPath: id]] = value }
+        }
+        return ids.compactMap { found[$0] }
+    }
+}
+
+/// Idempotency records in Redis: `SET key value NX EX retention`, so the first result for a key
+/// wins across every replica; kept for `retention` (a day by default).
+public struct RedisIdempotencyStore: IdempotencyStore {
+    let pool: RedisPool
+    let prefix: String
+    let retention: Duration
+
+    public init(pool: RedisPool, prefix: String = "fd", retention: Duration = .seconds(86_400)) {
+        self.pool = pool
+        self.prefix = prefix
+        self.retention = retention
+    }
+
+    func key(_ scope: IdempotencyStoreKey) -> String { "\(prefix):idem:{\(scope.userID)}:\(scope.operation):\(scope.key)" }
+
+    public func remember(_ result: StoredResult, for scope: IdempotencyStoreKey) async throws -> StoredResult {
+        let json = String(decoding: try RedisOutbox.encoder.encode(result), as: UTF8.self)
+        let replies = try await pool.pipeline([
+            ["SET", key(scope), json, "NX", "EX", String(retention.components.seconds)], ["GET", key(scope)],
+        ])
+        guard let stored = replies.last?.string else { throw RedisError(.protocolError, "idempotency record vanished: \(key(scope))") }
+        return try JSONDecoder().decode(StoredResult.self, from: Data(stored.utf8))
+    }
+
+    public func result(for scope: IdempotencyStoreKey) async throws -> StoredResult? {
+        guard let json = try await pool.send(["GET", key(scope)]).string else { return nil }
+        return try JSONDecoder().decode(StoredResult.self, from: Data(json.utf8))
+    }
+}

@@ -1,0 +1,84 @@
+public import Domain
+import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// The live server's event publisher: every recorded batch is `PUBLISH`ed on the Redis channel
+/// `fd:events` as the envelopes' JSON, for every replica's `RedisBroadcastListener`. Pub/sub is
+/// fire-and-forget, which suits subscriptions (they show the latest state); the durable path is the
+/// outbox.
+public struct RedisBroadcast: EventPublisher {
+    let pool: RedisPool
+    let channel: String
+
+    public init(pool: RedisPool, prefix: String = "fd") {
+        self.pool = pool
+        channel = "\(prefix):events"
+    }
+
+    public func publish(_ events: [EventEnvelope]) async throws {
+        guard !events.isEmpty else { return }
+        _ = try await pool.send(["PUBLISH", channel, String(decoding: try RedisOutbox.encoder.encode(events), as: UTF8.self)])
+    }
+}
+
+/// Subscribes to `fd:events` on a connection of its own and hands every batch to this replica's
+/// hub. The blocking read runs on its own thread; it wakes every `wake` to notice shutdown (hiredis
+/// then reconnects and subscribes again).
+public struct RedisBroadcastListener: Service {
+    let url: String
+    let channel: String
+    let hub: EventHub
+    let logger: Logger
+    let wake: Duration
+
+    public init(url: String, prefix: String = "fd", hub: EventHub, logger: Logger, wake: Duration = .seconds(1)) {
+        self.url = url
+        channel = "\(prefix):events"
+        self.hub = hub
+        self.logger = logger
+        self.wake = wake
+    }
+
+    public func run() async throws {
+        let (host, port) = try RedisPool.parse(url)
+        let stop = StopFlag()
+        let (batches, continuation) = AsyncStream<[EventEnvelope]>.makeStream()
+        let thread = Thread { [channel, wake, logger] in
+            var connection: RedisConnection?
+            while !stop.isSet {
+                do {
+                    if connection == nil {
+                        connection = try RedisConnection(host: host, port: port, timeout: wake)
+                        _ = try connection!.send(["SUBSCRIBE", channel])
+                    }
+                    let message = try connection!.readReply().array
+                    guard message.count == 3, message[0].string == "message", let json = message[2].string else { continue }
+                    continuation.yield(try JSONDecoder().decode([EventEnvelope].self, from: Data(json.utf8)))
+                } catch let error as RedisError where error.kind == .io {
+                    connection = nil  // the read timed out (or the link broke): subscribe afresh
+                } catch {
+                    logger.warning("event broadcast unreadable or Redis unreachable", metadata: ["flashdeal.error": "\(error)"])
+                    connection = nil
+                    Thread.sleep(forTimeInterval: 0.2)
+                }
+            }
+            continuation.finish()
+        }
+        thread.name = "flashdeal.redis.subscriber"
+        thread.start()
+        await withGracefulShutdownHandler {
+            for await batch in batches { await hub.publish(batch) }
+        } onGracefulShutdown: {
+            stop.set()
+        }
+    }
+}
+
+/// A flag set once, read from another thread.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
