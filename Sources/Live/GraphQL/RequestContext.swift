@@ -1,5 +1,5 @@
 public import Domain
-import Foundation
+public import Foundation
 
 /// What one GraphQL request runs with: the shop, the caller, and the request's DataLoaders.
 public struct RequestContext: Sendable {
@@ -12,9 +12,12 @@ public struct RequestContext: Sendable {
     let stock: BatchLoader<DealID, DealStock>
 
     let metrics: ShopMetrics?
+    /// This replica's subscribers (subscriptions only).
+    let hub: EventHub?
 
-    public init(shop: Shop, userID: UserID?, now: Instant, metrics: ShopMetrics? = nil) {
+    public init(shop: Shop, userID: UserID?, now: Instant, metrics: ShopMetrics? = nil, hub: EventHub? = nil) {
         self.metrics = metrics
+        self.hub = hub
         self.shop = shop
         self.userID = userID
         self.now = now
@@ -54,4 +57,9 @@ public enum Identity {
         guard let value, !value.isEmpty else { return nil }
         return try UserID(validating: value, field: header)
     }
+}
+
+/// GraphQL reports a resolver's error by its localized description: make it the field and reason.
+extension ValidationError: LocalizedError {
+    public var errorDescription: String? { description }
 }

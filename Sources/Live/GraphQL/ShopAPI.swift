@@ -142,6 +142,10 @@ public struct ShopAPI: API, @unchecked Sendable {
                     Argument("after", at: \.after)
                 }
             }
+            Subscription {
+                SubscriptionField("dealUpdates", as: DealNode.self, atSub: ShopResolver.dealUpdates) { Argument("dealId", at: \.dealId) }
+                SubscriptionField("orderUpdates", as: OrderNode.self, atSub: ShopResolver.orderUpdates) { Argument("orderId", at: \.orderId) }
+            }
             Mutation {
                 Field("placeOrder", at: ShopResolver.placeOrder) { Argument("input", at: \.input) }
                 Field("payOrder", at: ShopResolver.payOrder) { Argument("input", at: \.input) }

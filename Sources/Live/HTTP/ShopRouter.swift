@@ -27,12 +27,15 @@ public struct ShopRouter: Sendable {
     /// Each backend's health, by name (readiness).
     let readiness: @Sendable () async -> [String: Bool]
     public let metrics: ShopMetrics
+    /// This replica's subscribers; subscriptions need it.
+    let hub: EventHub?
 
     public init(
-        shop: Shop, configuration: Configuration = .init(), metrics: ShopMetrics = ShopMetrics(),
+        shop: Shop, configuration: Configuration = .init(), metrics: ShopMetrics = ShopMetrics(), hub: EventHub? = nil,
         readiness: @escaping @Sendable () async -> [String: Bool] = { [:] }
     ) throws {
         self.shop = shop
+        self.hub = hub
         api = try ShopAPI()
         self.configuration = configuration
         self.metrics = metrics
@@ -91,18 +94,23 @@ public struct ShopRouter: Sendable {
 
     static let userHeader = HTTPField.Name(Identity.header)!
 
-    func execute(_ payload: GraphQLHTTPRequest, user header: String?) async -> Response {
+    /// The request's context, once the query's depth and the caller's identity are valid.
+    func context(for payload: GraphQLHTTPRequest, user header: String?) async throws -> RequestContext {
         let depth = Self.nesting(payload.query)
         guard depth <= configuration.maxQueryDepth else {
-            return Self.problem(.badRequest, "the query nests \(depth) levels deep; at most \(configuration.maxQueryDepth) are allowed")
+            throw ValidationError(field: "query", reason: "nests \(depth) levels deep; at most \(configuration.maxQueryDepth) are allowed")
         }
-        let user: UserID?
+        let user = try Identity.user(from: header)
+        return RequestContext(shop: shop, userID: user, now: await shop.ports.clock.now(), metrics: metrics, hub: hub)
+    }
+
+    func execute(_ payload: GraphQLHTTPRequest, user header: String?) async -> Response {
+        let context: RequestContext
         do {
-            user = try Identity.user(from: header)
+            context = try await self.context(for: payload, user: header)
         } catch {
             return Self.problem(.badRequest, "\(error)")
         }
-        let context = RequestContext(shop: shop, userID: user, now: await shop.ports.clock.now(), metrics: metrics)
         do {
             let result = try await api.execute(
                 request: payload.query, context: context, variables: payload.variables ?? [:], operationName: payload.operationName)

@@ -2,6 +2,7 @@ public import Domain
 import DomainMemory
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 public import Logging
 public import ServiceLifecycle
 
@@ -114,13 +115,13 @@ public enum ShopServer {
             logger.info("embedded mode: in-memory adapters with the demo catalogue")
         }
         let health = composition.health
-        let router = try ShopRouter(shop: shop) {
+        let shopRouter = try ShopRouter(shop: shop, hub: composition.hub) {
             var states: [String: Bool] = [:]
             for (name, check) in health { states[name] = await check() }
             return states
-        }.router()
+        }
         let app = Application(
-            router: router,
+            router: shopRouter.router(), server: .http1WebSocketUpgrade(webSocketRouter: shopRouter.webSocketRouter()),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)), logger: logger)
         let group = ServiceGroup(
             configuration: .init(

@@ -1,0 +1,170 @@
+import Domain
+import Foundation
+import GraphQL
+import Graphiti
+public import Hummingbird
+import HTTPTypes
+public import HummingbirdWebSocket
+import NIOCore
+
+/// GraphQL over WebSocket on `/graphql` with the `graphql-transport-ws` protocol (what the
+/// `graphql-ws` JavaScript client and Python's `gql` speak): `connection_init` → `connection_ack`,
+/// then `subscribe` operations by id, answered with `next`… `complete` or `error`; `complete` from
+/// the client stops one; `ping`/`pong`. Protocol violations close the socket with the protocol's
+/// codes (4400 invalid message, 4401 subscribe before ack, 4408 no init in time, 4409 duplicate id,
+/// 4429 second init). The caller is the upgrade request's `X-User-Id`, or the same key in the
+/// `connection_init` payload (browsers cannot set headers on a WebSocket).
+extension ShopRouter {
+    public static let webSocketProtocol = "graphql-transport-ws"
+
+    public func webSocketRouter() -> Router<BasicWebSocketRequestContext> {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        router.ws("/graphql") { request, _ in
+            let offered = (request.headers[.secWebSocketProtocol] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard offered.contains(Self.webSocketProtocol) else { return .dontUpgrade }
+            return .upgrade([.secWebSocketProtocol: Self.webSocketProtocol])
+        } onUpgrade: { inbound, outbound, context in
+            let session = GraphQLWebSocketSession(router: self, outbound: outbound, header: context.request.headers[Self.userHeader])
+            await session.run(inbound.messages(maxSize: configuration.maxBodyBytes))
+        }
+        return router
+    }
+}
+
+actor GraphQLWebSocketSession {
+    let router: ShopRouter
+    let outbound: WebSocketOutboundWriter
+    var user: String?
+    var acknowledged = false
+    var closed = false
+    var operations: [String: Task<Void, Never>] = [:]
+    static let initTimeout: Duration = .seconds(10)
+
+    init(router: ShopRouter, outbound: WebSocketOutboundWriter, header: String?) {
+        self.router = router
+        self.outbound = outbound
+        user = header
+    }
+
+    func run(_ messages: WebSocketInboundMessageStream) async {
+        let timeout = Task {
+            try? await Task.sleep(for: Self.initTimeout)
+            if !Task.isCancelled { await self.closeIfNotAcknowledged() }
+        }
+        do {
+            for try await message in messages {
+                guard case .text(let text) = message else { return await close(4400, "binary messages are not part of graphql-transport-ws") }
+                await handle(text)
+                if closed { break }
+            }
+        } catch {
+            await close(4400, "unreadable message: \(error)")
+        }
+        timeout.cancel()
+        for task in operations.values { task.cancel() }
+    }
+
+    func closeIfNotAcknowledged() async {
+        if !acknowledged { await close(4408, "Connection initialisation timeout") }
+    }
+
+    func handle(_ text: String) async {
+        guard let message = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any], let type = message["type"] as? String else {
+            return await close(4400, "a message is a JSON object with a type")
+        }
+        switch type {
+        case "connection_init":
+            guard !acknowledged else { return await close(4429, "Too many initialisation requests") }
+            if let payload = message["payload"] as? [String: Any], let value = payload[Identity.header] as? String, user == nil {
+                user = value
+            }
+            acknowledged = true
+            await send(["type": "connection_ack"])
+        case "ping":
+            await send(["type": "pong"])
+        case "pong":
+            break
+        case "subscribe":
+            guard acknowledged else { return await close(4401, "Unauthorized") }
+            guard let id = message["id"] as? String, !id.isEmpty, let payload = message["payload"] as? [String: Any],
+                let query = payload["query"] as? String
+            else { return await close(4400, "subscribe needs an id and a payload with a query") }
+            guard operations[id] == nil else { return await close(4409, "Subscriber for \(id) already exists") }
+            let variables = (try? JSONSerialization.data(withJSONObject: payload["variables"] ?? [String: Any]()))
+                .flatMap { try? JSONDecoder().decode([String: Map].self, from: $0) } ?? [:]
+            let request = GraphQLHTTPRequest(query: query, variables: variables, operationName: payload["operationName"] as? String)
+            operations[id] = Task { await self.operate(id, request) }
+        case "complete":
+            if let id = message["id"] as? String { operations.removeValue(forKey: id)?.cancel() }
+        default:
+            await close(4400, "unknown message type \(type)")
+        }
+    }
+
+    /// Runs one operation: a subscription streams `next` messages; a query or mutation sends one.
+    func operate(_ id: String, _ request: GraphQLHTTPRequest) async {
+        defer { operations.removeValue(forKey: id) }
+        let context: RequestContext
+        do {
+            context = try await router.context(for: request, user: user)
+        } catch {
+            return await send(["id": id, "type": "error", "payload": [["message": "\(error)"]]])
+        }
+        do {
+            guard Self.isSubscription(request) else {
+                let result = try await router.api.execute(
+                    request: request.query, context: context, variables: request.variables ?? [:], operationName: request.operationName)
+                await send(id: id, result)
+                return await send(["id": id, "type": "complete"])
+            }
+            switch try await router.api.subscribe(
+                request: request.query, context: context, variables: request.variables ?? [:], operationName: request.operationName)
+            {
+            case .failure(let errors):
+                await send(["id": id, "type": "error", "payload": errors.errors.map { ["message": $0.message] }])
+            case .success(let stream):
+                for try await result in stream {
+                    if Task.isCancelled { return }
+                    await send(id: id, result)
+                }
+                if !Task.isCancelled { await send(["id": id, "type": "complete"]) }
+            }
+        } catch {
+            if !Task.isCancelled { await send(["id": id, "type": "error", "payload": [["message": "\(error)"]]]) }
+        }
+    }
+
+    static func isSubscription(_ request: GraphQLHTTPRequest) -> Bool {
+        guard let document = try? parse(source: request.query) else { return false }
+        let operations = document.definitions.compactMap { $0 as? OperationDefinition }
+        let chosen = request.operationName.map { name in operations.first { $0.name?.value == name } } ?? operations.first
+        return chosen?.operation == .subscription
+    }
+
+    func send(id: String, _ result: GraphQLResult) async {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let payload = try? encoder.encode(result), let text = String(data: payload, encoding: .utf8) else { return }
+        await write(#"{"id":"# + Self.quoted(id) + #","payload":"# + text + #","type":"next"}"#)
+    }
+
+    func send(_ object: [String: Any]) async {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        await write(String(decoding: data, as: UTF8.self))
+    }
+
+    static func quoted(_ text: String) -> String {
+        String(decoding: (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8), as: UTF8.self).dropFirst().dropLast().description
+    }
+
+    func write(_ text: String) async {
+        guard !closed else { return }
+        do { try await outbound.write(.text(text)) } catch { closed = true }
+    }
+
+    func close(_ code: UInt16, _ reason: String) async {
+        guard !closed else { return }
+        closed = true
+        try? await outbound.close(.unknown(code), reason: reason)
+    }
+}

@@ -1,0 +1,43 @@
+import Domain
+import Foundation
+import Live
+import Logging
+import ServiceLifecycle
+import Testing
+
+/// Subscriptions hear of changes made on any replica: one replica publishes a batch on Redis, and
+/// another replica's listener hands it to that replica's hub.
+@Suite(.enabled(if: Backends.redisURL != nil))
+struct BroadcastTests {
+    @Test func aBatchPublishedOnOneReplicaReachesAnothersHub() async throws {
+        let url = try #require(Backends.redisURL), prefix = Backends.uniquePrefix()
+        let hub = EventHub()
+        let stream = await hub.subscribe { $0.dealID == "d-1" }
+        let group = ServiceGroup(
+            services: [RedisBroadcastListener(url: url, prefix: prefix, hub: hub, logger: Logger(label: "test"), wake: .milliseconds(200))],
+            logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        let broadcast = RedisBroadcast(pool: try await Backends.redisPool(), prefix: prefix)
+        let event = EventEnvelope(
+            aggregateID: .deal("d-1"), sequence: 2, occurredAt: .seconds(5), payload: .deal(.started(DealStarted(dealID: "d-1", at: .seconds(5)))))
+        let other = EventEnvelope(
+            aggregateID: .deal("d-2"), sequence: 2, occurredAt: .seconds(5), payload: .deal(.started(DealStarted(dealID: "d-2", at: .seconds(5)))))
+        // Pub/sub keeps nothing for a listener not yet subscribed: publish until the hub hears it.
+        let received = try await withThrowingTaskGroup(of: EventEnvelope?.self) { tasks in
+            tasks.addTask {
+                for _ in 0..<100 {
+                    try await broadcast.publish([other, event])
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return nil
+            }
+            tasks.addTask { await stream.first { _ in true } }
+            let first = try await tasks.next() ?? nil
+            tasks.cancelAll()
+            return first
+        }
+        #expect(received == event, "the other deal's event is filtered out, this one arrives")
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
+}
