@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import Foundation
 import Live
 import Logging
@@ -13,6 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Redis URL, e.g. redis://127.0.0.1:6379 (FLASHDEAL_REDIS_URL).") var redisURL: String?
     @Option(help: "Kafka brokers, host:port,... (FLASHDEAL_KAFKA_BROKERS).") var kafkaBrokers: String?
     @Option(help: "MongoDB URI, e.g. mongodb://127.0.0.1:27017/flashdeal (FLASHDEAL_MONGO_URI).") var mongoURI: String?
+    @Option(help: "Comma-separated user ids allowed to run admin mutations (FLASHDEAL_ADMIN_USERS, default admin).") var adminUsers: String?
     @Option(help: "Simulated payment provider: milliseconds per charge (FLASHDEAL_PAYMENT_LATENCY_MS, default 0).") var paymentLatencyMs: Int?
     @Option(help: "Simulated payment provider: share of charges declined, 0...1 (FLASHDEAL_PAYMENT_DECLINE_RATE, default 0).") var paymentDeclineRate: Double?
 
@@ -28,6 +30,13 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.redisURL = redisURL ?? environment["FLASHDEAL_REDIS_URL"]
         configuration.kafkaBrokers = kafkaBrokers ?? environment["FLASHDEAL_KAFKA_BROKERS"]
         configuration.mongoURI = mongoURI ?? environment["FLASHDEAL_MONGO_URI"]
+        if let list = adminUsers ?? environment["FLASHDEAL_ADMIN_USERS"] {
+            do {
+                configuration.admins = Set(try list.split(separator: ",").map { try UserID(validating: String($0), field: "--admin-users") })
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
         if let latency = paymentLatencyMs ?? environment["FLASHDEAL_PAYMENT_LATENCY_MS"].flatMap(Int.init) {
             guard (0...60_000).contains(latency) else { throw ValidationError("--payment-latency-ms must be between 0 and 60000") }
             configuration.paymentLatency = .milliseconds(latency)

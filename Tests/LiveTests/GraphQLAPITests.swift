@@ -149,19 +149,23 @@ import Testing
             func typename(_ result: [String: Any], _ field: String) -> String? {
                 ((result["data"] as? [String: Any])?[field] as? [String: Any])?["__typename"] as? String
             }
-            let product = try await GraphQLAPITests.post(client, #"mutation { createProduct(input: {id: "tv-55", name: "TV", description: "OLED"}) { __typename } }"#)
+            let create = #"mutation { createProduct(input: {id: "tv-55", name: "TV", description: "OLED"}) { __typename } }"#
+            let refused = try await GraphQLAPITests.post(client, create, user: "u-1")
+            #expect(typename(refused, "createProduct") == nil)
+            #expect(String(describing: refused["errors"] ?? "").contains("admin mutations need an admin caller"))
+            let product = try await GraphQLAPITests.post(client, create, user: "admin")
             #expect(typename(product, "createProduct") == "ProductCreated")
-            let bad = try await GraphQLAPITests.post(client, #"mutation { createProduct(input: {id: "tv 55", name: "TV", description: ""}) { __typename ... on InvalidInput { field } } }"#)
+            let bad = try await GraphQLAPITests.post(client, #"mutation { createProduct(input: {id: "tv 55", name: "TV", description: ""}) { __typename ... on InvalidInput { field } } }"#, user: "admin")
             #expect(typename(bad, "createProduct") == "InvalidInput")
             let schedule = #"mutation { scheduleDeal(input: {id: "deal-tv", productId: "tv-55", price: 990000, startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z", perUserLimit: 1, stock: 1, reservationTtlSeconds: 600, paymentWindowSeconds: 300}) { __typename } }"#
-            #expect(typename(try await GraphQLAPITests.post(client, schedule), "scheduleDeal") == "DealUpdated")
-            let wrongTime = try await GraphQLAPITests.post(client, schedule.replacingOccurrences(of: "2099-01-01T00:00:00Z", with: "tomorrow"))
+            #expect(typename(try await GraphQLAPITests.post(client, schedule, user: "admin"), "scheduleDeal") == "DealUpdated")
+            let wrongTime = try await GraphQLAPITests.post(client, schedule.replacingOccurrences(of: "2099-01-01T00:00:00Z", with: "tomorrow"), user: "admin")
             #expect(typename(wrongTime, "scheduleDeal") == "InvalidInput")
-            #expect(typename(try await GraphQLAPITests.post(client, #"mutation { startDeal(id: "deal-tv") { __typename } }"#), "startDeal") == "DealUpdated")
+            #expect(typename(try await GraphQLAPITests.post(client, #"mutation { startDeal(id: "deal-tv") { __typename } }"#, user: "admin"), "startDeal") == "DealUpdated")
             let order = #"mutation { placeOrder(input: {dealId: "deal-tv", quantity: 1, idempotencyKey: "k"}) { __typename } }"#
             #expect(typename(try await GraphQLAPITests.post(client, order, user: "a"), "placeOrder") == "OrderPlaced")
             #expect(typename(try await GraphQLAPITests.post(client, order, user: "b"), "placeOrder") == "SoldOut")
-            #expect(typename(try await GraphQLAPITests.post(client, #"mutation { restock(id: "deal-tv", quantity: 1) { __typename } }"#), "restock") == "DealUpdated")
+            #expect(typename(try await GraphQLAPITests.post(client, #"mutation { restock(id: "deal-tv", quantity: 1) { __typename } }"#, user: "admin"), "restock") == "DealUpdated")
             #expect(typename(try await GraphQLAPITests.post(client, order, user: "b"), "placeOrder") == "OrderPlaced")
         }
     }

@@ -14,9 +14,12 @@ public struct RequestContext: Sendable {
     let metrics: ShopMetrics?
     /// This replica's subscribers (subscriptions only).
     let hub: EventHub?
+    /// The callers admin mutations accept.
+    let admins: Set<UserID>
 
-    public init(shop: Shop, userID: UserID?, now: Instant, metrics: ShopMetrics? = nil, hub: EventHub? = nil) {
+    public init(shop: Shop, userID: UserID?, now: Instant, metrics: ShopMetrics? = nil, hub: EventHub? = nil, admins: Set<UserID> = []) {
         self.metrics = metrics
+        self.admins = admins
         self.hub = hub
         self.shop = shop
         self.userID = userID
@@ -48,10 +51,12 @@ public struct RequestContext: Sendable {
     }
 }
 
-/// The caller's identity, read in one place. For now the `X-User-Id` header; a later issue
-/// replaces it with real authentication.
+/// The caller's identity, read in one place. For now the `X-User-Id` header, with the admins a
+/// configured list of user ids (`--admin-users`, default `admin`); a later issue replaces both with
+/// real authentication.
 public enum Identity {
     public static let header = "X-User-Id"
+    public static let defaultAdmins: Set<UserID> = ["admin"]
 
     public static func user(from value: String?) throws(ValidationError) -> UserID? {
         guard let value, !value.isEmpty else { return nil }

@@ -104,6 +104,7 @@ extension ShopResolver {
     }
 
     func createProduct(context: RequestContext, arguments: InputArguments<CreateProductInput>) async throws -> any ProductCommandResult {
+        try Self.requireAdmin(context)
         let input = arguments.input
         do {
             let product = try Product(id: try ProductID(validating: input.id, field: "id"), name: input.name, description: input.description)
@@ -115,6 +116,7 @@ extension ShopResolver {
     }
 
     func scheduleDeal(context: RequestContext, arguments: InputArguments<ScheduleDealInput>) async throws -> any DealCommandResult {
+        try Self.requireAdmin(context)
         let input = arguments.input
         let terms: DealTerms
         do {
@@ -152,12 +154,20 @@ extension ShopResolver {
     func dealCommand(
         _ context: RequestContext, _ id: String, _ run: (DealID) async throws -> DealCommandOutcome
     ) async throws -> any DealCommandResult {
+        try Self.requireAdmin(context)
         let dealID: DealID
         do { dealID = try DealID(validating: id, field: "id") } catch { return InvalidInput(field: error.field, message: error.reason) }
         switch try await run(dealID) {
         case .done: return DealUpdated(deal: try await context.deal(dealID)!)
         case .dealNotFound: return DealNotFound(dealId: id)
         case .invalidInput(let error): return InvalidInput(field: error.field, message: error.reason)
+        }
+    }
+
+    /// Admin mutations are a fault, not an outcome, for anyone else (the `errors` array).
+    static func requireAdmin(_ context: RequestContext) throws {
+        guard let user = context.userID, context.admins.contains(user) else {
+            throw ValidationError(field: Identity.header, reason: "admin mutations need an admin caller")
         }
     }
 }

@@ -14,10 +14,13 @@ public struct ShopRouter: Sendable {
         public var maxBodyBytes: Int
         /// Deepest brace nesting a query may have; deeper is refused before execution.
         public var maxQueryDepth: Int
+        /// The callers admin mutations accept.
+        public var admins: Set<UserID>
 
-        public init(maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12) {
+        public init(maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12, admins: Set<UserID> = Identity.defaultAdmins) {
             self.maxBodyBytes = maxBodyBytes
             self.maxQueryDepth = maxQueryDepth
+            self.admins = admins
         }
     }
 
@@ -101,7 +104,7 @@ public struct ShopRouter: Sendable {
             throw ValidationError(field: "query", reason: "nests \(depth) levels deep; at most \(configuration.maxQueryDepth) are allowed")
         }
         let user = try Identity.user(from: header)
-        return RequestContext(shop: shop, userID: user, now: await shop.ports.clock.now(), metrics: metrics, hub: hub)
+        return RequestContext(shop: shop, userID: user, now: await shop.ports.clock.now(), metrics: metrics, hub: hub, admins: configuration.admins)
     }
 
     func execute(_ payload: GraphQLHTTPRequest, user header: String?) async -> Response {

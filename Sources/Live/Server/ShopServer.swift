@@ -25,6 +25,8 @@ public enum ShopServer {
         /// The simulated payment provider: how long a charge takes and the share it declines.
         public var paymentLatency: Duration = .zero
         public var paymentDeclineRate = 0.0
+        /// The callers admin mutations accept (`X-User-Id`).
+        public var admins: Set<UserID> = Identity.defaultAdmins
 
         public init() {}
 
@@ -115,7 +117,7 @@ public enum ShopServer {
             logger.info("embedded mode: in-memory adapters with the demo catalogue")
         }
         let health = composition.health
-        let shopRouter = try ShopRouter(shop: shop, hub: composition.hub) {
+        let shopRouter = try ShopRouter(shop: shop, configuration: .init(admins: configuration.admins), hub: composition.hub) {
             var states: [String: Bool] = [:]
             for (name, check) in health { states[name] = await check() }
             return states
