@@ -2,13 +2,14 @@
 SWIFT ?= swift
 .DEFAULT_GOAL := help
 
-.PHONY: help bootstrap build test simulate serve bench backends-up backends-down backends-status clean
+.PHONY: help bootstrap build test simulate serve bench bench-live backends-up backends-down backends-status clean
 
 help:
 	@echo "make simulate         the main job: simulate experiments/flash-spike.json (bootstraps first)"
 	@echo "make serve            the GraphQL shop on in-memory adapters with a demo catalogue, on :8080"
 	@echo "make test             bootstrap if needed, start the backends, build, run every test, stop the backends"
 	@echo "make bench            release build; the engine against SimPy, and the 100k-rps spike"
+	@echo "make bench-live       release server on the real backends under k6: ceiling, then 500/1k/2k rps"
 	@echo "make build            debug build of everything"
 	@echo "make bootstrap        install Debian packages and .venv (scripts/bootstrap.sh)"
 	@echo "make backends-up      start Redis, tansu and SecantusDB on loopback (scripts/backends.sh)"
@@ -37,6 +38,10 @@ bench: bootstrap
 	FLASHDEAL_BENCH=1 FLASHDEAL_SKIP_APT=1 bash scripts/bootstrap.sh
 	$(SWIFT) build -c release --product simbench
 	.build/release/simbench
+
+bench-live: bootstrap
+	$(SWIFT) build -c release --product flashdeal
+	bash scripts/bench-live.sh
 
 backends-up: bootstrap
 	bash scripts/backends.sh up

@@ -1,0 +1,39 @@
+// `make bench-live`: one open-model load level against the live server. Every iteration is one
+// request: placeOrder (PLACE share), otherwise a deal view (9 in 10) or the deal list.
+// Environment: TARGET, DEAL, RATE (requests/s), DURATION (e.g. 30s), USERS, PLACE (0..1).
+import { buyer, key, listDeals, placeOrder, viewDeal } from './lib/shop.js';
+
+const rate = Number(__ENV.RATE || 500);
+
+export const options = {
+  discardResponseBodies: false,
+  scenarios: {
+    level: {
+      executor: 'constant-arrival-rate',
+      rate,
+      timeUnit: '1s',
+      duration: __ENV.DURATION || '30s',
+      preAllocatedVUs: Math.max(50, Math.ceil(rate / 5)),
+      maxVUs: Math.max(200, rate),
+    },
+  },
+  summaryTrendStats: ['avg', 'min', 'med', 'p(95)', 'p(99)', 'max'],
+  thresholds: {
+    http_req_duration: ['p(95)<150'],
+    flashdeal_faults: ['rate<0.005'],
+  },
+};
+
+const deal = __ENV.DEAL || 'deal-bench';
+const users = Number(__ENV.USERS || 100000);
+const placeShare = Number(__ENV.PLACE || 0.5);
+
+export default function () {
+  if (Math.random() < placeShare) {
+    placeOrder(deal, buyer(users), key());
+  } else if (Math.random() < 0.9) {
+    viewDeal(deal);
+  } else {
+    listDeals();
+  }
+}

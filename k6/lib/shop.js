@@ -1,0 +1,80 @@
+// The Flash Deal GraphQL operations every k6 script uses, and the metrics that separate
+// business outcomes (sold out, over the limit) from failures. Plain ES module, no remote imports.
+import http from 'k6/http';
+import { check } from 'k6';
+import { Counter, Rate } from 'k6/metrics';
+
+export const soldOut = new Counter('flashdeal_sold_out');
+export const limitReached = new Counter('flashdeal_limit_reached');
+export const ordersPlaced = new Counter('flashdeal_orders_placed');
+export const ordersPaid = new Counter('flashdeal_orders_paid');
+export const faults = new Rate('flashdeal_faults');
+
+const target = __ENV.TARGET || 'http://127.0.0.1:8080';
+
+/** POSTs one GraphQL operation; a transport error, a non-200 or an `errors` array is a fault. */
+export function graphql(name, query, variables, user) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (user) headers['X-User-Id'] = user;
+  const response = http.post(`${target}/graphql`, JSON.stringify({ query, variables }), {
+    headers,
+    tags: { operation: name },
+  });
+  let body = null;
+  try { body = response.json(); } catch (e) { body = null; }
+  const ok = response.status === 200 && body !== null && !body.errors;
+  faults.add(!ok, { operation: name });
+  check(response, { [`${name} answered`]: () => ok });
+  return ok ? body.data : null;
+}
+
+export function viewDeal(dealId) {
+  return graphql('viewDeal', 'query($id: String!) { deal(id: $id) { id status available reserved sold price product { name } } }', { id: dealId });
+}
+
+export function listDeals() {
+  return graphql('listDeals', 'query { deals(first: 10) { edges { cursor node { id status available } } pageInfo { hasNextPage endCursor } } }', {});
+}
+
+/** Places an order; returns the order id when placed. Sold out and over the limit are outcomes. */
+export function placeOrder(dealId, user, key, quantity = 1) {
+  const data = graphql(
+    'placeOrder',
+    'mutation($in: PlaceOrderInput!) { placeOrder(input: $in) { __typename ... on OrderPlaced { order { id } } } }',
+    { in: { dealId, quantity, idempotencyKey: key } },
+    user,
+  );
+  if (!data) return null;
+  const result = data.placeOrder;
+  if (result.__typename === 'OrderPlaced') { ordersPlaced.add(1); return result.order.id; }
+  if (result.__typename === 'SoldOut') soldOut.add(1);
+  if (result.__typename === 'PurchaseLimitExceeded') limitReached.add(1);
+  return null;
+}
+
+export function payOrder(orderId, user, key) {
+  const data = graphql(
+    'payOrder',
+    'mutation($in: PayOrderInput!) { payOrder(input: $in) { __typename } }',
+    { in: { orderId, idempotencyKey: key } },
+    user,
+  );
+  if (data && data.payOrder.__typename === 'OrderPaid') ordersPaid.add(1);
+  return data;
+}
+
+export function cancelOrder(orderId, user) {
+  return graphql('cancelOrder', 'mutation($in: CancelOrderInput!) { cancelOrder(input: $in) { __typename } }', { in: { orderId } }, user);
+}
+
+export function pollOrder(orderId, user) {
+  return graphql('pollOrder', 'query($id: String!) { order(id: $id) { id status } }', { id: orderId }, user);
+}
+
+/** A buyer id and an idempotency key unique to this iteration. */
+export function buyer(users) {
+  return `u-${Math.floor(Math.random() * users)}`;
+}
+export function key() {
+  return `k-${__VU}-${__ITER}-${Math.floor(Math.random() * 1e9)}`;
+}
