@@ -15,6 +15,16 @@ public protocol EventStore: EventLog {
     func read(_ stream: StreamID, from sequence: Int) async throws -> [EventEnvelope]
     /// All events in the order they were stored, from global `position` (0-based), at most `limit`.
     func readAll(from position: Int, limit: Int) async throws -> [StoredEvent]
+    /// Several whole streams, each in sequence order. Adapters may read them in one round trip.
+    func read(_ streams: [StreamID]) async throws -> [StreamID: [EventEnvelope]]
+}
+
+extension EventStore {
+    public func read(_ streams: [StreamID]) async throws -> [StreamID: [EventEnvelope]] {
+        var result: [StreamID: [EventEnvelope]] = [:]
+        for stream in streams { result[stream] = try await read(stream, from: 1) }
+        return result
+    }
 }
 
 /// What the stream's last sequence must be for an append to go through.

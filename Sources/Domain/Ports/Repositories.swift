@@ -8,6 +8,19 @@ public protocol OrderRepository: Sendable {
     func orders(_ ids: [OrderID]) async throws -> [Order]
     /// A user's orders, newest first, after the cursor order (exclusive).
     func orders(of user: UserID, after: OrderID?, limit: Int) async throws -> [Order]
+    /// Saves each order at its expected version; returns the ids that lost a version race.
+    /// Adapters may write the batch in one round trip.
+    func save(_ batch: [(order: Order, expectedVersion: Int)]) async throws -> [OrderID]
+}
+
+extension OrderRepository {
+    public func save(_ batch: [(order: Order, expectedVersion: Int)]) async throws -> [OrderID] {
+        var conflicts: [OrderID] = []
+        for (order, expected) in batch {
+            do { try await save(order, expectedVersion: expected) } catch is VersionConflict { conflicts.append(order.id) }
+        }
+        return conflicts
+    }
 }
 
 /// Stores products and deal terms. Adapters: in-memory, MongoDB (cached in Redis).

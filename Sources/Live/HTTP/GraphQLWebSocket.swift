@@ -112,8 +112,8 @@ actor GraphQLWebSocketSession {
         }
         do {
             guard Self.isSubscription(request) else {
-                let result = try await router.api.execute(
-                    request: request.query, context: context, variables: request.variables ?? [:], operationName: request.operationName)
+                let result = try await router.documents.execute(
+                    request.query, api: router.api, context: context, variables: request.variables ?? [:], operationName: request.operationName)
                 await send(id: id, result)
                 return await send(["id": id, "type": "complete"])
             }

@@ -26,6 +26,7 @@ public struct ShopRouter: Sendable {
 
     let shop: Shop
     let api: ShopAPI
+    let documents = DocumentCache()
     let configuration: Configuration
     /// Each backend's health, by name (readiness).
     let readiness: @Sendable () async -> [String: Bool]
@@ -115,8 +116,8 @@ public struct ShopRouter: Sendable {
             return Self.problem(.badRequest, "\(error)")
         }
         do {
-            let result = try await api.execute(
-                request: payload.query, context: context, variables: payload.variables ?? [:], operationName: payload.operationName)
+            let result = try await documents.execute(
+                payload.query, api: api, context: context, variables: payload.variables ?? [:], operationName: payload.operationName)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             return Response(

@@ -63,24 +63,27 @@ public struct EventConsumerService: Service {
     }
 
     /// Rebuilds each order from its stream and saves it when the stream is ahead of the read model
-    /// (whatever order the partitions delivered its events in).
+    /// (whatever order the partitions delivered its events in): one query for the streams, one for
+    /// the stored orders, one `insert_many` for the new ones.
     func project(_ ids: Set<OrderID>) async throws {
-        for id in ids.sorted() {
-            let stream = try await events.read(.order(id), from: 1)
-            let pairs = stream.compactMap { e -> (sequence: Int, event: OrderEvent)? in
+        guard !ids.isEmpty else { return }
+        let sorted = ids.sorted()
+        let streams = try await events.read(sorted.map { StreamID.order($0) })
+        var stored: [OrderID: Int] = [:]
+        for order in try await orders.orders(sorted) { stored[order.id] = order.version }
+        var batch: [(order: Order, expectedVersion: Int)] = []
+        for id in sorted {
+            let pairs = (streams[.order(id)] ?? []).compactMap { e -> (sequence: Int, event: OrderEvent)? in
                 if case .order(let event) = e.payload { (e.sequence, event) } else { nil }
             }
             guard pairs.first?.sequence == 1, pairs.enumerated().allSatisfy({ $0.offset + 1 == $0.element.sequence }),
                 let order = try? Order(replaying: pairs)
             else { continue }  // its creation has not arrived yet; a later batch rebuilds it
-            let stored = try await orders.order(id)?.version ?? 0
-            guard order.version > stored else { continue }
-            do {
-                try await orders.save(order, expectedVersion: stored)
-            } catch is VersionConflict {
-                continue  // the request path saved it meanwhile
-            }
+            let version = stored[id] ?? 0
+            if order.version > version { batch.append((order, version)) }
         }
+        // A conflict means another writer saved the order meanwhile; its stream rebuilds it next time.
+        _ = try await orders.save(batch)
     }
 
     static func deadLetter(_ message: KafkaConsumer.Message, _ error: any Error) -> [UInt8] {

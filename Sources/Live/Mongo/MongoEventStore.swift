@@ -30,6 +30,7 @@ public struct MongoEventStore: EventStore {
             throw MongoError("the events counter did not answer")
         }
         var position = next - events.count
+        if expected == .any, try await appendBatch(events, from: position) { return }
         var last: [StreamID: Int] = [:]
         for event in events {
             defer { position += 1 }
@@ -58,6 +59,50 @@ public struct MongoEventStore: EventStore {
                 try await checkSame(event)
             }
         }
+    }
+
+    /// The consumer's path: one query for the events already stored (each must be the very same
+    /// event), one `insert_many` for the rest. Returns false when a concurrent writer got in between
+    /// (a duplicate key): the caller then goes event by event.
+    func appendBatch(_ events: [EventEnvelope], from first: Int) async throws -> Bool {
+        let stored = try await client.find(Self.collection, filter: ["_id": ["$in": events.map(\.eventID)]])
+        var known: [String: EventEnvelope] = [:]
+        for document in stored { let e = try Self.envelope(document); known[e.eventID] = e }
+        var documents: [[String: Any]] = []
+        var seen: Set<String> = []
+        for (offset, event) in events.enumerated() {
+            if let existing = known[event.eventID] ?? (seen.contains(event.eventID) ? event : nil) {
+                guard existing.payload == event.payload else {
+                    throw VersionConflict(stream: event.aggregateID.description, expected: event.sequence - 1, actual: event.sequence)
+                }
+                continue
+            }
+            seen.insert(event.eventID)
+            var document = try JSONSerialization.jsonObject(with: JSONEncoder().encode(event)) as! [String: Any]
+            document["_id"] = event.eventID
+            document["position"] = first + offset
+            documents.append(document)
+        }
+        guard !documents.isEmpty else { return true }
+        do {
+            try await client.insert(Self.collection, documents)
+            return true
+        } catch let error as MongoError where error.isDuplicateKey {
+            return false
+        }
+    }
+
+    /// Whole streams in one query, each in sequence order.
+    public func read(_ streams: [StreamID]) async throws -> [StreamID: [EventEnvelope]] {
+        guard !streams.isEmpty else { return [:] }
+        let documents = try await client.find(
+            Self.collection, filter: ["aggregateId": ["$in": streams.map(\.description)]], options: ["sort": ["aggregateId": 1, "sequence": 1]])
+        var result: [StreamID: [EventEnvelope]] = [:]
+        for document in documents {
+            let event = try Self.envelope(document)
+            result[event.aggregateID, default: []].append(event)
+        }
+        return result
     }
 
     /// An event already stored at this sequence must be this very event (a redelivery).

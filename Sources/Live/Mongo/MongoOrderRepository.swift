@@ -33,6 +33,25 @@ public struct MongoOrderRepository: OrderRepository {
         return try await documents.find(filter, options: ["sort": ["placedAt": -1, "_id": -1], "limit": limit])
     }
 
+    /// New orders in one `insert_many`, changed ones one by one (each a version check).
+    public func save(_ batch: [(order: Order, expectedVersion: Int)]) async throws -> [OrderID] {
+        let fresh = batch.filter { $0.expectedVersion == 0 }.map(\.order)
+        var rest = batch.filter { $0.expectedVersion != 0 }
+        if !fresh.isEmpty {
+            do {
+                try await documents.client.insert(documents.collection, try fresh.map { try documents.document($0, id: $0.id.rawValue) })
+            } catch let error as MongoError where error.isDuplicateKey {
+                // Someone else inserted one of them meanwhile: insert_many is ordered, so redo these one by one.
+                rest += fresh.map { (order: $0, expectedVersion: 0) }
+            }
+        }
+        var conflicts: [OrderID] = []
+        for (order, expected) in rest {
+            do { try await save(order, expectedVersion: expected) } catch is VersionConflict { conflicts.append(order.id) }
+        }
+        return conflicts
+    }
+
     /// Drops every order (what `replay` rebuilds).
     public func removeAll() async throws { try await documents.client.drop(documents.collection) }
 }

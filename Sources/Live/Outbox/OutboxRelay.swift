@@ -16,7 +16,7 @@ public struct OutboxRelay: Service {
         /// How long an entry may stay pending with another replica before this one claims it.
         public var claimAfter: Duration = .seconds(30)
         /// The pause when there is nothing to relay, and after a failure.
-        public var idle: Duration = .milliseconds(10)
+        public var idle: Duration = .milliseconds(20)
         public var retry: Duration = .milliseconds(500)
         /// This replica's name in the consumer group.
         public var consumer = "relay-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
@@ -28,6 +28,7 @@ public struct OutboxRelay: Service {
     let catalog: any DealCatalog
     let configuration: Configuration
     let logger: Logger
+    let state = RelayState()
     static let group = "relay"
 
     public init(pool: RedisPool, sink: any EventPublisher, catalog: any DealCatalog, configuration: Configuration = .init(), logger: Logger) {
@@ -58,40 +59,65 @@ public struct OutboxRelay: Service {
         }
     }
 
-    /// Relays one batch from every stream; returns how many entries went to the sink.
+    /// Relays one batch from every stream; returns how many entries went to the sink. Idle, it
+    /// costs two round trips (the deal list, then one pipelined read of every stream).
     @discardableResult
     public func relayOnce(claimOthers: Bool = false) async throws -> Int {
         let prefix = configuration.prefix
         let deals = try await pool.send(["SMEMBERS", "\(prefix):deals"]).array.compactMap(\.string).sorted()
-        var streams = [(RedisOutbox.key(prefix: prefix), DealID?.none)]
-        streams += deals.map { ("\(prefix):{\($0)}:journal", DealID(generated: $0)) }
+        var streams = [(key: RedisOutbox.key(prefix: prefix), deal: DealID?.none)]
+        streams += deals.map { (key: "\(prefix):{\($0)}:journal", deal: DealID(generated: $0)) }
+        let fresh = streams.map(\.key).filter { !state.hasGroup($0) }
+        if !fresh.isEmpty {
+            // BUSYGROUP (another replica made it) is as good as made.
+            _ = try await pool.pipeline(fresh.map { ["XGROUP", "CREATE", $0, Self.group, "0", "MKSTREAM"] })
+            fresh.forEach(state.madeGroup)
+        }
+        // This replica's own pending entries first (after a restart or a failed send), else new ones.
+        let replies = try await pool.pipeline(streams.map { stream in
+            ["XREADGROUP", "GROUP", Self.group, configuration.consumer, "COUNT", String(configuration.batchSize),
+             "STREAMS", stream.key, state.mayHavePending(stream.key) ? "0" : ">"]
+        })
         var relayed = 0
-        for (key, deal) in streams {
-            try await ensureGroup(key)
-            // This replica's own pending entries first (a send that failed), then new ones.
-            var entries = try await read(key, from: "0")
-            if claimOthers { entries += try await claim(key) }
-            if entries.isEmpty { entries = try await read(key, from: ">") }
+        for (stream, reply) in zip(streams, replies) {
+            if case .error(let message) = reply {
+                if message.hasPrefix("NOGROUP") { state.lostGroup(stream.key) }
+                continue
+            }
+            var entries = reply.array.first.map { Self.entries($0.array.dropFirst().first?.array ?? []) } ?? []
+            if entries.isEmpty, state.mayHavePending(stream.key) {
+                state.noPending(stream.key)
+                entries = try await read(stream.key, from: ">")
+            }
+            if claimOthers { entries += try await claim(stream.key) }
             guard !entries.isEmpty else { continue }
-            var envelopes: [EventEnvelope] = []
-            var unreadable: [(String, String)] = []
-            for entry in entries {
-                do {
-                    envelopes += try await self.envelopes(entry, deal: deal)
-                } catch {
-                    unreadable.append((entry.id, "\(error)"))
-                }
-            }
-            try await sink.publish(envelopes)
-            for (id, reason) in unreadable {
-                logger.error("outbox entry cannot be read; moved to the dead stream", metadata: ["flashdeal.outbox.entry": "\(key) \(id)", "flashdeal.error": "\(reason)"])
-                _ = try await pool.send(["XADD", "\(prefix):outbox:dead", "*", "stream", key, "entry", id, "reason", reason])
-            }
-            let ids = entries.map { $0.id }
-            _ = try await pool.pipeline([["XACK", key, Self.group] + ids, ["XDEL", key] + ids])
+            state.pending(stream.key)  // until the broker acknowledged them
+            try await relay(entries, from: stream.key, deal: stream.deal)
             relayed += entries.count
         }
         return relayed
+    }
+
+    /// Sends one stream's entries and, once the broker acknowledged them, acknowledges and deletes
+    /// them in Redis.
+    func relay(_ entries: [Entry], from key: String, deal: DealID?) async throws {
+        var envelopes: [EventEnvelope] = []
+        var unreadable: [(String, String)] = []
+        for entry in entries {
+            do {
+                envelopes += try await self.envelopes(entry, deal: deal)
+            } catch {
+                unreadable.append((entry.id, "\(error)"))
+            }
+        }
+        try await sink.publish(envelopes)
+        for (id, reason) in unreadable {
+            logger.error("outbox entry cannot be read; moved to the dead stream", metadata: ["flashdeal.outbox.entry": "\(key) \(id)", "flashdeal.error": "\(reason)"])
+            _ = try await pool.send(["XADD", "\(configuration.prefix):outbox:dead", "*", "stream", key, "entry", id, "reason", reason])
+        }
+        let ids = entries.map { $0.id }
+        _ = try await pool.pipeline([["XACK", key, Self.group] + ids, ["XDEL", key] + ids])
+        state.noPending(key)
     }
 
     struct Entry {
@@ -132,12 +158,6 @@ public struct OutboxRelay: Service {
         }
     }
 
-    func ensureGroup(_ key: String) async throws {
-        do {
-            _ = try await pool.send(["XGROUP", "CREATE", key, Self.group, "0", "MKSTREAM"])
-        } catch let error as RedisError where error.kind == .server && error.message.hasPrefix("BUSYGROUP") {}
-    }
-
     func read(_ key: String, from id: String) async throws -> [Entry] {
         let reply = try await pool.send([
             "XREADGROUP", "GROUP", Self.group, configuration.consumer, "COUNT", String(configuration.batchSize), "STREAMS", key, id,
@@ -165,4 +185,20 @@ public struct OutboxRelay: Service {
             return Entry(id: id, fields: fields)
         }
     }
+}
+
+/// Which streams have the relay's consumer group, and which may hold entries this replica read
+/// but has not had acknowledged (all of them at start, after a restart).
+final class RelayState: @unchecked Sendable {
+    // Safe: both sets are read and written under `lock`.
+    private let lock = NSLock()
+    private var groups: Set<String> = []
+    private var clean: Set<String> = []
+
+    func hasGroup(_ key: String) -> Bool { lock.withLock { groups.contains(key) } }
+    func madeGroup(_ key: String) { _ = lock.withLock { groups.insert(key) } }
+    func lostGroup(_ key: String) { lock.withLock { _ = groups.remove(key); _ = clean.remove(key) } }
+    func mayHavePending(_ key: String) -> Bool { lock.withLock { !clean.contains(key) } }
+    func noPending(_ key: String) { _ = lock.withLock { clean.insert(key) } }
+    func pending(_ key: String) { _ = lock.withLock { clean.remove(key) } }
 }

@@ -5,19 +5,34 @@ import Foundation
 /// `fd:outbox` as one entry (one round trip, durable as Redis's AOF is), and `OutboxRelay` carries
 /// them to Kafka. Requests therefore never wait on the broker or on MongoDB. The stock gate's own
 /// changes travel the same way through each deal's journal stream, written inside the gate script.
+///
+/// With `journalled` (the live server, where the stock ledger is `RedisStockLedger`), the events
+/// the gate's journal already carries are left out: every deal and inventory event, and the
+/// `OrderPlaced` the relay derives from a journalled reservation. Each fact then travels once.
 public struct RedisOutbox: EventLog {
     let pool: RedisPool
     let prefix: String
+    let journalled: Bool
 
-    public init(pool: RedisPool, prefix: String = "fd") {
+    public init(pool: RedisPool, prefix: String = "fd", journalled: Bool = false) {
         self.pool = pool
         self.prefix = prefix
+        self.journalled = journalled
+    }
+
+    /// Whether the gate's journal carries `event` (so this outbox need not).
+    static func isJournalled(_ event: EventEnvelope) -> Bool {
+        switch event.payload {
+        case .deal, .inventory, .order(.placed): true
+        default: false
+        }
     }
 
     public var key: String { Self.key(prefix: prefix) }
     static func key(prefix: String) -> String { "\(prefix):outbox" }
 
     public func append(_ events: [EventEnvelope], expected: ExpectedVersion) async throws {
+        let events = journalled ? events.filter { !Self.isJournalled($0) } : events
         guard !events.isEmpty else { return }
         _ = try await pool.send(["XADD", key, "*", "events", String(decoding: try Self.encoder.encode(events), as: UTF8.self)])
     }

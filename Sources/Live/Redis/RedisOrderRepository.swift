@@ -85,21 +85,25 @@ public struct RedisOrderRepository: OrderRepository {
     static func decode(_ json: String) throws -> Order { try JSONDecoder().decode(Order.self, from: Data(json.utf8)) }
 }
 
-/// The catalogue through a Redis read-through cache: a product or deal read comes from
-/// `fd:cache:product:{id}` / `fd:cache:deal:{id}` (batched reads in one pipelined round trip),
-/// falling back to the backing catalogue and filling the cache for `ttl`; an `add` writes the
-/// backing catalogue and then deletes the cached copy, so every replica reads the change next.
+/// The catalogue through two cache levels: this process keeps what it decoded for `localTTL`
+/// (a second by default: every request of a sale reads the same deal, and a cached read costs
+/// neither a round trip nor a decode), then Redis keeps `fd:cache:product:{id}` /
+/// `fd:cache:deal:{id}` for `ttl` (batched reads in one pipelined round trip), then the backing
+/// catalogue. An `add` writes the backing catalogue and deletes the Redis copy, so every replica
+/// reads the change within `localTTL`.
 public struct CachedDealCatalog: DealCatalog {
     let backing: any DealCatalog
     let pool: RedisPool
     let prefix: String
     let ttl: Duration
+    let local: LocalCache
 
-    public init(backing: any DealCatalog, pool: RedisPool, prefix: String = "fd", ttl: Duration = .seconds(300)) {
+    public init(backing: any DealCatalog, pool: RedisPool, prefix: String = "fd", ttl: Duration = .seconds(300), localTTL: Duration = .seconds(1)) {
         self.backing = backing
         self.pool = pool
         self.prefix = prefix
         self.ttl = ttl
+        local = LocalCache(ttl: localTTL)
     }
 
     func key(_ kind: String, _ id: String) -> String { "\(prefix):cache:\(kind):{\(id)}" }
@@ -107,11 +111,13 @@ public struct CachedDealCatalog: DealCatalog {
     public func add(_ product: Product) async throws {
         try await backing.add(product)
         _ = try await pool.send(["DEL", key("product", product.id.rawValue)])
+        local.remove(key("product", product.id.rawValue))
     }
 
     public func add(_ terms: DealTerms) async throws {
         try await backing.add(terms)
         _ = try await pool.send(["DEL", key("deal", terms.id.rawValue)])
+        local.remove(key("deal", terms.id.rawValue))
     }
 
     public func product(_ id: ProductID) async throws -> Product? { try await products([id]).first }
@@ -133,12 +139,16 @@ public struct CachedDealCatalog: DealCatalog {
         _ kind: String, _ ids: [String], id: KeyPath<Value, String>, load: ([String]) async throws -> [Value]
     ) async throws -> [Value] {
         guard !ids.isEmpty else { return [] }
-        let replies = try await pool.pipeline(ids.map { ["GET", key(kind, $0)] })
         var found: [String: Value] = [:]
+        for id in ids { if let value = local.value(key(kind, id)) as? Value { found[id] = value } }
+        let remote = ids.filter { found[$0] == nil }
+        guard !remote.isEmpty else { return ids.compactMap { found[$0] } }
+        let replies = try await pool.pipeline(remote.map { ["GET", key(kind, $0)] })
         var missing: [String] = []
-        for (id, reply) in zip(ids, replies) {
+        for (id, reply) in zip(remote, replies) {
             if let json = reply.string, let value = try? JSONDecoder().decode(Value.self, from: Data(json.utf8)) {
                 found[id] = value
+                local.store(value, for: key(kind, id))
             } else {
                 missing.append(id)
             }
@@ -149,10 +159,41 @@ public struct CachedDealCatalog: DealCatalog {
             _ = try await pool.pipeline(try loaded.map { value in
                 ["SET", key(kind, value[keyPath: id]), String(decoding: try RedisOutbox.encoder.encode(value), as: UTF8.self), "EX", seconds]
             })
-            for value in loaded { found[value[keyPath: id]] = value }
+            for value in loaded {
+                found[value[keyPath: id]] = value
+                local.store(value, for: key(kind, value[keyPath: id]))
+            }
         }
         return ids.compactMap { found[$0] }
     }
+}
+
+/// A small in-process cache of decoded values, each kept for `ttl`.
+final class LocalCache: @unchecked Sendable {
+    // Safe: `entries` is read and written under `lock`.
+    private let lock = NSLock()
+    private var entries: [String: (expires: ContinuousClock.Instant, value: any Sendable)] = [:]
+    private let ttl: Duration
+    private let capacity = 4096
+
+    init(ttl: Duration) { self.ttl = ttl }
+
+    func value(_ key: String) -> (any Sendable)? {
+        lock.withLock {
+            guard let entry = entries[key], entry.expires > .now else { return nil }
+            return entry.value
+        }
+    }
+
+    func store(_ value: any Sendable, for key: String) {
+        guard ttl > .zero else { return }
+        lock.withLock {
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = (.now + ttl, value)
+        }
+    }
+
+    func remove(_ key: String) { _ = lock.withLock { entries.removeValue(forKey: key) } }
 }
 
 /// Idempotency records in Redis: `SET key value NX EX retention`, so the first result for a key

@@ -177,16 +177,16 @@ public struct RedisStockLedger: StockLedger {
             dealVersion: try n(6))
     }
 
+    /// One pipelined round trip over every deal's expiry index.
     public func dueReservations(at instant: Instant, limit: Int) async throws -> [DueReservation] {
-        let deals = try await pool.send(["SMEMBERS", dealsKey]).array.compactMap(\.string).sorted()
-        var due: [DueReservation] = []
+        let deals = try await pool.send(["SMEMBERS", dealsKey]).array.compactMap(\.string).sorted().map { DealID(generated: $0) }
         let maxScore = String(instant.nanosecondsSinceEpoch / 1_000_000)
-        for deal in deals where due.count < limit {
-            let dealID = DealID(generated: deal)
-            let orders = try await pool.send(["ZRANGEBYSCORE", keys(dealID)[5], "-inf", maxScore, "LIMIT", "0", String(limit - due.count)])
-            due += orders.array.compactMap(\.string).map { DueReservation(dealID: dealID, orderID: OrderID(generated: $0)) }
+        let replies = try await pool.pipeline(deals.map { ["ZRANGEBYSCORE", keys($0)[5], "-inf", maxScore, "LIMIT", "0", String(limit)] })
+        var due: [DueReservation] = []
+        for (dealID, reply) in zip(deals, replies) {
+            due += reply.array.compactMap(\.string).map { DueReservation(dealID: dealID, orderID: OrderID(generated: $0)) }
         }
-        return due
+        return Array(due.prefix(limit))
     }
 
     /// The deal event (and sequence) at `index` and `index + 1` of a reply, when there is one.

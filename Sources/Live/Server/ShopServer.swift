@@ -82,7 +82,7 @@ public enum ShopServer {
         ports.orders = try await RedisOrderRepository(pool: pool, prefix: prefix, durable: durableOrders)
         ports.payments = MongoPaymentRepository(client: mongo)
         ports.idempotency = RedisIdempotencyStore(pool: pool, prefix: prefix)
-        ports.events = RedisOutbox(pool: pool, prefix: prefix)
+        ports.events = RedisOutbox(pool: pool, prefix: prefix, journalled: true)
         ports.publisher = RedisBroadcast(pool: pool, prefix: prefix)
 
         var relayConfiguration = OutboxRelay.Configuration()

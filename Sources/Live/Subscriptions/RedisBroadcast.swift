@@ -43,7 +43,7 @@ public struct RedisBroadcastListener: Service {
     public func run() async throws {
         let (host, port) = try RedisPool.parse(url)
         let stop = StopFlag()
-        let (batches, continuation) = AsyncStream<[EventEnvelope]>.makeStream()
+        let (batches, continuation) = AsyncStream<String>.makeStream()
         let thread = Thread { [channel, wake, logger] in
             var connection: RedisConnection?
             while !stop.isSet {
@@ -54,11 +54,11 @@ public struct RedisBroadcastListener: Service {
                     }
                     let message = try connection!.readReply().array
                     guard message.count == 3, message[0].string == "message", let json = message[2].string else { continue }
-                    continuation.yield(try JSONDecoder().decode([EventEnvelope].self, from: Data(json.utf8)))
+                    continuation.yield(json)
                 } catch let error as RedisError where error.kind == .io {
                     connection = nil  // the read timed out (or the link broke): subscribe afresh
                 } catch {
-                    logger.warning("event broadcast unreadable or Redis unreachable", metadata: ["flashdeal.error": "\(error)"])
+                    logger.warning("Redis unreachable for the event broadcast", metadata: ["flashdeal.error": "\(error)"])
                     connection = nil
                     Thread.sleep(forTimeInterval: 0.2)
                 }
@@ -68,7 +68,14 @@ public struct RedisBroadcastListener: Service {
         thread.name = "flashdeal.redis.subscriber"
         thread.start()
         await withGracefulShutdownHandler {
-            for await batch in batches { await hub.publish(batch) }
+            // Decoded only when this replica has subscribers.
+            for await json in batches where await hub.subscriberCount > 0 {
+                do {
+                    await hub.publish(try JSONDecoder().decode([EventEnvelope].self, from: Data(json.utf8)))
+                } catch {
+                    logger.warning("event broadcast unreadable", metadata: ["flashdeal.error": "\(error)"])
+                }
+            }
         } onGracefulShutdown: {
             stop.set()
         }
