@@ -56,6 +56,10 @@ import Testing
         let page2 = try await repository.orders(of: "u-1", after: page1.last, limit: 2).map(\.id)
         #expect(page1 == ["o-7", "o-5"] && page2 == ["o-3", "o-1"])
         #expect(try await repository.orders(of: "u-1", after: "o-1", limit: 2).isEmpty)
+        // Newest first even where the ids sort the other way (the sort's key order matters).
+        try await repository.save(Self.order(9, user: "u-3", placed: 1_700_000_001), expectedVersion: 0)
+        try await repository.save(Self.order(0, user: "u-3", placed: 1_700_000_009), expectedVersion: 0)
+        #expect(try await repository.orders(of: "u-3", after: nil, limit: 5).map(\.id) == ["o-0", "o-9"])
     }
 
     static func envelope(_ stream: StreamID, _ sequence: Int, _ at: Int64 = 1) -> EventEnvelope {

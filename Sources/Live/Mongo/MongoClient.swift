@@ -54,7 +54,12 @@ public final class MongoClient: @unchecked Sendable {
 
     /// A database command; returns its reply.
     public func command(_ command: [String: Any]) async throws -> [String: Any] {
-        let json = try Self.json(command)
+        try await self.command(json: try Self.json(command, sorted: true))
+    }
+
+    /// A command written as JSON text, for documents whose key order matters beyond the first key
+    /// (an index's keys).
+    func command(json: String) async throws -> [String: Any] {
         let database = self.database
         let reply = try await run { client in
             let doc = try Self.bson(json)
@@ -68,7 +73,7 @@ public final class MongoClient: @unchecked Sendable {
 
     /// Inserts documents (ordered); duplicate keys are reported as `MongoError.isDuplicateKey`.
     func insert(_ collection: String, _ documents: [[String: Any]]) async throws {
-        let texts = try documents.map(Self.json)
+        let texts = try documents.map { try Self.json($0) }
         let database = self.database
         try await run { client in
             let coll = mongoc_client_get_collection(client, database, collection)
@@ -99,9 +104,10 @@ public final class MongoClient: @unchecked Sendable {
         }
     }
 
-    /// `find` with options (sort, limit, ...); returns the documents.
-    func find(_ collection: String, filter: [String: Any], options: [String: Any] = [:]) async throws -> [[String: Any]] {
-        let (f, o) = (try Self.json(filter), try Self.json(options))
+    /// `find` with options (limit, projection, ...) and a sort in the given key order; returns the
+    /// documents.
+    func find(_ collection: String, filter: [String: Any], sort: [(String, Int)] = [], options: [String: Any] = [:]) async throws -> [[String: Any]] {
+        let (f, o) = (try Self.json(filter), try Self.json(options, sort: sort))
         let database = self.database
         let texts = try await run { client in
             let coll = mongoc_client_get_collection(client, database, collection)
@@ -131,8 +137,19 @@ public final class MongoClient: @unchecked Sendable {
 
     // MARK: BSON and JSON
 
-    static func json(_ object: [String: Any]) throws -> String {
-        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    /// JSON for libmongoc. A command's name must be its first key, so commands are written with
+    /// sorted keys (every command used here sorts its name first); documents and filters are not
+    /// (sorting every document's keys cost a tenth of the consumer's CPU).
+    static func json(_ object: [String: Any], sorted: Bool = false) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: sorted ? [.sortedKeys] : []), as: UTF8.self)
+    }
+
+    /// `object` with a `sort` document whose keys keep their order (a dictionary would lose it).
+    static func json(_ object: [String: Any], sort: [(String, Int)]) throws -> String {
+        let text = try json(object)
+        guard !sort.isEmpty else { return text }
+        let spec = "{" + sort.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        return String(text.dropLast()) + (object.isEmpty ? "" : ",") + "\"sort\":" + spec + "}"
     }
 
     static func bson(_ json: String) throws -> OpaquePointer {

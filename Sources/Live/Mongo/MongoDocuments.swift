@@ -51,7 +51,7 @@ struct MongoDocuments<Value: Codable & Sendable>: Sendable {
         return try await find(["_id": ["$in": ids]])
     }
 
-    func find(_ filter: [String: Any], options: [String: Any] = [:]) async throws -> [Value] {
-        try await client.find(collection, filter: filter, options: options).map(value)
+    func find(_ filter: [String: Any], sort: [(String, Int)] = [], options: [String: Any] = [:]) async throws -> [Value] {
+        try await client.find(collection, filter: filter, sort: sort, options: options).map(value)
     }
 }

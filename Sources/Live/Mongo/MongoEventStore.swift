@@ -96,7 +96,7 @@ public struct MongoEventStore: EventStore {
     public func read(_ streams: [StreamID]) async throws -> [StreamID: [EventEnvelope]] {
         guard !streams.isEmpty else { return [:] }
         let documents = try await client.find(
-            Self.collection, filter: ["aggregateId": ["$in": streams.map(\.description)]], options: ["sort": ["aggregateId": 1, "sequence": 1]])
+            Self.collection, filter: ["aggregateId": ["$in": streams.map(\.description)]], sort: [("aggregateId", 1), ("sequence", 1)])
         var result: [StreamID: [EventEnvelope]] = [:]
         for document in documents {
             let event = try Self.envelope(document)
@@ -115,12 +115,12 @@ public struct MongoEventStore: EventStore {
 
     public func read(_ stream: StreamID, from sequence: Int) async throws -> [EventEnvelope] {
         try await client.find(
-            Self.collection, filter: ["aggregateId": stream.description, "sequence": ["$gte": sequence]], options: ["sort": ["sequence": 1]]
+            Self.collection, filter: ["aggregateId": stream.description, "sequence": ["$gte": sequence]], sort: [("sequence", 1)]
         ).map(Self.envelope)
     }
 
     public func readAll(from position: Int, limit: Int) async throws -> [StoredEvent] {
-        try await client.find(Self.collection, filter: ["position": ["$gte": position]], options: ["sort": ["position": 1], "limit": min(limit, 1_000_000)])
+        try await client.find(Self.collection, filter: ["position": ["$gte": position]], sort: [("position", 1)], options: ["limit": min(limit, 1_000_000)])
             .map { StoredEvent(position: ($0["position"] as? NSNumber)?.intValue ?? 0, envelope: try Self.envelope($0)) }
     }
 

@@ -10,10 +10,10 @@ public struct MongoOrderRepository: OrderRepository {
 
     public init(client: MongoClient) async throws {
         documents = MongoDocuments(client: client, collection: "orders")
-        _ = try await client.command([
-            "createIndexes": documents.collection,
-            "indexes": [["key": ["userID": 1, "placedAt": -1, "_id": -1], "name": "user_placedAt"]],
-        ])
+        // Written as text: the index's key order is the point of it.
+        _ = try await client.command(json: #"""
+            {"createIndexes":"\#(documents.collection)","indexes":[{"key":{"userID":1,"placedAt":-1,"_id":-1},"name":"user_placedAt"}]}
+            """#)
     }
 
     public func save(_ order: Order, expectedVersion: Int) async throws {
@@ -30,7 +30,7 @@ public struct MongoOrderRepository: OrderRepository {
             let placed = cursor.placedAt.nanosecondsSinceEpoch
             filter["$or"] = [["placedAt": ["$lt": placed]], ["placedAt": placed, "_id": ["$lt": after.rawValue]]]
         }
-        return try await documents.find(filter, options: ["sort": ["placedAt": -1, "_id": -1], "limit": limit])
+        return try await documents.find(filter, sort: [("placedAt", -1), ("_id", -1)], options: ["limit": limit])
     }
 
     /// New orders in one `insert_many`, changed ones one by one (each a version check).
@@ -91,6 +91,6 @@ public struct MongoDealCatalog: DealCatalog {
     public func deals(_ ids: [DealID]) async throws -> [DealTerms] { try await terms.get(ids.map(\.rawValue)) }
 
     public func deals(after: DealID?, limit: Int) async throws -> [DealTerms] {
-        try await terms.find(after.map { ["_id": ["$gt": $0.rawValue]] } ?? [:], options: ["sort": ["_id": 1], "limit": limit])
+        try await terms.find(after.map { ["_id": ["$gt": $0.rawValue]] } ?? [:], sort: [("_id", 1)], options: ["limit": limit])
     }
 }
