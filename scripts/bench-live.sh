@@ -28,14 +28,21 @@ if ! bash scripts/backends.sh status >/dev/null 2>&1; then
     STARTED_BACKENDS=1
 fi
 SERVER=""
+WRITER=""
 cleanup() {
     [ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
+    [ -n "$WRITER" ] && kill -TERM "$WRITER" 2>/dev/null && wait "$WRITER" 2>/dev/null || true
     [ "$STARTED_BACKENDS" = 1 ] && bash scripts/backends.sh down || true
 }
 trap cleanup EXIT
 set -a; . .run/backends.env; set +a
 
-"$BIN" serve --port "$PORT" >"$OUT/server.log" 2>&1 &
+# The API and the writer (Kafka → MongoDB) as two processes, the writer at a lower CPU priority:
+# on two shared cores that is what separate deployments give the request path. Kafka buffers what
+# the writer has not written yet.
+nice -n 10 "$BIN" serve --role writer --port $((PORT + 1)) >"$OUT/writer.log" 2>&1 &
+WRITER=$!
+"$BIN" serve --role api --port "$PORT" >"$OUT/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do
     curl -fs "$TARGET/health/ready" >/dev/null 2>&1 && break

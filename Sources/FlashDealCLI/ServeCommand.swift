@@ -14,6 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Redis URL, e.g. redis://127.0.0.1:6379 (FLASHDEAL_REDIS_URL).") var redisURL: String?
     @Option(help: "Kafka brokers, host:port,... (FLASHDEAL_KAFKA_BROKERS).") var kafkaBrokers: String?
     @Option(help: "MongoDB URI, e.g. mongodb://127.0.0.1:27017/flashdeal (FLASHDEAL_MONGO_URI).") var mongoURI: String?
+    @Option(help: "all (default), api (HTTP, relay, sweeper) or writer (the Kafka → MongoDB consumer) (FLASHDEAL_ROLE).") var role: String?
     @Option(help: "Comma-separated user ids allowed to run admin mutations (FLASHDEAL_ADMIN_USERS, default admin).") var adminUsers: String?
     @Option(help: "Simulated payment provider: milliseconds per charge (FLASHDEAL_PAYMENT_LATENCY_MS, default 0).") var paymentLatencyMs: Int?
     @Option(help: "Simulated payment provider: share of charges declined, 0...1 (FLASHDEAL_PAYMENT_DECLINE_RATE, default 0).") var paymentDeclineRate: Double?
@@ -30,6 +31,13 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.redisURL = redisURL ?? environment["FLASHDEAL_REDIS_URL"]
         configuration.kafkaBrokers = kafkaBrokers ?? environment["FLASHDEAL_KAFKA_BROKERS"]
         configuration.mongoURI = mongoURI ?? environment["FLASHDEAL_MONGO_URI"]
+        if let text = role ?? environment["FLASHDEAL_ROLE"] {
+            guard let value = ShopServer.Role(rawValue: text) else {
+                throw ValidationError("--role must be one of \(ShopServer.Role.allCases.map(\.rawValue).joined(separator: ", ")); found \(text)")
+            }
+            guard value == .all || configuration.usesBackends else { throw ValidationError("--role \(text) needs the backends") }
+            configuration.role = value
+        }
         if let list = adminUsers ?? environment["FLASHDEAL_ADMIN_USERS"] {
             do {
                 configuration.admins = Set(try list.split(separator: ",").map { try UserID(validating: String($0), field: "--admin-users") })

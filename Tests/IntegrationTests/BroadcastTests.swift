@@ -41,3 +41,18 @@ struct BroadcastTests {
         try await running.value
     }
 }
+
+/// `serve --role`: the API and the writer run apart (the writer is the Kafka → MongoDB consumer).
+@Suite(.enabled(if: Backends.allThere))
+struct RoleTests {
+    @Test(arguments: ShopServer.Role.allCases)
+    func eachRoleRunsItsServices(_ role: ShopServer.Role) async throws {
+        var configuration = try Backends.liveConfiguration()
+        configuration.role = role
+        let composition = try await ShopServer.compose(configuration, logger: Logger(label: "test"))
+        let consumers = composition.services.filter { $0 is EventConsumerService }.count
+        let relays = composition.services.filter { $0 is OutboxRelay }.count
+        #expect(consumers == (role == .api ? 0 : 1))
+        #expect(relays == (role == .writer ? 0 : 1))
+    }
+}

@@ -2,7 +2,7 @@ public import Domain
 import Foundation
 
 /// Orders in the `orders` collection, one document per order (`_id` is the order id), with
-/// optimistic concurrency on `version`. Index: `{userID: 1, placedAt: -1, _id: -1}` serves a
+/// optimistic concurrency on `version`. Index `userID_placedAt_id`: `{userID: 1, placedAt: -1, _id: -1}` serves a
 /// buyer's orders newest first. The durable order read model: the event consumer writes it from
 /// Kafka. See `docs/data/mongo.md`.
 public struct MongoOrderRepository: OrderRepository {
@@ -10,9 +10,11 @@ public struct MongoOrderRepository: OrderRepository {
 
     public init(client: MongoClient) async throws {
         documents = MongoDocuments(client: client, collection: "orders")
-        // Written as text: the index's key order is the point of it.
+        // Versions before 2026-11-28 built `user_placedAt` with its keys sorted by name (useless for
+        // this query): drop it when present. Written as text: the index's key order is the point.
+        _ = try? await client.command(["dropIndexes": documents.collection, "index": "user_placedAt"])
         _ = try await client.command(json: #"""
-            {"createIndexes":"\#(documents.collection)","indexes":[{"key":{"userID":1,"placedAt":-1,"_id":-1},"name":"user_placedAt"}]}
+            {"createIndexes":"\#(documents.collection)","indexes":[{"key":{"userID":1,"placedAt":-1,"_id":-1},"name":"userID_placedAt_id"}]}
             """#)
     }
 

@@ -25,12 +25,20 @@ public enum ShopServer {
         /// The simulated payment provider: how long a charge takes and the share it declines.
         public var paymentLatency: Duration = .zero
         public var paymentDeclineRate = 0.0
+        /// What this process runs: everything (the default), the API alone (HTTP, the relay, the
+        /// sweeper and scheduler, the broadcast listener), or the writer alone (the Kafka → MongoDB
+        /// consumer), so the writer can be deployed, scaled and prioritised apart from the API.
+        public var role: Role = .all
         /// The callers admin mutations accept (`X-User-Id`).
         public var admins: Set<UserID> = Identity.defaultAdmins
 
         public init() {}
 
         public var usesBackends: Bool { redisURL != nil || kafkaBrokers != nil || mongoURI != nil }
+    }
+
+    public enum Role: String, Sendable, CaseIterable {
+        case all, api, writer
     }
 
     /// What `serve` runs: the ports, each backend's health check, and the Services the backends
@@ -104,7 +112,9 @@ public enum ShopServer {
         return Composition(
             ports: ports, health: health,
             // The producers first (they flush last), then the consumer, the relay and the fan-out.
-            services: [ProducerService(producer: producer), ProducerService(publisher: sink), consumer, relay, RedisBroadcastListener(url: url, prefix: prefix, hub: hub, logger: logger)],
+            services: [ProducerService(producer: producer), ProducerService(publisher: sink)]
+                + (configuration.role != .api ? [consumer] : [])
+                + (configuration.role != .writer ? [relay, RedisBroadcastListener(url: url, prefix: prefix, hub: hub, logger: logger)] : []),
             relay: relay, consumer: consumer, hub: hub)
     }
 
@@ -130,7 +140,8 @@ public enum ShopServer {
                 // Started in this order, stopped in reverse: the HTTP server stops first (draining its
                 // requests), the relay empties the outbox it can, the producer flushes last.
                 services: composition.services.map { .init(service: $0) }
-                    + [.init(service: MaintenanceService(shop: shop, logger: logger)), .init(service: app)],
+                    + (configuration.role == .writer ? [] : [.init(service: MaintenanceService(shop: shop, logger: logger))])
+                    + [.init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
