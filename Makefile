@@ -2,7 +2,7 @@
 SWIFT ?= swift
 .DEFAULT_GOAL := help
 
-.PHONY: help bootstrap build test simulate serve bench bench-live backends-up backends-down backends-status clean
+.PHONY: help bootstrap build test simulate serve bench bench-live loadtest backends-up backends-down backends-status clean
 
 help:
 	@echo "make simulate         the main job: simulate experiments/flash-spike.json (bootstraps first)"
@@ -10,6 +10,7 @@ help:
 	@echo "make test             bootstrap if needed, start the backends, build, run every test, stop the backends"
 	@echo "make bench            release build; the engine against SimPy, and the 100k-rps spike"
 	@echo "make bench-live       release server on the real backends under k6: ceiling, then 500/1k/2k rps"
+	@echo "make loadtest         k6 against the release server on the real backends, then predicted vs measured"
 	@echo "make build            debug build of everything"
 	@echo "make bootstrap        install Debian packages and .venv (scripts/bootstrap.sh)"
 	@echo "make backends-up      start Redis, tansu and SecantusDB on loopback (scripts/backends.sh)"
@@ -42,6 +43,10 @@ bench: bootstrap
 bench-live: bootstrap
 	$(SWIFT) build -c release --product flashdeal
 	bash scripts/bench-live.sh
+
+loadtest: bootstrap
+	$(SWIFT) build -c release --product flashdeal
+	bash scripts/loadtest.sh
 
 backends-up: bootstrap
 	bash scripts/backends.sh up

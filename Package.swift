@@ -78,6 +78,12 @@ let package = Package(
             dependencies: ["Sim", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        // k6 plans from scenario files, k6 results in the simulator's shape, predicted against measured.
+        .target(
+            name: "LoadTest",
+            dependencies: ["Sim", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: swiftSettings
+        ),
         // `flashdeal`: wiring only.
         .executableTarget(
             name: "FlashDealCLI",
@@ -87,6 +93,7 @@ let package = Package(
                 "Sim",
                 "ResultsStore",
                 "Live",
+                "LoadTest",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -96,7 +103,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Live", "Domain", "DomainMemory", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "Live", "Domain", "DomainMemory", "LoadTest", "ResultsStore", "Sim",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
@@ -111,5 +119,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SimTests", dependencies: ["Sim", "Domain", "ResultsStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "Sim"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     ]
 )

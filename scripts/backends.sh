@@ -73,6 +73,7 @@ FLASHDEAL_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 FLASHDEAL_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 FLASHDEAL_MONGO_URI=mongodb://127.0.0.1:$MONGO_PORT/flashdeal
 FLASHDEAL_TANSU=$PWD/.venv/flashdeal/tansu
+FLASHDEAL_K6=$PWD/.venv/flashdeal/k6
 ENV
     say "up"
     sed 's/^/  /' "$RUN/backends.env"

@@ -135,6 +135,8 @@ public final class ResultsStore: Sendable {
             ("available", s.available), ("reserved", s.reserved), ("sold", s.sold), ("readyReplicas", s.readyReplicas),
         ]
         for (name, values) in s.utilisation.sorted(by: { $0.key < $1.key }) { all.append(("utilisation.\(name)", values)) }
+        // One row per 5-second window (its `second` column is the window number).
+        if let windows = s.p95Ms5s { all.append(("p95Ms5s", windows)) }
         return all
     }
 }

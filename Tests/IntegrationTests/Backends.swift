@@ -9,6 +9,8 @@ enum Backends {
     static var kafkaBrokers: String? { ProcessInfo.processInfo.environment["FLASHDEAL_KAFKA_BROKERS"] }
     /// The tansu binary, for tests that run (and kill) a broker of their own.
     static var tansu: String? { ProcessInfo.processInfo.environment["FLASHDEAL_TANSU"] }
+    /// The k6 binary, for the load-test smoke run.
+    static var k6: String? { ProcessInfo.processInfo.environment["FLASHDEAL_K6"] }
 
     /// A client on a database of its own (`test-<random>`) on the real MongoDB-compatible server.
     static func mongo() async throws -> MongoClient {
@@ -57,6 +59,7 @@ enum Backends {
     @Test func ciHasTheBackends() {
         if ProcessInfo.processInfo.environment["CI"] == "true" {
             #expect(Backends.redisURL != nil && Backends.mongoURI != nil && Backends.kafkaBrokers != nil)
+            #expect(Backends.tansu != nil && Backends.k6 != nil, "the broker-outage test and the k6 smoke run need FLASHDEAL_TANSU and FLASHDEAL_K6")
         }
     }
 

@@ -68,7 +68,7 @@ export function cancelOrder(orderId, user) {
 }
 
 export function pollOrder(orderId, user) {
-  return graphql('pollOrder', 'query($id: String!) { order(id: $id) { id status } }', { id: orderId }, user);
+  return graphql('orderStatus', 'query($id: String!) { order(id: $id) { id status } }', { id: orderId }, user);
 }
 
 /** A buyer id and an idempotency key unique to this iteration. */

@@ -40,6 +40,17 @@ public struct LatencyRecorder {
     public var meanMs: Double { count == 0 ? 0 : sum / Double(count) / 1e6 }
     public var maxMs: Double { Double(maximum) / 1e6 }
 
+    /// The `percentile` of each `window`-second window of per-second recorders, in milliseconds:
+    /// the windows merge the seconds' histograms, so they are exact percentiles, not averages.
+    public static func windows(_ perSecond: [LatencyRecorder], seconds: Int, window: Int = 5, percentile: Double = 95) -> [Double] {
+        stride(from: 0, to: seconds, by: window).map { start in
+            var merged = LatencyRecorder(highestMicroseconds: 60_000_000, precise: false)
+            let upper = min(start + window, seconds, perSecond.count)
+            if upper > start { for s in start..<upper { merged.add(perSecond[s]) } }
+            return merged.percentileMs(percentile)
+        }
+    }
+
     public mutating func reset() {
         histogram.reset()
         count = 0

@@ -149,7 +149,8 @@ extension FlashSaleModel {
                 "http.cpu": utilisation(replicas.map(\.cpu)), "http.workers": utilisation(replicas.map(\.http)),
                 "redis": (0..<seconds).map { $0 < redis.seriesBusy.count ? min(1, redis.seriesBusy[$0]) : 0 },
                 "kafka.broker": utilisation([broker]), "mongo": utilisation([mongo]),
-            ])
+            ],
+            p95Ms5s: LatencyRecorder.windows(stats.perSecond, seconds: seconds))
     }
 
     func readySeries(_ stats: RunStatistics, seconds: Int) -> [Double] {

@@ -29,6 +29,14 @@ public struct RunResult: Codable, Sendable, Hashable {
         public var offeredRps: Double
         public var achievedRps: Double
         public var peakOfferedRps: Double
+
+        public init(iterations: Int, requests: Int, offeredRps: Double, achievedRps: Double, peakOfferedRps: Double) {
+            self.iterations = iterations
+            self.requests = requests
+            self.offeredRps = offeredRps
+            self.achievedRps = achievedRps
+            self.peakOfferedRps = peakOfferedRps
+        }
     }
 
     public struct OperationStats: Codable, Sendable, Hashable {
@@ -45,12 +53,33 @@ public struct RunResult: Codable, Sendable, Hashable {
         public var p99Ms: Double
         public var maxMs: Double
         public var meanMs: Double
+
+        public init(name: String, requests: Int, ok: Int, business: Int, errors: Int, shed: Int, timeouts: Int, p50Ms: Double, p95Ms: Double, p99Ms: Double, maxMs: Double, meanMs: Double) {
+            self.name = name
+            self.requests = requests
+            self.ok = ok
+            self.business = business
+            self.errors = errors
+            self.shed = shed
+            self.timeouts = timeouts
+            self.p50Ms = p50Ms
+            self.p95Ms = p95Ms
+            self.p99Ms = p99Ms
+            self.maxMs = maxMs
+            self.meanMs = meanMs
+        }
     }
 
     public struct Rates: Codable, Sendable, Hashable {
         public var errorRate: Double
         public var shedRate: Double
         public var timeoutRate: Double
+
+        public init(errorRate: Double, shedRate: Double, timeoutRate: Double) {
+            self.errorRate = errorRate
+            self.shedRate = shedRate
+            self.timeoutRate = timeoutRate
+        }
     }
 
     public struct Orders: Codable, Sendable, Hashable {
@@ -71,6 +100,26 @@ public struct RunResult: Codable, Sendable, Hashable {
         public var conservationHolds: Bool
         public var perUserLimitHolds: Bool
         public var unresolvedReservations: Int
+
+        public init(accepted: Int, paid: Int, cancelled: Int, refunded: Int, expired: Int, declined: Int, latePaymentsRefunded: Int, duplicates: Int, soldOutAnswers: Int, limitAnswers: Int, soldOutAtSeconds: Double? = nil, totalUnits: Int, soldUnits: Int, oversoldUnits: Int, conservationHolds: Bool, perUserLimitHolds: Bool, unresolvedReservations: Int) {
+            self.accepted = accepted
+            self.paid = paid
+            self.cancelled = cancelled
+            self.refunded = refunded
+            self.expired = expired
+            self.declined = declined
+            self.latePaymentsRefunded = latePaymentsRefunded
+            self.duplicates = duplicates
+            self.soldOutAnswers = soldOutAnswers
+            self.limitAnswers = limitAnswers
+            self.soldOutAtSeconds = soldOutAtSeconds
+            self.totalUnits = totalUnits
+            self.soldUnits = soldUnits
+            self.oversoldUnits = oversoldUnits
+            self.conservationHolds = conservationHolds
+            self.perUserLimitHolds = perUserLimitHolds
+            self.unresolvedReservations = unresolvedReservations
+        }
     }
 
     public struct ResourceStats: Codable, Sendable, Hashable {
@@ -84,6 +133,17 @@ public struct RunResult: Codable, Sendable, Hashable {
         public var meanWaitMs: Double
         public var rejected: Int
         public var timedOut: Int
+
+        public init(name: String, servers: Int, utilisation: Double, peakUtilisation: Double, meanQueueLength: Double, meanWaitMs: Double, rejected: Int, timedOut: Int) {
+            self.name = name
+            self.servers = servers
+            self.utilisation = utilisation
+            self.peakUtilisation = peakUtilisation
+            self.meanQueueLength = meanQueueLength
+            self.meanWaitMs = meanWaitMs
+            self.rejected = rejected
+            self.timedOut = timedOut
+        }
     }
 
     public struct Bottleneck: Codable, Sendable, Hashable {
@@ -91,6 +151,12 @@ public struct RunResult: Codable, Sendable, Hashable {
         /// Its peak (5-second) utilisation.
         public var utilisation: Double
         public var reason: String
+
+        public init(resource: String, utilisation: Double, reason: String) {
+            self.resource = resource
+            self.utilisation = utilisation
+            self.reason = reason
+        }
     }
 
     public struct Kafka: Codable, Sendable, Hashable {
@@ -100,6 +166,14 @@ public struct RunResult: Codable, Sendable, Hashable {
         public var maxLagAtSeconds: Double
         /// From the last produce until the consumers had written everything.
         public var drainSeconds: Double
+
+        public init(produced: Int, consumed: Int, maxLag: Int, maxLagAtSeconds: Double, drainSeconds: Double) {
+            self.produced = produced
+            self.consumed = consumed
+            self.maxLag = maxLag
+            self.maxLagAtSeconds = maxLagAtSeconds
+            self.drainSeconds = drainSeconds
+        }
     }
 
     public struct Replicas: Codable, Sendable, Hashable {
@@ -107,6 +181,13 @@ public struct RunResult: Codable, Sendable, Hashable {
         public var max: Int
         public var final: Int
         public var firstScaleUpAtSeconds: Double?
+
+        public init(initial: Int, max: Int, final: Int, firstScaleUpAtSeconds: Double? = nil) {
+            self.initial = initial
+            self.max = max
+            self.final = final
+            self.firstScaleUpAtSeconds = firstScaleUpAtSeconds
+        }
     }
 
     /// One value per second of virtual time.
@@ -125,11 +206,36 @@ public struct RunResult: Codable, Sendable, Hashable {
         public var sold: [Double]
         public var readyReplicas: [Double]
         public var utilisation: [String: [Double]]
+        /// P95 over each 5-second window (the validation compares these windows).
+        public var p95Ms5s: [Double]?
+
+        public init(offeredRps: [Double], achievedRps: [Double], errors: [Double], shed: [Double], timeouts: [Double], p50Ms: [Double], p95Ms: [Double], p99Ms: [Double], kafkaLag: [Double], available: [Double], reserved: [Double], sold: [Double], readyReplicas: [Double], utilisation: [String: [Double]], p95Ms5s: [Double]? = nil) {
+            self.offeredRps = offeredRps
+            self.achievedRps = achievedRps
+            self.errors = errors
+            self.shed = shed
+            self.timeouts = timeouts
+            self.p50Ms = p50Ms
+            self.p95Ms = p95Ms
+            self.p99Ms = p99Ms
+            self.kafkaLag = kafkaLag
+            self.available = available
+            self.reserved = reserved
+            self.sold = sold
+            self.readyReplicas = readyReplicas
+            self.utilisation = utilisation
+            self.p95Ms5s = p95Ms5s
+        }
     }
 
     public struct Timing: Codable, Sendable, Hashable {
         public var wallSeconds: Double
         public var eventsPerSecond: Double
+
+        public init(wallSeconds: Double, eventsPerSecond: Double) {
+            self.wallSeconds = wallSeconds
+            self.eventsPerSecond = eventsPerSecond
+        }
     }
 
     /// Deterministic JSON (sorted keys).
@@ -138,4 +244,28 @@ public struct RunResult: Codable, Sendable, Hashable {
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
         return try encoder.encode(self)
     }
+
+    public init(scenario: String, scenarioHash: String, seed: UInt64, codeVersion: String, arrivalProcess: String, simulatedSeconds: Double, arrivalSeconds: Double, throughput: Throughput, overall: OperationStats, operations: [OperationStats], rates: Rates, orders: Orders, resources: [ResourceStats], bottleneck: Bottleneck, kafka: Kafka, replicas: Replicas, series: Series, eventsProcessed: Int, timing: Timing? = nil) {
+        self.scenario = scenario
+        self.scenarioHash = scenarioHash
+        self.seed = seed
+        self.codeVersion = codeVersion
+        self.arrivalProcess = arrivalProcess
+        self.simulatedSeconds = simulatedSeconds
+        self.arrivalSeconds = arrivalSeconds
+        self.throughput = throughput
+        self.overall = overall
+        self.operations = operations
+        self.rates = rates
+        self.orders = orders
+        self.resources = resources
+        self.bottleneck = bottleneck
+        self.kafka = kafka
+        self.replicas = replicas
+        self.series = series
+        self.eventsProcessed = eventsProcessed
+        self.timing = timing
+    }
 }
+
+

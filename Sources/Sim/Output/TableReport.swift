@@ -66,12 +66,15 @@ public struct ConfidenceInterval: Codable, Sendable, Hashable {
     public var n: Int
 
     public init(_ values: [Double]) {
-        n = values.count
-        let m = values.reduce(0, +) / Double(max(1, n))
-        mean = m
-        guard n > 1 else { halfWidth = 0; return }
-        let variance = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(n - 1)
-        halfWidth = Self.t975(n - 1) * (variance / Double(n)).squareRoot()
+        (mean, n) = (Self.moments(values).mean, values.count)
+        halfWidth = n > 1 ? Self.t975(n - 1) * (Self.moments(values).variance / Double(n)).squareRoot() : 0
+    }
+
+    /// The sample mean and (n − 1) variance.
+    static func moments(_ values: [Double]) -> (mean: Double, variance: Double) {
+        let m = values.reduce(0, +) / Double(max(1, values.count))
+        guard values.count > 1 else { return (m, 0) }
+        return (m, values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1))
     }
 
     public var low: Double { mean - halfWidth }
@@ -85,4 +88,23 @@ public struct ConfidenceInterval: Codable, Sendable, Hashable {
         if df <= table.count { return table[df - 1] }
         return 1.96 + 2.4 / Double(df)
     }
+}
+
+/// The 95% prediction interval for one more observation of a quantity of which `values` are
+/// independent observations: mean ± t(0.975, n−1) · s · √(1 + 1/n). A measured value inside it is
+/// what the replications predicted; with one value the interval is that value.
+public struct PredictionInterval: Codable, Sendable, Hashable {
+    public var mean: Double
+    public var halfWidth: Double
+    public var n: Int
+
+    public init(_ values: [Double]) {
+        let (m, variance) = ConfidenceInterval.moments(values)
+        (mean, n) = (m, values.count)
+        halfWidth = n > 1 ? ConfidenceInterval.t975(n - 1) * (variance * (1 + 1 / Double(n))).squareRoot() : 0
+    }
+
+    public var low: Double { mean - halfWidth }
+    public var high: Double { mean + halfWidth }
+    public func contains(_ x: Double) -> Bool { x >= low && x <= high }
 }

@@ -1,0 +1,122 @@
+public import Sim
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `flashdeal loadtest`: seeds the live server with the scenario's catalogue and stock (admin
+/// mutations over GraphQL), runs k6 with the plan derived from the same scenario, reads the deals'
+/// counters back, and returns the measured run.
+public struct LoadTestRunner: Sendable {
+    public var scenario: Scenario
+    public var target: String
+    public var k6: String
+    public var script: String
+    public var workDirectory: String
+    public var admin = "admin"
+
+    public init(scenario: Scenario, target: String, k6: String, script: String, workDirectory: String) {
+        self.scenario = scenario
+        self.target = target.hasSuffix("/") ? String(target.dropLast()) : target
+        self.k6 = k6
+        self.script = script
+        self.workDirectory = workDirectory
+    }
+
+    /// One k6 run on fresh deals; `log` receives progress lines.
+    public func run(tag: String, log: @Sendable (String) -> Void = { _ in }) async throws -> RunResult {
+        let plan = try K6Plan(scenario: scenario, target: target, runTag: tag)
+        for caveat in plan.caveats { log("note: \(caveat)") }
+        try await seed(plan)
+        // Absolute: k6 resolves open() against the script's folder.
+        let base = workDirectory.hasPrefix("/") ? workDirectory : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(workDirectory)
+        let directory = (base as NSString).appendingPathComponent(tag)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let planPath = (directory as NSString).appendingPathComponent("plan.json")
+        let pointsPath = (directory as NSString).appendingPathComponent("points.json")
+        try plan.json().write(to: URL(fileURLWithPath: planPath))
+        log("k6: \(plan.stages.count) stages, up to \(plan.maxVUs) VUs, against \(target)")
+        try runK6(plan: planPath, points: pointsPath, summary: (directory as NSString).appendingPathComponent("summary.json"))
+        let results = try K6Results.read(path: pointsPath)
+        var counters: [K6Results.DealCounters] = []
+        for deal in plan.deals { if let c = try await dealCounters(deal.id) { counters.append(c) } }
+        return results.result(scenario: scenario, counters: counters)
+    }
+
+    func runK6(plan: String, points: String, summary: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: k6)
+        process.arguments = [
+            "run", "--quiet", "--out", "json=\(points)", "--summary-export", summary,
+            "--system-tags", "status,method,scenario,expected_response", "-e", "PLAN=\(plan)", "-e", "TARGET=\(target)", script,
+        ]
+        let log = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardOutput = log
+        let errors = Pipe()
+        process.standardError = errors
+        do { try process.run() } catch { throw LoadTestError("cannot start k6 at \(k6): \(error)") }
+        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        // 99: thresholds crossed: still a measurement. Anything else is a failed run.
+        guard process.terminationStatus == 0 || process.terminationStatus == 99 else {
+            throw LoadTestError("k6 exited with \(process.terminationStatus): \(String(decoding: stderr.suffix(2000), as: UTF8.self))")
+        }
+    }
+
+    /// Creates each deal's product and the deal, and starts it when its start is now.
+    func seed(_ plan: K6Plan) async throws {
+        let now = Date()
+        for (spec, deal) in zip(scenario.deals, plan.deals) {
+            let product = "p-\(deal.id)"
+            try await mutation(#"mutation($in: CreateProductInput!) { createProduct(input: $in) { __typename } }"#,
+                               ["in": ["id": product, "name": "Load test item \(spec.id)", "description": scenario.name]], expect: "ProductCreated")
+            let starts = now.addingTimeInterval(Double(spec.startsAt) / 1e9 - (spec.startsAt == 0 ? 1 : 0))
+            let ends = now.addingTimeInterval(Double(spec.endsAt) / 1e9)
+            let iso = ISO8601DateFormatter()
+            try await mutation(#"mutation($in: ScheduleDealInput!) { scheduleDeal(input: $in) { __typename } }"#, ["in": [
+                "id": deal.id, "productId": product, "price": Int(spec.price), "startsAt": iso.string(from: starts), "endsAt": iso.string(from: ends),
+                "perUserLimit": spec.perUserLimit, "stock": spec.stock, "reservationTtlSeconds": Int(spec.reservationTTL / 1_000_000_000),
+                "paymentWindowSeconds": Int(spec.paymentWindow / 1_000_000_000),
+            ]], expect: "DealUpdated")
+            if spec.startsAt == 0 {
+                try await mutation(#"mutation($id: String!) { startDeal(id: $id) { __typename } }"#, ["id": deal.id], expect: "DealUpdated")
+            }
+        }
+    }
+
+    func dealCounters(_ deal: String) async throws -> K6Results.DealCounters? {
+        let data = try await post(#"query($id: String!) { deal(id: $id) { available reserved sold } }"#, ["id": deal])
+        guard let d = (data["deal"] as? [String: Any]), let a = d["available"] as? Int, let r = d["reserved"] as? Int, let s = d["sold"] as? Int
+        else { return nil }
+        let total = scenario.deals.first { deal.hasPrefix("\($0.id)-") }.map(\.stock) ?? (a + r + s)
+        return .init(total: total, available: a, reserved: r, sold: s)
+    }
+
+    func mutation(_ query: String, _ variables: [String: Any], expect: String) async throws {
+        let data = try await post(query, variables)
+        let result = data.values.first as? [String: Any]
+        guard result?["__typename"] as? String == expect else {
+            throw LoadTestError("seeding \(target): \(query.prefix(60))… answered \(data)")
+        }
+    }
+
+    func post(_ query: String, _ variables: [String: Any]) async throws -> [String: Any] {
+        guard let url = URL(string: "\(target)/graphql") else { throw LoadTestError("--target \(target) is not a URL") }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue(admin, forHTTPHeaderField: "X-User-Id")
+        request.httpBody = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
+        let body: Data
+        do {
+            (body, _) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw LoadTestError("the server at \(target) does not answer: \(error)")
+        }
+        guard let json = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+            throw LoadTestError("\(target)/graphql answered something that is not JSON")
+        }
+        if let errors = json["errors"] { throw LoadTestError("\(target)/graphql: \(errors)") }
+        return json["data"] as? [String: Any] ?? [:]
+    }
+}

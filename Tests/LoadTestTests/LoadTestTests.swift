@@ -1,0 +1,93 @@
+import Foundation
+import LoadTest
+import Sim
+import Testing
+
+/// The load-test code on recorded fixtures: a real k6 run of `experiments/smoke.json` against the
+/// live server on the real backends (`Fixtures/smoke-points.json`, k6's JSON output trimmed to the
+/// points the importer reads) and three simulator replications of the same file.
+@Suite struct LoadTestTests {
+    static func fixture(_ name: String) throws -> String {
+        try #require(Bundle.module.path(forResource: "Fixtures/\(name)", ofType: nil))
+    }
+
+    static var smoke: Scenario {
+        get throws { try Scenario.load(path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../experiments/smoke.json").path) }
+    }
+
+    static func measured() throws -> RunResult {
+        let counters = K6Results.DealCounters(total: 25, available: 0, reserved: 6, sold: 19)
+        return try K6Results.read(path: fixture("smoke-points.json")).result(scenario: smoke, counters: [counters])
+    }
+
+    static func predicted() throws -> [RunResult] {
+        try JSONDecoder().decode([RunResult].self, from: Data(contentsOf: URL(fileURLWithPath: fixture("smoke-predicted.json"))))
+    }
+
+    @Test func k6PointsBecomeAMeasuredRun() throws {
+        let r = try Self.measured()
+        #expect(r.overall.requests == 159)
+        #expect(r.throughput.iterations == 51)
+        #expect(r.overall.errors == 0 && r.rates.errorRate == 0)
+        // 15 sold-out and 4 over-the-limit answers: business outcomes, not errors.
+        #expect(r.orders.soldOutAnswers == 15 && r.orders.limitAnswers == 4 && r.overall.business == 19)
+        #expect(r.operations.first { $0.name == "placeOrder" }?.business == 19)
+        #expect(r.orders.accepted == 26)
+        #expect(Set(r.operations.map(\.name)).isSubset(of: Set(Scenario.Operation.allCases.map(\.name))))
+        #expect(r.operations.map(\.requests).reduce(0, +) == 159)
+        let soldOut = try #require(r.orders.soldOutAtSeconds)
+        #expect(soldOut > 3 && soldOut < 6)
+        #expect(r.orders.conservationHolds && r.orders.oversoldUnits == 0)
+        #expect(r.series.achievedRps.reduce(0, +) == 159)
+        #expect((r.series.p95Ms5s ?? []).count == (r.series.p95Ms.count + 4) / 5)
+        #expect(r.overall.p50Ms > 0 && r.overall.p50Ms <= r.overall.p95Ms && r.overall.p95Ms <= r.overall.p99Ms)
+    }
+
+    @Test func rfc3339TimesWithOffsets() {
+        #expect(K6Results.seconds("1970-01-01T00:00:00Z") == 0)
+        #expect(K6Results.seconds("2026-11-28T20:14:26.5Z") == 1_795_896_866.5)
+        #expect(K6Results.seconds("2026-11-28T21:14:26.5+01:00") == 1_795_896_866.5)
+        #expect(K6Results.seconds("yesterday") == nil)
+    }
+
+    @Test func thePlanComesFromTheScenarioFile() throws {
+        let plan = try K6Plan(scenario: Self.smoke, target: "http://127.0.0.1:9", runTag: "t1")
+        #expect(plan.stages.map(\.durationSeconds) == [2, 4] && plan.stages.map(\.target) == [10, 10] && plan.startRate == 2)
+        #expect(plan.deals.map(\.id) == ["smoke-t1"] && plan.users == 40)
+        #expect(plan.journey.thinkTime.type == "exponential" && plan.journey.thinkTime.meanMs == 100)
+        #expect(plan.journey.orderProbability == 0.8 && plan.journey.polls == 1)
+        #expect(plan.maxVUs >= 50 && plan.preAllocatedVUs <= plan.maxVUs)
+        // A think time k6 cannot reproduce is an error naming the field.
+        var odd = try Self.smoke
+        odd.traffic.journey.thinkTime = .lognormal(mean: 1e8, sd: 1e7)
+        #expect(throws: LoadTestError.self) { try K6Plan(scenario: odd, target: "x", runTag: "t") }
+        do { _ = try K6Plan(scenario: odd, target: "x", runTag: "t") } catch { #expect(error.description.contains("traffic.journey.thinkTime")) }
+    }
+
+    @Test func predictedAgainstMeasured() throws {
+        let predicted = try Self.predicted(), measured = try Self.measured()
+        let comparison = Comparison(predicted: predicted, measured: [measured])
+        let p95 = try #require(comparison.rows.first { $0.metric == "all P95 (ms)" })
+        let mean = predicted.map(\.overall.p95Ms).reduce(0, +) / 3
+        #expect(abs(p95.predicted.mean - mean) < 1e-9)
+        #expect(abs((p95.relativeError ?? 0) - (mean - measured.overall.p95Ms) / measured.overall.p95Ms) < 1e-9)
+        #expect(p95.inside == (p95.predicted.contains(measured.overall.p95Ms) ? 1 : 0))
+        let accepted = try #require(comparison.rows.first { $0.metric == "orders accepted" })
+        #expect(accepted.measured.mean == 26)
+        #expect(comparison.windows.count == min(predicted.map { $0.series.p95Ms5s!.count }.min()!, measured.series.p95Ms5s!.count))
+        // The recorded run's latencies are far above the uncalibrated prediction: the report says where.
+        #expect(comparison.suspects.contains { $0.metric == "all P95 (ms)" })
+        let table = comparison.table()
+        #expect(table.contains("95% prediction interval") && table.contains("Off by more than ±15%"))
+        #expect(comparison.html().contains("<svg") && comparison.html().contains("P95 per 5-second window"))
+    }
+
+    @Test func aPredictionIntervalWidensWithFewReplications() {
+        let values = [10.0, 12, 14]
+        let pi = PredictionInterval(values), ci = ConfidenceInterval(values)
+        #expect(pi.mean == 12 && ci.mean == 12)
+        // t(0.975, 2) · s · √(1 + 1/3) against t · s / √3: twice as wide.
+        #expect(abs(pi.halfWidth - 4.303 * 2 * (4.0 / 3).squareRoot()) < 1e-9)
+        #expect(abs(pi.halfWidth / ci.halfWidth - 2) < 1e-9)
+    }
+}
