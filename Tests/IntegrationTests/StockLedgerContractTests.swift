@@ -19,6 +19,23 @@ import Testing
 
     static var kinds: [Kind] { Backends.redisURL == nil ? [.memory] : Kind.allCases }
 
+    /// A page of deals' counters in one call agrees with reading them one by one.
+    @Test(arguments: kinds)
+    func stocksOfSeveralDealsMatchOneByOne(_ kind: Kind) async throws {
+        let ledger = try await Self.ledger(kind)
+        for (n, stock) in [3, 5].enumerated() {
+            _ = try await ledger.create(try DealTerms(
+                id: DealID("page-\(n)"), productID: "p", price: Money(minorUnits: 1), startsAt: .seconds(0), endsAt: .seconds(100),
+                perUserLimit: 1, reservationTTL: .seconds(10), paymentWindow: .seconds(5), initialStock: stock))
+        }
+        _ = try await ledger.start("page-1", at: .seconds(1))
+        let page = try await ledger.stocks(["page-0", "page-1", "missing"])
+        #expect(page.count == 2)
+        let first = try await ledger.stock("page-0"), second = try await ledger.stock("page-1")
+        #expect(page["page-0"] == first && page["page-1"] == second)
+        #expect(page["page-1"]?.status == .live && page["page-0"]?.inventory.total == 3)
+    }
+
     @Test(arguments: kinds)
     func randomOperationsMatchTheDomain(_ kind: Kind) async throws {
         let ledger = try await Self.ledger(kind)

@@ -16,6 +16,9 @@ public protocol StockLedger: Sendable {
     func end(_ dealID: DealID, at: Instant) async throws -> [SequencedEvent]
     /// The deal's status and counters, or `nil` for an unknown deal.
     func stock(_ dealID: DealID) async throws -> DealStock?
+    /// Several deals' status and counters (unknown deals are left out). Adapters may read them in
+    /// one round trip.
+    func stocks(_ dealIDs: [DealID]) async throws -> [DealID: DealStock]
     /// Reservations due at `instant` across all deals, at most `limit`, oldest first.
     func dueReservations(at instant: Instant, limit: Int) async throws -> [DueReservation]
 }
@@ -44,4 +47,12 @@ public struct DueReservation: Hashable, Sendable {
 public struct UnknownDealError: Error, Hashable, Sendable {
     public var dealID: DealID
     public init(dealID: DealID) { self.dealID = dealID }
+}
+
+extension StockLedger {
+    public func stocks(_ dealIDs: [DealID]) async throws -> [DealID: DealStock] {
+        var result: [DealID: DealStock] = [:]
+        for id in dealIDs { result[id] = try await stock(id) }
+        return result
+    }
 }

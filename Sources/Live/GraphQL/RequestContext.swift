@@ -31,11 +31,7 @@ public struct RequestContext: Sendable {
         deals = BatchLoader { ids in
             Dictionary(try await ports.catalog.deals(ids).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         }
-        stock = BatchLoader { ids in
-            var result: [DealID: DealStock] = [:]
-            for id in ids { result[id] = try await ports.ledger.stock(id) }
-            return result
-        }
+        stock = BatchLoader { ids in try await ports.ledger.stocks(ids) }
     }
 
     /// A deal with its live counters, through the loaders.

@@ -1,5 +1,5 @@
 public import Domain
-import Foundation
+public import Foundation
 import GraphQL
 import Graphiti
 public import Hummingbird
@@ -98,6 +98,16 @@ public struct ShopRouter: Sendable {
 
     static let userHeader = HTTPField.Name(Identity.header)!
 
+    /// Runs one `POST /graphql` body as the route does, without the HTTP layer (what
+    /// `flashdeal calibrate` times); returns the status and the response body.
+    public func execute(body: Data, user: String?) async -> (status: Int, body: Data) {
+        guard let payload = try? JSONDecoder().decode(GraphQLHTTPRequest.self, from: body) else {
+            return (400, Self.problemBody("not a GraphQL request"))
+        }
+        let (status, answer) = await answer(payload, user: user)
+        return (Int(status.code), answer)
+    }
+
     /// The request's context, once the query's depth and the caller's identity are valid.
     func context(for payload: GraphQLHTTPRequest, user header: String?) async throws -> RequestContext {
         let depth = Self.nesting(payload.query)
@@ -109,22 +119,21 @@ public struct ShopRouter: Sendable {
     }
 
     func execute(_ payload: GraphQLHTTPRequest, user header: String?) async -> Response {
-        let context: RequestContext
+        let (status, body) = await answer(payload, user: header)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The status and JSON body of one GraphQL request.
+    func answer(_ payload: GraphQLHTTPRequest, user header: String?) async -> (HTTPResponse.Status, Data) {
         do {
-            context = try await self.context(for: payload, user: header)
-        } catch {
-            return Self.problem(.badRequest, "\(error)")
-        }
-        do {
+            let context = try await self.context(for: payload, user: header)
             let result = try await documents.execute(
                 payload.query, api: api, context: context, variables: payload.variables ?? [:], operationName: payload.operationName)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(result))))
+            return (.ok, try encoder.encode(result))
         } catch {
-            return Self.problem(.badRequest, "\(error)")
+            return (.badRequest, Self.problemBody("\(error)"))
         }
     }
 
@@ -158,6 +167,10 @@ public struct ShopRouter: Sendable {
     /// A malformed request: the standard GraphQL error shape with the reason.
     static func problem(_ status: HTTPResponse.Status, _ message: String) -> Response {
         json(["errors": [["message": message]]], status: status)
+    }
+
+    static func problemBody(_ message: String) -> Data {
+        (try? JSONSerialization.data(withJSONObject: ["errors": [["message": message]]], options: [.sortedKeys])) ?? Data()
     }
 }
 

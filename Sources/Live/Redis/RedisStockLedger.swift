@@ -164,11 +164,23 @@ public struct RedisStockLedger: StockLedger {
         try await Self.events("end", dealID, at: instant, [], gate(dealID, "end", at: instant))
     }
 
+    static let stockFields = ["status", "total", "available", "reserved", "sold", "iv", "dv"]
+
     public func stock(_ dealID: DealID) async throws -> DealStock? {
-        let fields = ["status", "total", "available", "reserved", "sold", "iv", "dv"]
-        let r = try await pool.send(["HMGET", keys(dealID)[0]] + fields)
-        let values = r.array
-        guard values.count == fields.count, let statusText = values[0].string else { return nil }
+        try Self.stock(dealID, try await pool.send(["HMGET", keys(dealID)[0]] + Self.stockFields))
+    }
+
+    /// Every deal's counters in one pipelined round trip (a page of deals).
+    public func stocks(_ dealIDs: [DealID]) async throws -> [DealID: DealStock] {
+        let replies = try await pool.pipeline(dealIDs.map { ["HMGET", keys($0)[0]] + Self.stockFields })
+        var result: [DealID: DealStock] = [:]
+        for (id, reply) in zip(dealIDs, replies) { if let stock = try Self.stock(id, reply) { result[id] = stock } }
+        return result
+    }
+
+    static func stock(_ dealID: DealID, _ reply: RedisReply) throws -> DealStock? {
+        let values = reply.array
+        guard values.count == stockFields.count, let statusText = values[0].string else { return nil }
         guard let status = DealStatus(rawValue: statusText) else { throw Self.malformed(values) }
         func n(_ i: Int) throws -> Int { guard let v = values[i].integer else { throw Self.malformed(values) }; return Int(v) }
         return DealStock(
