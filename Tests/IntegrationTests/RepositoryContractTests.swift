@@ -97,9 +97,12 @@ import Testing
     /// consumer wrote it; Redis let it expire), and saves its next version.
     @Test(.enabled(if: Backends.allThere)) func redisOrdersFallBackToTheDurableStore() async throws {
         let durable = try await MongoOrderRepository(client: try await Backends.mongo())
-        let hot = try await RedisOrderRepository(pool: try await Backends.redisPool(), prefix: Backends.uniquePrefix(), durable: durable)
+        let pool = try await Backends.redisPool()
+        let hot = try await RedisOrderRepository(pool: pool, prefix: Backends.uniquePrefix(), durable: durable)
         var order = Self.order(1, user: "u-1", placed: 1_700_000_000)
         try await durable.save(order, expectedVersion: 0)
+        // A Redis that forgot its scripts (a restart, SCRIPT FLUSH) has them loaded again.
+        _ = try await pool.send(["SCRIPT", "FLUSH"])
         #expect(try await hot.order("o-1") == order)
         #expect(try await hot.orders(of: "u-1", after: nil, limit: 5).map(\.id) == ["o-1"])
         order.apply(order.decide(.cancel, at: .seconds(1_700_000_001))!, sequence: 2)

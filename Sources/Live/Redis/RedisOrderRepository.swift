@@ -38,15 +38,15 @@ public struct RedisOrderRepository: OrderRepository {
 
     public func save(_ order: Order, expectedVersion: Int) async throws {
         let json = String(decoding: try RedisOutbox.encoder.encode(order), as: UTF8.self)
-        let parts = try await script.run(on: pool, keys: [key(order.id)], arguments: [String(expectedVersion), String(order.version), json, retentionMs]).array
+        // A new order is indexed under its buyer in the same round trip (an index entry for an id that
+        // lost the race names the order that won it: harmless).
+        let user = userKey(order.userID)
+        let index = expectedVersion == 0
+            ? [["ZADD", user, String(order.placedAt.nanosecondsSinceEpoch / 1_000_000), order.id.rawValue], ["PEXPIRE", user, retentionMs]] : []
+        let parts = try await script.run(
+            on: pool, keys: [key(order.id)], arguments: [String(expectedVersion), String(order.version), json, retentionMs], then: index).0.array
         if parts.first?.string == "conflict" {
             throw VersionConflict(stream: "order/\(order.id)", expected: expectedVersion, actual: parts.dropFirst().first?.integer.map(Int.init) ?? -1)
-        }
-        if expectedVersion == 0 {
-            let user = userKey(order.userID)
-            _ = try await pool.pipeline([
-                ["ZADD", user, String(order.placedAt.nanosecondsSinceEpoch / 1_000_000), order.id.rawValue], ["PEXPIRE", user, retentionMs],
-            ])
         }
     }
 

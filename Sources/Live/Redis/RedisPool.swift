@@ -84,12 +84,19 @@ struct RedisScript: Sendable {
     }
 
     func run(on pool: RedisPool, keys: [String], arguments: [String]) async throws -> RedisReply {
+        try await run(on: pool, keys: keys, arguments: arguments, then: []).0
+    }
+
+    /// The script, then `commands` in the same pipeline (one round trip); the script's reply and
+    /// theirs. The commands run whatever the script answered.
+    func run(on pool: RedisPool, keys: [String], arguments: [String], then commands: [[String]]) async throws -> (RedisReply, [RedisReply]) {
         let command = ["EVALSHA", sha, String(keys.count)] + keys + arguments
-        do {
-            return try await pool.send(command)
-        } catch let error as RedisError where error.kind == .server && error.message.hasPrefix("NOSCRIPT") {
+        var replies = try await pool.pipeline([command] + commands)
+        if case .error(let message) = replies[0], message.hasPrefix("NOSCRIPT") {
             _ = try await pool.send(["SCRIPT", "LOAD", source])
-            return try await pool.send(command)
+            replies[0] = try await pool.send(command)
         }
+        if case .error(let message) = replies[0] { throw RedisError(.server, message) }
+        return (replies[0], Array(replies.dropFirst()))
     }
 }
