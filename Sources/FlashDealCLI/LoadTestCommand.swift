@@ -62,6 +62,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Use only the newest N measured runs.") var measured = 10
     @Option(help: "Write the HTML report to this file.") var report: String?
     @Option(help: "The relative error a prediction may have.") var tolerance = 0.15
+    @Flag(help: "Simulate the replications now even when the store has predicted runs (after a model change).") var freshPredictions = false
     @OptionGroup var store: ResultsCommand.StoreOption
 
     func run() throws {
@@ -71,7 +72,8 @@ struct CompareCommand: ParsableCommand {
         guard !measuredRuns.isEmpty else {
             throw ValidationError("\(store.path) holds no measured run of \(scenario.name) (hash \(scenario.hash)): run `flashdeal loadtest --scenario \(self.scenario)` first")
         }
-        var predicted = try results.runs(limit: 1000, scenarioHash: scenario.hash, kind: .predicted).compactMap { try results.run($0.id)?.1 }
+        var predicted = freshPredictions
+            ? [] : try results.runs(limit: 1000, scenarioHash: scenario.hash, kind: .predicted).compactMap { try results.run($0.id)?.1 }
         if predicted.isEmpty {
             predicted = Simulator.replicate(scenario, count: replications)
             for (i, r) in predicted.enumerated() { try results.save(r, scenario: scenario, replication: i) }

@@ -1,9 +1,19 @@
 extension FlashSaleModel {
+    /// A batch entry for an event no request waits for (the outbox relay's): the deal, negated.
+    static func detached(deal: Int32) -> Int32 { -1 - deal }
+
+    /// The deal of a batch entry: a waiting request's, or a detached event's.
+    func deal(ofEntry entry: Int32) -> Int32 { entry >= 0 ? requests[entry].deal : -1 - entry }
+
     /// The replica's producer adds the request's event to its batch: sent when full or when the
     /// linger time passes; the request waits for the acknowledgement (acks=all).
     mutating func produce(_ r: Int32) {
-        let replica = Int(requests[r].replica)
-        replicas[replica].batch.append(r)
+        produce(r, replica: Int(requests[r].replica))
+    }
+
+    /// Adds a batch entry (a waiting request, or a detached event) to `replica`'s producer.
+    mutating func produce(_ entry: Int32, replica: Int) {
+        replicas[replica].batch.append(entry)
         if replicas[replica].batch.count == 1, scenario.kafka.linger > 0 {
             lingerGeneration &+= 1
             replicas[replica].batchGeneration = lingerGeneration
@@ -42,8 +52,8 @@ extension FlashSaleModel {
         if let next = broker.depart(at: calendar.now, expired: &expired) {
             calendar.schedule(after: brokerService(next, &rKafka), .kafkaServed(batch: next))
         }
-        for r in batches[b].requests {
-            partitionProduced[Int(requests[r].deal) % partitionProduced.count] += 1
+        for entry in batches[b].requests {
+            partitionProduced[Int(deal(ofEntry: entry)) % partitionProduced.count] += 1
         }
         stats.produced += batches[b].requests.count
         stats.lastProduceAt = calendar.now
@@ -52,7 +62,7 @@ extension FlashSaleModel {
     }
 
     mutating func kafkaAck(_ b: Int32) {
-        for r in batches[b].requests { nextStep(r) }
+        for r in batches[b].requests where r >= 0 { nextStep(r) }
         batches.remove(b)
     }
 

@@ -76,7 +76,11 @@ extension FlashSaleModel {
             if mongo.arrive(job, at: calendar.now) == .start { startMongo(job) }
         case .kafkaIfChanged:
             guard request.changed else { return nextStep(r) }
-            produce(r)
+            guard !scenario.kafka.requestWaitsForAck else { return produce(r) }
+            // The outbox: one Redis round trip now, the event produced by the relay later.
+            produce(Self.detached(deal: request.deal), replica: Int(request.replica))
+            let replica = Int(request.replica)
+            if replicas[replica].pool.arrive(r, at: calendar.now) == .start { sendToRedis(r) }
         case .payment:
             guard request.order >= 0 else { return finishBusiness(r) }
             let order = orders[Int(request.order)]

@@ -183,7 +183,7 @@ extension Scenario {
     }
 
     static func readKafka(_ k: inout JSONReader, directory: String) throws(ScenarioError) -> KafkaTier {
-        KafkaTier(
+        var tier = KafkaTier(
             partitions: try k.int("partitions", default: 6, in: 1...10_000),
             linger: millis(try k.double("lingerMs", default: 5, in: 0...60_000)),
             batchSize: try k.int("batchSize", default: 500, in: 1...1_000_000),
@@ -194,6 +194,8 @@ extension Scenario {
             maxPollRecords: try k.int("maxPollRecords", default: 500, in: 1...1_000_000),
             pollInterval: millis(try k.double("pollIntervalMs", default: 50, in: 0.001...60_000)),
             consumerRate: try k.double("consumerRatePerSecond", default: 50_000, in: 0.001...1_000_000_000))
+        tier.requestWaitsForAck = try k.bool("requestWaitsForAck", default: false)
+        return tier
     }
 
     static func readAutoscaling(_ a: inout JSONReader, replicas: Int) throws(ScenarioError) -> Autoscaling {

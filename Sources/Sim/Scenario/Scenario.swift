@@ -146,6 +146,10 @@ public struct Scenario: Sendable, Hashable {
         public var pollInterval: Int64
         /// Messages per second one consumer can process (CPU), before the MongoDB write.
         public var consumerRate: Double
+        /// Whether a request waits for the broker's acknowledgement (a synchronous produce), or is
+        /// answered after one Redis round trip that writes the outbox, the relay producing later
+        /// (the live server's design, the default).
+        public var requestWaitsForAck: Bool = false
     }
 
     /// MongoDB: reads on a cache miss, and the consumers' writes (one `insert_many` per batch,
