@@ -29,8 +29,11 @@ enum Backends {
     /// of its own; `brokers` overrides the shared broker.
     static func liveConfiguration(brokers: String? = nil) throws -> ShopServer.Configuration {
         var configuration = ShopServer.Configuration()
-        configuration.redisURL = try #require(redisURL, "FLASHDEAL_REDIS_URL is not set: run through `make test`")
-        configuration.kafkaBrokers = try #require(brokers ?? kafkaBrokers, "FLASHDEAL_KAFKA_BROKERS is not set: run through `make test`")
+        // Bound to non-optional names first: `#require` into an optional property never fails.
+        let url: String = try #require(redisURL, "FLASHDEAL_REDIS_URL is not set: run through `make test`")
+        let kafka: String = try #require(brokers ?? kafkaBrokers, "FLASHDEAL_KAFKA_BROKERS is not set: run through `make test`")
+        configuration.redisURL = url
+        configuration.kafkaBrokers = kafka
         configuration.mongoURI = try mongoTestURI()
         let tag = UInt32.random(in: 0...UInt32.max)
         configuration.keyPrefix = "test\(tag)"

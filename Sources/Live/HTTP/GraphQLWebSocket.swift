@@ -141,20 +141,23 @@ actor GraphQLWebSocketSession {
         return chosen?.operation == .subscription
     }
 
+    /// `{"id", "type": "next", "payload": <the GraphQL result>}`.
+    struct Next: Encodable {
+        let id: String
+        let type = "next"
+        let payload: GraphQLResult
+    }
+
     func send(id: String, _ result: GraphQLResult) async {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        guard let payload = try? encoder.encode(result), let text = String(data: payload, encoding: .utf8) else { return }
-        await write(#"{"id":"# + Self.quoted(id) + #","payload":"# + text + #","type":"next"}"#)
+        guard let data = try? encoder.encode(Next(id: id, payload: result)) else { return }
+        await write(String(decoding: data, as: UTF8.self))
     }
 
     func send(_ object: [String: Any]) async {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         await write(String(decoding: data, as: UTF8.self))
-    }
-
-    static func quoted(_ text: String) -> String {
-        String(decoding: (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8), as: UTF8.self).dropFirst().dropLast().description
     }
 
     func write(_ text: String) async {

@@ -166,7 +166,7 @@ public struct ShopRouter: Sendable {
 
     /// A malformed request: the standard GraphQL error shape with the reason.
     static func problem(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        json(["errors": [["message": message]]], status: status)
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: problemBody(message))))
     }
 
     static func problemBody(_ message: String) -> Data {

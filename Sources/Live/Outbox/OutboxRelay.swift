@@ -64,9 +64,9 @@ public struct OutboxRelay: Service {
     @discardableResult
     public func relayOnce(claimOthers: Bool = false) async throws -> Int {
         let prefix = configuration.prefix
-        let deals = try await pool.send(["SMEMBERS", "\(prefix):deals"]).array.compactMap(\.string).sorted()
+        let deals = try await pool.send(["SMEMBERS", RedisStockLedger.dealsKey(prefix: prefix)]).array.compactMap(\.string).sorted()
         var streams = [(key: RedisOutbox.key(prefix: prefix), deal: DealID?.none)]
-        streams += deals.map { (key: "\(prefix):{\($0)}:journal", deal: DealID(generated: $0)) }
+        streams += deals.map { DealID(generated: $0) }.map { (key: RedisStockLedger.journalKey(prefix: prefix, deal: $0), deal: $0) }
         let fresh = streams.map(\.key).filter { !state.hasGroup($0) }
         if !fresh.isEmpty {
             // BUSYGROUP (another replica made it) is as good as made.
@@ -74,17 +74,14 @@ public struct OutboxRelay: Service {
             fresh.forEach(state.madeGroup)
         }
         // This replica's own pending entries first (after a restart or a failed send), else new ones.
-        let replies = try await pool.pipeline(streams.map { stream in
-            ["XREADGROUP", "GROUP", Self.group, configuration.consumer, "COUNT", String(configuration.batchSize),
-             "STREAMS", stream.key, state.mayHavePending(stream.key) ? "0" : ">"]
-        })
+        let replies = try await pool.pipeline(streams.map { readCommand($0.key, from: state.mayHavePending($0.key) ? "0" : ">") })
         var relayed = 0
         for (stream, reply) in zip(streams, replies) {
             if case .error(let message) = reply {
                 if message.hasPrefix("NOGROUP") { state.lostGroup(stream.key) }
                 continue
             }
-            var entries = reply.array.first.map { Self.entries($0.array.dropFirst().first?.array ?? []) } ?? []
+            var entries = Self.readEntries(reply)
             if entries.isEmpty, state.mayHavePending(stream.key) {
                 state.noPending(stream.key)
                 entries = try await read(stream.key, from: ">")
@@ -159,10 +156,17 @@ public struct OutboxRelay: Service {
     }
 
     func read(_ key: String, from id: String) async throws -> [Entry] {
-        let reply = try await pool.send([
-            "XREADGROUP", "GROUP", Self.group, configuration.consumer, "COUNT", String(configuration.batchSize), "STREAMS", key, id,
-        ])
-        return reply.array.first.map { Self.entries($0.array.dropFirst().first?.array ?? []) } ?? []
+        Self.readEntries(try await pool.send(readCommand(key, from: id)))
+    }
+
+    /// This replica's read of one stream: its pending entries (`0`) or new ones (`>`).
+    func readCommand(_ key: String, from id: String) -> [String] {
+        ["XREADGROUP", "GROUP", Self.group, configuration.consumer, "COUNT", String(configuration.batchSize), "STREAMS", key, id]
+    }
+
+    /// `XREADGROUP`'s reply for one stream: `[[key, entries]]`, or nil when there is nothing.
+    static func readEntries(_ reply: RedisReply) -> [Entry] {
+        reply.array.first.map { entries($0.array.dropFirst().first?.array ?? []) } ?? []
     }
 
     func claim(_ key: String) async throws -> [Entry] {

@@ -24,9 +24,12 @@ public struct RedisStockLedger: StockLedger {
     }
 
     /// The deal's journal stream: the outbox the gate script appends each change to.
-    func journalKey(_ deal: DealID) -> String { "\(prefix):{\(deal)}:journal" }
+    func journalKey(_ deal: DealID) -> String { Self.journalKey(prefix: prefix, deal: deal) }
+    static func journalKey(prefix: String, deal: DealID) -> String { "\(prefix):{\(deal)}:journal" }
 
-    var dealsKey: String { "\(prefix):deals" }
+    /// Every deal's id (the sweeper and the relay walk it).
+    var dealsKey: String { Self.dealsKey(prefix: prefix) }
+    static func dealsKey(prefix: String) -> String { "\(prefix):deals" }
 
     static func time(_ instant: Instant) -> String {
         let digits = String(instant.nanosecondsSinceEpoch)
