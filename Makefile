@@ -2,7 +2,7 @@
 SWIFT ?= swift
 .DEFAULT_GOAL := help
 
-.PHONY: help bootstrap build test simulate serve bench bench-live loadtest backends-up backends-down backends-status clean
+.PHONY: help bootstrap build test simulate serve bench bench-live loadtest validate backends-up backends-down backends-status clean
 
 help:
 	@echo "make simulate         the main job: simulate experiments/flash-spike.json (bootstraps first)"
@@ -11,6 +11,7 @@ help:
 	@echo "make bench            release build; the engine against SimPy, and the 100k-rps spike"
 	@echo "make bench-live       release server on the real backends under k6: ceiling, then 500/1k/2k rps"
 	@echo "make loadtest         k6 against the release server on the real backends, then predicted vs measured"
+	@echo "make validate         k6 five times at 500/1k/2k rps, calibrate on 500, predict all three, rewrite docs/validation.md"
 	@echo "make build            debug build of everything"
 	@echo "make bootstrap        install Debian packages and .venv (scripts/bootstrap.sh)"
 	@echo "make backends-up      start Redis, tansu and SecantusDB on loopback (scripts/backends.sh)"
@@ -47,6 +48,10 @@ bench-live: bootstrap
 loadtest: bootstrap
 	$(SWIFT) build -c release --product flashdeal
 	bash scripts/loadtest.sh
+
+validate: bootstrap
+	$(SWIFT) build -c release --product flashdeal
+	bash scripts/validate.sh
 
 backends-up: bootstrap
 	bash scripts/backends.sh up

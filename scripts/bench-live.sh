@@ -8,7 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=.build/release/flashdeal
 K6=.venv/flashdeal/k6
 PORT=${FLASHDEAL_BENCH_PORT:-18090}
 LEVELS=${FLASHDEAL_BENCH_LEVELS:-"500 1000 2000"}
@@ -19,37 +18,9 @@ TARGET="http://127.0.0.1:$PORT"
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json
 
-[ -x "$BIN" ] || { echo "bench-live: $BIN is missing: run 'swift build -c release --product flashdeal'" >&2; exit 1; }
 [ -x "$K6" ] || { echo "bench-live: $K6 is missing: run scripts/bootstrap.sh" >&2; exit 1; }
-
-STARTED_BACKENDS=0
-if ! bash scripts/backends.sh status >/dev/null 2>&1; then
-    bash scripts/backends.sh up
-    STARTED_BACKENDS=1
-fi
-SERVER=""
-WRITER=""
-cleanup() {
-    [ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
-    [ -n "$WRITER" ] && kill -TERM "$WRITER" 2>/dev/null && wait "$WRITER" 2>/dev/null || true
-    [ "$STARTED_BACKENDS" = 1 ] && bash scripts/backends.sh down || true
-}
-trap cleanup EXIT
-set -a; . .run/backends.env; set +a
-
-# The API and the writer (Kafka → MongoDB) as two processes, the writer at a lower CPU priority:
-# on two shared cores that is what separate deployments give the request path. Kafka buffers what
-# the writer has not written yet.
-nice -n 10 "$BIN" serve --role writer --port $((PORT + 1)) >"$OUT/writer.log" 2>&1 &
-WRITER=$!
-"$BIN" serve --role api --port "$PORT" >"$OUT/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 100); do
-    curl -fs "$TARGET/health/ready" >/dev/null 2>&1 && break
-    kill -0 "$SERVER" 2>/dev/null || { cat "$OUT/server.log" >&2; exit 1; }
-    sleep 0.2
-done
-curl -fs "$TARGET/health/ready" >/dev/null || { echo "bench-live: the server never became ready" >&2; exit 1; }
+. scripts/live-server.sh
+live_server_up bench-live "$PORT" "$OUT"
 
 admin() {
     curl -fs -X POST "$TARGET/graphql" -H 'Content-Type: application/json' -H 'X-User-Id: admin' -d "$1" >/dev/null

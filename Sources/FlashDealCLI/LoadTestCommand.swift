@@ -68,10 +68,7 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         let scenario = try loadScenario(self.scenario)
         let results = try store.open()
-        let measuredRuns = try results.runs(limit: measured, scenarioHash: scenario.hash, kind: .measured).compactMap { try results.run($0.id)?.1 }
-        guard !measuredRuns.isEmpty else {
-            throw ValidationError("\(store.path) holds no measured run of \(scenario.name) (hash \(scenario.hash)): run `flashdeal loadtest --scenario \(self.scenario)` first")
-        }
+        let measuredRuns = try measuredRuns(of: scenario, path: self.scenario, in: results, store: store, limit: measured)
         var predicted = freshPredictions
             ? [] : try results.runs(limit: 1000, scenarioHash: scenario.hash, kind: .predicted).compactMap { try results.run($0.id)?.1 }
         if predicted.isEmpty {
@@ -83,6 +80,76 @@ struct CompareCommand: ParsableCommand {
         if let report {
             try comparison.html().write(toFile: report, atomically: true, encoding: .utf8)
             FileHandle.standardError.write(Data("report: \(report)\n".utf8))
+        }
+    }
+}
+
+/// The newest `limit` measured runs of a scenario, or an error saying how to make one.
+func measuredRuns(of scenario: Scenario, path: String, in results: ResultsStore, store: ResultsCommand.StoreOption, limit: Int) throws -> [RunResult] {
+    let runs = try results.runs(limit: limit, scenarioHash: scenario.hash, kind: .measured).compactMap { try results.run($0.id)?.1 }
+    guard !runs.isEmpty else {
+        throw ValidationError("\(store.path) holds no measured run of \(scenario.name) (hash \(scenario.hash)): run `flashdeal loadtest --scenario \(path)` first")
+    }
+    return runs
+}
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Calibrate on one load level, predict the others, and compare each with its measured runs.",
+        discussion: """
+            Fits one factor on the HTTP tier's CPU time per operation so that the simulator's mean P95 at the \
+            calibration level equals that level's measured mean P95, predicts every level with it (--replications \
+            each), and compares each with its stored k6 runs: prediction intervals, relative errors, 5-second \
+            windows and the component behind each miss. Writes the fitted factor as a calibration file and, with \
+            --document, the table into the document's levels section. `make validate` runs the whole loop.
+            """)
+
+    @Option(name: .customLong("scenario"), help: "A load level's scenario file (repeat for each level).") var scenarios: [String]
+    @Option(help: "The level to calibrate on (default: the first --scenario).") var calibrateOn: String?
+    @Option(help: "Replications per level.") var replications = 10
+    @Option(help: "Use only the newest N measured runs of each level.") var measured = 5
+    @Option(help: "The relative error a prediction may have.") var tolerance = 0.15
+    @Option(help: "Write the fitted CPU factor as a calibration file here.") var writeCalibration: String?
+    @Option(help: "Replace this Markdown document's <!-- levels:begin --> … <!-- levels:end --> section with the table.") var document: String?
+    @OptionGroup var store: ResultsCommand.StoreOption
+
+    func validate() throws {
+        guard !scenarios.isEmpty else { throw ValidationError("give at least one --scenario") }
+        guard (2...1000).contains(replications) else { throw ValidationError("--replications must be between 2 and 1000") }
+    }
+
+    func run() throws {
+        let results = try store.open()
+        let levels = try scenarios.map { path in (path: path, scenario: try loadScenario(path)) }
+        let calibrationPath = calibrateOn ?? scenarios[0]
+        let calibration = try loadScenario(calibrationPath)
+        let calibrationRuns = try measuredRuns(of: calibration, path: calibrationPath, in: results, store: store, limit: measured)
+        let target = calibrationRuns.map(\.overall.p95Ms).reduce(0, +) / Double(calibrationRuns.count)
+        FileHandle.standardError.write(Data("validate: fitting the CPU factor on \(calibration.name) (measured P95 \(String(format: "%.1f", target)) ms)\n".utf8))
+        let fit = CPUScaleFit.fit(calibration, measuredP95Ms: target)
+        var validated: [LevelValidation.Level] = []
+        for level in levels {
+            let measuredRuns = try measuredRuns(of: level.scenario, path: level.path, in: results, store: store, limit: measured)
+            FileHandle.standardError.write(Data("validate: predicting \(level.scenario.name) (\(replications) replications)\n".utf8))
+            let predicted = Simulator.replicate(level.scenario.scalingCPU(by: fit.scale), count: replications)
+            let comparison = Comparison(predicted: predicted, measured: measuredRuns, tolerance: tolerance)
+            print(comparison.table())
+            validated.append(LevelValidation.Level(offeredRps: level.scenario.peakRequestsPerSecond, comparison: comparison))
+        }
+        let validation = LevelValidation(fit: fit, calibratedOn: calibration.name, levels: validated)
+        let date = ISO8601DateFormatter().string(from: Date())
+        let section = validation.markdown(date: String(date.prefix(10)), machine: Machine.describe())
+        print(section, terminator: "")
+        if let writeCalibration {
+            let description = "CPU per operation of \(calibration.name) scaled by \(String(format: "%.3f", fit.scale)), fitted by flashdeal validate on \(date) on \(Machine.describe()) to its measured P95 of \(String(format: "%.1f", target)) ms."
+            try calibration.cpuCalibrationJSON(scale: fit.scale, description: description).write(to: URL(fileURLWithPath: writeCalibration))
+            FileHandle.standardError.write(Data("validate: wrote \(writeCalibration)\n".utf8))
+        }
+        if let document {
+            let text = try String(contentsOfFile: document, encoding: .utf8)
+            try LevelValidation.splice(section, into: text).write(toFile: document, atomically: true, encoding: .utf8)
+            FileHandle.standardError.write(Data("validate: updated \(document)\n".utf8))
         }
     }
 }

@@ -18,6 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated user ids allowed to run admin mutations (FLASHDEAL_ADMIN_USERS, default admin).") var adminUsers: String?
     @Option(help: "Simulated payment provider: milliseconds per charge (FLASHDEAL_PAYMENT_LATENCY_MS, default 0).") var paymentLatencyMs: Int?
     @Option(help: "Simulated payment provider: share of charges declined, 0...1 (FLASHDEAL_PAYMENT_DECLINE_RATE, default 0).") var paymentDeclineRate: Double?
+    @Option(help: "Load shedding: GraphQL requests run at once, 0 for no shedding (FLASHDEAL_WORKERS, default 256; the scenario's http.concurrencyPerReplica).") var workers: Int?
+    @Option(help: "Load shedding: requests that may wait for a worker; more are answered 503 (FLASHDEAL_ACCEPT_QUEUE, default 2048; http.acceptQueue).") var acceptQueue: Int?
+    @Option(help: "Load shedding: a request that waited longer for a worker is answered 503 (FLASHDEAL_QUEUE_TIMEOUT_MS, default 2000; http.requestTimeoutMs).") var queueTimeoutMs: Int?
 
     func run() async throws {
         // Flags, then the environment, then the defaults.
@@ -53,6 +56,20 @@ struct ServeCommand: AsyncParsableCommand {
             guard (0...1).contains(rate) else { throw ValidationError("--payment-decline-rate must be between 0 and 1") }
             configuration.paymentDeclineRate = rate
         }
+        var limits = AdmissionGate.Limits()
+        if let workers = workers ?? environment["FLASHDEAL_WORKERS"].flatMap(Int.init) {
+            guard (0...100_000).contains(workers) else { throw ValidationError("--workers must be between 0 (no shedding) and 100000") }
+            limits.workers = workers
+        }
+        if let queue = acceptQueue ?? environment["FLASHDEAL_ACCEPT_QUEUE"].flatMap(Int.init) {
+            guard (0...1_000_000).contains(queue) else { throw ValidationError("--accept-queue must be between 0 and 1000000") }
+            limits.queue = queue
+        }
+        if let timeout = queueTimeoutMs ?? environment["FLASHDEAL_QUEUE_TIMEOUT_MS"].flatMap(Int.init) {
+            guard (1...600_000).contains(timeout) else { throw ValidationError("--queue-timeout-ms must be between 1 and 600000") }
+            limits.timeout = .milliseconds(timeout)
+        }
+        configuration.admission = limits.workers > 0 ? limits : nil
         var logger = Logger(label: "flashdeal")
         logger.logLevel = .info
         do {

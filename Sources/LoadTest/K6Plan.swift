@@ -45,6 +45,8 @@ public struct K6Plan: Codable, Sendable, Hashable {
     public var preAllocatedVUs: Int
     public var maxVUs: Int
     public var p95BudgetMs: Double
+    /// The client's time-out per request (the scenario's `traffic.client.timeoutMs`).
+    public var timeoutMs: Double
     /// What the scenario models that k6 does not reproduce (retries), said out loud.
     public var caveats: [String]
 
@@ -61,11 +63,13 @@ public struct K6Plan: Codable, Sendable, Hashable {
             payProbability: journey.payProbability, cancelProbability: journey.cancelProbability,
             thinkTime: try Self.thinkTime(journey.thinkTime))
         deals = scenario.deals.map { Deal(id: "\($0.id)-\(runTag)", scenarioID: $0.id, weight: $0.weight) }
-        // A visit holds a VU for its requests and think times: Little's law with room to spare.
+        // A visit holds a VU for its requests and think times: Little's law with room to spare
+        // (a quarter second a request, so a saturated server's queueing does not run k6 out of VUs).
         let peak = max(traffic.startRate, traffic.stages.map(\.target).max() ?? 0)
         let requests = 1 + journey.browseProbability + journey.orderProbability * (1 + Double(journey.polls) + journey.payProbability)
-        let visitSeconds = requests * (journey.thinkTime.mean / 1e9 + 0.05)
-        maxVUs = min(20_000, max(50, Int((peak * visitSeconds * 3).rounded(.up))))
+        let visitSeconds = requests * (journey.thinkTime.mean / 1e9 + 0.25)
+        maxVUs = min(5_000, max(50, Int((peak * visitSeconds * 3).rounded(.up))))
+        timeoutMs = Double(traffic.client.timeout) / 1e6
         preAllocatedVUs = max(10, maxVUs / 4)
         self.p95BudgetMs = p95BudgetMs
         caveats = traffic.client.maxRetries > 0

@@ -36,19 +36,20 @@ public struct LoadTestRunner: Sendable {
         let pointsPath = (directory as NSString).appendingPathComponent("points.json")
         try plan.json().write(to: URL(fileURLWithPath: planPath))
         log("k6: \(plan.stages.count) stages, up to \(plan.maxVUs) VUs, against \(target)")
-        try runK6(plan: planPath, points: pointsPath, summary: (directory as NSString).appendingPathComponent("summary.json"))
+        try runK6(plan: planPath, points: pointsPath, summary: (directory as NSString).appendingPathComponent("summary.json"), timeoutMs: plan.timeoutMs)
         let results = try K6Results.read(path: pointsPath)
         var counters: [K6Results.DealCounters] = []
         for deal in plan.deals { if let c = try await dealCounters(deal.id) { counters.append(c) } }
         return results.result(scenario: scenario, counters: counters)
     }
 
-    func runK6(plan: String, points: String, summary: String) throws {
+    func runK6(plan: String, points: String, summary: String, timeoutMs: Double) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: k6)
         process.arguments = [
             "run", "--quiet", "--out", "json=\(points)", "--summary-export", summary,
-            "--system-tags", "status,method,scenario,expected_response", "-e", "PLAN=\(plan)", "-e", "TARGET=\(target)", script,
+            "--system-tags", "status,method,scenario,expected_response", "-e", "PLAN=\(plan)", "-e", "TARGET=\(target)",
+            "-e", "TIMEOUT_MS=\(Int(timeoutMs.rounded(.up)))", script,
         ]
         let log = FileHandle(forWritingAtPath: "/dev/null")
         process.standardOutput = log

@@ -91,3 +91,66 @@ import Testing
         #expect(abs(pi.halfWidth / ci.halfWidth - 2) < 1e-9)
     }
 }
+
+/// Calibration from one load level and the levels table.
+@Suite struct LevelValidationTests {
+    @Test func scalingTheCPUScalesEveryOperation() throws {
+        let smoke = try LoadTestTests.smoke
+        let doubled = smoke.scalingCPU(by: 2)
+        for (a, b) in zip(smoke.http.cpu, doubled.http.cpu) { #expect(abs(b.mean - 2 * a.mean) < 1e-6 * a.mean) }
+        #expect(Distribution.mixture(weights: [0.5, 0.5], components: [.constant(2), .uniform(min: 1, max: 3)]).scaled(by: 3).mean == 6)
+        // Everything but the CPU is untouched.
+        var back = doubled
+        back.http.cpu = smoke.http.cpu
+        #expect(back == smoke)
+    }
+
+    @Test func theFitFindsTheFactorThatProducedAP95() throws {
+        var smoke = try LoadTestTests.smoke
+        // Enough CPU per request that the P95 depends on it.
+        smoke.http.cpu = smoke.http.cpu.map { _ in .lognormal(mean: 20e6, sd: 5e6) }
+        let runs = Simulator.replicate(smoke.scalingCPU(by: 2.5), count: 3)
+        let target = runs.map(\.overall.p95Ms).reduce(0, +) / 3
+        let fit = CPUScaleFit.fit(smoke, measuredP95Ms: target)
+        #expect(!fit.clamped)
+        #expect(abs(fit.scale - 2.5) / 2.5 < 0.05, "fitted \(fit.scale)")
+        #expect(abs(fit.predictedP95Ms - target) / target < 0.05)
+        // A target no factor reaches is clamped, and says so.
+        let far = CPUScaleFit.fit(smoke, measuredP95Ms: 1e9)
+        #expect(far.clamped && far.scale == CPUScaleFit.bounds.high)
+    }
+
+    @Test func theCalibrationFileScalesTheResolvedCPU() throws {
+        let smoke = try LoadTestTests.smoke
+        let data = try smoke.cpuCalibrationJSON(scale: 2, description: "test")
+        let file = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let cpu = try #require((file["http"] as? [String: Any])?["cpu"] as? [String: Any])
+        #expect(file["description"] as? String == "test" && !cpu.isEmpty)
+        // Included over the scenario, it gives the scaled CPU.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fd-fit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try data.write(to: directory.appendingPathComponent("fitted.json"))
+        var own = try #require(try JSONSerialization.jsonObject(with: Data(smoke.canonicalJSON.utf8)) as? [String: Any])
+        own.removeValue(forKey: "http")
+        own["include"] = ["fitted.json"]
+        let included = try Scenario.parse(try JSONSerialization.data(withJSONObject: own), directory: directory.path)
+        for (a, b) in zip(smoke.http.cpu, included.http.cpu) { #expect(abs(b.mean - 2 * a.mean) < 1e-3 * a.mean + 1) }
+    }
+
+    @Test func theTableHasARowPerLevelAndMetricAndSplicesIntoItsSection() throws {
+        let predicted = try LoadTestTests.predicted(), measured = try LoadTestTests.measured()
+        let comparison = Comparison(predicted: predicted, measured: [measured])
+        let validation = LevelValidation(
+            fit: CPUScaleFit(scale: 1.5, targetP95Ms: 200, predictedP95Ms: 198, clamped: false), calibratedOn: "smoke",
+            levels: [.init(offeredRps: 500, comparison: comparison), .init(offeredRps: 1000, comparison: comparison)])
+        let text = validation.markdown(date: "2026-11-28", machine: "test machine")
+        #expect(text.contains("scaled by 1.50") && text.contains("test machine"))
+        #expect(text.contains("| 500 rps | all P95 (ms) |") && text.contains("| 1000 rps | throughput (rps) |"))
+        #expect(text.contains("five-second P95 windows"))
+        let document = "# V\n<!-- levels:begin -->\nold\n<!-- levels:end -->\ntail\n"
+        let spliced = try LevelValidation.splice(text, into: document)
+        #expect(!spliced.contains("old") && spliced.contains("| 500 rps |") && spliced.hasSuffix("<!-- levels:end -->\ntail\n"))
+        #expect(throws: LoadTestError.self) { try LevelValidation.splice(text, into: "no markers") }
+    }
+}

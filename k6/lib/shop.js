@@ -11,6 +11,8 @@ export const ordersPaid = new Counter('flashdeal_orders_paid');
 export const faults = new Rate('flashdeal_faults');
 
 const target = __ENV.TARGET || 'http://127.0.0.1:8080';
+// The client's time-out per request (`flashdeal loadtest` passes the scenario's); k6's default is 60 s.
+const timeout = __ENV.TIMEOUT_MS ? `${__ENV.TIMEOUT_MS}ms` : '60s';
 
 /** POSTs one GraphQL operation; a transport error, a non-200 or an `errors` array is a fault. */
 export function graphql(name, query, variables, user) {
@@ -18,6 +20,7 @@ export function graphql(name, query, variables, user) {
   if (user) headers['X-User-Id'] = user;
   const response = http.post(`${target}/graphql`, JSON.stringify({ query, variables }), {
     headers,
+    timeout,
     tags: { operation: name },
   });
   let body = null;

@@ -31,6 +31,14 @@ public final class ShopMetrics: Sendable {
         ).increment()
     }
 
+    /// A request the admission gate refused (`queue_full` or `timed_out`).
+    func shed(_ reason: String) {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "http_shed_requests", unitName: "total", helpText: "Requests refused by load shedding, by reason"),
+            labels: [("reason", reason)]
+        ).increment()
+    }
+
     /// The exposition text.
     public func text() -> String { registry.emitToString() }
 }

@@ -16,11 +16,17 @@ public struct ShopRouter: Sendable {
         public var maxQueryDepth: Int
         /// The callers admin mutations accept.
         public var admins: Set<UserID>
+        /// Load shedding on `/graphql` (nil: none).
+        public var admission: AdmissionGate.Limits?
 
-        public init(maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12, admins: Set<UserID> = Identity.defaultAdmins) {
+        public init(
+            maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12, admins: Set<UserID> = Identity.defaultAdmins,
+            admission: AdmissionGate.Limits? = AdmissionGate.Limits()
+        ) {
             self.maxBodyBytes = maxBodyBytes
             self.maxQueryDepth = maxQueryDepth
             self.admins = admins
+            self.admission = admission
         }
     }
 
@@ -33,6 +39,8 @@ public struct ShopRouter: Sendable {
     public let metrics: ShopMetrics
     /// This replica's subscribers; subscriptions need it.
     let hub: EventHub?
+    /// Load shedding on `/graphql`, shared by every router this value builds.
+    public let gate: AdmissionGate?
 
     public init(
         shop: Shop, configuration: Configuration = .init(), metrics: ShopMetrics = ShopMetrics(), hub: EventHub? = nil,
@@ -44,11 +52,13 @@ public struct ShopRouter: Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.readiness = readiness
+        gate = configuration.admission.map(AdmissionGate.init)
     }
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+        if let gate { router.add(middleware: AdmissionMiddleware(gate: gate, metrics: metrics, path: "/graphql")) }
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

@@ -31,6 +31,8 @@ public enum ShopServer {
         public var role: Role = .all
         /// The callers admin mutations accept (`X-User-Id`).
         public var admins: Set<UserID> = Identity.defaultAdmins
+        /// Load shedding on `/graphql` (nil: none).
+        public var admission: AdmissionGate.Limits? = AdmissionGate.Limits()
 
         public init() {}
 
@@ -127,7 +129,7 @@ public enum ShopServer {
             logger.info("embedded mode: in-memory adapters with the demo catalogue")
         }
         let health = composition.health
-        let shopRouter = try ShopRouter(shop: shop, configuration: .init(admins: configuration.admins), hub: composition.hub) {
+        let shopRouter = try ShopRouter(shop: shop, configuration: .init(admins: configuration.admins, admission: configuration.admission), hub: composition.hub) {
             var states: [String: Bool] = [:]
             for (name, check) in health { states[name] = await check() }
             return states

@@ -42,6 +42,20 @@ public enum Distribution: Sendable, Hashable {
         }
     }
 
+    /// The same shape with every duration multiplied by `factor` (a calibration's CPU scale).
+    public func scaled(by factor: Double) -> Distribution {
+        switch self {
+        case .constant(let v): .constant(v * factor)
+        case .uniform(let a, let b): .uniform(min: a * factor, max: b * factor)
+        case .exponential(let m): .exponential(mean: m * factor)
+        case .normal(let m, let s): .normal(mean: m * factor, sd: s * factor)
+        case .lognormal(let m, let s): .lognormal(mean: m * factor, sd: s * factor)
+        case .pareto(let scale, let shape): .pareto(scale: scale * factor, shape: shape)
+        case .empirical(let values, let cumulative): .empirical(values: values.map { $0 * factor }, cumulative: cumulative)
+        case .mixture(let weights, let components): .mixture(weights: weights, components: components.map { $0.scaled(by: factor) })
+        }
+    }
+
     /// One draw, in whole nanoseconds.
     public func sample(_ random: inout RandomStream) -> Int64 {
         Int64(sampleDouble(&random) + 0.5)  // draws are never negative: this rounds
