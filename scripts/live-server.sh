@@ -1,5 +1,6 @@
 # Sourced by bench-live.sh and validate.sh: the release server on the real backends as a
-# deployment runs it, an API process and the writer (Kafka → MongoDB) apart at a lower CPU
+# deployment runs it, an API process (the request path) and the writer (outbox relay, Kafka →
+# MongoDB consumer, sweeper, scheduler) apart at a lower CPU
 # priority (on two shared cores that is what separate deployments give the request path; Kafka
 # buffers what the writer has not written yet). `live_server_up NAME PORT OUT` starts the backends
 # unless they run, the writer on PORT+1 and the API on PORT, waits until the API is ready, and

@@ -1,6 +1,19 @@
 import ArgumentParser
+import Foundation
+import Live
 
 @main
+enum FlashDealMain {
+    static func main() async {
+        // `serve` runs Swift concurrency on the event loops (see ShopServer.runConcurrencyOnEventLoops):
+        // decided here, on the main thread, before any task is enqueued.
+        if CommandLine.arguments.dropFirst().first == "serve", ProcessInfo.processInfo.environment["FLASHDEAL_EVENT_LOOP_EXECUTOR"] != "0" {
+            ShopServer.runConcurrencyOnEventLoops()
+        }
+        await FlashDealCommand.main()
+    }
+}
+
 struct FlashDealCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flashdeal",

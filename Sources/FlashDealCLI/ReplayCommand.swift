@@ -15,7 +15,7 @@ struct ReplayCommand: AsyncParsableCommand {
         guard let mongo = mongoURI ?? environment["FLASHDEAL_MONGO_URI"] else { throw ValidationError("--mongo-uri (or FLASHDEAL_MONGO_URI) is required") }
         let client = try await MongoClient(uri: mongo)
         let replay = ReadModelReplay(
-            events: try await MongoEventStore(client: client), ledger: try await RedisStockLedger(pool: try RedisPool(.init(url: redis))),
+            events: try await MongoEventStore(client: client), ledger: try await RedisStockLedger(pool: try await RedisPool(.init(url: redis))),
             orders: try await MongoOrderRepository(client: client))
         let summary = try await replay.run()
         print("replayed \(summary.events) events: \(summary.deals) deals restored in Redis, \(summary.orders) orders in MongoDB")

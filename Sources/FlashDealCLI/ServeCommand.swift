@@ -14,13 +14,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Redis URL, e.g. redis://127.0.0.1:6379 (FLASHDEAL_REDIS_URL).") var redisURL: String?
     @Option(help: "Kafka brokers, host:port,... (FLASHDEAL_KAFKA_BROKERS).") var kafkaBrokers: String?
     @Option(help: "MongoDB URI, e.g. mongodb://127.0.0.1:27017/flashdeal (FLASHDEAL_MONGO_URI).") var mongoURI: String?
-    @Option(help: "all (default), api (HTTP, relay, sweeper) or writer (the Kafka → MongoDB consumer) (FLASHDEAL_ROLE).") var role: String?
+    @Option(help: "all (default), api (the request path) or writer (outbox relay, Kafka → MongoDB consumer, sweeper, scheduler) (FLASHDEAL_ROLE).") var role: String?
     @Option(help: "Comma-separated user ids allowed to run admin mutations (FLASHDEAL_ADMIN_USERS, default admin).") var adminUsers: String?
     @Option(help: "Simulated payment provider: milliseconds per charge (FLASHDEAL_PAYMENT_LATENCY_MS, default 0).") var paymentLatencyMs: Int?
     @Option(help: "Simulated payment provider: share of charges declined, 0...1 (FLASHDEAL_PAYMENT_DECLINE_RATE, default 0).") var paymentDeclineRate: Double?
     @Option(help: "Load shedding: GraphQL requests run at once, 0 for no shedding (FLASHDEAL_WORKERS, default 256; the scenario's http.concurrencyPerReplica).") var workers: Int?
     @Option(help: "Load shedding: requests that may wait for a worker; more are answered 503 (FLASHDEAL_ACCEPT_QUEUE, default 2048; http.acceptQueue).") var acceptQueue: Int?
     @Option(help: "Load shedding: a request that waited longer for a worker is answered 503 (FLASHDEAL_QUEUE_TIMEOUT_MS, default 2000; http.requestTimeoutMs).") var queueTimeoutMs: Int?
+    @Option(help: "Milliseconds a public query's answer (deal, deals, product) is served from memory, 0 for never (FLASHDEAL_RESPONSE_CACHE_MS, default 250).") var responseCacheMs: Int?
 
     func run() async throws {
         // Flags, then the environment, then the defaults.
@@ -70,6 +71,10 @@ struct ServeCommand: AsyncParsableCommand {
             limits.timeout = .milliseconds(timeout)
         }
         configuration.admission = limits.workers > 0 ? limits : nil
+        if let ms = responseCacheMs ?? environment["FLASHDEAL_RESPONSE_CACHE_MS"].flatMap(Int.init) {
+            guard (0...60_000).contains(ms) else { throw ValidationError("--response-cache-ms must be between 0 and 60000") }
+            configuration.responseCacheTTL = .milliseconds(ms)
+        }
         var logger = Logger(label: "flashdeal")
         logger.logLevel = .info
         do {

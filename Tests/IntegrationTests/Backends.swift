@@ -50,7 +50,7 @@ enum Backends {
 
     static func redisPool() async throws -> RedisPool {
         let url = try #require(redisURL, "FLASHDEAL_REDIS_URL is not set: run through `make test`")
-        return try RedisPool(.init(url: url, connections: 4))
+        return try await RedisPool(.init(url: url, connections: 4))
     }
 
     /// A key prefix no other run uses.
@@ -68,12 +68,12 @@ enum Backends {
 
     @Test(.enabled(if: Backends.redisURL != nil)) func unreachableRedisIsAClearError() async throws {
         do {
-            _ = try RedisPool(.init(url: "redis://127.0.0.1:1", connections: 1, connectTimeout: .milliseconds(300)))
+            _ = try await RedisPool(.init(url: "redis://127.0.0.1:1", connections: 1, connectTimeout: .milliseconds(300)))
             Issue.record("connected to a closed port")
         } catch let error as RedisError {
             #expect(error.description.contains("cannot connect to Redis at 127.0.0.1:1"))
         }
-        #expect(throws: RedisError.self) { _ = try RedisPool(.init(url: "http://nope", connections: 1)) }
+        await #expect(throws: RedisError.self) { _ = try await RedisPool(.init(url: "http://nope", connections: 1)) }
     }
 }
 

@@ -12,7 +12,7 @@ struct BroadcastTests {
     @Test func aBatchPublishedOnOneReplicaReachesAnothersHub() async throws {
         let url = try #require(Backends.redisURL), prefix = Backends.uniquePrefix()
         let hub = EventHub()
-        let stream = await hub.subscribe { $0.dealID == "d-1" }
+        let stream = await hub.subscribe { $0.deal == "d-1" }
         let group = ServiceGroup(
             services: [RedisBroadcastListener(url: url, prefix: prefix, hub: hub, logger: Logger(label: "test"), wake: .milliseconds(200))],
             logger: Logger(label: "test"))
@@ -23,7 +23,7 @@ struct BroadcastTests {
         let other = EventEnvelope(
             aggregateID: .deal("d-2"), sequence: 2, occurredAt: .seconds(5), payload: .deal(.started(DealStarted(dealID: "d-2", at: .seconds(5)))))
         // Pub/sub keeps nothing for a listener not yet subscribed: publish until the hub hears it.
-        let received = try await withThrowingTaskGroup(of: EventEnvelope?.self) { tasks in
+        let received = try await withThrowingTaskGroup(of: EventHub.Change?.self) { tasks in
             tasks.addTask {
                 for _ in 0..<100 {
                     try await broadcast.publish([other, event])
@@ -36,13 +36,14 @@ struct BroadcastTests {
             tasks.cancelAll()
             return first
         }
-        #expect(received == event, "the other deal's event is filtered out, this one arrives")
+        #expect(received == EventHub.Change(event), "the other deal's change is filtered out, this one arrives")
         await group.triggerGracefulShutdown()
         try await running.value
     }
 }
 
-/// `serve --role`: the API and the writer run apart (the writer is the Kafka → MongoDB consumer).
+/// `serve --role`: the API (the request path) and the writer (the outbox relay and the Kafka →
+/// MongoDB consumer) run apart.
 @Suite(.enabled(if: Backends.allThere))
 struct RoleTests {
     @Test(arguments: ShopServer.Role.allCases)
@@ -53,6 +54,8 @@ struct RoleTests {
         let consumers = composition.services.filter { $0 is EventConsumerService }.count
         let relays = composition.services.filter { $0 is OutboxRelay }.count
         #expect(consumers == (role == .api ? 0 : 1))
-        #expect(relays == (role == .writer ? 0 : 1))
+        #expect(relays == (role == .api ? 0 : 1))
+        let listeners = composition.services.filter { $0 is RedisBroadcastListener }.count
+        #expect(listeners == (role == .writer ? 0 : 1))
     }
 }

@@ -25,15 +25,17 @@ import Testing
     }
 
     @Test func aRequestThatWaitedTooLongIsRefusedWhenItsTurnComes() async throws {
-        let gate = AdmissionGate(.init(workers: 1, queue: 4, timeout: .milliseconds(20)))
+        let clock = ManualInstant()
+        let gate = AdmissionGate(.init(workers: 1, queue: 4, timeout: .milliseconds(20)), now: { clock.now })
         #expect(await gate.acquire() == .admitted)
         let stale = Task { await gate.acquire() }
         while gate.load.waiting < 1 { await Task.yield() }
-        try await Task.sleep(for: .milliseconds(60))
+        clock.advance(.milliseconds(30))
         let fresh = Task { await gate.acquire() }
         while gate.load.waiting < 2 { await Task.yield() }
+        clock.advance(.milliseconds(10))
         gate.release()
-        // The stale waiter is refused; the worker goes to the fresh one.
+        // The stale waiter (40 ms) is refused; the worker goes to the fresh one (10 ms).
         #expect(await stale.value == .timedOut)
         #expect(await fresh.value == .admitted)
         #expect(gate.load == (1, 0))
@@ -94,4 +96,12 @@ final class PeakCounter: @unchecked Sendable {
 
     func enter() { lock.withLock { current += 1; peak = max(peak, current) } }
     func leave() { lock.withLock { current -= 1 } }
+}
+
+final class ManualInstant: @unchecked Sendable {
+    private let lock = NSLock()
+    private var instant = ContinuousClock.now
+
+    var now: ContinuousClock.Instant { lock.withLock { instant } }
+    func advance(_ by: Duration) { lock.withLock { instant += by } }
 }

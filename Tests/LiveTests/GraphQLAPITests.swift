@@ -179,12 +179,17 @@ import Testing
         try await app.test(.router) { client in
             _ = try await GraphQLAPITests.post(client, GraphQLAPITests.place, variables: ["key": "k1", "q": 2])
             _ = try await GraphQLAPITests.post(client, GraphQLAPITests.place, variables: ["key": "k2", "q": 1])
+            for path in ["/nope-1", "/nope-2"] {
+                try await client.execute(uri: path, method: .get) { #expect($0.status == .notFound) }
+            }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
                 let text = String(buffer: response.body)
                 #expect(text.contains(#"flashdeal_business_outcomes_total{operation="placeOrder",outcome="OrderPlaced"} 1"#), "\(text)")
                 #expect(text.contains(#"flashdeal_business_outcomes_total{operation="placeOrder",outcome="PurchaseLimitExceeded"} 1"#))
                 #expect(text.contains(#"flashdeal_http_requests_total{route="/graphql",status="200"} 2"#))
+                // Paths the server does not serve share one label: clients cannot grow the metrics.
+                #expect(text.contains(#"flashdeal_http_requests_total{route="other",status="404"} 2"#) && !text.contains("nope"))
                 #expect(text.contains("flashdeal_http_request_duration_seconds_bucket"))
             }
         }

@@ -114,3 +114,21 @@ import Testing
         }
     }
 }
+
+/// The broadcast's change notices: what a subscription needs of an event, as one line.
+@Suite struct ChangeNoticeTests {
+    @Test func aChangeTravelsAsOneLineAndComesBackWhole() throws {
+        let placed = EventEnvelope(
+            aggregateID: .order("o-1"), sequence: 1, occurredAt: .seconds(5),
+            payload: .order(.placed(OrderPlaced(
+                orderID: "o-1", dealID: "d-1", userID: "u-1", quantity: 1, unitPrice: Money(minorUnits: 100), idempotencyKey: "k",
+                placedAt: .seconds(5), expiresAt: .seconds(65), paymentDeadline: .seconds(35)))))
+        let change = EventHub.Change(placed)
+        #expect(change == EventHub.Change(stream: .order("o-1"), deal: "d-1") && change.line == "order/o-1 d-1")
+        #expect(try EventHub.Change(line: change.line[...]) == change)
+        let started = EventHub.Change(stream: .payment("p-1"), deal: nil)
+        #expect(try EventHub.Change(line: started.line[...]) == started)
+        #expect(throws: ValidationError.self) { try EventHub.Change(line: "basket/b-1") }
+        #expect(throws: ValidationError.self) { try EventHub.Change(line: "") }
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import GraphQL
+import Synchronization
 
 /// Parsed and validated GraphQL documents by query text. A flash sale sends the same few
 /// operations with different variables, and parsing plus validation cost more CPU than executing
@@ -13,8 +14,24 @@ final class DocumentCache: @unchecked Sendable {
     private let capacity: Int
 
     enum Entry {
-        case valid(Document)
+        /// `isPublic`: one query whose root fields read only the catalogue (`deal`, `deals`,
+        /// `product`): its answer is the same for every caller, so it may be served from
+        /// `ResponseCache`.
+        case valid(Document, isPublic: Bool)
         case invalid([GraphQLError])
+    }
+
+    /// Root fields whose answers do not depend on the caller.
+    static let publicRootFields: Set<String> = ["deal", "deals", "product", "__typename"]
+
+    static func isPublic(_ document: Document) -> Bool {
+        guard document.definitions.count == 1, let operation = document.definitions.first as? OperationDefinition,
+            operation.operation == .query
+        else { return false }
+        return operation.selectionSet.selections.allSatisfy { selection in
+            guard let field = selection as? Field else { return false }
+            return publicRootFields.contains(field.name.value)
+        }
     }
 
     init(capacity: Int = 512) { self.capacity = capacity }
@@ -24,7 +41,7 @@ final class DocumentCache: @unchecked Sendable {
         if let entry = lock.withLock({ entries[query] }) { return entry }
         let document = try parse(source: Source(body: query, name: "GraphQL request"))
         let errors = validate(schema: schema, ast: document, rules: specifiedRules)
-        let entry: Entry = errors.isEmpty ? .valid(document) : .invalid(errors)
+        let entry: Entry = errors.isEmpty ? .valid(document, isPublic: Self.isPublic(document)) : .invalid(errors)
         lock.withLock {
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             entries[query] = entry
@@ -33,17 +50,57 @@ final class DocumentCache: @unchecked Sendable {
     }
 
     /// Executes a query or mutation through the cache (what `graphql(schema:request:…)` does, minus
-    /// the repeated parse and validation).
+    /// the repeated parse and validation); says whether the answer is the same for every caller.
     func execute(
         _ query: String, api: ShopAPI, context: RequestContext, variables: [String: Map], operationName: String?
-    ) async throws -> GraphQLResult {
+    ) async throws -> (result: GraphQLResult, isPublic: Bool) {
         switch try document(query, schema: api.schema.schema) {
         case .invalid(let errors):
-            return GraphQLResult(errors: errors)
-        case .valid(let document):
-            return try await GraphQL.execute(
+            return (GraphQLResult(errors: errors), false)
+        case .valid(let document, let isPublic):
+            let result = try await GraphQL.execute(
                 schema: api.schema.schema, documentAST: document, rootValue: api.resolver, context: context,
                 variableValues: variables, operationName: operationName)
+            return (result, isPublic)
+        }
+    }
+}
+
+/// Answers to public queries (`DocumentCache.Entry.isPublic`) by request body, kept in-process
+/// for `ttl` (microcaching): under a flash sale every shopper polls the same deal, and one
+/// execution per `ttl` answers them all. The stock counters shown may be up to `ttl` old; the stock
+/// gate, not the page, decides every order, and subscriptions push changes as they happen.
+/// Bounded: when full it starts over.
+final class ResponseCache: Sendable {
+    struct Entry: Sendable {
+        let expires: ContinuousClock.Instant
+        let body: Data
+    }
+
+    let ttl: Duration
+    private let entries = Mutex([Data: Entry]())
+    private let capacity: Int
+    private let now: @Sendable () -> ContinuousClock.Instant
+
+    init(ttl: Duration, capacity: Int = 1024, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
+        self.ttl = ttl
+        self.capacity = capacity
+        self.now = now
+    }
+
+    func answer(for request: Data) -> Data? {
+        let now = now()
+        return entries.withLock { entries in
+            guard let entry = entries[request], entry.expires > now else { return nil }
+            return entry.body
+        }
+    }
+
+    func store(_ body: Data, for request: Data) {
+        let entry = Entry(expires: now() + ttl, body: body)
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[request] = entry
         }
     }
 }

@@ -1,5 +1,6 @@
 public import Domain
 public import Graphiti
+import GraphQL
 
 /// The Flash Deal GraphQL schema (see `docs/api.md`).
 // @unchecked: the schema is built once and only read afterwards; executing it is reentrant.
@@ -159,6 +160,18 @@ public struct ShopAPI: API, @unchecked Sendable {
                     Argument("quantity", at: \.quantity)
                 }
             }
+        }
+        try Self.freezeInputTypes(schema.schema)
+    }
+
+    /// GraphQL 4.3 builds an input object's fields from Graphiti's closure each time it coerces a
+    /// variable (object types cache theirs); the schema never changes after it is built, so each
+    /// input type gets its fields built once, here.
+    static func freezeInputTypes(_ schema: GraphQLSchema) throws {
+        for type in schema.typeMap.values {
+            guard let input = type as? GraphQLInputObjectType else { continue }
+            let fields = try input.fields()
+            input.fields = { fields }
         }
     }
 }

@@ -11,7 +11,7 @@ extension ShopResolver {
         let id = try DealID(validating: arguments.dealId, field: "dealId")
         let hub = try Self.hub(context)
         guard try await context.shop.ports.catalog.deal(id) != nil else { throw ValidationError(field: "dealId", reason: "names no deal") }
-        let events = await hub.subscribe { $0.dealID == id }
+        let events = await hub.subscribe { $0.deal == id }
         let shop = context.shop
         return Self.states(after: events) {
             // A context of its own per push: the loaders must not serve the previous counters.
@@ -27,7 +27,7 @@ extension ShopResolver {
         guard let order = try await orders.order(id), order.userID == user else {
             throw ValidationError(field: "orderId", reason: "names no order of yours")
         }
-        let events = await hub.subscribe { $0.aggregateID == .order(id) }
+        let events = await hub.subscribe { $0.stream == .order(id) }
         return Self.states(after: events) { try await orders.order(id).map(OrderNode.init) }
     }
 
@@ -38,9 +38,9 @@ extension ShopResolver {
         return hub
     }
 
-    /// The current state, then the state after each event, until the subscriber leaves.
+    /// The current state, then the state after each change, until the subscriber leaves.
     static func states<Node: Sendable>(
-        after events: AsyncStream<EventEnvelope>, _ state: @escaping @Sendable () async throws -> Node?
+        after events: AsyncStream<EventHub.Change>, _ state: @escaping @Sendable () async throws -> Node?
     ) -> AsyncThrowingStream<Node, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {

@@ -55,10 +55,13 @@ public final class AdmissionGate: Sendable {
 
     public let limits: Limits
     private let state = Mutex(State())
+    /// The time waits are measured with (tests give their own).
+    private let now: @Sendable () -> ContinuousClock.Instant
 
-    public init(_ limits: Limits) {
+    public init(_ limits: Limits, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
         precondition(limits.workers > 0 && limits.queue >= 0)
         self.limits = limits
+        self.now = now
     }
 
     /// Requests running and waiting now.
@@ -78,7 +81,7 @@ public final class AdmissionGate: Sendable {
         case .admitted: return .admitted
         case .full: return .queueFull
         case .wait:
-            let since = ContinuousClock.now
+            let since = now()
             return await withCheckedContinuation { continuation in
                 let now: Admission? = state.withLock { s in
                     // A worker may have left, or the queue filled, between the two locks.
@@ -98,7 +101,7 @@ public final class AdmissionGate: Sendable {
     /// A worker is free: it goes to the oldest waiter still within the time-out; older waiters
     /// are answered `.timedOut` on the way.
     public func release() {
-        let now = ContinuousClock.now
+        let now = self.now()
         var expired: [Waiter] = []
         let next: Waiter? = state.withLock { s in
             while let waiter = s.popWaiter() {

@@ -112,7 +112,7 @@ actor GraphQLWebSocketSession {
         }
         do {
             guard Self.isSubscription(request) else {
-                let result = try await router.documents.execute(
+                let (result, _) = try await router.documents.execute(
                     request.query, api: router.api, context: context, variables: request.variables ?? [:], operationName: request.operationName)
                 await send(id: id, result)
                 return await send(["id": id, "type": "complete"])

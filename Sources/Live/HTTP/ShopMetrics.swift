@@ -1,5 +1,6 @@
 import Foundation
 public import Prometheus
+import Synchronization
 
 /// The shop's Prometheus metrics, served at `GET /metrics`: HTTP requests by route and status,
 /// their durations, and business outcomes by operation (how many orders were placed, sold out,
@@ -13,15 +14,27 @@ public final class ShopMetrics: Sendable {
         self.registry = registry
     }
 
+    /// The counter and histogram of a route and status, made once (the registry's lookup takes a
+    /// lock and hashes the labels on every call).
+    private let requestSeries = Mutex([String: (requests: Counter, durations: DurationHistogram)]())
+
     func request(route: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "http_requests", unitName: "total", helpText: "HTTP requests by route and status"),
-            labels: [("route", route), ("status", String(status))]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request durations by route"),
-            labels: [("route", route)], buckets: Self.buckets
-        ).recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        let key = "\(status) \(route)"
+        let series = requestSeries.withLock { series in
+            if let found = series[key] { return found }
+            let made = (
+                requests: registry.makeCounter(
+                    descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "http_requests", unitName: "total", helpText: "HTTP requests by route and status"),
+                    labels: [("route", route), ("status", String(status))]),
+                durations: registry.makeDurationHistogram(
+                    descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request durations by route"),
+                    labels: [("route", route)], buckets: Self.buckets)
+            )
+            series[key] = made
+            return made
+        }
+        series.requests.increment()
+        series.durations.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     func outcome(_ operation: String, _ outcome: String) {

@@ -18,15 +18,18 @@ public struct ShopRouter: Sendable {
         public var admins: Set<UserID>
         /// Load shedding on `/graphql` (nil: none).
         public var admission: AdmissionGate.Limits?
+        /// How long a public query's answer is served from this replica's memory (`.zero`: never).
+        public var responseCacheTTL: Duration
 
         public init(
             maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12, admins: Set<UserID> = Identity.defaultAdmins,
-            admission: AdmissionGate.Limits? = AdmissionGate.Limits()
+            admission: AdmissionGate.Limits? = AdmissionGate.Limits(), responseCacheTTL: Duration = .zero
         ) {
             self.maxBodyBytes = maxBodyBytes
             self.maxQueryDepth = maxQueryDepth
             self.admins = admins
             self.admission = admission
+            self.responseCacheTTL = responseCacheTTL
         }
     }
 
@@ -41,6 +44,8 @@ public struct ShopRouter: Sendable {
     let hub: EventHub?
     /// Load shedding on `/graphql`, shared by every router this value builds.
     public let gate: AdmissionGate?
+    /// Public queries' answers (nil: off).
+    let responses: ResponseCache?
 
     public init(
         shop: Shop, configuration: Configuration = .init(), metrics: ShopMetrics = ShopMetrics(), hub: EventHub? = nil,
@@ -52,7 +57,8 @@ public struct ShopRouter: Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.readiness = readiness
-        gate = configuration.admission.map(AdmissionGate.init)
+        gate = configuration.admission.map { AdmissionGate($0) }
+        responses = configuration.responseCacheTTL > .zero ? ResponseCache(ttl: configuration.responseCacheTTL) : nil
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -80,13 +86,21 @@ public struct ShopRouter: Sendable {
             guard request.headers[.contentType]?.hasPrefix("application/json") ?? false else {
                 return Self.problem(.unsupportedMediaType, "POST /graphql takes application/json")
             }
+            let bytes = Data(buffer: body)
+            let user = request.headers[Self.userHeader]
+            let cacheable = responses != nil && isShopper(user)
+            if cacheable, let cached = responses?.answer(for: bytes) {
+                return Self.json(body: cached, status: .ok)
+            }
             let payload: GraphQLHTTPRequest
             do {
-                payload = try JSONDecoder().decode(GraphQLHTTPRequest.self, from: Data(buffer: body))
+                payload = try GraphQLHTTPRequest.parse(bytes)
             } catch {
                 return Self.problem(.badRequest, "the body is not a GraphQL request ({\"query\", \"variables\", \"operationName\"}): \(error)")
             }
-            return await execute(payload, user: request.headers[Self.userHeader])
+            let (status, answer, isPublic) = await self.answer(payload, user: user)
+            if cacheable, isPublic, status == .ok { responses?.store(answer, for: bytes) }
+            return Self.json(body: answer, status: status)
         }
         router.get("/graphql") { request, _ in
             guard let query = request.uri.queryParameters.get("query") else {
@@ -111,10 +125,10 @@ public struct ShopRouter: Sendable {
     /// Runs one `POST /graphql` body as the route does, without the HTTP layer (what
     /// `flashdeal calibrate` times); returns the status and the response body.
     public func execute(body: Data, user: String?) async -> (status: Int, body: Data) {
-        guard let payload = try? JSONDecoder().decode(GraphQLHTTPRequest.self, from: body) else {
+        guard let payload = try? GraphQLHTTPRequest.parse(body) else {
             return (400, Self.problemBody("not a GraphQL request"))
         }
-        let (status, answer) = await answer(payload, user: user)
+        let (status, answer, _) = await answer(payload, user: user)
         return (Int(status.code), answer)
     }
 
@@ -129,21 +143,32 @@ public struct ShopRouter: Sendable {
     }
 
     func execute(_ payload: GraphQLHTTPRequest, user header: String?) async -> Response {
-        let (status, body) = await answer(payload, user: header)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        let (status, body, _) = await answer(payload, user: header)
+        return Self.json(body: body, status: status)
     }
 
-    /// The status and JSON body of one GraphQL request.
-    func answer(_ payload: GraphQLHTTPRequest, user header: String?) async -> (HTTPResponse.Status, Data) {
+    /// A caller public answers may come from the response cache for: anonymous or a valid user id,
+    /// not an admin (admins read what they just changed).
+    func isShopper(_ header: String?) -> Bool {
+        guard let header else { return true }
+        guard let user = try? Identity.user(from: header) else { return false }
+        return !configuration.admins.contains(user)
+    }
+
+    static func json(body: Data, status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The status and JSON body of one GraphQL request, and whether a successful answer is the
+    /// same for every caller (a public query without errors).
+    func answer(_ payload: GraphQLHTTPRequest, user header: String?) async -> (HTTPResponse.Status, Data, isPublic: Bool) {
         do {
             let context = try await self.context(for: payload, user: header)
-            let result = try await documents.execute(
+            let (result, isPublic) = try await documents.execute(
                 payload.query, api: api, context: context, variables: payload.variables ?? [:], operationName: payload.operationName)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            return (.ok, try encoder.encode(result))
+            return (.ok, try ResponseJSON.encode(result), isPublic && result.errors.isEmpty)
         } catch {
-            return (.badRequest, Self.problemBody("\(error)"))
+            return (.badRequest, Self.problemBody("\(error)"), false)
         }
     }
 
@@ -184,21 +209,17 @@ public struct ShopRouter: Sendable {
     }
 }
 
-/// The body of a GraphQL-over-HTTP request.
-struct GraphQLHTTPRequest: Decodable, Sendable {
-    let query: String
-    let variables: [String: Map]?
-    let operationName: String?
-}
 
 /// Counts every request by route and status and records its duration.
 struct RequestMetricsMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let metrics: ShopMetrics
+    static let routes: Set<String> = ["/graphql", "/health/live", "/health/ready", "/metrics"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let route = request.uri.path
+        // Known routes by name, anything else as one label: clients cannot grow the metrics.
+        let route = Self.routes.contains(request.uri.path) ? request.uri.path : "other"
         do {
             let response = try await next(request, context)
             metrics.request(route: route, status: Int(response.status.code), duration: ContinuousClock.now - start)

@@ -1,12 +1,12 @@
 import CHiredis
 import Foundation
 
-/// One hiredis connection. hiredis does no locking, so a connection is used by one task at a
-/// time: `RedisPool` hands it out exclusively and runs the blocking calls on its own queue, off
+/// One hiredis connection. hiredis does no locking, so a connection is used by one thread at a
+/// time: `RedisPool`'s drain runs every blocking call on the connection's own serial queue, off
 /// Swift's cooperative pool.
 final class RedisConnection: @unchecked Sendable {
-    // Safe: the pool gives a connection to one caller at a time, and every call to the context
-    // runs on `queue`.
+    // Safe: every call to the context runs on `queue` (the pool's drain, or the broadcast
+    // listener's own thread for a connection it alone owns).
     private var context: UnsafeMutablePointer<redisContext>
     private let host: String
     private let port: Int

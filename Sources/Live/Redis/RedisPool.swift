@@ -1,30 +1,39 @@
 import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
 
-/// A fixed pool of Redis connections. `run` hands a connection to one caller at a time and runs
-/// the blocking hiredis call on the connection's own queue, so the cooperative pool never blocks.
-public actor RedisPool {
+/// Redis connections on NIO's event loops, shared by every caller: hiredis formats the commands
+/// and parses the replies (`RedisChannelHandler`), the socket is non-blocking, and a caller on an
+/// event loop uses a connection of that loop, so a request and its Redis round trips stay on one
+/// thread. Commands from concurrent callers are pipelined on the connection as they come; one
+/// caller's commands go out back to back, so a `MULTI … EXEC` in one `pipeline` call stays whole.
+public final class RedisPool: Sendable {
     public struct Configuration: Sendable {
         /// `redis://host:port` (a path or database number after it is ignored).
         public var url: String
+        /// Connections, spread over the event loops (at least one each is best).
         public var connections: Int
+        /// The bound on connecting and on waiting for a reply.
         public var connectTimeout: Duration
 
-        public init(url: String, connections: Int = 8, connectTimeout: Duration = .seconds(2)) {
+        public init(url: String, connections: Int = 4, connectTimeout: Duration = .seconds(2)) {
             self.url = url
             self.connections = connections
             self.connectTimeout = connectTimeout
         }
     }
 
-    private var idle: [RedisConnection]
-    private var waiters: [CheckedContinuation<RedisConnection, Never>] = []
+    private let slots: [RedisSlot]
+    private let next = Atomic<Int>(0)
 
     /// Connects every connection now: an unreachable Redis is an error naming it.
-    public init(_ configuration: Configuration) throws {
+    public init(_ configuration: Configuration) async throws {
         let (host, port) = try Self.parse(configuration.url)
-        idle = try (0..<max(1, configuration.connections)).map { _ in
-            try RedisConnection(host: host, port: port, timeout: configuration.connectTimeout)
-        }
+        let group = MultiThreadedEventLoopGroup.singleton
+        let timeout = TimeAmount.nanoseconds(Int64(configuration.connectTimeout.components.seconds) * 1_000_000_000 + configuration.connectTimeout.components.attoseconds / 1_000_000_000)
+        slots = (0..<max(1, configuration.connections)).map { _ in RedisSlot(eventLoop: group.next(), host: host, port: port, timeout: timeout) }
+        for slot in slots { _ = try await slot.channel() }
     }
 
     static func parse(_ url: String) throws(RedisError) -> (String, Int) {
@@ -34,38 +43,120 @@ public actor RedisPool {
         return (host, components.port ?? 6379)
     }
 
-    /// Runs `body` with a connection of its own, off the cooperative pool.
-    func run<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
-        let connection = await checkOut()
-        defer { checkIn(connection) }
-        return try await withCheckedThrowingContinuation { continuation in
-            connection.queue.async { continuation.resume(with: Result { try body(connection) }) }
+    /// A connection of the caller's event loop if it runs on one, else the next in turn.
+    private func slot() -> RedisSlot {
+        let turn = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        if let current = MultiThreadedEventLoopGroup.currentEventLoop {
+            for i in 0..<slots.count where slots[(turn + i) % slots.count].eventLoop === current {
+                return slots[(turn + i) % slots.count]
+            }
         }
+        return slots[turn % slots.count]
     }
 
     /// One command.
     public func send(_ arguments: [String]) async throws -> RedisReply {
-        try await run { try $0.send(arguments) }
+        let reply = try await slot().submit([arguments])[0]
+        if case .error(let message) = reply { throw RedisError(.server, message) }
+        return reply
     }
 
-    /// Several commands in one round trip; each reply in its command's place (server errors as
-    /// `.error` replies).
+    /// Several commands back to back, in one round trip; each reply in its command's place
+    /// (server errors as `.error` replies).
     public func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
-        return try await run { try $0.pipeline(commands) }
+        return try await slot().submit(commands)
     }
 
-    private func checkOut() async -> RedisConnection {
-        if let connection = idle.popLast() { return connection }
-        return await withCheckedContinuation { waiters.append($0) }
-    }
-
-    private func checkIn(_ connection: RedisConnection) {
-        if waiters.isEmpty {
-            idle.append(connection)
+    /// Sends commands whose replies nobody waits for (a `PUBLISH` to subscribers, best effort): a
+    /// failure is dropped.
+    public func sendWithoutReply(_ commands: [[String]]) {
+        guard !commands.isEmpty else { return }
+        let slot = slot()
+        if let channel = slot.connectedChannel {
+            channel.writeAndFlush(RedisRequest(commands: commands, promise: nil), promise: nil)
         } else {
-            waiters.removeFirst().resume(returning: connection)
+            Task { _ = try? await slot.submit(commands) }
         }
+    }
+}
+
+/// One connection of the pool, bound to an event loop, connected again after it broke.
+final class RedisSlot: Sendable {
+    enum State: Sendable {
+        case idle
+        case connecting(EventLoopFuture<any Channel>)
+        case connected(any Channel)
+    }
+
+    let eventLoop: any EventLoop
+    let host: String
+    let port: Int
+    let timeout: TimeAmount
+    private let state = Mutex(State.idle)
+
+    init(eventLoop: any EventLoop, host: String, port: Int, timeout: TimeAmount) {
+        self.eventLoop = eventLoop
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+    }
+
+    deinit {
+        if case .connected(let channel) = state.withLock({ $0 }) { channel.close(promise: nil) }
+    }
+
+    /// The channel if it is connected and open.
+    var connectedChannel: (any Channel)? {
+        state.withLock { s in
+            if case .connected(let channel) = s, channel.isActive { return channel }
+            return nil
+        }
+    }
+
+    func submit(_ commands: [[String]]) async throws -> [RedisReply] {
+        let channel = try await self.channel()
+        let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
+        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise)).whenFailure { error in
+            promise.fail(RedisError(.io, "cannot write to Redis at \(self.host):\(self.port): \(error)"))
+        }
+        return try await promise.futureResult.get()
+    }
+
+    /// The open channel, connecting (again) if there is none.
+    func channel() async throws -> any Channel {
+        if let channel = connectedChannel { return channel }
+        let future: EventLoopFuture<any Channel> = state.withLock { s in
+            if case .connecting(let future) = s { return future }
+            let future = connect()
+            s = .connecting(future)
+            return future
+        }
+        do {
+            let channel = try await future.get()
+            state.withLock { s in
+                if case .connecting(let pending) = s, pending === future { s = .connected(channel) }
+            }
+            return channel
+        } catch {
+            state.withLock { s in
+                if case .connecting(let pending) = s, pending === future { s = .idle }
+            }
+            throw RedisError(.connect, "cannot connect to Redis at \(host):\(port): \(error)")
+        }
+    }
+
+    private func connect() -> EventLoopFuture<any Channel> {
+        let timeout = timeout, endpoint = "\(host):\(port)"
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler(timeout: timeout, endpoint: endpoint))
+                }
+            }
+            .connect(host: host, port: port)
     }
 }
 

@@ -75,9 +75,9 @@ extension RedisStockLedger {
         }
         commands.append(["SADD", dealsKey, gate.deal.id.rawValue])
         commands.append(["EXEC"])
-        let transaction = commands
-        try await pool.run { connection in
-            for command in transaction { _ = try connection.send(command) }
+        // One caller's pipeline goes out back to back: MULTI … EXEC stays whole.
+        for reply in try await pool.pipeline(commands) {
+            if case .error(let message) = reply { throw RedisError(.server, message) }
         }
     }
 

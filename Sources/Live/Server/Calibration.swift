@@ -17,7 +17,7 @@ public struct BackendProbes: Sendable {
     let counter = ProbeCounter()
 
     public init(redisURL: String, kafkaBrokers: String, mongoURI: String, tag: String) async throws {
-        pool = try RedisPool(.init(url: redisURL, connections: 2))
+        pool = try await RedisPool(.init(url: redisURL, connections: 2))
         producer = try KafkaProducer(.init(brokers: kafkaBrokers))
         var components = URLComponents(string: mongoURI)
         components?.path = "/\(tag)"

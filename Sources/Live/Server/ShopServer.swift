@@ -25,14 +25,19 @@ public enum ShopServer {
         /// The simulated payment provider: how long a charge takes and the share it declines.
         public var paymentLatency: Duration = .zero
         public var paymentDeclineRate = 0.0
-        /// What this process runs: everything (the default), the API alone (HTTP, the relay, the
-        /// sweeper and scheduler, the broadcast listener), or the writer alone (the Kafka → MongoDB
-        /// consumer), so the writer can be deployed, scaled and prioritised apart from the API.
+        /// What this process runs: everything (the default), the API alone (the request path: HTTP,
+        /// GraphQL, the subscriptions' broadcast listener), or the writer alone (everything that
+        /// moves data in the background: the outbox relay to Kafka, the Kafka → MongoDB consumer,
+        /// the reservation sweeper and the deal scheduler), so background work can be deployed,
+        /// scaled and prioritised apart from the request path. A deployment of `api` replicas needs
+        /// at least one `writer` (or an `all`): nothing else relays the outbox.
         public var role: Role = .all
         /// The callers admin mutations accept (`X-User-Id`).
         public var admins: Set<UserID> = Identity.defaultAdmins
         /// Load shedding on `/graphql` (nil: none).
         public var admission: AdmissionGate.Limits? = AdmissionGate.Limits()
+        /// How long public queries' answers are served from memory (`.zero`: never).
+        public var responseCacheTTL: Duration = .milliseconds(250)
 
         public init() {}
 
@@ -76,7 +81,7 @@ public enum ShopServer {
         }
         let prefix = configuration.keyPrefix, topics = configuration.topicPrefix
         let pool: RedisPool
-        do { pool = try RedisPool(.init(url: url)) } catch { throw StartupError("Redis at \(url) does not answer: \(error)") }
+        do { pool = try await RedisPool(.init(url: url)) } catch { throw StartupError("Redis at \(url) does not answer: \(error)") }
         let mongo: MongoClient
         do { mongo = try await MongoClient(uri: uri) } catch { throw StartupError("MongoDB at \(uri) does not answer: \(error)") }
         let producer: KafkaProducer, sink: RecoveringKafkaPublisher
@@ -115,8 +120,8 @@ public enum ShopServer {
             ports: ports, health: health,
             // The producers first (they flush last), then the consumer, the relay and the fan-out.
             services: [ProducerService(producer: producer), ProducerService(publisher: sink)]
-                + (configuration.role != .api ? [consumer] : [])
-                + (configuration.role != .writer ? [relay, RedisBroadcastListener(url: url, prefix: prefix, hub: hub, logger: logger)] : []),
+                + (configuration.role != .api ? [consumer, relay] : [])
+                + (configuration.role != .writer ? [RedisBroadcastListener(url: url, prefix: prefix, hub: hub, logger: logger)] : []),
             relay: relay, consumer: consumer, hub: hub)
     }
 
@@ -129,7 +134,7 @@ public enum ShopServer {
             logger.info("embedded mode: in-memory adapters with the demo catalogue")
         }
         let health = composition.health
-        let shopRouter = try ShopRouter(shop: shop, configuration: .init(admins: configuration.admins, admission: configuration.admission), hub: composition.hub) {
+        let shopRouter = try ShopRouter(shop: shop, configuration: .init(admins: configuration.admins, admission: configuration.admission, responseCacheTTL: configuration.responseCacheTTL), hub: composition.hub) {
             var states: [String: Bool] = [:]
             for (name, check) in health { states[name] = await check() }
             return states
@@ -142,7 +147,7 @@ public enum ShopServer {
                 // Started in this order, stopped in reverse: the HTTP server stops first (draining its
                 // requests), the relay empties the outbox it can, the producer flushes last.
                 services: composition.services.map { .init(service: $0) }
-                    + (configuration.role == .writer ? [] : [.init(service: MaintenanceService(shop: shop, logger: logger))])
+                    + (configuration.role == .api ? [] : [.init(service: MaintenanceService(shop: shop, logger: logger))])
                     + [.init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -6,25 +6,59 @@ import Foundation
 /// (`RedisBroadcast`) and every replica's `RedisBroadcastListener` feeds its own hub, so a
 /// subscriber hears of changes made on any replica.
 public actor EventHub: EventPublisher {
-    public typealias Filter = @Sendable (EventEnvelope) -> Bool
+    /// What a subscription needs to hear of an event: the stream that changed and the deal it
+    /// concerns. Subscriptions answer with the current state, so the event itself never travels.
+    public struct Change: Sendable, Hashable {
+        public var stream: StreamID
+        public var deal: DealID?
 
-    private var subscribers: [UUID: (filter: Filter, continuation: AsyncStream<EventEnvelope>.Continuation)] = [:]
+        public init(stream: StreamID, deal: DealID?) {
+            self.stream = stream
+            self.deal = deal
+        }
+
+        public init(_ event: EventEnvelope) {
+            self.init(stream: event.aggregateID, deal: event.dealID)
+        }
+
+        /// One line of the broadcast: the stream, then the deal when there is one.
+        public var line: String { deal.map { "\(stream) \($0)" } ?? "\(stream)" }
+
+        public init(line: Substring) throws(ValidationError) {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            guard let first = parts.first else { throw ValidationError(field: "change", reason: "is empty") }
+            let stream = try StreamID(parsing: String(first))
+            if parts.count > 1 {
+                self.init(stream: stream, deal: try DealID(validating: String(parts[1]), field: "deal"))
+            } else {
+                self.init(stream: stream, deal: nil)
+            }
+        }
+    }
+
+    public typealias Filter = @Sendable (Change) -> Bool
+
+    private var subscribers: [UUID: (filter: Filter, continuation: AsyncStream<Change>.Continuation)] = [:]
 
     public init() {}
 
     public var subscriberCount: Int { subscribers.count }
 
     public func publish(_ events: [EventEnvelope]) {
-        for event in events {
-            for (_, subscriber) in subscribers where subscriber.filter(event) { subscriber.continuation.yield(event) }
+        notify(events.map(Change.init))
+    }
+
+    public func notify(_ changes: [Change]) {
+        for change in changes {
+            for (_, subscriber) in subscribers where subscriber.filter(change) { subscriber.continuation.yield(change) }
         }
     }
 
-    /// The events `filter` accepts from now on, until the stream's consumer stops. A slow consumer
-    /// keeps only the newest `buffer` events (a subscription shows the latest state).
-    public func subscribe(buffer: Int = 64, _ filter: @escaping Filter) -> AsyncStream<EventEnvelope> {
+    /// The changes `filter` accepts from now on, until the stream's consumer stops. A slow consumer
+    /// keeps only the newest `buffer` changes (a subscription shows the latest state).
+    public func subscribe(buffer: Int = 64, _ filter: @escaping Filter) -> AsyncStream<Change> {
         let id = UUID()
-        let (stream, continuation) = AsyncStream<EventEnvelope>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
+        let (stream, continuation) = AsyncStream<Change>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
         subscribers[id] = (filter, continuation)
         continuation.onTermination = { [weak self] _ in Task { await self?.remove(id) } }
         return stream

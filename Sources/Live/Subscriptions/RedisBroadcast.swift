@@ -4,8 +4,10 @@ public import Logging
 public import ServiceLifecycle
 
 /// The live server's event publisher: every recorded batch is `PUBLISH`ed on the Redis channel
-/// `fd:events` as the envelopes' JSON, for every replica's `RedisBroadcastListener`. Pub/sub is
-/// fire-and-forget, which suits subscriptions (they show the latest state); the durable path is the
+/// `fd:events` as change notices (`EventHub.Change`: a line per event naming its stream and deal;
+/// subscriptions answer with the current state, so the events themselves need not travel), for
+/// every replica's `RedisBroadcastListener`. Pub/sub is fire-and-forget, which suits subscriptions
+/// (they show the latest state; the request does not wait for the PUBLISH); the durable path is the
 /// outbox.
 public struct RedisBroadcast: EventPublisher {
     let pool: RedisPool
@@ -18,7 +20,8 @@ public struct RedisBroadcast: EventPublisher {
 
     public func publish(_ events: [EventEnvelope]) async throws {
         guard !events.isEmpty else { return }
-        _ = try await pool.send(["PUBLISH", channel, String(decoding: try RedisOutbox.encoder.encode(events), as: UTF8.self)])
+        // Best effort and off the request's path: the PUBLISH rides the connection's next round trip.
+        pool.sendWithoutReply([["PUBLISH", channel, events.map { EventHub.Change($0).line }.joined(separator: "\n")]])
     }
 }
 
@@ -53,8 +56,8 @@ public struct RedisBroadcastListener: Service {
                         _ = try connection!.send(["SUBSCRIBE", channel])
                     }
                     let message = try connection!.readReply().array
-                    guard message.count == 3, message[0].string == "message", let json = message[2].string else { continue }
-                    continuation.yield(json)
+                    guard message.count == 3, message[0].string == "message", let text = message[2].string else { continue }
+                    continuation.yield(text)
                 } catch let error as RedisError where error.kind == .io {
                     connection = nil  // the read timed out (or the link broke): subscribe afresh
                 } catch {
@@ -68,10 +71,10 @@ public struct RedisBroadcastListener: Service {
         thread.name = "flashdeal.redis.subscriber"
         thread.start()
         await withGracefulShutdownHandler {
-            // Decoded only when this replica has subscribers.
-            for await json in batches where await hub.subscriberCount > 0 {
+            // Read only when this replica has subscribers.
+            for await text in batches where await hub.subscriberCount > 0 {
                 do {
-                    await hub.publish(try JSONDecoder().decode([EventEnvelope].self, from: Data(json.utf8)))
+                    await hub.notify(try text.split(separator: "\n").map { line throws(ValidationError) in try EventHub.Change(line: line) })
                 } catch {
                     logger.warning("event broadcast unreadable", metadata: ["flashdeal.error": "\(error)"])
                 }

@@ -1,0 +1,240 @@
+import Foundation
+import GraphQL
+import OrderedCollections
+
+/// The body of a GraphQL-over-HTTP request.
+struct GraphQLHTTPRequest: Decodable, Sendable {
+    let query: String
+    let variables: [String: Map]?
+    let operationName: String?
+
+    init(query: String, variables: [String: Map]?, operationName: String?) {
+        self.query = query
+        self.variables = variables
+        self.operationName = operationName
+    }
+
+    /// Reads a request body straight into GraphQL's `Map` (the variables' type) with one pass over
+    /// the bytes; `JSONDecoder` would decode `Map` by trying each case in turn. A body this reader
+    /// refuses goes through `JSONDecoder` for its error message.
+    static func parse(_ body: Data) throws -> GraphQLHTTPRequest {
+        if let request = body.withUnsafeBytes({ bytes -> GraphQLHTTPRequest? in
+            var reader = JSONMapReader(bytes: bytes)
+            guard let value = reader.document(), case .dictionary(let fields) = value, case .string(let query)? = fields["query"] else { return nil }
+            var variables: [String: Map]?
+            switch fields["variables"] {
+            case .dictionary(let values)?: variables = Dictionary(uniqueKeysWithValues: values.map { ($0.key, $0.value) })
+            case .null?, nil: variables = nil
+            default: return nil
+            }
+            var operationName: String?
+            switch fields["operationName"] {
+            case .string(let name)?: operationName = name
+            case .null?, nil: operationName = nil
+            default: return nil
+            }
+            return GraphQLHTTPRequest(query: query, variables: variables, operationName: operationName)
+        }) {
+            return request
+        }
+        return try JSONDecoder().decode(GraphQLHTTPRequest.self, from: body)
+    }
+}
+
+/// A strict JSON reader (RFC 8259) into `Map`: nil for anything that is not one JSON value with
+/// only white space around it. Nesting is bounded, so a hostile body cannot exhaust the stack.
+struct JSONMapReader {
+    let bytes: UnsafeRawBufferPointer
+    var at = 0
+    var depth = 0
+    static let maxDepth = 64
+
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    mutating func document() -> Map? {
+        guard let value = value() else { return nil }
+        skipSpace()
+        // Not a ternary: `Map` is nil-literal-expressible, so `nil` there would be `Map.null`.
+        guard at == bytes.count else { return nil }
+        return value
+    }
+
+    mutating func skipSpace() {
+        while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x0A || bytes[at] == 0x0D || bytes[at] == 0x09 { at += 1 }
+    }
+
+    mutating func literal(_ text: StaticString, _ value: Map) -> Map? {
+        let count = text.utf8CodeUnitCount
+        guard at + count <= bytes.count else { return nil }
+        for i in 0..<count where bytes[at + i] != text.utf8Start[i] { return nil }
+        at += count
+        return value
+    }
+
+    mutating func value() -> Map? {
+        skipSpace()
+        guard at < bytes.count else { return nil }
+        switch bytes[at] {
+        case UInt8(ascii: "{"): return object()
+        case UInt8(ascii: "["): return array()
+        case UInt8(ascii: "\""): return string().map(Map.string)
+        case UInt8(ascii: "t"): return literal("true", .bool(true))
+        case UInt8(ascii: "f"): return literal("false", .bool(false))
+        case UInt8(ascii: "n"): return literal("null", .null)
+        default: return number()
+        }
+    }
+
+    mutating func object() -> Map? {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else { return nil }
+        at += 1
+        var fields = OrderedDictionary<String, Map>()
+        skipSpace()
+        if at < bytes.count, bytes[at] == UInt8(ascii: "}") {
+            at += 1
+            return .dictionary(fields)
+        }
+        while true {
+            skipSpace()
+            guard at < bytes.count, bytes[at] == UInt8(ascii: "\""), let key = string() else { return nil }
+            skipSpace()
+            guard at < bytes.count, bytes[at] == UInt8(ascii: ":") else { return nil }
+            at += 1
+            guard let value = value() else { return nil }
+            fields[key] = value
+            skipSpace()
+            guard at < bytes.count else { return nil }
+            if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
+            if bytes[at] == UInt8(ascii: "}") { at += 1; return .dictionary(fields) }
+            return nil
+        }
+    }
+
+    mutating func array() -> Map? {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else { return nil }
+        at += 1
+        var values: [Map] = []
+        skipSpace()
+        if at < bytes.count, bytes[at] == UInt8(ascii: "]") {
+            at += 1
+            return .array(values)
+        }
+        while true {
+            guard let value = value() else { return nil }
+            values.append(value)
+            skipSpace()
+            guard at < bytes.count else { return nil }
+            if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
+            if bytes[at] == UInt8(ascii: "]") { at += 1; return .array(values) }
+            return nil
+        }
+    }
+
+    /// A string at `at` (which is its opening quote).
+    mutating func string() -> String? {
+        at += 1
+        let start = at
+        // The common case: no escapes, one copy.
+        while at < bytes.count, bytes[at] != UInt8(ascii: "\""), bytes[at] != UInt8(ascii: "\\"), bytes[at] >= 0x20 { at += 1 }
+        guard at < bytes.count else { return nil }
+        if bytes[at] == UInt8(ascii: "\"") {
+            defer { at += 1 }
+            return String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<at]), as: UTF8.self)
+        }
+        var scalars = Array(bytes[start..<at])
+        while at < bytes.count {
+            let byte = bytes[at]
+            if byte == UInt8(ascii: "\"") {
+                at += 1
+                return String(validating: scalars, as: UTF8.self)
+            }
+            guard byte >= 0x20 else { return nil }
+            guard byte == UInt8(ascii: "\\") else {
+                scalars.append(byte)
+                at += 1
+                continue
+            }
+            at += 1
+            guard at < bytes.count else { return nil }
+            let escaped = bytes[at]
+            at += 1
+            switch escaped {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalars.append(escaped)
+            case UInt8(ascii: "b"): scalars.append(0x08)
+            case UInt8(ascii: "f"): scalars.append(0x0C)
+            case UInt8(ascii: "n"): scalars.append(0x0A)
+            case UInt8(ascii: "r"): scalars.append(0x0D)
+            case UInt8(ascii: "t"): scalars.append(0x09)
+            case UInt8(ascii: "u"):
+                guard var code = hex4() else { return nil }
+                if (0xD800..<0xDC00).contains(code) {
+                    // A high surrogate must be followed by an escaped low one.
+                    guard at + 1 < bytes.count, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") else { return nil }
+                    at += 2
+                    guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00..<0xE000).contains(code) {
+                    return nil
+                }
+                guard let scalar = Unicode.Scalar(code) else { return nil }
+                scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
+            default: return nil
+            }
+        }
+        return nil
+    }
+
+    mutating func hex4() -> UInt32? {
+        guard at + 4 <= bytes.count else { return nil }
+        var code: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[at]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            code = code << 4 | UInt32(digit)
+            at += 1
+        }
+        return code
+    }
+
+    /// A number: an integer (that fits in `Int`) as an integer, anything else as a double.
+    mutating func number() -> Map? {
+        let start = at
+        if at < bytes.count, bytes[at] == UInt8(ascii: "-") { at += 1 }
+        guard at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) else { return nil }
+        if bytes[at] == UInt8(ascii: "0") {
+            at += 1
+        } else {
+            while at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) { at += 1 }
+        }
+        var integral = true
+        if at < bytes.count, bytes[at] == UInt8(ascii: ".") {
+            integral = false
+            at += 1
+            let digits = at
+            while at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) { at += 1 }
+            guard at > digits else { return nil }
+        }
+        if at < bytes.count, bytes[at] == UInt8(ascii: "e") || bytes[at] == UInt8(ascii: "E") {
+            integral = false
+            at += 1
+            if at < bytes.count, bytes[at] == UInt8(ascii: "+") || bytes[at] == UInt8(ascii: "-") { at += 1 }
+            let digits = at
+            while at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) { at += 1 }
+            guard at > digits else { return nil }
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<at]), as: UTF8.self)
+        if integral, let int = Int(text) { return .number(Number(int)) }
+        guard let double = Double(text), double.isFinite else { return nil }
+        return .number(Number(double))
+    }
+}
