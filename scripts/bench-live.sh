@@ -4,7 +4,7 @@
 # placeOrder/deal-read mix (k6/bench-live.js, open model) with rps, P50/P95/P99, faults, sold-out
 # answers and the server's CPU share. Results: .run/bench-live/report.{txt,json}.
 # Environment: FLASHDEAL_BENCH_LEVELS ("500 1000 2000"), FLASHDEAL_BENCH_DURATION (30s),
-# FLASHDEAL_BENCH_STOCK (20000 units per level), FLASHDEAL_BENCH_PORT (18090).
+# FLASHDEAL_BENCH_STOCK (40000 units per level: 2k rps for 30 s places 30000), FLASHDEAL_BENCH_PORT (18090).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +12,7 @@ K6=.venv/flashdeal/k6
 PORT=${FLASHDEAL_BENCH_PORT:-18090}
 LEVELS=${FLASHDEAL_BENCH_LEVELS:-"500 1000 2000"}
 DURATION=${FLASHDEAL_BENCH_DURATION:-30s}
-STOCK=${FLASHDEAL_BENCH_STOCK:-20000}
+STOCK=${FLASHDEAL_BENCH_STOCK:-40000}
 OUT=.run/bench-live
 TARGET="http://127.0.0.1:$PORT"
 mkdir -p "$OUT"
