@@ -9,11 +9,13 @@ export const options = {
   scenarios: {
     scenario: {
       executor: 'ramping-arrival-rate',
-      startRate: plan.startRate,
-      timeUnit: '1s',
+      // k6 takes whole iterations per time unit: rates per 100 s keep a scenario's fractional
+      // visits per second (238.1/s is 23810 per 100 s), spaced evenly all the same.
+      startRate: Math.round(plan.startRate * 100),
+      timeUnit: '100s',
       preAllocatedVUs: plan.preAllocatedVUs,
       maxVUs: plan.maxVUs,
-      stages: plan.stages.map((s) => ({ duration: `${s.durationSeconds}s`, target: s.target })),
+      stages: plan.stages.map((s) => ({ duration: `${s.durationSeconds}s`, target: Math.round(s.target * 100) })),
     },
   },
   summaryTrendStats: ['avg', 'min', 'med', 'p(95)', 'p(99)', 'max'],

@@ -110,6 +110,7 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Replications per level.") var replications = 10
     @Option(help: "Use only the newest N measured runs of each level.") var measured = 5
     @Option(help: "The relative error a prediction may have.") var tolerance = 0.15
+    @Option(name: .customLong("set"), help: "A model setting for the predictions, PATH=VALUE as in `sweep --vary` (repeatable), e.g. http.coresPerReplica=2; the measured runs stay the scenario file's.") var settings: [String] = []
     @Option(help: "Write the fitted CPU factor as a calibration file here.") var writeCalibration: String?
     @Option(help: "Replace this Markdown document's <!-- levels:begin --> … <!-- levels:end --> section with the table.") var document: String?
     @OptionGroup var store: ResultsCommand.StoreOption
@@ -121,23 +122,42 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         let results = try store.open()
-        let levels = try scenarios.map { path in (path: path, scenario: try loadScenario(path)) }
+        let axes = try settings.map { setting in
+            let axis = try Sweep.Axis(parsing: setting)
+            guard axis.values.count == 1 else { throw ValidationError("--set \(setting): one value (sweep varies several)") }
+            return axis
+        }
+        // Each level as its file says (its measured runs are stored under that file's hash) and as
+        // the model predicts it (with --set applied).
+        func level(_ path: String) throws -> (path: String, measured: Scenario, model: Scenario) {
+            let file = try loadScenario(path)
+            guard !axes.isEmpty else { return (path, file, file) }
+            let url = URL(fileURLWithPath: path)
+            do {
+                let model = try Sweep(document: try Data(contentsOf: url), directory: url.deletingLastPathComponent().path, axes: axes).points[0].scenario
+                return (path, file, model)
+            } catch {
+                throw ValidationError("\(path): \(error)")
+            }
+        }
+        let levels = try scenarios.map(level)
         let calibrationPath = calibrateOn ?? scenarios[0]
-        let calibration = try loadScenario(calibrationPath)
-        let calibrationRuns = try measuredRuns(of: calibration, path: calibrationPath, in: results, store: store, limit: measured)
+        let calibrationLevel = try level(calibrationPath)
+        let calibration = calibrationLevel.model
+        let calibrationRuns = try measuredRuns(of: calibrationLevel.measured, path: calibrationPath, in: results, store: store, limit: measured)
         let target = calibrationRuns.map(\.overall.p95Ms).reduce(0, +) / Double(calibrationRuns.count)
         FileHandle.standardError.write(Data("validate: fitting the CPU factor on \(calibration.name) (measured P95 \(String(format: "%.1f", target)) ms)\n".utf8))
         let fit = CPUScaleFit.fit(calibration, measuredP95Ms: target)
         var validated: [LevelValidation.Level] = []
         for level in levels {
-            let measuredRuns = try measuredRuns(of: level.scenario, path: level.path, in: results, store: store, limit: measured)
-            FileHandle.standardError.write(Data("validate: predicting \(level.scenario.name) (\(replications) replications)\n".utf8))
-            let predicted = Simulator.replicate(level.scenario.scalingCPU(by: fit.scale), count: replications)
+            let measuredRuns = try measuredRuns(of: level.measured, path: level.path, in: results, store: store, limit: measured)
+            FileHandle.standardError.write(Data("validate: predicting \(level.model.name) (\(replications) replications)\n".utf8))
+            let predicted = Simulator.replicate(level.model.scalingCPU(by: fit.scale), count: replications)
             let comparison = Comparison(predicted: predicted, measured: measuredRuns, tolerance: tolerance)
             print(comparison.table())
-            validated.append(LevelValidation.Level(offeredRps: level.scenario.peakRequestsPerSecond, comparison: comparison))
+            validated.append(LevelValidation.Level(offeredRps: level.model.peakRequestsPerSecond, comparison: comparison))
         }
-        let validation = LevelValidation(fit: fit, calibratedOn: calibration.name, levels: validated)
+        let validation = LevelValidation(fit: fit, calibratedOn: calibration.name, settings: settings, levels: validated)
         let date = ISO8601DateFormatter().string(from: Date())
         let section = validation.markdown(date: String(date.prefix(10)), machine: Machine.describe())
         print(section, terminator: "")

@@ -96,11 +96,14 @@ public struct LevelValidation: Sendable {
 
     public var fit: CPUScaleFit
     public var calibratedOn: String
+    /// Model settings applied to every level's predictions (`PATH=VALUE`).
+    public var settings: [String]
     public var levels: [Level]
 
-    public init(fit: CPUScaleFit, calibratedOn: String, levels: [Level]) {
+    public init(fit: CPUScaleFit, calibratedOn: String, settings: [String] = [], levels: [Level]) {
         self.fit = fit
         self.calibratedOn = calibratedOn
+        self.settings = settings
         self.levels = levels
     }
 
@@ -112,7 +115,9 @@ public struct LevelValidation: Sendable {
         func f(_ x: Double) -> String {
             String(format: abs(x) >= 100 ? "%.0f" : abs(x) >= 10 ? "%.1f" : "%.2f", x)
         }
-        var out = "Measured \(date) on \(machine). CPU per operation scaled by \(String(format: "%.2f", fit.scale)) "
+        var out = "Measured \(date) on \(machine). "
+        if !settings.isEmpty { out += "Model settings: " + settings.map { "`\($0)`" }.joined(separator: ", ") + ". " }
+        out += "CPU per operation scaled by \(String(format: "%.2f", fit.scale)) "
         out += "(fitted on \(calibratedOn): measured P95 \(f(fit.targetP95Ms)) ms, predicted \(f(fit.predictedP95Ms)) ms"
         out += fit.clamped ? "; the target lay outside the factors tried, so the nearer bound is used).\n" : ").\n"
         out += "\n| level | metric | predicted | 95% PI | measured (mean ± 95% CI) | error | repeats inside |\n|---|---|---|---|---|---|---|\n"

@@ -143,9 +143,9 @@ import Testing
         let comparison = Comparison(predicted: predicted, measured: [measured])
         let validation = LevelValidation(
             fit: CPUScaleFit(scale: 1.5, targetP95Ms: 200, predictedP95Ms: 198, clamped: false), calibratedOn: "smoke",
-            levels: [.init(offeredRps: 500, comparison: comparison), .init(offeredRps: 1000, comparison: comparison)])
+            settings: ["http.coresPerReplica=2"], levels: [.init(offeredRps: 500, comparison: comparison), .init(offeredRps: 1000, comparison: comparison)])
         let text = validation.markdown(date: "2026-11-28", machine: "test machine")
-        #expect(text.contains("scaled by 1.50") && text.contains("test machine"))
+        #expect(text.contains("scaled by 1.50") && text.contains("test machine") && text.contains("`http.coresPerReplica=2`"))
         #expect(text.contains("| 500 rps | all P95 (ms) |") && text.contains("| 1000 rps | throughput (rps) |"))
         #expect(text.contains("five-second P95 windows"))
         let document = "# V\n<!-- levels:begin -->\nold\n<!-- levels:end -->\ntail\n"
