@@ -16,14 +16,15 @@ public struct ShopRouter: Sendable {
         public var maxQueryDepth: Int
         /// The callers admin mutations accept.
         public var admins: Set<UserID>
-        /// Load shedding on `/graphql` (nil: none).
+        /// Load shedding on `/graphql` (nil, the default here: none; `flashdeal serve` sheds with
+        /// `ShopServer.Configuration`'s limits).
         public var admission: AdmissionGate.Limits?
         /// How long a public query's answer is served from this replica's memory (`.zero`: never).
         public var responseCacheTTL: Duration
 
         public init(
             maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12, admins: Set<UserID> = Identity.defaultAdmins,
-            admission: AdmissionGate.Limits? = AdmissionGate.Limits(), responseCacheTTL: Duration = .zero
+            admission: AdmissionGate.Limits? = nil, responseCacheTTL: Duration = .zero
         ) {
             self.maxBodyBytes = maxBodyBytes
             self.maxQueryDepth = maxQueryDepth

@@ -40,17 +40,13 @@ public struct KafkaEventPublisher: EventPublisher {
         }
     }
 
-    /// Sends every event and waits until the broker acknowledged all of them.
+    /// Sends every event, in the order given (one deal's events reach its partition in that
+    /// order), and waits until the broker acknowledged all of them.
     public func publish(_ events: [EventEnvelope]) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for event in events {
-                let value = Array(try encoder.encode(event))
-                let (topic, key) = (topic(for: event), Self.key(for: event))
-                group.addTask { try await producer.send(topic: topic, key: key, value: value) }
-            }
-            try await group.waitForAll()
-        }
+        try await producer.send(try events.map { event in
+            (topic: topic(for: event), key: Self.key(for: event), value: Array(try encoder.encode(event)))
+        })
     }
 }

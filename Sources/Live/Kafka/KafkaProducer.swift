@@ -83,20 +83,35 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Sends one message keyed by `key` (the partitioner keeps a key on one partition) and waits
     /// for the broker's acknowledgement.
     public func send(topic name: String, key: String, value: [UInt8]) async throws {
-        let topic = self.topic(name)
+        try await send([(topic: name, key: key, value: value)])
+    }
+
+    /// Enqueues the messages in the order given, from one thread (so one key's messages reach its
+    /// partition in that order), and waits until the broker acknowledged every one; the first
+    /// failure is thrown. After a message cannot be enqueued the rest are not sent (they would
+    /// overtake it) and fail with it.
+    public func send(_ messages: [(topic: String, key: String, value: [UInt8])]) async throws {
+        guard !messages.isEmpty else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let delivery = Unmanaged.passRetained(Delivery(continuation)).toOpaque()
-            let status = value.withUnsafeBytes { v in
-                key.withCString { k in
-                    rd_kafka_produce(
-                        topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, UnsafeMutableRawPointer(mutating: v.baseAddress), v.count,
-                        k, strlen(k), delivery)
+            let completion = Completion(count: messages.count, continuation)
+            for (i, message) in messages.enumerated() {
+                let topic = self.topic(message.topic)
+                let delivery = Unmanaged.passRetained(Delivery(completion)).toOpaque()
+                let status = message.value.withUnsafeBytes { v in
+                    message.key.withCString { k in
+                        rd_kafka_produce(
+                            topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, UnsafeMutableRawPointer(mutating: v.baseAddress), v.count,
+                            k, strlen(k), delivery)
+                    }
                 }
-            }
-            if status != 0 {
-                let error = rd_kafka_last_error()
-                Unmanaged<Delivery>.fromOpaque(delivery).takeRetainedValue()
-                    .finish(KafkaError(code: error.rawValue, message: "cannot enqueue to \(name): \(Kafka.text(error))"))
+                guard status == 0 else {
+                    let error = rd_kafka_last_error()
+                    Unmanaged<Delivery>.fromOpaque(delivery).release()
+                    completion.fail(
+                        KafkaError(code: error.rawValue, message: "cannot enqueue to \(message.topic): \(Kafka.text(error))"),
+                        count: messages.count - i)
+                    return
+                }
             }
         }
     }
@@ -116,11 +131,35 @@ public final class KafkaProducer: @unchecked Sendable {
         lock.withLock { stopped = true }
     }
 
+    /// One message's delivery report, counted into its batch's completion.
     final class Delivery {
-        let continuation: CheckedContinuation<Void, any Error>
-        init(_ continuation: CheckedContinuation<Void, any Error>) { self.continuation = continuation }
-        func finish(_ error: KafkaError?) {
-            if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+        let completion: Completion
+        init(_ completion: Completion) { self.completion = completion }
+        func finish(_ error: KafkaError?) { completion.fail(error, count: 1) }
+    }
+
+    /// A batch's acknowledgements: resumes the sender when the last one is in, with the first error.
+    final class Completion: @unchecked Sendable {
+        // Safe: `remaining` and `error` change under `lock` (delivery reports come from the poll thread).
+        private let lock = NSLock()
+        private var remaining: Int
+        private var error: KafkaError?
+        private let continuation: CheckedContinuation<Void, any Error>
+
+        init(count: Int, _ continuation: CheckedContinuation<Void, any Error>) {
+            remaining = count
+            self.continuation = continuation
+        }
+
+        /// `count` messages are done, failed with `error` or (nil) acknowledged.
+        func fail(_ error: KafkaError?, count: Int) {
+            let finished: KafkaError?? = lock.withLock {
+                if self.error == nil { self.error = error }
+                remaining -= count
+                return remaining == 0 ? .some(self.error) : .none
+            }
+            guard let finished else { return }
+            if let finished { continuation.resume(throwing: finished) } else { continuation.resume() }
         }
     }
 }
