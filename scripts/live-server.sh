@@ -1,10 +1,10 @@
 # Sourced by bench-live.sh and validate.sh: the release server on the real backends as a
 # deployment runs it, an API process (the request path) and the writer (outbox relay, Kafka →
-# MongoDB consumer, sweeper, scheduler) apart at a lower CPU
-# priority, and Kafka and MongoDB with it (on two shared cores that is what separate deployments
-# give the request path; Kafka and the outbox buffer what the writer has not written yet). `live_server_up NAME PORT OUT` starts the backends
-# unless they run, the writer on PORT+1 and the API on PORT, waits until the API is ready, and
-# stops everything it started when the calling script exits. Sets SERVER (the API's pid).
+# MongoDB consumer, sweeper, scheduler) apart at a lower CPU priority, and Kafka and MongoDB with
+# it (on two shared cores that is what separate deployments give the request path; Kafka and the
+# outbox buffer what the writer has not written yet). `live_server_up NAME PORT OUT` starts the
+# backends unless they run, the writer on PORT+1 and the API on PORT, waits until the API is ready,
+# and stops everything it started when the calling script exits. Sets SERVER (the API's pid).
 live_server_up() {
     local name=$1 port=$2 out=$3
     LIVE_BIN=.build/release/flashdeal

@@ -142,7 +142,7 @@ struct ValidateCommand: ParsableCommand {
         }
         let levels = try scenarios.map(level)
         let calibrationPath = calibrateOn ?? scenarios[0]
-        let calibrationLevel = try level(calibrationPath)
+        let calibrationLevel = try levels.first { $0.path == calibrationPath } ?? level(calibrationPath)
         let calibration = calibrationLevel.model
         let calibrationRuns = try measuredRuns(of: calibrationLevel.measured, path: calibrationPath, in: results, store: store, limit: measured)
         let target = calibrationRuns.map(\.overall.p95Ms).reduce(0, +) / Double(calibrationRuns.count)

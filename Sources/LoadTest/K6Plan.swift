@@ -65,10 +65,8 @@ public struct K6Plan: Codable, Sendable, Hashable {
         deals = scenario.deals.map { Deal(id: "\($0.id)-\(runTag)", scenarioID: $0.id, weight: $0.weight) }
         // A visit holds a VU for its requests and think times: Little's law with room to spare
         // (a quarter second a request, so a saturated server's queueing does not run k6 out of VUs).
-        let peak = max(traffic.startRate, traffic.stages.map(\.target).max() ?? 0)
-        let requests = 1 + journey.browseProbability + journey.orderProbability * (1 + Double(journey.polls) + journey.payProbability)
-        let visitSeconds = requests * (journey.thinkTime.mean / 1e9 + 0.25)
-        maxVUs = min(5_000, max(50, Int((peak * visitSeconds * 3).rounded(.up))))
+        let visitSeconds = scenario.requestsPerVisit * (journey.thinkTime.mean / 1e9 + 0.25)
+        maxVUs = min(5_000, max(50, Int((scenario.peakVisitsPerSecond * visitSeconds * 3).rounded(.up))))
         timeoutMs = Double(traffic.client.timeout) / 1e6
         preAllocatedVUs = max(10, maxVUs / 4)
         self.p95BudgetMs = p95BudgetMs

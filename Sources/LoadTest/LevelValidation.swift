@@ -53,14 +53,18 @@ extension Scenario {
         return scaled
     }
 
-    /// The requests per second the scenario offers at its peak: visits per second times the
-    /// journey's expected requests per visit.
-    public var peakRequestsPerSecond: Double {
-        let peak = max(traffic.startRate, traffic.stages.map(\.target).max() ?? 0)
+    /// Visits (journeys) started per second at the peak of the stages.
+    public var peakVisitsPerSecond: Double { max(traffic.startRate, traffic.stages.map(\.target).max() ?? 0) }
+
+    /// The requests a visit makes on average: the list, the view, and with an order its polls and
+    /// the payment.
+    public var requestsPerVisit: Double {
         let j = traffic.journey
-        let perVisit = j.browseProbability + j.viewProbability + j.orderProbability * (1 + Double(j.polls) + j.payProbability)
-        return peak * perVisit
+        return j.browseProbability + j.viewProbability + j.orderProbability * (1 + Double(j.polls) + j.payProbability)
     }
+
+    /// The requests per second the scenario offers at its peak.
+    public var peakRequestsPerSecond: Double { peakVisitsPerSecond * requestsPerVisit }
 
     /// A calibration file holding `http.cpu` scaled by `factor`, for scenario files to include
     /// after the calibration it was fitted on (`include` merges later files over earlier ones).

@@ -51,15 +51,15 @@ import Testing
 
     @Test func entriesExpireAndTheCacheIsBounded() {
         let clock = ManualInstant()
-        let cache = ResponseCache(ttl: .milliseconds(250), capacity: 2, now: { clock.now })
+        let cache = LocalCache<Data, Data>(ttl: .milliseconds(250), capacity: 2, now: { clock.now })
         cache.store(Data("a".utf8), for: Data("1".utf8))
-        #expect(cache.answer(for: Data("1".utf8)) == Data("a".utf8))
+        #expect(cache.value(Data("1".utf8)) == Data("a".utf8))
         clock.advance(.milliseconds(300))
-        #expect(cache.answer(for: Data("1".utf8)) == nil)
+        #expect(cache.value(Data("1".utf8)) == nil)
         cache.store(Data("b".utf8), for: Data("2".utf8))
         cache.store(Data("c".utf8), for: Data("3".utf8))
         cache.store(Data("d".utf8), for: Data("4".utf8))  // full: starts over
-        #expect(cache.answer(for: Data("2".utf8)) == nil && cache.answer(for: Data("4".utf8)) == Data("d".utf8))
+        #expect(cache.value(Data("2".utf8)) == nil && cache.value(Data("4".utf8)) == Data("d".utf8))
     }
 
     @Test func onlyCatalogueQueriesArePublic() throws {

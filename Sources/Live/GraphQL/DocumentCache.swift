@@ -1,6 +1,5 @@
 import Foundation
 import GraphQL
-import Synchronization
 
 /// Parsed and validated GraphQL documents by query text. A flash sale sends the same few
 /// operations with different variables, and parsing plus validation cost more CPU than executing
@@ -16,7 +15,7 @@ final class DocumentCache: @unchecked Sendable {
     enum Entry {
         /// `isPublic`: one query whose root fields read only the catalogue (`deal`, `deals`,
         /// `product`): its answer is the same for every caller, so it may be served from
-        /// `ResponseCache`.
+        /// `ShopRouter`'s response cache.
         case valid(Document, isPublic: Bool)
         case invalid([GraphQLError])
     }
@@ -62,45 +61,6 @@ final class DocumentCache: @unchecked Sendable {
                 schema: api.schema.schema, documentAST: document, rootValue: api.resolver, context: context,
                 variableValues: variables, operationName: operationName)
             return (result, isPublic)
-        }
-    }
-}
-
-/// Answers to public queries (`DocumentCache.Entry.isPublic`) by request body, kept in-process
-/// for `ttl` (microcaching): under a flash sale every shopper polls the same deal, and one
-/// execution per `ttl` answers them all. The stock counters shown may be up to `ttl` old; the stock
-/// gate, not the page, decides every order, and subscriptions push changes as they happen.
-/// Bounded: when full it starts over.
-final class ResponseCache: Sendable {
-    struct Entry: Sendable {
-        let expires: ContinuousClock.Instant
-        let body: Data
-    }
-
-    let ttl: Duration
-    private let entries = Mutex([Data: Entry]())
-    private let capacity: Int
-    private let now: @Sendable () -> ContinuousClock.Instant
-
-    init(ttl: Duration, capacity: Int = 1024, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
-        self.ttl = ttl
-        self.capacity = capacity
-        self.now = now
-    }
-
-    func answer(for request: Data) -> Data? {
-        let now = now()
-        return entries.withLock { entries in
-            guard let entry = entries[request], entry.expires > now else { return nil }
-            return entry.body
-        }
-    }
-
-    func store(_ body: Data, for request: Data) {
-        let entry = Entry(expires: now() + ttl, body: body)
-        entries.withLock { entries in
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[request] = entry
         }
     }
 }

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 public import Prometheus
 import Synchronization
@@ -34,7 +35,7 @@ public final class ShopMetrics: Sendable {
             return made
         }
         series.requests.increment()
-        series.durations.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        series.durations.recordNanoseconds(duration.nanoseconds)
     }
 
     func outcome(_ operation: String, _ outcome: String) {

@@ -45,8 +45,11 @@ public struct ShopRouter: Sendable {
     let hub: EventHub?
     /// Load shedding on `/graphql`, shared by every router this value builds.
     public let gate: AdmissionGate?
-    /// Public queries' answers (nil: off).
-    let responses: ResponseCache?
+    /// Public queries' answers by request body (microcaching; nil: off): under a flash sale every
+    /// shopper polls the same deal, and one execution per `responseCacheTTL` answers them all. The
+    /// stock counters shown may be that much behind; the stock gate, not the page, decides every
+    /// order, and subscriptions push changes as they happen.
+    let responses: LocalCache<Data, Data>?
 
     public init(
         shop: Shop, configuration: Configuration = .init(), metrics: ShopMetrics = ShopMetrics(), hub: EventHub? = nil,
@@ -59,7 +62,7 @@ public struct ShopRouter: Sendable {
         self.metrics = metrics
         self.readiness = readiness
         gate = configuration.admission.map { AdmissionGate($0) }
-        responses = configuration.responseCacheTTL > .zero ? ResponseCache(ttl: configuration.responseCacheTTL) : nil
+        responses = configuration.responseCacheTTL > .zero ? LocalCache(ttl: configuration.responseCacheTTL, capacity: 1024) : nil
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -90,7 +93,7 @@ public struct ShopRouter: Sendable {
             let bytes = Data(buffer: body)
             let user = request.headers[Self.userHeader]
             let cacheable = responses != nil && isShopper(user)
-            if cacheable, let cached = responses?.answer(for: bytes) {
+            if cacheable, let cached = responses?.value(bytes) {
                 return Self.json(body: cached, status: .ok)
             }
             let payload: GraphQLHTTPRequest

@@ -1,24 +1,21 @@
 import CHiredis
 import Foundation
 
-/// One hiredis connection. hiredis does no locking, so a connection is used by one thread at a
-/// time: `RedisPool`'s drain runs every blocking call on the connection's own serial queue, off
-/// Swift's cooperative pool.
+/// One blocking hiredis connection, for a thread that owns it: the broadcast listener's
+/// subscription (`RedisPool` keeps its connections on NIO instead). hiredis does no locking, so a
+/// connection is used by one thread at a time.
 final class RedisConnection: @unchecked Sendable {
-    // Safe: every call to the context runs on `queue` (the pool's drain, or the broadcast
-    // listener's own thread for a connection it alone owns).
+    // Safe: the one thread that owns the connection makes every call to the context.
     private var context: UnsafeMutablePointer<redisContext>
     private let host: String
     private let port: Int
     private let timeout: Duration
-    let queue: DispatchQueue
 
     init(host: String, port: Int, timeout: Duration) throws(RedisError) {
         self.host = host
         self.port = port
         self.timeout = timeout
         context = try Self.connect(host: host, port: port, timeout: timeout)
-        queue = DispatchQueue(label: "flashdeal.redis.\(host):\(port)")
     }
 
     deinit { redisFree(context) }
@@ -49,7 +46,7 @@ final class RedisConnection: @unchecked Sendable {
         return context
     }
 
-    /// Sends one command and waits for its reply (blocking: call on `queue`).
+    /// Sends one command and waits for its reply (blocking).
     func send(_ arguments: [String]) throws(RedisError) -> RedisReply {
         let reply = try pipeline([arguments])[0]
         if case .error(let message) = reply { throw RedisError(.server, message) }
@@ -68,8 +65,8 @@ final class RedisConnection: @unchecked Sendable {
         return RedisReply(raw.assumingMemoryBound(to: redisReply.self))
     }
 
-    /// Sends every command before reading any reply: one round trip for the batch (blocking: call
-    /// on `queue`). Server errors come back as `.error` replies in their places.
+    /// Sends every command before reading any reply: one round trip for the batch (blocking).
+    /// Server errors come back as `.error` replies in their places.
     func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisReply] {
         let context = try usableContext()
         for command in commands {

@@ -96,7 +96,7 @@ public struct CachedDealCatalog: DealCatalog {
     let pool: RedisPool
     let prefix: String
     let ttl: Duration
-    let local: LocalCache
+    let local: LocalCache<String, any Sendable>
 
     public init(backing: any DealCatalog, pool: RedisPool, prefix: String = "fd", ttl: Duration = .seconds(300), localTTL: Duration = .seconds(1)) {
         self.backing = backing
@@ -171,38 +171,6 @@ public struct CachedDealCatalog: DealCatalog {
             }
         }
         return ids.compactMap { found[$0] }
-    }
-}
-
-/// A small in-process cache of decoded values, each kept for `ttl`.
-final class LocalCache: @unchecked Sendable {
-    // Safe: `entries` is read and written under `lock`.
-    private let lock = NSLock()
-    private var entries: [String: (expires: ContinuousClock.Instant, value: any Sendable)] = [:]
-    private let ttl: Duration
-    private let capacity = 4096
-
-    init(ttl: Duration) { self.ttl = ttl }
-
-    func value(_ key: String) -> (any Sendable)? {
-        lock.withLock {
-            guard let entry = entries[key], entry.expires > .now else { return nil }
-            return entry.value
-        }
-    }
-
-    func store(_ value: any Sendable, for key: String) {
-        guard ttl > .zero else { return }
-        lock.withLock {
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[key] = (.now + ttl, value)
-        }
-    }
-
-    func remove(_ key: String) { _ = lock.withLock { entries.removeValue(forKey: key) } }
-
-    func removeAll(where matches: (String) -> Bool) {
-        lock.withLock { for key in entries.keys where matches(key) { entries.removeValue(forKey: key) } }
     }
 }
 

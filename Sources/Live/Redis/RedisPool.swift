@@ -31,7 +31,7 @@ public final class RedisPool: Sendable {
     public init(_ configuration: Configuration) async throws {
         let (host, port) = try Self.parse(configuration.url)
         let group = MultiThreadedEventLoopGroup.singleton
-        let timeout = TimeAmount.nanoseconds(Int64(configuration.connectTimeout.components.seconds) * 1_000_000_000 + configuration.connectTimeout.components.attoseconds / 1_000_000_000)
+        let timeout = TimeAmount(configuration.connectTimeout)
         slots = (0..<max(1, configuration.connections)).map { _ in RedisSlot(eventLoop: group.next(), host: host, port: port, timeout: timeout) }
         for slot in slots { _ = try await slot.channel() }
     }
