@@ -110,6 +110,7 @@ let package = Package(
             dependencies: [
                 "Live", "Domain", "DomainMemory", "LoadTest", "ResultsStore", "Sim",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
@@ -118,6 +119,7 @@ let package = Package(
             name: "LiveTests",
             dependencies: [
                 "Live", "Domain", "DomainMemory", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -16,7 +16,7 @@ export const options = {
       rate,
       timeUnit: '1s',
       duration: __ENV.DURATION || '30s',
-      preAllocatedVUs: Math.max(50, Math.ceil(rate / 5)),
+      preAllocatedVUs: Math.max(50, Math.ceil(rate / 2)),
       maxVUs: Math.max(200, rate),
     },
   },

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Starts, stops and reports the development backends on loopback, each on a non-default port
-# with its data under .run/ (git-ignored):
+# with its data under FLASHDEAL_RUN_DIR (default .run/, git-ignored):
 #   Redis (AOF on)          FLASHDEAL_REDIS_PORT  (default 16379)
 #   tansu (Kafka protocol)  FLASHDEAL_KAFKA_PORT  (default 19092)
 #   SecantusDB (MongoDB)    FLASHDEAL_MONGO_PORT  (default 27117)
 # `up` waits until each answers a real request (PING, a Kafka metadata request, a Mongo ping)
 # and writes the URLs to .run/backends.env; `down` stops only the processes it started, by the
-# PID files it wrote, never by name.
+# PID files it wrote, never by name. `up --fresh` first deletes the data a previous run left (the
+# benchmarks start from empty stores: a Redis holding a million keys of past runs reloads its AOF
+# for seconds and rewrites it during the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-RUN=$ROOT/.run
+RUN=${FLASHDEAL_RUN_DIR:-$ROOT/.run}
+case $RUN in /*) ;; *) RUN=$ROOT/$RUN ;; esac
 REDIS_PORT=${FLASHDEAL_REDIS_PORT:-16379}
 KAFKA_PORT=${FLASHDEAL_KAFKA_PORT:-19092}
 MONGO_PORT=${FLASHDEAL_MONGO_PORT:-27117}
@@ -59,6 +62,10 @@ up() {
     [ -x "$PY" ] || fail ".venv is missing: run scripts/bootstrap.sh first"
     command -v redis-server >/dev/null || fail "redis-server is not installed: run scripts/bootstrap.sh first"
     [ -x .venv/flashdeal/tansu ] || fail "tansu is missing: run scripts/bootstrap.sh first"
+    if [ "${1:-}" = --fresh ]; then
+        for name in redis kafka mongo; do pid_alive "$name" && fail "$name is running from $RUN: stop it before up --fresh"; done
+        rm -rf "$RUN/redis" "$RUN/mongo"
+    fi
     mkdir -p "$RUN/redis" "$RUN/mongo"
     start redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$RUN/redis" --appendonly yes \
         --save "" --daemonize no
@@ -108,8 +115,8 @@ status() {
 
 mkdir -p "$RUN"
 case "${1:-}" in
-    up) up ;;
+    up) up "${2:-}" ;;
     down) down ;;
     status) status ;;
-    *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+    *) echo "usage: $0 up [--fresh]|down|status" >&2; exit 2 ;;
 esac

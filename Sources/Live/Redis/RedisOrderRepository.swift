@@ -37,7 +37,7 @@ public struct RedisOrderRepository: OrderRepository {
     var retentionMs: String { String(retention.components.seconds * 1000) }
 
     public func save(_ order: Order, expectedVersion: Int) async throws {
-        let json = String(decoding: try RedisOutbox.encoder.encode(order), as: UTF8.self)
+        let json = String(decoding: try Self.encoder.encode(order), as: UTF8.self)
         // A new order is indexed under its buyer in the same round trip (an index entry for an id that
         // lost the race names the order that won it: harmless).
         let user = userKey(order.userID)
@@ -83,6 +83,8 @@ public struct RedisOrderRepository: OrderRepository {
     }
 
     static func decode(_ json: String) throws -> Order { try JSONDecoder().decode(Order.self, from: Data(json.utf8)) }
+    /// Orders are only ever decoded again: their keys need no sorting, which costs a dictionary per object.
+    static let encoder = JSONEncoder()
 }
 
 /// The catalogue through two cache levels: this process keeps what it decoded for `localTTL`

@@ -6,7 +6,8 @@ import Synchronization
 /// Redis connections on NIO's event loops, shared by every caller: hiredis formats the commands
 /// and parses the replies (`RedisChannelHandler`), the socket is non-blocking, and a caller on an
 /// event loop uses a connection of that loop, so a request and its Redis round trips stay on one
-/// thread. Commands from concurrent callers are pipelined on the connection as they come; one
+/// thread. Commands from concurrent callers are pipelined on the connection as they come, and the
+/// commands written during one turn of the event loop leave in one write (`RedisSlot.send`); one
 /// caller's commands go out back to back, so a `MULTI … EXEC` in one `pipeline` call stays whole.
 public final class RedisPool: Sendable {
     public struct Configuration: Sendable {
@@ -44,7 +45,7 @@ public final class RedisPool: Sendable {
     }
 
     /// A connection of the caller's event loop if it runs on one, else the next in turn.
-    private func slot() -> RedisSlot {
+    func slot() -> RedisSlot {
         let turn = next.wrappingAdd(1, ordering: .relaxed).oldValue
         if let current = MultiThreadedEventLoopGroup.currentEventLoop {
             for i in 0..<slots.count where slots[(turn + i) % slots.count].eventLoop === current {
@@ -74,7 +75,7 @@ public final class RedisPool: Sendable {
         guard !commands.isEmpty else { return }
         let slot = slot()
         if let channel = slot.connectedChannel {
-            channel.writeAndFlush(RedisRequest(commands: commands, promise: nil), promise: nil)
+            slot.send(RedisRequest(commands: commands, promise: nil), on: channel)
         } else {
             Task { _ = try? await slot.submit(commands) }
         }
@@ -94,6 +95,8 @@ final class RedisSlot: Sendable {
     let port: Int
     let timeout: TimeAmount
     private let state = Mutex(State.idle)
+    /// A flush is queued on the event loop (see `send`).
+    private let flushQueued = Atomic<Bool>(false)
 
     init(eventLoop: any EventLoop, host: String, port: Int, timeout: TimeAmount) {
         self.eventLoop = eventLoop
@@ -117,10 +120,31 @@ final class RedisSlot: Sendable {
     func submit(_ commands: [[String]]) async throws -> [RedisReply] {
         let channel = try await self.channel()
         let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
-        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise)).whenFailure { error in
+        send(RedisRequest(commands: commands, promise: promise), on: channel)
+        return try await promise.futureResult.get()
+    }
+
+    /// Writes `request`. On the channel's event loop the flush waits for the end of the loop's
+    /// current turn (one queued task flushes whatever the requests run in between wrote): under load
+    /// the commands of many requests leave in one system call instead of one each. From another
+    /// thread the write is flushed at once.
+    func send(_ request: RedisRequest, on channel: any Channel) {
+        let written: EventLoopFuture<Void>
+        if channel.eventLoop.inEventLoop {
+            written = channel.write(request)
+            if !flushQueued.exchange(true, ordering: .acquiringAndReleasing) {
+                channel.eventLoop.execute { [self] in
+                    flushQueued.store(false, ordering: .releasing)
+                    channel.flush()
+                }
+            }
+        } else {
+            written = channel.writeAndFlush(request)
+        }
+        guard let promise = request.promise else { return }
+        written.whenFailure { error in
             promise.fail(RedisError(.io, "cannot write to Redis at \(self.host):\(self.port): \(error)"))
         }
-        return try await promise.futureResult.get()
     }
 
     /// The open channel, connecting (again) if there is none.

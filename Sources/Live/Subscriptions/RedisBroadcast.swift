@@ -1,5 +1,8 @@
 public import Domain
 import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
 public import Logging
 public import ServiceLifecycle
 
@@ -8,20 +11,47 @@ public import ServiceLifecycle
 /// subscriptions answer with the current state, so the events themselves need not travel), for
 /// every replica's `RedisBroadcastListener`. Pub/sub is fire-and-forget, which suits subscriptions
 /// (they show the latest state; the request does not wait for the PUBLISH); the durable path is the
-/// outbox.
+/// outbox. The notices recorded during one turn of an event loop go out as one `PUBLISH` (at a
+/// thousand orders a second that is one message for several orders, for Redis and for every
+/// listener), sent when the turn's other work is done.
 public struct RedisBroadcast: EventPublisher {
-    let pool: RedisPool
-    let channel: String
+    let pending: NoticeBatch
 
     public init(pool: RedisPool, prefix: String = "fd") {
-        self.pool = pool
-        channel = "\(prefix):events"
+        let channel = "\(prefix):events"
+        pending = NoticeBatch { lines in pool.sendWithoutReply([["PUBLISH", channel, lines.joined(separator: "\n")]]) }
     }
 
     public func publish(_ events: [EventEnvelope]) async throws {
         guard !events.isEmpty else { return }
-        // Best effort and off the request's path: the PUBLISH rides the connection's next round trip.
-        pool.sendWithoutReply([["PUBLISH", channel, events.map { EventHub.Change($0).line }.joined(separator: "\n")]])
+        pending.add(events.map { EventHub.Change($0).line })
+    }
+}
+
+/// Lines gathered until the current event loop's turn ends (or, off an event loop, the next turn
+/// of one), then handed to `send` at once, in the order they were added.
+final class NoticeBatch: Sendable {
+    private let lines = Mutex<[String]?>(nil)
+    private let send: @Sendable ([String]) -> Void
+
+    init(send: @escaping @Sendable ([String]) -> Void) {
+        self.send = send
+    }
+
+    func add(_ new: [String]) {
+        let first: Bool = lines.withLock { pending in
+            guard pending != nil else {
+                pending = new
+                return true
+            }
+            pending!.append(contentsOf: new)
+            return false
+        }
+        guard first else { return }
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.any()
+        loop.execute { [self] in
+            if let batch = lines.withLock({ pending in defer { pending = nil }; return pending }) { send(batch) }
+        }
     }
 }
 
