@@ -58,8 +58,8 @@ struct DealNode: Codable, Sendable, Identifiable {
     let status: DealStatusValue
     let price: Int
     let currency: String
-    let startsAt: String
-    let endsAt: String
+    let starts: Instant
+    let ends: Instant
     let perUserLimit: Int
     let available: Int
     let reserved: Int
@@ -74,13 +74,17 @@ struct DealNode: Codable, Sendable, Identifiable {
         self.status = DealStatusValue(status)
         price = Int(terms.price.minorUnits)
         currency = terms.price.currency
-        startsAt = ISO8601.string(terms.startsAt)
-        endsAt = ISO8601.string(terms.endsAt)
+        starts = terms.startsAt
+        ends = terms.endsAt
         perUserLimit = terms.perUserLimit
         available = stock?.inventory.available ?? terms.initialStock
         reserved = stock?.inventory.reserved ?? 0
         sold = stock?.inventory.sold ?? 0
     }
+
+    // Times are formatted when a query asks for them (formatting is most of building a node).
+    var startsAt: String { ISO8601.string(starts) }
+    var endsAt: String { ISO8601.string(ends) }
 
     func product(context: RequestContext, arguments: NoArguments) async throws -> ProductNode? {
         try await context.products.load(ProductID(generated: productId)).map(ProductNode.init)
@@ -92,19 +96,23 @@ struct OrderNode: Codable, Sendable, Identifiable {
     let dealId: String
     let quantity: Int
     let status: OrderStatusValue
-    let createdAt: String
-    let expiresAt: String
-    let paymentDeadline: String
+    let placed: Instant
+    let expires: Instant
+    let deadline: Instant
 
     init(_ o: Order) {
         id = o.id.rawValue
         dealId = o.dealID.rawValue
         quantity = o.quantity
         status = OrderStatusValue(o.status)
-        createdAt = ISO8601.string(o.placedAt)
-        expiresAt = ISO8601.string(o.expiresAt)
-        paymentDeadline = ISO8601.string(o.paymentDeadline)
+        placed = o.placedAt
+        expires = o.expiresAt
+        deadline = o.paymentDeadline
     }
+
+    var createdAt: String { ISO8601.string(placed) }
+    var expiresAt: String { ISO8601.string(expires) }
+    var paymentDeadline: String { ISO8601.string(deadline) }
 
     func deal(context: RequestContext, arguments: NoArguments) async throws -> DealNode? {
         try await context.deal(DealID(generated: dealId))
