@@ -4,6 +4,7 @@
 #   Redis (AOF on)          FLASHDEAL_REDIS_PORT  (default 16379)
 #   tansu (Kafka protocol)  FLASHDEAL_KAFKA_PORT  (default 19092)
 #   SecantusDB (MongoDB)    FLASHDEAL_MONGO_PORT  (default 27117)
+# FLASHDEAL_REDIS_ARGS adds options to redis-server's command line.
 # `up` waits until each answers a real request (PING, a Kafka metadata request, a Mongo ping)
 # and writes the URLs to .run/backends.env; `down` stops only the processes it started, by the
 # PID files it wrote, never by name. `up --fresh` first deletes the data a previous run left (the
@@ -68,7 +69,7 @@ up() {
     fi
     mkdir -p "$RUN/redis" "$RUN/mongo"
     start redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$RUN/redis" --appendonly yes \
-        --save "" --daemonize no
+        --save "" --daemonize no ${FLASHDEAL_REDIS_ARGS:-}
     start kafka .venv/flashdeal/tansu broker --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
         --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" --storage-engine memory://tansu/
     start mongo "$PY" -m secantus --host 127.0.0.1 --port "$MONGO_PORT" --storage-path "$RUN/mongo" --log-level WARNING

@@ -2,7 +2,9 @@
 # `make bench-live`: the live server (release build) on the real backends on loopback, loaded by k6
 # on the same machine. Measures the raw GET /health/live ceiling, then each load level of a
 # placeOrder/deal-read mix (k6/bench-live.js, open model) with rps, P50/P95/P99, faults, sold-out
-# answers and the server's CPU share. Results: .run/bench-live/report.{txt,json}.
+# answers and the server's CPU share; then how long the writer tier (which ran on the CPU the
+# request path left, see live-server.sh) takes to get every order k6 was told was placed into
+# MongoDB (FLASHDEAL_BENCH_DRAIN_LIMIT, 600 s). Results: .run/bench-live/report.{txt,json}.
 # Environment: FLASHDEAL_BENCH_LEVELS ("500 1000 2000"), FLASHDEAL_BENCH_DURATION (30s),
 # FLASHDEAL_BENCH_STOCK (40000 units per level: 2k rps for 30 s places 30000), FLASHDEAL_BENCH_PORT (18090).
 set -euo pipefail
@@ -49,4 +51,7 @@ for level in $LEVELS; do
     awk -v a="$after" -v b="$before" -v f="$finish" -v s="$start" 'BEGIN { printf "{\"cpu\": %.3f, \"wall\": %.3f}\n", a - b, f - s }' >"$OUT/cpu-$level.json"
 done
 
+echo "bench-live: waiting for the writer to put every placed order in MongoDB"
+placed=$(python3 -c 'import json, sys; print(int(sum(json.load(open(f))["metrics"].get("flashdeal_orders_placed", {}).get("count", 0) for f in sys.argv[1:])))' "$OUT"/level-*.json)
+.venv/bin/python scripts/bench/orders_written.py "$FLASHDEAL_MONGO_URI" "$placed" "${FLASHDEAL_BENCH_DRAIN_LIMIT:-600}" >"$OUT/drain.json"
 python3 scripts/bench/bench_live_report.py "$OUT" "$LEVELS" | tee "$OUT/report.txt"

@@ -1,20 +1,24 @@
 # Sourced by bench-live.sh and validate.sh: the release server on the real backends as a
 # deployment runs it, an API process (the request path) and the writer (outbox relay, Kafka →
-# MongoDB consumer, sweeper, scheduler) apart at the lowest CPU priority, and Kafka and MongoDB with
-# it (on two shared cores that is what separate deployments give the request path; Kafka and the
-# outbox buffer what the writer has not written yet, and it catches up after the load). The
+# MongoDB consumer, sweeper, scheduler) apart, the writer, Kafka and MongoDB in Linux's idle
+# scheduling class (SCHED_IDLE: they run on whatever CPU the request path leaves). On two shared
+# cores that is what separate deployments give the request path; the outbox and Kafka buffer what the
+# writer has not written yet, and it catches up when the load stops (bench-live measures how long
+# that takes and that every acknowledged order reaches MongoDB). The
 # backends are the benchmark's own, started empty under .run/bench-backends on ports of their own
 # (FLASHDEAL_BENCH_REDIS_PORT 16479, FLASHDEAL_BENCH_KAFKA_PORT 19192, FLASHDEAL_BENCH_MONGO_PORT
 # 27217), so neither a developer's backends nor what earlier runs left in them weigh on the numbers.
+# Their Redis keeps its append-only file (every write is logged, as in production) but rewrites it
+# only past 4 GB: a rewrite forks Redis and copies the data set, and on this machine that ran on the
+# cores being measured (a 1.2-s rewrite in the middle of the 2k level, 60 MB into the run).
 # `live_server_up NAME PORT OUT` starts them, the writer on PORT+1 and the API on PORT, waits
 # until the API is ready, and stops everything when the calling script exits. Sets SERVER (the
 # API's pid). k6 (Go) runs with GOGC=400 unless told otherwise: at Go's default its garbage
 # collector is about a tenth of its CPU, taken from the cores the server needs.
-LIVE_NICE=19
 export GOGC=${GOGC:-400}
 
 live_backends() {
-    FLASHDEAL_RUN_DIR=.run/bench-backends FLASHDEAL_REDIS_PORT=${FLASHDEAL_BENCH_REDIS_PORT:-16479} \
+    FLASHDEAL_RUN_DIR=.run/bench-backends FLASHDEAL_REDIS_ARGS="--auto-aof-rewrite-min-size 4gb" FLASHDEAL_REDIS_PORT=${FLASHDEAL_BENCH_REDIS_PORT:-16479} \
         FLASHDEAL_KAFKA_PORT=${FLASHDEAL_BENCH_KAFKA_PORT:-19192} FLASHDEAL_MONGO_PORT=${FLASHDEAL_BENCH_MONGO_PORT:-27217} \
         bash scripts/backends.sh "$@"
 }
@@ -29,10 +33,10 @@ live_server_up() {
     live_backends down >/dev/null
     live_backends up --fresh
     set -a; . .run/bench-backends/backends.env; set +a
-    # The asynchronous tier (Kafka, MongoDB) at the writer's priority, every thread of it: the
+    # The asynchronous tier (Kafka, MongoDB) in the writer's class, every thread of it: the
     # request path (the API, Redis, and k6 in the clients' place) comes first on the shared cores.
-    live_priority "$LIVE_NICE"
-    nice -n "$LIVE_NICE" "$LIVE_BIN" serve --role writer --port $((port + 1)) >"$out/writer.log" 2>&1 &
+    live_idle
+    chrt --idle 0 "$LIVE_BIN" serve --role writer --port $((port + 1)) >"$out/writer.log" 2>&1 &
     LIVE_WRITER=$!
     "$LIVE_BIN" serve --role api --port "$port" >"$out/server.log" 2>&1 &
     SERVER=$!
@@ -45,12 +49,12 @@ live_server_up() {
     exit 1
 }
 
-live_priority() {
+live_idle() {
     local name pid
     for name in kafka mongo; do
         [ -f ".run/bench-backends/$name.pid" ] || continue
         pid=$(cat ".run/bench-backends/$name.pid")
-        [ -d "/proc/$pid/task" ] && renice -n "$1" -p $(ls "/proc/$pid/task") >/dev/null 2>&1 || true
+        [ -d "/proc/$pid/task" ] && chrt --idle --all-tasks -p 0 "$pid" >/dev/null 2>&1 || true
     done
 }
 

@@ -48,5 +48,8 @@ for r in rows:
           f"{r['fault_rate'] * 100:>6.2f}% {r['orders_placed']:>7.0f} {r['sold_out_answers']:>8.0f} {r['dropped_iterations']:>8.0f} "
           f"{r['server_cpu_cores'] * 100 / cores:>10.1f}% {r['achieved_rps'] / ceiling_rps * 100 if ceiling_rps else 0:>9.1f}% "
           f"{('≤' + str(bar) + ' ' + verdict) if bar else '':>9}")
+drain = load("drain.json")
+print(f"writer: {drain['written']:,} of the {drain['expected']:,} orders k6 was told were placed in MongoDB "
+      f"{drain['seconds']:.0f} s after the load stopped" + ("" if drain["written"] >= drain["expected"] else " (INCOMPLETE)"))
 with open(os.path.join(out, "report.json"), "w") as f:
-    json.dump({"ceiling_rps": ceiling_rps, "cores": cores, "levels": rows}, f, indent=2, sort_keys=True)
+    json.dump({"ceiling_rps": ceiling_rps, "cores": cores, "levels": rows, "drain": drain}, f, indent=2, sort_keys=True)
