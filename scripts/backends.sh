@@ -6,7 +6,7 @@
 #   SecantusDB (MongoDB)    FLASHDEAL_MONGO_PORT  (default 27117)
 # FLASHDEAL_REDIS_ARGS adds options to redis-server's command line.
 # `up` waits until each answers a real request (PING, a Kafka metadata request, a Mongo ping)
-# and writes the URLs to .run/backends.env; `down` stops only the processes it started, by the
+# and writes the URLs to backends.env in the run directory; `down` stops only the processes it started, by the
 # PID files it wrote, never by name. `up --fresh` first deletes the data a previous run left (the
 # benchmarks start from empty stores: a Redis holding a million keys of past runs reloads its AOF
 # for seconds and rewrites it during the run).

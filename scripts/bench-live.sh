@@ -52,6 +52,5 @@ for level in $LEVELS; do
 done
 
 echo "bench-live: waiting for the writer to put every placed order in MongoDB"
-placed=$(python3 -c 'import json, sys; print(int(sum(json.load(open(f))["metrics"].get("flashdeal_orders_placed", {}).get("count", 0) for f in sys.argv[1:])))' "$OUT"/level-*.json)
-.venv/bin/python scripts/bench/orders_written.py "$FLASHDEAL_MONGO_URI" "$placed" "${FLASHDEAL_BENCH_DRAIN_LIMIT:-600}" >"$OUT/drain.json"
+.venv/bin/python scripts/bench/orders_written.py "$FLASHDEAL_MONGO_URI" "${FLASHDEAL_BENCH_DRAIN_LIMIT:-600}" "$OUT"/level-*.json >"$OUT/drain.json"
 python3 scripts/bench/bench_live_report.py "$OUT" "$LEVELS" | tee "$OUT/report.txt"

@@ -13,7 +13,7 @@
 # cores being measured (a 1.2-s rewrite in the middle of the 2k level, 60 MB into the run).
 # `live_server_up NAME PORT OUT` starts them, the writer on PORT+1 and the API on PORT, waits
 # until the API is ready, and stops everything when the calling script exits. Sets SERVER (the
-# API's pid). k6 (Go) runs with GOGC=400 unless told otherwise: at Go's default its garbage
+# API's pid; FLASHDEAL_LIVE_BIN runs another build, for A/B runs). k6 (Go) runs with GOGC=400 unless told otherwise: at Go's default its garbage
 # collector is about a tenth of its CPU, taken from the cores the server needs.
 export GOGC=${GOGC:-400}
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make validate`: predicted against measured at the plan's three load levels, as docs/validation.md
-# reports it. Starts the backends (unless running) and the release server as `make bench-live` runs
-# it (an API process and a niced writer), runs every level's scenario through k6 FLASHDEAL_VALIDATE_REPEAT
+# reports it. Starts the release server on backends of its own as `make bench-live` runs it
+# (scripts/live-server.sh: an API process, the writer tier in the idle scheduling class), runs every level's scenario through k6 FLASHDEAL_VALIDATE_REPEAT
 # times (5), then `flashdeal validate`: fits the CPU factor on one level, predicts every level,
 # compares, rewrites docs/validation.md's levels section and experiments/calibration/fitted.json.
 # The model (in the scenario files): the API process as two cores (its two event-loop threads on the

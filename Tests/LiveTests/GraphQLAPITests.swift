@@ -97,6 +97,35 @@ import Testing
         }
     }
 
+    /// Times read as ISO 8601 in UTC with milliseconds, formatted from the deal's terms and the
+    /// order's instants when a query asks for them.
+    @Test func timesReadAsISO8601() async throws {
+        let (app, memory) = try await Self.app()
+        let terms = try DealTerms(
+            id: DealID("deal-times"), productID: "console-mini", price: Money(minorUnits: 100),
+            startsAt: .seconds(1_700_000_000), endsAt: .seconds(1_800_000_000), perUserLimit: 1,
+            reservationTTL: .seconds(60), paymentWindow: .seconds(30), initialStock: 5)
+        _ = try await memory.shop.scheduleDeal(terms)
+        let format = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        @Sendable func iso(_ instant: Instant) -> String {
+            Date(timeIntervalSince1970: Double(instant.nanosecondsSinceEpoch) / 1e9).formatted(format)
+        }
+        try await app.test(.router) { client in
+            let deal = try await Self.post(client, #"{ deal(id: "deal-times") { startsAt endsAt } }"#)
+            let times = (deal["data"] as! [String: Any])["deal"] as! [String: Any]
+            #expect(times["startsAt"] as? String == "2023-11-14T22:13:20.000Z")
+            #expect(times["endsAt"] as? String == "2027-01-15T08:00:00.000Z")
+
+            let place = #"mutation { placeOrder(input: {dealId: "deal-sneakers", quantity: 1, idempotencyKey: "k-times"}) { ... on OrderPlaced { order { id createdAt expiresAt paymentDeadline } } } }"#
+            let placed = try await Self.post(client, place)
+            let order = ((placed["data"] as! [String: Any])["placeOrder"] as! [String: Any])["order"] as! [String: Any]
+            let stored = try #require(try await memory.orders.order(OrderID(order["id"] as! String)))
+            #expect(order["createdAt"] as? String == iso(stored.placedAt))
+            #expect(order["expiresAt"] as? String == iso(stored.expiresAt))
+            #expect(order["paymentDeadline"] as? String == iso(stored.paymentDeadline))
+        }
+    }
+
     /// The N+1 is gone: a page of deals loads its products in one catalog call.
     @Test func nestedProductsAreBatched() async throws {
         let (app, memory) = try await Self.app()

@@ -1,14 +1,18 @@
-"""Waits until MongoDB's `orders` holds at least EXPECTED orders (every order k6 was told was placed),
-or LIMIT seconds pass; prints {"expected", "written", "seconds"} as JSON. bench-live runs it when the
-load stops: the writer tier ran on what CPU the request path left, and this is how long it takes to
-catch up. Usage: orders_written.py MONGO_URI EXPECTED LIMIT_SECONDS"""
+"""Waits until MongoDB's `orders` holds every order k6 was told was placed (`flashdeal_orders_placed`
+summed over the k6 summaries given), or LIMIT seconds pass; prints {"expected", "written", "seconds"}
+as JSON. bench-live runs it when the load stops: the writer tier ran on what CPU the request path
+left, and this is how long it takes to catch up. Usage: orders_written.py MONGO_URI LIMIT_SECONDS SUMMARY..."""
 import json
 import sys
 import time
 
 from pymongo import MongoClient
 
-uri, expected, limit = sys.argv[1], int(float(sys.argv[2])), float(sys.argv[3])
+uri, limit, summaries = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+expected = 0
+for path in summaries:
+    with open(path) as f:
+        expected += int(json.load(f)["metrics"].get("flashdeal_orders_placed", {}).get("count", 0))
 orders = MongoClient(uri, serverSelectionTimeoutMS=5000).get_default_database()["orders"]
 start = time.monotonic()
 while True:
