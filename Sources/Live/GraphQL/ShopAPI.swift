@@ -162,6 +162,7 @@ public struct ShopAPI: API, @unchecked Sendable {
             }
         }
         try Self.freezeInputTypes(schema.schema)
+        try Self.readInputsDirectly(schema.schema)
     }
 
     /// GraphQL 4.3 builds an input object's fields from Graphiti's closure each time it coerces a
