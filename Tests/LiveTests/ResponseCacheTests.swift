@@ -62,6 +62,43 @@ import Testing
         #expect(cache.value(Data("2".utf8)) == nil && cache.value(Data("4".utf8)) == Data("d".utf8))
     }
 
+    @Test func anExpiredAnswerIsRefreshedByOneCallerWhileTheOthersGetItStale() {
+        let clock = ManualInstant()
+        let cache = LocalCache<Data, Data>(ttl: .milliseconds(250), staleLimit: .seconds(1), now: { clock.now })
+        let key = Data("view".utf8), old = Data("old".utf8), new = Data("new".utf8)
+        #expect(cache.lookup(key) == .miss)
+        cache.store(old, for: key)
+        #expect(cache.lookup(key) == .fresh(old))
+        clock.advance(.milliseconds(300))
+        // The first caller after expiry refreshes; everyone after it is served the expired answer.
+        #expect(cache.lookup(key) == .miss)
+        #expect(cache.lookup(key) == .stale(old))
+        #expect(cache.lookup(key) == .stale(old))
+        cache.store(new, for: key)
+        #expect(cache.lookup(key) == .fresh(new))
+        // A refresher that never stores: after the stale limit the next caller takes it on.
+        clock.advance(.milliseconds(300))
+        #expect(cache.lookup(key) == .miss)
+        clock.advance(.milliseconds(500))
+        #expect(cache.lookup(key) == .stale(new))
+        clock.advance(.milliseconds(600))
+        // Now 1.15 s past expiry: too old to serve, every caller computes.
+        #expect(cache.lookup(key) == .miss)
+        #expect(cache.lookup(key) == .miss)
+    }
+
+    @Test func withoutAStaleLimitAnExpiredValueIsNeverServed() {
+        // The catalogue's cache: every caller after expiry reads the source again.
+        let clock = ManualInstant()
+        let cache = LocalCache<Data, Data>(ttl: .milliseconds(250), now: { clock.now })
+        let key = Data("deal".utf8), value = Data("v".utf8)
+        cache.store(value, for: key)
+        #expect(cache.lookup(key) == .fresh(value))
+        clock.advance(.milliseconds(260))
+        #expect(cache.lookup(key) == .miss && cache.lookup(key) == .miss)
+        #expect(cache.value(key) == nil)
+    }
+
     @Test func onlyCatalogueQueriesArePublic() throws {
         func isPublic(_ text: String) throws -> Bool { DocumentCache.isPublic(try parse(source: Source(body: text))) }
         #expect(try isPublic("query($id: String!) { deal(id: $id) { id available product { name } } }"))

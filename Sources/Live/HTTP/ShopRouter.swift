@@ -46,9 +46,11 @@ public struct ShopRouter: Sendable {
     /// Load shedding on `/graphql`, shared by every router this value builds.
     public let gate: AdmissionGate?
     /// Public queries' answers by request body (microcaching; nil: off): under a flash sale every
-    /// shopper polls the same deal, and one execution per `responseCacheTTL` answers them all. The
-    /// stock counters shown may be that much behind; the stock gate, not the page, decides every
-    /// order, and subscriptions push changes as they happen.
+    /// shopper polls the same deal, and one execution per `responseCacheTTL` answers them all.
+    /// When an answer expires one request refreshes it while the others get the expired one
+    /// (stale-while-revalidate, for at most `max(ttl, 1 s)` past expiry), so a hot deal's page is
+    /// never computed by a crowd at once. The stock counters shown may be that much behind; the
+    /// stock gate, not the page, decides every order, and subscriptions push changes as they happen.
     let responses: LocalCache<Data, Data>?
 
     public init(
@@ -62,7 +64,8 @@ public struct ShopRouter: Sendable {
         self.metrics = metrics
         self.readiness = readiness
         gate = configuration.admission.map { AdmissionGate($0) }
-        responses = configuration.responseCacheTTL > .zero ? LocalCache(ttl: configuration.responseCacheTTL, capacity: 1024) : nil
+        responses = configuration.responseCacheTTL > .zero
+            ? LocalCache(ttl: configuration.responseCacheTTL, staleLimit: max(configuration.responseCacheTTL, .seconds(1)), capacity: 1024) : nil
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -93,8 +96,11 @@ public struct ShopRouter: Sendable {
             let bytes = Data(buffer: body)
             let user = request.headers[Self.userHeader]
             let cacheable = responses != nil && isShopper(user)
-            if cacheable, let cached = responses?.value(bytes) {
-                return Self.json(body: cached, status: .ok)
+            if cacheable, let responses {
+                switch responses.lookup(bytes) {
+                case .fresh(let cached), .stale(let cached): return Self.json(body: cached, status: .ok)
+                case .miss: break
+                }
             }
             let payload: GraphQLHTTPRequest
             do {

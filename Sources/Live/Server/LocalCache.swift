@@ -7,16 +7,34 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     struct Entry: Sendable {
         let expires: ContinuousClock.Instant
         let value: Value
+        /// When a caller of `lookup` took on refreshing the expired value.
+        var refreshing: ContinuousClock.Instant?
+    }
+
+    /// What `lookup` found.
+    enum Lookup: Sendable, Equatable where Value: Equatable {
+        /// A value within its time to live.
+        case fresh(Value)
+        /// An expired value another caller is refreshing: serve it.
+        case stale(Value)
+        /// Nothing to serve: compute the value (and `store` it).
+        case miss
     }
 
     let ttl: Duration
+    /// How long past its expiry a value may still be served while one caller refreshes it.
+    let staleLimit: Duration
     private let entries = Mutex([Key: Entry]())
     private let capacity: Int
     /// The time entries expire by (tests give their own).
     private let now: @Sendable () -> ContinuousClock.Instant
 
-    init(ttl: Duration, capacity: Int = 4096, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
+    init(
+        ttl: Duration, staleLimit: Duration = .zero, capacity: Int = 4096,
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+    ) {
         self.ttl = ttl
+        self.staleLimit = staleLimit
         self.capacity = capacity
         self.now = now
     }
@@ -26,6 +44,25 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         return entries.withLock { entries in
             guard let entry = entries[key], entry.expires > now else { return nil }
             return entry.value
+        }
+    }
+
+    /// Stale-while-revalidate (what HTTP caches call `stale-while-revalidate`, and nginx
+    /// `proxy_cache_use_stale updating`): when a hot value expires, the first caller is told to
+    /// refresh it and every caller until it stores the new value gets the expired one, instead of
+    /// all of them computing it at once. A value expired more than `staleLimit` ago is not served,
+    /// and a refresh that never stores (its answer was not cacheable, or it failed) lets the next
+    /// caller take it on after `staleLimit`. Values are therefore at most `ttl + staleLimit` old.
+    func lookup(_ key: Key) -> Lookup where Value: Equatable {
+        let now = now()
+        return entries.withLock { entries in
+            guard var entry = entries[key] else { return .miss }
+            if entry.expires > now { return .fresh(entry.value) }
+            guard now < entry.expires + staleLimit else { return .miss }
+            if let claimed = entry.refreshing, now < claimed + staleLimit { return .stale(entry.value) }
+            entry.refreshing = now
+            entries[key] = entry
+            return .miss
         }
     }
 
