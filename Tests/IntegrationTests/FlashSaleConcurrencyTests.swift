@@ -29,6 +29,38 @@ struct FlashSaleConcurrencyTests {
     }
 }
 
+/// An API replica beside the writer, as `serve --role api` and `--role writer` run: the API
+/// replica must not join the writers' Kafka consumer group. A member that never polls keeps the
+/// partitions it is given for `max.poll.interval.ms` (five minutes), and the orders of every deal
+/// keyed to them wait that long for MongoDB. Orders on eight deals, which spread over the topics'
+/// partitions, all arrive.
+@Suite(.enabled(if: Backends.allThere))
+struct APIReplicaTests {
+    @Test func anAPIReplicaLeavesEveryPartitionToTheWriter() async throws {
+        let shared = try Backends.liveConfiguration()
+        var apiConfiguration = shared
+        apiConfiguration.role = .api
+        let api = try await ShopServer.compose(apiConfiguration, logger: Logger(label: "test-api"))
+        #expect(api.consumer == nil && api.relay == nil, "an API replica neither relays nor consumes")
+        let sale = try await LiveSale(stock: 100, limit: 2, configuration: shared)
+        let now = WallClock().now()
+        var ids: [OrderID] = []
+        for i in 0..<8 {
+            let deal = DealID("spread-\(i)")
+            _ = try await sale.shop.scheduleDeal(try DealTerms(
+                id: deal, productID: "p", price: Money(minorUnits: 1000), startsAt: now, endsAt: now + .seconds(3600), perUserLimit: 2,
+                reservationTTL: .seconds(600), paymentWindow: .seconds(300), initialStock: 10))
+            _ = try await sale.shop.startDeal(deal)
+            let outcome = try await sale.shop.placeOrder(PlaceOrderCommand(dealID: deal, userID: UserID("u-\(i)"), quantity: 1, idempotencyKey: IdempotencyKey("k-\(i)")))
+            guard case .placed(let order) = outcome else { Issue.record("deal \(deal): \(outcome)"); continue }
+            ids.append(order.id)
+        }
+        let present = try await sale.deliver(ids, within: .seconds(60))
+        #expect(present == 8, "\(present) of 8 orders in MongoDB within 60 s with an API replica running")
+        withExtendedLifetime(api) {}
+    }
+}
+
 /// A deal on the live composition, and a GraphQL client for it.
 struct LiveSale {
     let composition: ShopServer.Composition
@@ -43,8 +75,8 @@ struct LiveSale {
         var quantity: Int
     }
 
-    init(stock: Int, limit: Int, brokers: String? = nil) async throws {
-        let configuration = try Backends.liveConfiguration(brokers: brokers)
+    init(stock: Int, limit: Int, brokers: String? = nil, configuration given: ShopServer.Configuration? = nil) async throws {
+        let configuration = try given ?? Backends.liveConfiguration(brokers: brokers)
         composition = try await ShopServer.compose(configuration, logger: Logger(label: "test"))
         shop = Shop(ports: composition.ports)
         durable = try await MongoOrderRepository(client: try await MongoClient(uri: try #require(configuration.mongoURI)))

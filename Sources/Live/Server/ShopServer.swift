@@ -49,7 +49,8 @@ public enum ShopServer {
     }
 
     /// What `serve` runs: the ports, each backend's health check, and the Services the backends
-    /// need (in start order), with the relay and the consumer named for tests.
+    /// need (in start order), with the relay and the consumer named for tests (nil in the embedded
+    /// mode and for `--role api`, which neither relays nor joins the writers' consumer group).
     public struct Composition: Sendable {
         public var ports: Shop.Ports
         public var health: [String: @Sendable () async -> Bool]
@@ -100,13 +101,20 @@ public enum ShopServer {
         ports.events = RedisOutbox(pool: pool, prefix: prefix, journalled: true)
         ports.publisher = RedisBroadcast(pool: pool, prefix: prefix)
 
-        var relayConfiguration = OutboxRelay.Configuration()
-        relayConfiguration.prefix = prefix
-        let relay = OutboxRelay(pool: pool, sink: sink, catalog: ports.catalog, configuration: relayConfiguration, logger: logger)
-        let kinds = ["orders", "payments", "inventory", "deals", "products"].map { "\(topics).\($0)" }
-        let consumer = EventConsumerService(
-            consumer: try KafkaConsumer(brokers: brokers, group: "\(topics)-writers", topics: kinds), deadLetters: producer,
-            deadLetterTopic: "\(topics).dead-letter", events: try await MongoEventStore(client: mongo), orders: durableOrders, logger: logger)
+        // The writer's parts only where they run. A Kafka consumer joins its group as it is made,
+        // and a member that never polls keeps the partitions it was given until the group gives up
+        // on it (max.poll.interval.ms, five minutes): an API replica that made one held back part
+        // of every sale's orders from MongoDB that long.
+        var relay: OutboxRelay?, consumer: EventConsumerService?
+        if configuration.role != .api {
+            var relayConfiguration = OutboxRelay.Configuration()
+            relayConfiguration.prefix = prefix
+            relay = OutboxRelay(pool: pool, sink: sink, catalog: ports.catalog, configuration: relayConfiguration, logger: logger)
+            let kinds = ["orders", "payments", "inventory", "deals", "products"].map { "\(topics).\($0)" }
+            consumer = EventConsumerService(
+                consumer: try KafkaConsumer(brokers: brokers, group: "\(topics)-writers", topics: kinds), deadLetters: producer,
+                deadLetterTopic: "\(topics).dead-letter", events: try await MongoEventStore(client: mongo), orders: durableOrders, logger: logger)
+        }
         let health: [String: @Sendable () async -> Bool] = [
             "redis": { (try? await pool.send(["PING"])) != nil },
             "mongo": { (try? await mongo.command(["ping": 1])) != nil },
@@ -120,7 +128,7 @@ public enum ShopServer {
             ports: ports, health: health,
             // The producers first (they flush last), then the consumer, the relay and the fan-out.
             services: [ProducerService(producer: producer), ProducerService(publisher: sink)]
-                + (configuration.role != .api ? [consumer, relay] : [])
+                + ([consumer, relay] as [(any Service)?]).compactMap { $0 }
                 + (configuration.role != .writer ? [RedisBroadcastListener(url: url, prefix: prefix, hub: hub, logger: logger)] : []),
             relay: relay, consumer: consumer, hub: hub)
     }
