@@ -1,7 +1,7 @@
 import Domain
 import DomainMemory
 import Foundation
-import Live
+@testable import Live
 import Logging
 import Testing
 
@@ -54,5 +54,41 @@ import Testing
         #expect(letters.count == 1)
         let letter = String(decoding: letters.first?.value ?? [], as: UTF8.self)
         #expect(letter.contains("not an event"))
+    }
+
+    /// New orders are rebuilt from the batch; a payment for an order placed in an earlier batch
+    /// is rebuilt from the store; a redelivered creation never takes an order back.
+    @Test func ordersAreRebuiltFromTheBatchOrTheStore() async throws {
+        let brokers = try #require(Backends.kafkaBrokers)
+        let prefix = "test\(UInt32.random(in: 0...UInt32.max))"
+        let memory = InMemoryShop()
+        try await DemoCatalog.seed(memory.shop, now: await memory.clock.now())
+        let outcome = try await memory.shop.placeOrder(PlaceOrderCommand(dealID: "deal-sneakers", userID: UserID("u-\(prefix)"), quantity: 1, idempotencyKey: "k"))
+        guard case .placed(let order) = outcome else { Issue.record("\(outcome)"); return }
+        _ = try await memory.shop.payOrder(PayOrderCommand(orderID: order.id, userID: order.userID, idempotencyKey: "p"))
+        let stream = try await memory.events.read(.order(order.id), from: 1)
+        try #require(stream.map { $0.sequence } == [1, 2])
+
+        let client = try await Backends.mongo()
+        let store = try await MongoEventStore(client: client)
+        let orders = try await MongoOrderRepository(client: client)
+        let producer = try KafkaProducer(.init(brokers: brokers))
+        defer { producer.shutdown() }
+        let service = EventConsumerService(
+            consumer: try KafkaConsumer(brokers: brokers, group: "\(prefix)-writers", topics: ["\(prefix).orders"]), deadLetters: producer,
+            events: store, orders: orders, logger: Logger(label: "test"))
+        func deliver(_ batch: [EventEnvelope]) async throws {
+            try await store.append(batch, expected: .any)
+            try await service.project(batch)
+        }
+        try await deliver([stream[0]])
+        #expect(try await orders.order(order.id).map { ($0.version, $0.status) } ?? (0, .cancelled) == (1, .reserved))
+        try await deliver([stream[1]])
+        #expect(try await orders.order(order.id).map { ($0.version, $0.status) } ?? (0, .cancelled) == (2, .paid))
+        try await deliver([stream[0]])
+        #expect(try await orders.order(order.id).map { ($0.version, $0.status) } ?? (0, .cancelled) == (2, .paid))
+        // Both in one batch, the payment first (as a redelivery may hand them over): the same order.
+        try await deliver([stream[1], stream[0], stream[1]])
+        #expect(try await orders.order(order.id)?.version == 2)
     }
 }

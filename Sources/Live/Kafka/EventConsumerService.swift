@@ -57,33 +57,53 @@ public struct EventConsumerService: Service {
             }
         }
         try await events.append(envelopes, expected: .any)
-        try await project(Set(envelopes.compactMap { if case .order(let id) = $0.aggregateID { id } else { nil } }))
+        try await project(envelopes)
         try consumer.commit()
         return envelopes.count
     }
 
-    /// Rebuilds each order from its stream and saves it when the stream is ahead of the read model
-    /// (whatever order the partitions delivered its events in): one query for the streams, one for
-    /// the stored orders, one `insert_many` for the new ones.
-    func project(_ ids: Set<OrderID>) async throws {
-        guard !ids.isEmpty else { return }
-        let sorted = ids.sorted()
-        let streams = try await events.read(sorted.map { StreamID.order($0) })
+    /// Rebuilds each order the batch touched and saves it when it is ahead of the read model
+    /// (whatever order the partitions delivered its events in): one query for the stored orders,
+    /// one `insert_many` for the new ones. An order whose events in the batch begin at its creation
+    /// and leave no gap is rebuilt from the batch alone; only the others (a payment or a
+    /// cancellation of an order placed in an earlier batch) are read back from the event store, in
+    /// one query. Under a sale almost every order is new, and reading their streams back was the
+    /// writer's costliest query (it grows with the store). A batch that holds only the start of a
+    /// stream (a redelivery cut short) rebuilds an older version, which the version check skips.
+    func project(_ batch: [EventEnvelope]) async throws {
+        var inBatch: [OrderID: [(sequence: Int, event: OrderEvent)]] = [:]
+        for envelope in batch {
+            guard case .order(let id) = envelope.aggregateID, case .order(let event) = envelope.payload else { continue }
+            inBatch[id, default: []].append((envelope.sequence, event))
+        }
+        guard !inBatch.isEmpty else { return }
+        let sorted = inBatch.keys.sorted()
+        var fromBatch: [OrderID: [(sequence: Int, event: OrderEvent)]] = [:]
+        var fromStore: [OrderID] = []
+        for id in sorted {
+            var seen = Set<Int>()
+            let pairs = inBatch[id, default: []].sorted { $0.sequence < $1.sequence }.filter { seen.insert($0.sequence).inserted }
+            if Self.isWholeStream(pairs) { fromBatch[id] = pairs } else { fromStore.append(id) }
+        }
+        let streams = fromStore.isEmpty ? [:] : try await events.read(fromStore.map { StreamID.order($0) })
         var stored: [OrderID: Int] = [:]
         for order in try await orders.orders(sorted) { stored[order.id] = order.version }
-        var batch: [(order: Order, expectedVersion: Int)] = []
+        var saves: [(order: Order, expectedVersion: Int)] = []
         for id in sorted {
-            let pairs = (streams[.order(id)] ?? []).compactMap { e -> (sequence: Int, event: OrderEvent)? in
+            let pairs = fromBatch[id] ?? (streams[.order(id)] ?? []).compactMap { e -> (sequence: Int, event: OrderEvent)? in
                 if case .order(let event) = e.payload { (e.sequence, event) } else { nil }
             }
-            guard pairs.first?.sequence == 1, pairs.enumerated().allSatisfy({ $0.offset + 1 == $0.element.sequence }),
-                let order = try? Order(replaying: pairs)
-            else { continue }  // its creation has not arrived yet; a later batch rebuilds it
+            guard Self.isWholeStream(pairs), let order = try? Order(replaying: pairs) else { continue }  // its creation has not arrived yet; a later batch rebuilds it
             let version = stored[id] ?? 0
-            if order.version > version { batch.append((order, version)) }
+            if order.version > version { saves.append((order, version)) }
         }
         // A conflict means another writer saved the order meanwhile; its stream rebuilds it next time.
-        _ = try await orders.save(batch)
+        _ = try await orders.save(saves)
+    }
+
+    /// Whether `pairs` run from sequence 1 without a gap.
+    static func isWholeStream(_ pairs: [(sequence: Int, event: OrderEvent)]) -> Bool {
+        pairs.first?.sequence == 1 && pairs.enumerated().allSatisfy { $0.offset + 1 == $0.element.sequence }
     }
 
     static func deadLetter(_ message: KafkaConsumer.Message, _ error: any Error) -> [UInt8] {
