@@ -12,7 +12,7 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     /// What `lookup` found.
-    enum Lookup: Sendable, Equatable where Value: Equatable {
+    enum Lookup: Sendable {
         /// A value within its time to live.
         case fresh(Value)
         /// An expired value another caller is refreshing: serve it.
@@ -53,7 +53,7 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// all of them computing it at once. A value expired more than `staleLimit` ago is not served,
     /// and a refresh that never stores (its answer was not cacheable, or it failed) lets the next
     /// caller take it on after `staleLimit`. Values are therefore at most `ttl + staleLimit` old.
-    func lookup(_ key: Key) -> Lookup where Value: Equatable {
+    func lookup(_ key: Key) -> Lookup {
         let now = now()
         return entries.withLock { entries in
             guard var entry = entries[key] else { return .miss }
@@ -81,3 +81,5 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         entries.withLock { entries in for key in entries.keys where matches(key) { entries.removeValue(forKey: key) } }
     }
 }
+
+extension LocalCache.Lookup: Equatable where Value: Equatable {}
