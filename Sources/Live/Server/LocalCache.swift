@@ -7,8 +7,8 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     struct Entry: Sendable {
         let expires: ContinuousClock.Instant
         let value: Value
-        /// When a caller of `lookup` took on refreshing the expired value.
-        var refreshing: ContinuousClock.Instant?
+        /// Whether a caller of `lookup` took on refreshing the expired value.
+        var refreshing = false
     }
 
     /// What `lookup` found.
@@ -50,17 +50,18 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// Stale-while-revalidate (what HTTP caches call `stale-while-revalidate`, and nginx
     /// `proxy_cache_use_stale updating`): when a hot value expires, the first caller is told to
     /// refresh it and every caller until it stores the new value gets the expired one, instead of
-    /// all of them computing it at once. A value expired more than `staleLimit` ago is not served,
-    /// and a refresh that never stores (its answer was not cacheable, or it failed) lets the next
-    /// caller take it on after `staleLimit`. Values are therefore at most `ttl + staleLimit` old.
+    /// all of them computing it at once. A value expired more than `staleLimit` ago is not served:
+    /// if the refresh never stores (its answer was not cacheable, or it failed), the others get the
+    /// expired value until then and every caller computes after. Values are therefore at most
+    /// `ttl + staleLimit` old.
     func lookup(_ key: Key) -> Lookup {
         let now = now()
         return entries.withLock { entries in
             guard var entry = entries[key] else { return .miss }
             if entry.expires > now { return .fresh(entry.value) }
             guard now < entry.expires + staleLimit else { return .miss }
-            if let claimed = entry.refreshing, now < claimed + staleLimit { return .stale(entry.value) }
-            entry.refreshing = now
+            if entry.refreshing { return .stale(entry.value) }
+            entry.refreshing = true
             entries[key] = entry
             return .miss
         }
