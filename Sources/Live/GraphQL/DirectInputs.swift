@@ -61,11 +61,12 @@ extension ShopAPI {
     static func readInputsDirectly(_ schema: GraphQLSchema) throws {
         guard let mutation = schema.mutationType else { return }
         let fields = try mutation.fields()
-        func direct<Input: DirectInput>(
-            _ name: String, _ input: String,
-            _ resolve: @escaping @Sendable (ShopResolver) -> (RequestContext, ShopResolver.InputArguments<Input>) async throws -> any Sendable
+        func direct<Input: DirectInput, Result: Sendable>(
+            _ name: String, _ resolve: @escaping @Sendable (ShopResolver) -> (RequestContext, ShopResolver.InputArguments<Input>) async throws -> Result
         ) throws {
-            guard let field = fields[name] else { throw GraphQLError(message: "Mutation.\(name) is not in the schema") }
+            guard let field = fields[name], let input = getNamedType(type: field.args["input"]?.type)?.name else {
+                throw GraphQLError(message: "Mutation.\(name)(input:) is not in the schema")
+            }
             field.resolve = { source, arguments, context, _ in
                 guard let resolver = source as? ShopResolver, let context = context as? RequestContext else {
                     throw GraphQLError(message: "Mutation.\(name): expected a ShopResolver root and a RequestContext")
@@ -74,9 +75,9 @@ extension ShopAPI {
                 return try await resolve(resolver)(context, ShopResolver.InputArguments(input: value))
             }
         }
-        try direct("placeOrder", "PlaceOrderInput") { resolver in { try await resolver.placeOrder(context: $0, arguments: $1) } }
-        try direct("payOrder", "PayOrderInput") { resolver in { try await resolver.payOrder(context: $0, arguments: $1) } }
-        try direct("cancelOrder", "CancelOrderInput") { resolver in { try await resolver.cancelOrder(context: $0, arguments: $1) } }
+        try direct("placeOrder", ShopResolver.placeOrder)
+        try direct("payOrder", ShopResolver.payOrder)
+        try direct("cancelOrder", ShopResolver.cancelOrder)
         // The object type caches its field definitions (each copies its resolver): rebuild them.
         mutation.fields = { fields }
     }
