@@ -88,3 +88,19 @@ enum Backends {
         await #expect(throws: MongoError.self) { _ = try await MongoClient(uri: "not a uri") }
     }
 }
+
+extension MongoConnectionTests {
+    /// The request path's pool bounds how long a read waits on MongoDB; a URI's own bounds win,
+    /// and the writer's pool keeps libmongoc's.
+    @Test(.enabled(if: Backends.mongoURI != nil)) func requestPathTimeoutsApplyWhereTheURISetsNone() async throws {
+        let uri = try Backends.mongoTestURI()
+        let request = try await MongoClient(uri: uri, timeouts: .requestPath)
+        #expect(request.option("serverSelectionTimeoutMS") == 2000)
+        #expect(request.option("connectTimeoutMS") == 2000)
+        #expect(request.option("socketTimeoutMS") == 5000)
+        let writer = try await MongoClient(uri: uri)
+        #expect(writer.option("socketTimeoutMS") == nil && writer.option("serverSelectionTimeoutMS") == nil)
+        let own = try await MongoClient(uri: uri + (uri.contains("?") ? "&" : "?") + "socketTimeoutMS=777", timeouts: .requestPath)
+        #expect(own.option("socketTimeoutMS") == 777 && own.option("serverSelectionTimeoutMS") == 2000)
+    }
+}

@@ -1,4 +1,5 @@
 import CMongoC
+import Domain
 import Foundation
 
 /// A libmongoc client pool. `mongoc_client_t` is not thread-safe, so every operation pops a
@@ -14,12 +15,43 @@ public final class MongoClient: @unchecked Sendable {
     private let queue = DispatchQueue(label: "flashdeal.mongo", attributes: .concurrent)
     private static let initialised: Void = { mongoc_init() }()
 
+    /// How long an operation may wait for MongoDB. Each bound applies where the URI sets none of
+    /// its own (`serverSelectionTimeoutMS`, `connectTimeoutMS`, `socketTimeoutMS`: the URI wins).
+    public struct Timeouts: Sendable, Hashable {
+        /// To find a server that answers (MongoDB down: the time an operation takes to fail).
+        public var serverSelection: Duration?
+        public var connect: Duration?
+        /// For a reply on a connection (MongoDB hung: the time an operation takes to fail).
+        public var socket: Duration?
+
+        public init(serverSelection: Duration? = nil, connect: Duration? = nil, socket: Duration? = nil) {
+            self.serverSelection = serverSelection
+            self.connect = connect
+            self.socket = socket
+        }
+
+        /// libmongoc's own: 30 s to find a server, 10 s to connect, 5 min for a reply. For the
+        /// writer, whose batches may wait on a busy database and are retried when they fail.
+        public static let library = Timeouts()
+        /// For what a request waits on (catalogue reads, readiness): a MongoDB that is down or
+        /// hung fails the read within seconds instead of holding the request's worker for 30 s or
+        /// 5 min, long enough for every worker to be held by one.
+        public static let requestPath = Timeouts(serverSelection: .seconds(2), connect: .seconds(2), socket: .seconds(5))
+    }
+
     /// Connects and pings: an unreachable server is an error naming it.
-    public init(uri text: String) async throws {
+    public init(uri text: String, timeouts: Timeouts = .library) async throws {
         _ = Self.initialised
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(text, &error) else {
             throw MongoError("invalid MongoDB URI \"\(text)\": \(Self.message(error))")
+        }
+        for (option, bound) in [
+            (MONGOC_URI_SERVERSELECTIONTIMEOUTMS, timeouts.serverSelection), (MONGOC_URI_CONNECTTIMEOUTMS, timeouts.connect),
+            (MONGOC_URI_SOCKETTIMEOUTMS, timeouts.socket),
+        ] {
+            guard let bound, !mongoc_uri_has_option(uri, option) else { continue }
+            mongoc_uri_set_option_as_int32(uri, option, Int32(clamping: bound.nanoseconds / 1_000_000))
         }
         guard let pool = mongoc_client_pool_new(uri) else {
             mongoc_uri_destroy(uri)
@@ -34,6 +66,12 @@ public final class MongoClient: @unchecked Sendable {
         } catch {
             throw MongoError("cannot reach MongoDB at \(text): \(error)")
         }
+    }
+
+    /// An integer option of the URI the pool was made with (a time-out in milliseconds, say), or
+    /// nil when neither the URI nor `Timeouts` set it.
+    public func option(_ name: String) -> Int32? {
+        mongoc_uri_has_option(uri, name) ? mongoc_uri_get_option_as_int32(uri, name, 0) : nil
     }
 
     deinit {

@@ -170,8 +170,7 @@ public struct OutboxRelay: Service {
     }
 
     func claim(_ key: String) async throws -> [Entry] {
-        let idle = configuration.claimAfter.components
-        let ms = idle.seconds * 1000 + idle.attoseconds / 1_000_000_000_000_000
+        let ms = configuration.claimAfter.nanoseconds / 1_000_000
         let reply = try await pool.send([
             "XAUTOCLAIM", key, Self.group, configuration.consumer, String(ms), "0-0", "COUNT", String(configuration.batchSize),
         ])

@@ -144,16 +144,25 @@ public struct CachedDealCatalog: DealCatalog {
     /// An expired page is refreshed by one request while the others get it as it was, for up to
     /// `pageStaleLimit`: with MongoDB slow or gone, one request a page waits for it instead of every
     /// request holding a worker until the whole request path stalls (seen with MongoDB stopped: the
-    /// deal list, 5% of the benchmark's requests, took every worker within seconds).
+    /// deal list, 5% of the benchmark's requests, took every worker within seconds). A refresh
+    /// that fails serves the page as it was, and the next one is tried `localTTL` later: while
+    /// MongoDB is down the deal list is the last one it gave (its deals' status and stock are
+    /// Redis's, live), never an error. With no page to serve (the first read fails), the error is
+    /// the caller's.
     public func deals(after: DealID?, limit: Int) async throws -> [DealTerms] {
         let key = "page:\(after?.rawValue ?? "")|\(limit)"
         switch pages.lookup(key) {
         case .fresh(let page), .stale(let page): return page
         case .miss: break
         }
-        let page = try await backing.deals(after: after, limit: limit)
-        pages.store(page, for: key)
-        return page
+        do {
+            let page = try await backing.deals(after: after, limit: limit)
+            pages.store(page, for: key)
+            return page
+        } catch {
+            guard let page = pages.keepAfterFailure(key) else { throw error }
+            return page
+        }
     }
 
     func cached<Value: Codable & Sendable>(

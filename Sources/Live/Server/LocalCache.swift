@@ -76,6 +76,20 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
+    /// Stale-if-error (HTTP's `stale-if-error`, nginx's `proxy_cache_use_stale error timeout`): the
+    /// refresh of `key` failed, so its last value is served as fresh for another `ttl` and the
+    /// first caller after that tries again (the claim, if any, is given up). Returns that value, or
+    /// nil when there is none to serve. While the source keeps failing, one caller every `ttl`
+    /// waits on it and the others get the last value it gave, however old.
+    func keepAfterFailure(_ key: Key) -> Value? {
+        let expires = now() + ttl
+        return entries.withLock { entries in
+            guard let entry = entries[key] else { return nil }
+            entries[key] = Entry(expires: expires, value: entry.value)
+            return entry.value
+        }
+    }
+
     func remove(_ key: Key) { _ = entries.withLock { $0.removeValue(forKey: key) } }
 
     func removeAll(where matches: (Key) -> Bool) {

@@ -83,8 +83,14 @@ public enum ShopServer {
         let prefix = configuration.keyPrefix, topics = configuration.topicPrefix
         let pool: RedisPool
         do { pool = try await RedisPool(.init(url: url)) } catch { throw StartupError("Redis at \(url) does not answer: \(error)") }
-        let mongo: MongoClient
-        do { mongo = try await MongoClient(uri: uri) } catch { throw StartupError("MongoDB at \(uri) does not answer: \(error)") }
+        // Two pools on one MongoDB: the writer's (libmongoc's time-outs: its batches may wait on a
+        // busy database, and are retried) and the one requests wait on (catalogue and order reads,
+        // readiness), which gives up within seconds on a MongoDB that is down or hung.
+        let mongo: MongoClient, requestMongo: MongoClient
+        do {
+            mongo = try await MongoClient(uri: uri)
+            requestMongo = try await MongoClient(uri: uri, timeouts: .requestPath)
+        } catch { throw StartupError("MongoDB at \(uri) does not answer: \(error)") }
         let producer: KafkaProducer, sink: RecoveringKafkaPublisher
         do {
             producer = try KafkaProducer(.init(brokers: brokers))
@@ -94,8 +100,8 @@ public enum ShopServer {
 
         let durableOrders = try await MongoOrderRepository(client: mongo)
         ports.ledger = try await RedisStockLedger(pool: pool, prefix: prefix)
-        ports.catalog = CachedDealCatalog(backing: MongoDealCatalog(client: mongo), pool: pool, prefix: prefix)
-        ports.orders = try await RedisOrderRepository(pool: pool, prefix: prefix, durable: durableOrders)
+        ports.catalog = CachedDealCatalog(backing: MongoDealCatalog(client: requestMongo), pool: pool, prefix: prefix)
+        ports.orders = try await RedisOrderRepository(pool: pool, prefix: prefix, durable: try await MongoOrderRepository(client: requestMongo))
         ports.payments = MongoPaymentRepository(client: mongo)
         ports.idempotency = RedisIdempotencyStore(pool: pool, prefix: prefix)
         ports.events = RedisOutbox(pool: pool, prefix: prefix, journalled: true)
@@ -117,7 +123,7 @@ public enum ShopServer {
         }
         let health: [String: @Sendable () async -> Bool] = [
             "redis": { (try? await pool.send(["PING"])) != nil },
-            "mongo": { (try? await mongo.command(["ping": 1])) != nil },
+            "mongo": { (try? await requestMongo.command(["ping": 1])) != nil },
             "kafka": { (try? await producer.checkReachable()) != nil },
         ]
         logger.info("live: Redis gate, outbox and hot orders; Kafka relay and consumer; MongoDB catalogue, payments and durable orders", metadata: [
