@@ -12,6 +12,7 @@ struct CatalogCacheTests {
     final class Backing: DealCatalog {
         let catalog = InMemoryDealCatalog()
         let reads = Atomic(0)
+        let termReads = Atomic(0)
         let failing = Atomic(false)
         struct Down: Error {}
 
@@ -20,7 +21,11 @@ struct CatalogCacheTests {
         func product(_ id: ProductID) async throws -> Product? { try await catalog.product(id) }
         func products(_ ids: [ProductID]) async throws -> [Product] { try await catalog.products(ids) }
         func deal(_ id: DealID) async throws -> DealTerms? { try await catalog.deal(id) }
-        func deals(_ ids: [DealID]) async throws -> [DealTerms] { try await catalog.deals(ids) }
+        func deals(_ ids: [DealID]) async throws -> [DealTerms] {
+            termReads.add(1, ordering: .relaxed)
+            if failing.load(ordering: .relaxed) { throw Down() }
+            return try await catalog.deals(ids)
+        }
         func deals(after: DealID?, limit: Int) async throws -> [DealTerms] {
             reads.add(1, ordering: .relaxed)
             if failing.load(ordering: .relaxed) { throw Down() }
@@ -28,19 +33,47 @@ struct CatalogCacheTests {
         }
     }
 
+    static func terms(_ id: String) throws -> DealTerms {
+        let now = Instant(nanosecondsSinceEpoch: 1_800_000_000_000_000_000)
+        return try DealTerms(
+            id: DealID(validating: id, field: "id"), productID: "p", price: Money(minorUnits: 100), startsAt: now, endsAt: now + .seconds(60),
+            perUserLimit: 1, reservationTTL: .seconds(60), paymentWindow: .seconds(30), initialStock: 5)
+    }
+
+    /// A deal's terms with their Redis copy gone (its time to live ran out) and MongoDB failing:
+    /// the requests of a running sale are served the terms this process last read, and one of them
+    /// a time to live asks MongoDB again. Without a copy here, the failure is the caller's.
+    @Test func aDealsTermsAreServedAsTheyWereWhileTheirRefreshFails() async throws {
+        let backing = Backing()
+        let pool = try await Backends.redisPool(), prefix = Backends.uniquePrefix()
+        let cached = CachedDealCatalog(backing: backing, pool: pool, prefix: prefix, localTTL: .milliseconds(50), staleLimit: .seconds(30))
+        try await cached.add(try Product(id: "p", name: "Kettle", description: ""))
+        try await cached.add(try Self.terms("d-1"))
+        #expect(try await cached.deal("d-1")?.id == "d-1" && backing.termReads.load(ordering: .relaxed) == 1)
+        _ = try await pool.send(["DEL", "\(prefix):cache:deal:{d-1}"])
+        backing.failing.store(true, ordering: .relaxed)
+        try await Task.sleep(for: .milliseconds(80))
+        // A crowd after expiry: one refreshes (and fails), every one of them gets the terms.
+        let served = try await withThrowingTaskGroup(of: DealID?.self) { group in
+            for _ in 0..<8 { group.addTask { try await cached.deal("d-1")?.id } }
+            return try await group.reduce(into: [DealID?]()) { $0.append($1) }
+        }
+        #expect(served == Array(repeating: "d-1", count: 8))
+        #expect(backing.termReads.load(ordering: .relaxed) == 2, "one refresh, not one a request")
+        try await Task.sleep(for: .milliseconds(80))
+        #expect(try await cached.deals(["d-1"]).map(\.id) == ["d-1"])
+        #expect(backing.termReads.load(ordering: .relaxed) == 3)
+        try await cached.add(try Self.terms("d-2"))
+        await #expect(throws: Backing.Down.self) { _ = try await cached.deal("d-2") }
+    }
+
     @Test func anExpiredPageIsServedWhileItsRefreshFails() async throws {
         let backing = Backing()
         let cached = CachedDealCatalog(
             backing: backing, pool: try await Backends.redisPool(), prefix: Backends.uniquePrefix(),
-            localTTL: .milliseconds(50), pageStaleLimit: .seconds(30))
-        let now = Instant(nanosecondsSinceEpoch: 1_800_000_000_000_000_000)
-        func terms(_ id: String) throws -> DealTerms {
-            try DealTerms(
-                id: DealID(validating: id, field: "id"), productID: "p", price: Money(minorUnits: 100), startsAt: now, endsAt: now + .seconds(60),
-                perUserLimit: 1, reservationTTL: .seconds(60), paymentWindow: .seconds(30), initialStock: 5)
-        }
+            localTTL: .milliseconds(50), staleLimit: .seconds(30))
         try await cached.add(try Product(id: "p", name: "Kettle", description: ""))
-        try await cached.add(try terms("d-1"))
+        try await cached.add(try Self.terms("d-1"))
         let page = try await cached.deals(after: nil, limit: 10)
         #expect(page.map(\.id) == ["d-1"] && backing.reads.load(ordering: .relaxed) == 1)
         try await Task.sleep(for: .milliseconds(80))
@@ -57,7 +90,7 @@ struct CatalogCacheTests {
         await #expect(throws: Backing.Down.self) { _ = try await cached.deals(after: "d-1", limit: 10) }
         // Back up: the next refresh stores the new page.
         backing.failing.store(false, ordering: .relaxed)
-        try await cached.add(try terms("d-2"))
+        try await cached.add(try Self.terms("d-2"))
         #expect(try await cached.deals(after: nil, limit: 10).map(\.id) == ["d-1", "d-2"])
     }
 }

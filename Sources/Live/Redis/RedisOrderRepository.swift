@@ -92,26 +92,32 @@ public struct RedisOrderRepository: OrderRepository {
 /// neither a round trip nor a decode), then Redis keeps `fd:cache:product:{id}` /
 /// `fd:cache:deal:{id}` for `ttl` (batched reads in one pipelined round trip), then the backing
 /// catalogue. An `add` writes the backing catalogue and deletes the Redis copy, so every replica
-/// reads the change within `localTTL` (plus, for deal pages, however long their refresh from the
-/// backing catalogue takes: at most `pageStaleLimit`).
+/// reads the change within `localTTL` plus however long its refresh takes (at most `staleLimit`).
+///
+/// Every value this process holds, a deal's terms, a product or a deal page, is refreshed after
+/// `localTTL` by one request while the others are served it as it was (stale-while-revalidate,
+/// up to `staleLimit` past expiry), and a refresh that fails (Redis or MongoDB down or hung) serves
+/// it as it was too and is tried again `localTTL` later (stale-if-error): an outage holds one
+/// request a value each second, never every request that needs it, and a sale goes on with the
+/// terms it had. With nothing held (a value never read here), the failure is the caller's.
 public struct CachedDealCatalog: DealCatalog {
     let backing: any DealCatalog
     let pool: RedisPool
     let prefix: String
     let ttl: Duration
     let local: LocalCache<String, any Sendable>
-    /// Deal pages, served stale while one request refreshes them.
+    /// Deal pages (from the backing catalogue only).
     let pages: LocalCache<String, [DealTerms]>
 
     public init(backing: any DealCatalog, pool: RedisPool, prefix: String = "fd", ttl: Duration = .seconds(300), localTTL: Duration = .seconds(1),
-        pageStaleLimit: Duration = .seconds(30)
+        staleLimit: Duration = .seconds(30)
     ) {
         self.backing = backing
         self.pool = pool
         self.prefix = prefix
         self.ttl = ttl
-        local = LocalCache(ttl: localTTL)
-        pages = LocalCache(ttl: localTTL, staleLimit: pageStaleLimit, capacity: 256)
+        local = LocalCache(ttl: localTTL, staleLimit: staleLimit)
+        pages = LocalCache(ttl: localTTL, staleLimit: staleLimit, capacity: 256)
     }
 
     func key(_ kind: String, _ id: String) -> String { "\(prefix):cache:\(kind):{\(id)}" }
@@ -139,16 +145,11 @@ public struct CachedDealCatalog: DealCatalog {
         try await cached("deal", ids.map(\.rawValue), id: \.id.rawValue) { try await backing.deals($0.map { DealID(generated: $0) }) }
     }
 
-    /// Pages come from the backing catalogue and are kept in-process for `localTTL` (every buyer
-    /// of a sale lists the same first page: `compare` showed that read going to MongoDB each time).
-    /// An expired page is refreshed by one request while the others get it as it was, for up to
-    /// `pageStaleLimit`: with MongoDB slow or gone, one request a page waits for it instead of every
-    /// request holding a worker until the whole request path stalls (seen with MongoDB stopped: the
-    /// deal list, 5% of the benchmark's requests, took every worker within seconds). A refresh
-    /// that fails serves the page as it was, and the next one is tried `localTTL` later: while
-    /// MongoDB is down the deal list is the last one it gave (its deals' status and stock are
-    /// Redis's, live), never an error. With no page to serve (the first read fails), the error is
-    /// the caller's.
+    /// Pages come from the backing catalogue and are kept in-process (every buyer of a sale lists
+    /// the same first page: `compare` showed that read going to MongoDB each time). Before they
+    /// were served stale, with MongoDB stopped the deal list (5% of the benchmark's requests) took
+    /// every worker within seconds. While MongoDB is down the deal list is the last one it gave
+    /// (its deals' status and stock are Redis's, live).
     public func deals(after: DealID?, limit: Int) async throws -> [DealTerms] {
         let key = "page:\(after?.rawValue ?? "")|\(limit)"
         switch pages.lookup(key) {
@@ -170,9 +171,30 @@ public struct CachedDealCatalog: DealCatalog {
     ) async throws -> [Value] {
         guard !ids.isEmpty else { return [] }
         var found: [String: Value] = [:]
-        for id in ids { if let value = local.value(key(kind, id)) as? Value { found[id] = value } }
+        for id in ids {
+            switch local.lookup(key(kind, id)) {
+            case .fresh(let value), .stale(let value): found[id] = value as? Value
+            case .miss: break
+            }
+        }
         let remote = ids.filter { found[$0] == nil }
         guard !remote.isEmpty else { return ids.compactMap { found[$0] } }
+        do {
+            try await fetch(kind, remote, id: id, into: &found, load: load)
+        } catch {
+            for id in remote where found[id] == nil {
+                guard let value = local.keepAfterFailure(key(kind, id)) as? Value else { throw error }
+                found[id] = value
+            }
+        }
+        return ids.compactMap { found[$0] }
+    }
+
+    /// Redis's copies of `ids` (one pipelined round trip), then the backing catalogue's for those
+    /// Redis does not hold, which Redis then keeps for `ttl`.
+    private func fetch<Value: Codable & Sendable>(
+        _ kind: String, _ remote: [String], id: KeyPath<Value, String>, into found: inout [String: Value], load: ([String]) async throws -> [Value]
+    ) async throws {
         let replies = try await pool.pipeline(remote.map { ["GET", key(kind, $0)] })
         var missing: [String] = []
         for (id, reply) in zip(remote, replies) {
@@ -194,7 +216,6 @@ public struct CachedDealCatalog: DealCatalog {
                 local.store(value, for: key(kind, value[keyPath: id]))
             }
         }
-        return ids.compactMap { found[$0] }
     }
 }
 

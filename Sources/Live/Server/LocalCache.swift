@@ -39,14 +39,6 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         self.now = now
     }
 
-    func value(_ key: Key) -> Value? {
-        let now = now()
-        return entries.withLock { entries in
-            guard let entry = entries[key], entry.expires > now else { return nil }
-            return entry.value
-        }
-    }
-
     /// Stale-while-revalidate (what HTTP caches call `stale-while-revalidate`, and nginx
     /// `proxy_cache_use_stale updating`): when a hot value expires, the first caller is told to
     /// refresh it and every caller until it stores the new value gets the expired one, instead of
