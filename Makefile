@@ -11,7 +11,7 @@ help:
 	@echo "make bench            release build; the engine against SimPy, and the 100k-rps spike"
 	@echo "make bench-live       release server on the real backends under k6: ceiling, then 500/1k/2k rps"
 	@echo "make loadtest         k6 against the release server on the real backends, then predicted vs measured"
-	@echo "make validate         k6 five times at 500/1k/2k rps, fit on 1k, predict all three, rewrite docs/validation.md"
+	@echo "make validate         k6 five times at 500/1k/2k rps, fit on 2k, predict all three, rewrite docs/validation.md"
 	@echo "make build            debug build of everything"
 	@echo "make bootstrap        install Debian packages and .venv (scripts/bootstrap.sh)"
 	@echo "make backends-up      start Redis, tansu and SecantusDB on loopback (scripts/backends.sh)"

@@ -5,10 +5,11 @@
 # times (5), then `flashdeal validate`: fits the CPU factor on one level, predicts every level,
 # compares, rewrites docs/validation.md's levels section and experiments/calibration/fitted.json.
 # The model (in the scenario files): the API process as two cores (its two event-loop threads on the
-# machine's two cores); the CPU factor is fitted on the 1k level (at 500 the P95 is mostly fixed delays, not queueing, so a
-# factor fitted there mistakes them for CPU). Environment: FLASHDEAL_VALIDATE_LEVELS
+# machine's two cores); the CPU factor is fitted on the 2k level, the one where queueing for the
+# cores makes most of the P95 (at 500 and 1k the P95 is mostly fixed delays, not queueing, so a
+# factor fitted there mistakes them for CPU and predicts the server saturated at 2k). Environment: FLASHDEAL_VALIDATE_LEVELS
 # ("500 1000 2000"), FLASHDEAL_VALIDATE_REPEAT (5), FLASHDEAL_VALIDATE_PORT (18290),
-# FLASHDEAL_VALIDATE_CALIBRATE_ON (1000), FLASHDEAL_VALIDATE_REUSE (1: compare the stored runs
+# FLASHDEAL_VALIDATE_CALIBRATE_ON (2000), FLASHDEAL_VALIDATE_REUSE (1: compare the stored runs
 # again, no k6), FLASHDEAL_RESULTS (flashdeal-results.sqlite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 LEVELS=${FLASHDEAL_VALIDATE_LEVELS:-"500 1000 2000"}
 REPEAT=${FLASHDEAL_VALIDATE_REPEAT:-5}
 PORT=${FLASHDEAL_VALIDATE_PORT:-18290}
-CALIBRATE_ON=${FLASHDEAL_VALIDATE_CALIBRATE_ON:-1000}
+CALIBRATE_ON=${FLASHDEAL_VALIDATE_CALIBRATE_ON:-2000}
 REUSE=${FLASHDEAL_VALIDATE_REUSE:-0}
 RESULTS=${FLASHDEAL_RESULTS:-flashdeal-results.sqlite}
 OUT=.run/validate
