@@ -96,12 +96,7 @@ public struct ShopRouter: Sendable {
             let bytes = Data(buffer: body)
             let user = request.headers[Self.userHeader]
             let cacheable = responses != nil && isShopper(user)
-            if cacheable, let responses {
-                switch responses.lookup(bytes) {
-                case .fresh(let cached), .stale(let cached): return Self.json(body: cached, status: .ok)
-                case .miss: break
-                }
-            }
+            if cacheable, let cached = responses?.lookup(bytes).value { return Self.json(body: cached, status: .ok) }
             let payload: GraphQLHTTPRequest
             do {
                 payload = try GraphQLHTTPRequest.parse(bytes)

@@ -18,6 +18,14 @@ public struct MongoOrderRepository: OrderRepository {
             """#)
     }
 
+    private init(documents: MongoDocuments<Order>) { self.documents = documents }
+
+    /// The same collection, its index already made, through another pool (`ShopServer`'s request
+    /// pool, whose reads give up sooner).
+    public func through(_ client: MongoClient) -> MongoOrderRepository {
+        MongoOrderRepository(documents: MongoDocuments(client: client, collection: documents.collection))
+    }
+
     public func save(_ order: Order, expectedVersion: Int) async throws {
         try await documents.save(order, id: order.id.rawValue, expectedVersion: expectedVersion, stream: "order/\(order.id)")
     }

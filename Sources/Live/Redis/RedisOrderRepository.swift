@@ -132,7 +132,7 @@ public struct CachedDealCatalog: DealCatalog {
         try await backing.add(terms)
         _ = try await pool.send(["DEL", key("deal", terms.id.rawValue)])
         local.remove(key("deal", terms.id.rawValue))
-        pages.removeAll { _ in true }
+        pages.removeAll()
     }
 
     public func product(_ id: ProductID) async throws -> Product? { try await products([id]).first }
@@ -152,10 +152,7 @@ public struct CachedDealCatalog: DealCatalog {
     /// (its deals' status and stock are Redis's, live).
     public func deals(after: DealID?, limit: Int) async throws -> [DealTerms] {
         let key = "page:\(after?.rawValue ?? "")|\(limit)"
-        switch pages.lookup(key) {
-        case .fresh(let page), .stale(let page): return page
-        case .miss: break
-        }
+        if let page = pages.lookup(key).value { return page }
         do {
             let page = try await backing.deals(after: after, limit: limit)
             pages.store(page, for: key)
@@ -171,12 +168,7 @@ public struct CachedDealCatalog: DealCatalog {
     ) async throws -> [Value] {
         guard !ids.isEmpty else { return [] }
         var found: [String: Value] = [:]
-        for id in ids {
-            switch local.lookup(key(kind, id)) {
-            case .fresh(let value), .stale(let value): found[id] = value as? Value
-            case .miss: break
-            }
-        }
+        for id in ids { found[id] = local.lookup(key(kind, id)).value as? Value }
         let remote = ids.filter { found[$0] == nil }
         guard !remote.isEmpty else { return ids.compactMap { found[$0] } }
         do {

@@ -19,6 +19,14 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         case stale(Value)
         /// Nothing to serve: compute the value (and `store` it).
         case miss
+
+        /// The value to serve, fresh or stale; nil on a miss.
+        var value: Value? {
+            switch self {
+            case .fresh(let value), .stale(let value): value
+            case .miss: nil
+            }
+        }
     }
 
     let ttl: Duration
@@ -84,9 +92,7 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     func remove(_ key: Key) { _ = entries.withLock { $0.removeValue(forKey: key) } }
 
-    func removeAll(where matches: (Key) -> Bool) {
-        entries.withLock { entries in for key in entries.keys where matches(key) { entries.removeValue(forKey: key) } }
-    }
+    func removeAll() { entries.withLock { $0.removeAll() } }
 }
 
 extension LocalCache.Lookup: Equatable where Value: Equatable {}

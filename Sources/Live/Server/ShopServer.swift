@@ -101,7 +101,7 @@ public enum ShopServer {
         let durableOrders = try await MongoOrderRepository(client: mongo)
         ports.ledger = try await RedisStockLedger(pool: pool, prefix: prefix)
         ports.catalog = CachedDealCatalog(backing: MongoDealCatalog(client: requestMongo), pool: pool, prefix: prefix)
-        ports.orders = try await RedisOrderRepository(pool: pool, prefix: prefix, durable: try await MongoOrderRepository(client: requestMongo))
+        ports.orders = try await RedisOrderRepository(pool: pool, prefix: prefix, durable: durableOrders.through(requestMongo))
         ports.payments = MongoPaymentRepository(client: mongo)
         ports.idempotency = RedisIdempotencyStore(pool: pool, prefix: prefix)
         ports.events = RedisOutbox(pool: pool, prefix: prefix, journalled: true)
