@@ -82,6 +82,7 @@ FLASHDEAL_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 FLASHDEAL_MONGO_URI=mongodb://127.0.0.1:$MONGO_PORT/flashdeal
 FLASHDEAL_TANSU=$PWD/.venv/flashdeal/tansu
 FLASHDEAL_K6=$PWD/.venv/flashdeal/k6
+FLASHDEAL_PYTHON=$PY
 ENV
     say "up"
     sed 's/^/  /' "$RUN/backends.env"

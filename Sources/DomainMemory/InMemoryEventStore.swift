@@ -4,6 +4,7 @@ public import Domain
 public actor InMemoryEventStore: EventStore {
     private var log: [EventEnvelope] = []
     private var streams: [StreamID: [Int: Int]] = [:]  // stream -> sequence -> position
+    private var ids: Set<String> = []
 
     public init() {}
 
@@ -30,6 +31,7 @@ public actor InMemoryEventStore: EventStore {
         }
         log += added
         streams = pending
+        ids.formUnion(added.map(\.eventID))
     }
 
     public func read(_ stream: StreamID, from sequence: Int) -> [EventEnvelope] {
@@ -39,6 +41,10 @@ public actor InMemoryEventStore: EventStore {
     public func readAll(from position: Int, limit: Int) -> [StoredEvent] {
         guard position < log.count else { return [] }
         return (position..<(position + min(limit, log.count - position))).map { StoredEvent(position: $0, envelope: log[$0]) }
+    }
+
+    public func stored(_ eventIDs: [String]) -> Set<String> {
+        ids.intersection(eventIDs)
     }
 
     public var count: Int { log.count }

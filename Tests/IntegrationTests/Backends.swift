@@ -9,6 +9,8 @@ enum Backends {
     static var kafkaBrokers: String? { ProcessInfo.processInfo.environment["FLASHDEAL_KAFKA_BROKERS"] }
     /// The tansu binary, for tests that run (and kill) a broker of their own.
     static var tansu: String? { ProcessInfo.processInfo.environment["FLASHDEAL_TANSU"] }
+    /// The `.venv` Python (confluent-kafka, for a plain librdkafka client beside ours).
+    static var python: String? { ProcessInfo.processInfo.environment["FLASHDEAL_PYTHON"] }
     /// The k6 binary, for the load-test smoke run.
     static var k6: String? { ProcessInfo.processInfo.environment["FLASHDEAL_K6"] }
 

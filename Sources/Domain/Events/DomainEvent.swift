@@ -61,6 +61,9 @@ public enum StreamID: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
     }
 
+    /// The id of this stream's event at `sequence` (``EventEnvelope/eventID``).
+    public func eventID(_ sequence: Int) -> String { "\(self)#\(sequence)" }
+
     /// Parses `kind/id`.
     public init(parsing text: String) throws(ValidationError) {
         let parts = text.split(separator: "/", maxSplits: 1).map(String.init)

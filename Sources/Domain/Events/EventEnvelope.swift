@@ -9,7 +9,7 @@ public struct EventEnvelope: Hashable, Sendable {
 
     /// `aggregateId#sequence`: unique, and the same when an event is delivered twice, so
     /// consumers deduplicate by it.
-    public var eventID: String { "\(aggregateID)#\(sequence)" }
+    public var eventID: String { aggregateID.eventID(sequence) }
     public var type: String { payload.typeName }
     public var aggregateID: StreamID
     public var sequence: Int

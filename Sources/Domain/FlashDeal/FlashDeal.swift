@@ -64,4 +64,7 @@ public struct FlashDeal: Hashable, Sendable, Codable {
 /// Replaying events that cannot make an aggregate.
 public enum ReplayError: Error, Hashable, Sendable {
     case missingCreation(String)
+    /// An event the aggregate cannot take in the state the earlier events left it in (outside
+    /// data out of contract: the caller dead-letters or reports it, never traps).
+    case illegalTransition(String)
 }

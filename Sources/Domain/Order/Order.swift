@@ -52,14 +52,8 @@ public struct Order: Hashable, Sendable, Codable {
 
     /// Applies one of this order's events with its sequence number.
     public mutating func apply(_ event: OrderEvent, sequence: Int) {
-        let trigger: OrderStatus.Trigger
-        switch event {
-        case .placed: version = sequence; return
-        case .paid(let e): trigger = .pay; paymentID = e.paymentID
-        case .cancelled: trigger = .cancel
-        case .expired: trigger = .expire
-        case .refunded: trigger = .refund
-        }
+        guard let trigger = event.trigger else { version = sequence; return }
+        if case .paid(let e) = event { paymentID = e.paymentID }
         guard let next = status.next(on: trigger) else {
             preconditionFailure("event \(event) cannot apply to an order that is \(status)")
         }
@@ -67,10 +61,29 @@ public struct Order: Hashable, Sendable, Codable {
         version = sequence
     }
 
-    /// Rebuilds an order from its events in sequence order.
+    /// Rebuilds an order from its events in sequence order. Events read from outside (Kafka, the
+    /// event store) may break the rules: an event the order cannot take throws, it never traps.
     public init(replaying events: [(sequence: Int, event: OrderEvent)]) throws(ReplayError) {
         guard case .placed(let placed)? = events.first?.event else { throw ReplayError.missingCreation("order") }
         self.init(placed)
-        for (sequence, event) in events.dropFirst() { apply(event, sequence: sequence) }
+        for (sequence, event) in events.dropFirst() {
+            guard let trigger = event.trigger, status.next(on: trigger) != nil else {
+                throw ReplayError.illegalTransition("order \(id) is \(status) and cannot take \(event)")
+            }
+            apply(event, sequence: sequence)
+        }
+    }
+}
+
+extension OrderEvent {
+    /// The transition this event records (nil for the placement, which creates the order).
+    public var trigger: OrderStatus.Trigger? {
+        switch self {
+        case .placed: nil
+        case .paid: .pay
+        case .cancelled: .cancel
+        case .expired: .expire
+        case .refunded: .refund
+        }
     }
 }

@@ -17,6 +17,8 @@ public protocol EventStore: EventLog {
     func readAll(from position: Int, limit: Int) async throws -> [StoredEvent]
     /// Several whole streams, each in sequence order. Adapters may read them in one round trip.
     func read(_ streams: [StreamID]) async throws -> [StreamID: [EventEnvelope]]
+    /// Which of `eventIDs` are stored (one round trip where the adapter can).
+    func stored(_ eventIDs: [String]) async throws -> Set<String>
 }
 
 extension EventStore {

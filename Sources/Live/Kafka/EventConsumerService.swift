@@ -12,25 +12,36 @@ public struct EventConsumerService: Service {
     let deadLetters: KafkaProducer
     let deadLetterTopic: String
     let events: any EventStore
-    let orders: any OrderRepository
+    let projector: OrderProjector
     let logger: Logger
     let batchSize: Int
+    let metrics: WriterMetrics?
+    /// What readiness is decided from: when this writer last wrote a batch.
+    let watch: WriterWatch
 
     public init(
         consumer: KafkaConsumer, deadLetters: KafkaProducer, deadLetterTopic: String = "flashdeal.dead-letter",
-        events: any EventStore, orders: any OrderRepository, logger: Logger, batchSize: Int = 500
+        events: any EventStore, orders: any OrderRepository, logger: Logger, batchSize: Int = 500,
+        progress: WriterProgress = WriterProgress(), metrics: WriterMetrics? = nil
     ) {
+        self.metrics = metrics
+        watch = WriterWatch(progress)
         self.consumer = consumer
         self.deadLetters = deadLetters
         self.deadLetterTopic = deadLetterTopic
         self.events = events
-        self.orders = orders
+        projector = OrderProjector(events: events, orders: orders)
         self.logger = logger
         self.batchSize = batchSize
     }
 
     public func run() async throws {
+        var lastCheck = ContinuousClock.now - .seconds(2)
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            if ContinuousClock.now - lastCheck >= .seconds(2) {
+                lastCheck = .now
+                await checkProgress()
+            }
             do {
                 _ = try await processBatch(timeoutMs: 200)
             } catch {
@@ -43,9 +54,7 @@ public struct EventConsumerService: Service {
     /// Reads one batch, writes it, commits; returns how many events were written.
     public func processBatch(timeoutMs: Int32) async throws -> Int {
         let consumer = self.consumer, size = batchSize
-        let messages = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try consumer.poll(max: size, timeoutMs: timeoutMs) }) }
-        }
+        let messages = try await Self.offLoop { try consumer.poll(max: size, timeoutMs: timeoutMs) }
         guard !messages.isEmpty else { return 0 }
         var envelopes: [EventEnvelope] = []
         for message in messages {
@@ -58,52 +67,25 @@ public struct EventConsumerService: Service {
         }
         try await events.append(envelopes, expected: .any)
         try await project(envelopes)
-        try consumer.commit()
+        try await Self.offLoop { try consumer.commit() }
+        watch.progressed(at: .now)
         return envelopes.count
     }
 
-    /// Rebuilds each order the batch touched and saves it when it is ahead of the read model
-    /// (whatever order the partitions delivered its events in): one query for the stored orders,
-    /// one `insert_many` for the new ones. An order whose events in the batch begin at its creation
-    /// and leave no gap is rebuilt from the batch alone; only the others (a payment or a
-    /// cancellation of an order placed in an earlier batch) are read back from the event store, in
-    /// one query. Under a sale almost every order is new, and reading their streams back was the
-    /// writer's costliest query (it grows with the store). A batch that holds only the start of a
-    /// stream (a redelivery cut short) rebuilds an older version, which the version check skips.
+    /// Rebuilds each order the batch touched (``OrderProjector``); an order whose stream does not
+    /// replay is logged and left as it is (its events are in the event store for an operator).
     func project(_ batch: [EventEnvelope]) async throws {
-        var inBatch: [OrderID: [(sequence: Int, event: OrderEvent)]] = [:]
-        for envelope in batch {
-            guard case .order(let id) = envelope.aggregateID, case .order(let event) = envelope.payload else { continue }
-            inBatch[id, default: []].append((envelope.sequence, event))
+        for (id, error) in try await projector.project(batch).sorted(by: { $0.key < $1.key }) {
+            logger.error("order stream does not replay; its read model is left as it was", metadata: ["flashdeal.order.id": "\(id)", "flashdeal.error": "\(error)"])
         }
-        guard !inBatch.isEmpty else { return }
-        let sorted = inBatch.keys.sorted()
-        var fromBatch: [OrderID: [(sequence: Int, event: OrderEvent)]] = [:]
-        var fromStore: [OrderID] = []
-        for id in sorted {
-            var seen = Set<Int>()
-            let pairs = inBatch[id, default: []].sorted { $0.sequence < $1.sequence }.filter { seen.insert($0.sequence).inserted }
-            if Self.isWholeStream(pairs) { fromBatch[id] = pairs } else { fromStore.append(id) }
-        }
-        let streams = fromStore.isEmpty ? [:] : try await events.read(fromStore.map { StreamID.order($0) })
-        var stored: [OrderID: Int] = [:]
-        for order in try await orders.orders(sorted) { stored[order.id] = order.version }
-        var saves: [(order: Order, expectedVersion: Int)] = []
-        for id in sorted {
-            let pairs = fromBatch[id] ?? (streams[.order(id)] ?? []).compactMap { e -> (sequence: Int, event: OrderEvent)? in
-                if case .order(let event) = e.payload { (e.sequence, event) } else { nil }
-            }
-            guard Self.isWholeStream(pairs), let order = try? Order(replaying: pairs) else { continue }  // its creation has not arrived yet; a later batch rebuilds it
-            let version = stored[id] ?? 0
-            if order.version > version { saves.append((order, version)) }
-        }
-        // A conflict means another writer saved the order meanwhile; its stream rebuilds it next time.
-        _ = try await orders.save(saves)
     }
 
-    /// Whether `pairs` run from sequence 1 without a gap.
-    static func isWholeStream(_ pairs: [(sequence: Int, event: OrderEvent)]) -> Bool {
-        pairs.first?.sequence == 1 && pairs.enumerated().allSatisfy { $0.offset + 1 == $0.element.sequence }
+    /// A blocking librdkafka call (a poll that waits, a synchronous commit) off the caller's
+    /// thread, which may be an event loop.
+    static func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
     }
 
     static func deadLetter(_ message: KafkaConsumer.Message, _ error: any Error) -> [UInt8] {

@@ -1,11 +1,17 @@
 import CRdKafka
 import Foundation
+import Synchronization
 
 /// A librdkafka consumer in a consumer group, committing offsets only when told (after the
 /// caller has written what it read): at-least-once, so consumers deduplicate by event id.
 public final class KafkaConsumer: @unchecked Sendable {
-    // Safe: librdkafka's consumer handle is thread-safe; `poll` and `commit` are called by one task.
+    // Safe: librdkafka's consumer handle is thread-safe; `poll` and `commit` are called by one task,
+    // and `wasAssigned` is a Mutex.
     private let handle: OpaquePointer
+    /// Whether the group has ever given this member a partition (see `deinit`).
+    private let wasAssigned = Mutex(false)
+    /// What it subscribed to.
+    let topics: Set<String>
 
     public struct Message: Sendable, Hashable {
         public var topic: String
@@ -24,6 +30,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "enable.partition.eof": "false",
             "topic.metadata.refresh.interval.ms": "2000",
         ])
+        self.topics = Set(topics)
         handle = try Kafka.handle(RD_KAFKA_CONSUMER, conf)
         rd_kafka_poll_set_consumer(handle)
         let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
@@ -31,15 +38,64 @@ public final class KafkaConsumer: @unchecked Sendable {
         for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
         let error = rd_kafka_subscribe(handle, list)
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            rd_kafka_destroy(handle)
+            // Every property is set, so `deinit` runs and destroys the handle.
             throw KafkaError(code: error.rawValue, message: "cannot subscribe to \(topics): \(Kafka.text(error))")
         }
     }
 
+    /// Leaves the group cleanly (LeaveGroup, so the partitions move at once) only once the group
+    /// has assigned this member something. A member that leaves before its first assignment can
+    /// wedge a group for good on some brokers (tansu 0.6: no member is ever assigned again, see
+    /// `docs/data/kafka.md`); one that goes without a word is dropped after `session.timeout.ms`,
+    /// as a crashed one is, which every broker handles.
     deinit {
-        rd_kafka_consumer_close(handle)
-        rd_kafka_destroy(handle)
+        if wasAssigned.withLock({ $0 }) {
+            rd_kafka_consumer_close(handle)
+            rd_kafka_destroy(handle)
+        } else {
+            rd_kafka_destroy_flags(handle, Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE))
+        }
     }
+
+    /// The partitions the group assigns this member now, with how far each is behind its high
+    /// watermark (from the broker's last fetch reply: no round trip, never blocks). A partition
+    /// this member has not fetched from yet counts as unknown lag (nil).
+    public func assignment() -> [(topic: String, partition: Int32, lag: Int64?)] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(handle, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        _ = rd_kafka_position(handle, list)
+        var result: [(topic: String, partition: Int32, lag: Int64?)] = []
+        for i in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[i]
+            var low: Int64 = 0, high: Int64 = 0
+            let known = rd_kafka_get_watermark_offsets(handle, element.topic, element.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR
+            let lag: Int64? = known && high >= 0 ? max(0, high - (element.offset >= 0 ? element.offset : low)) : nil
+            result.append((String(cString: element.topic), element.partition, lag))
+        }
+        if !result.isEmpty { wasAssigned.withLock { $0 = true } }
+        return result
+    }
+
+    /// How many partitions the subscribed topics have, from a metadata request (blocking, up to
+    /// `timeoutMs`: call off the cooperative pool). Zero while no topic exists yet.
+    public func subscribedPartitions(timeoutMs: Int32) throws -> Int {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let error = rd_kafka_metadata(handle, 1, nil, &metadata, timeoutMs)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw KafkaError(code: error.rawValue, message: "metadata: \(Kafka.text(error))")
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        var count = 0
+        for i in 0..<Int(metadata.pointee.topic_cnt) {
+            let topic = metadata.pointee.topics[i]
+            if topic.err == RD_KAFKA_RESP_ERR_NO_ERROR, topics.contains(String(cString: topic.topic)) { count += Int(topic.partition_cnt) }
+        }
+        return count
+    }
+
+    /// Whether the group has ever assigned this member a partition.
+    public var hasBeenAssigned: Bool { wasAssigned.withLock { $0 } }
 
     /// Up to `max` messages, waiting at most `timeoutMs` for the first (blocking: call off the
     /// cooperative pool).
@@ -64,6 +120,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             messages.append(Message(
                 topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset, key: key, value: value))
         }
+        if !messages.isEmpty { wasAssigned.withLock { $0 = true } }
         return messages
     }
 

@@ -105,6 +105,13 @@ public struct MongoEventStore: EventStore {
         return result
     }
 
+    /// By `_id`, only the ids.
+    public func stored(_ eventIDs: [String]) async throws -> Set<String> {
+        guard !eventIDs.isEmpty else { return [] }
+        let documents = try await client.find(Self.collection, filter: ["_id": ["$in": eventIDs]], options: ["projection": ["_id": 1]])
+        return Set(documents.compactMap { $0["_id"] as? String })
+    }
+
     /// An event already stored at this sequence must be this very event (a redelivery).
     func checkSame(_ event: EventEnvelope) async throws {
         let stored = try await client.find(Self.collection, filter: ["aggregateId": event.aggregateID.description, "sequence": event.sequence])

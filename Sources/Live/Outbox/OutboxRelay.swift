@@ -17,7 +17,9 @@ public struct OutboxRelay: Service {
         public var claimAfter: Duration = .seconds(30)
         /// The pause when there is nothing to relay, and after a failure.
         public var idle: Duration = .milliseconds(20)
+        /// The first pause after a failure; each further failure doubles it up to `maximumRetry`.
         public var retry: Duration = .milliseconds(500)
+        public var maximumRetry: Duration = .seconds(30)
         /// This replica's name in the consumer group.
         public var consumer = "relay-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         public init() {}
@@ -28,45 +30,93 @@ public struct OutboxRelay: Service {
     let catalog: any DealCatalog
     let configuration: Configuration
     let logger: Logger
+    let metrics: OutboxMetrics?
     let state = RelayState()
+    /// Where entries that cannot be read go, whole.
+    public let deadLetters: OutboxDeadLetters
     static let group = "relay"
 
-    public init(pool: RedisPool, sink: any EventPublisher, catalog: any DealCatalog, configuration: Configuration = .init(), logger: Logger) {
+    public init(
+        pool: RedisPool, sink: any EventPublisher, catalog: any DealCatalog, configuration: Configuration = .init(),
+        metrics: OutboxMetrics? = nil, logger: Logger
+    ) {
         self.pool = pool
         self.sink = sink
         self.catalog = catalog
         self.configuration = configuration
+        self.metrics = metrics
         self.logger = logger
+        deadLetters = OutboxDeadLetters(pool: pool, prefix: configuration.prefix)
     }
 
     public func run() async throws {
-        var lastClaim = ContinuousClock.now
+        var lastClaim = ContinuousClock.now, lastGauge = ContinuousClock.now - .seconds(1)
+        var failures = 0
         while !Task.isCancelled {
             do {
                 let claim = ContinuousClock.now - lastClaim > configuration.claimAfter / 2
                 if claim { lastClaim = .now }
                 let relayed = try await relayOnce(claimOthers: claim)
+                failures = 0
+                if let metrics, ContinuousClock.now - lastGauge >= .seconds(1) {
+                    lastGauge = .now
+                    metrics.outbox(try await depth(now: WallClock().now()))
+                }
                 // On shutdown, stop once the outbox is drained (or the broker cannot take it).
                 if relayed == 0 {
                     if Task.isShuttingDownGracefully { return }
                     try? await Task.sleep(for: configuration.idle)
                 }
             } catch {
-                logger.warning("outbox relay failed; the entries stay in Redis and are sent again", metadata: ["flashdeal.error": "\(error)"])
+                failures += 1
+                let delay = Self.backOff(failures, base: configuration.retry, maximum: configuration.maximumRetry)
+                metrics?.relayRetried()
+                // Logged as an error once the outage outlasts a few attempts: someone should look.
+                logger.log(
+                    level: failures > 3 ? .error : .warning, "outbox relay failed; the entries stay in Redis and are sent again",
+                    metadata: ["flashdeal.error": "\(error)", "flashdeal.relay.failures": "\(failures)", "flashdeal.retry.after": "\(delay)"])
                 if Task.isShuttingDownGracefully { return }
-                try? await Task.sleep(for: configuration.retry)
+                try? await Task.sleep(for: delay)
             }
         }
+    }
+
+    /// The outbox's size now: entries waiting in every stream and the age of the oldest (its id
+    /// is the time Redis added it), and the dead letters. One pipelined round trip.
+    public func depth(now: Instant) async throws -> OutboxDepth {
+        let streams = try await streamKeys()
+        let replies = try await pool.pipeline(streams.flatMap { [["XLEN", $0.key], ["XRANGE", $0.key, "-", "+", "COUNT", "1"]] } + [["XLEN", deadLetters.key]])
+        var depth = OutboxDepth(entries: 0, oldestAge: .zero, deadLetters: Int(replies.last?.integer ?? 0))
+        let nowMs = now.nanosecondsSinceEpoch / 1_000_000
+        for i in stride(from: 0, to: replies.count - 1, by: 2) {
+            depth.entries += Int(replies[i].integer ?? 0)
+            if let id = replies[i + 1].array.first?.array.first?.string, let ms = Int64(id.prefix { $0 != "-" }) {
+                depth.oldestAge = max(depth.oldestAge, .milliseconds(max(0, nowMs - ms)))
+            }
+        }
+        return depth
+    }
+
+    /// The pause after `failures` failures in a row: `base` doubled for each after the first, at
+    /// most `maximum`.
+    public static func backOff(_ failures: Int, base: Duration, maximum: Duration) -> Duration {
+        min(maximum, base * (1 << min(max(0, failures - 1), 20)))
+    }
+
+    /// The request path's outbox and every deal's journal.
+    func streamKeys() async throws -> [(key: String, deal: DealID?)] {
+        let prefix = configuration.prefix
+        let deals = try await pool.send(["SMEMBERS", RedisStockLedger.dealsKey(prefix: prefix)]).array.compactMap(\.string).sorted()
+        return [(key: RedisOutbox.key(prefix: prefix), deal: DealID?.none)]
+            + deals.map { DealID(generated: $0) }.map { (key: RedisStockLedger.journalKey(prefix: prefix, deal: $0), deal: $0) }
     }
 
     /// Relays one batch from every stream; returns how many entries went to the sink. Idle, it
     /// costs two round trips (the deal list, then one pipelined read of every stream).
     @discardableResult
     public func relayOnce(claimOthers: Bool = false) async throws -> Int {
-        let prefix = configuration.prefix
-        let deals = try await pool.send(["SMEMBERS", RedisStockLedger.dealsKey(prefix: prefix)]).array.compactMap(\.string).sorted()
-        var streams = [(key: RedisOutbox.key(prefix: prefix), deal: DealID?.none)]
-        streams += deals.map { DealID(generated: $0) }.map { (key: RedisStockLedger.journalKey(prefix: prefix, deal: $0), deal: $0) }
+        // A stream waiting out a back-off after a failure is left alone until it is due.
+        let streams = try await streamKeys().filter { state.isDue($0.key, now: .now) }
         let fresh = streams.map(\.key).filter { !state.hasGroup($0) }
         if !fresh.isEmpty {
             // BUSYGROUP (another replica made it) is as good as made.
@@ -89,32 +139,55 @@ public struct OutboxRelay: Service {
             if claimOthers { entries += try await claim(stream.key) }
             guard !entries.isEmpty else { continue }
             state.pending(stream.key)  // until the broker acknowledged them
-            try await relay(entries, from: stream.key, deal: stream.deal)
-            relayed += entries.count
+            relayed += try await relay(entries, from: stream.key, deal: stream.deal)
         }
         return relayed
     }
 
-    /// Sends one stream's entries and, once the broker acknowledged them, acknowledges and deletes
-    /// them in Redis.
-    func relay(_ entries: [Entry], from key: String, deal: DealID?) async throws {
+    /// Sends one stream's entries, in order, and once the broker acknowledged them acknowledges and
+    /// deletes them in Redis. An entry that cannot be read (not what the request path or the gate
+    /// script writes) is moved to the dead stream whole, with the reason, so nothing is lost and
+    /// `flashdeal outbox redrive` can put it back. An entry whose events cannot be built for now
+    /// (the deal's terms unreadable: MongoDB down, the catalogue's copies expired) stops the
+    /// stream there: the entries before it are sent, it and the rest stay pending in Redis, and
+    /// the stream is tried again after a back-off that doubles up to `maximumRetry`. Returns how
+    /// many entries were sent or dead-lettered.
+    @discardableResult
+    func relay(_ entries: [Entry], from key: String, deal: DealID?) async throws -> Int {
         var envelopes: [EventEnvelope] = []
-        var unreadable: [(String, String)] = []
-        for entry in entries {
+        var unreadable: [(entry: Entry, reason: String)] = []
+        var done = entries.count
+        for (index, entry) in entries.enumerated() {
             do {
                 envelopes += try await self.envelopes(entry, deal: deal)
+            } catch let error as MalformedEntry {
+                unreadable.append((entry, error.reason))
             } catch {
-                unreadable.append((entry.id, "\(error)"))
+                done = index
+                let delay = state.failed(key, base: configuration.retry, maximum: configuration.maximumRetry)
+                metrics?.relayRetried()
+                logger.error("outbox entry cannot be relayed yet; the stream waits and tries again", metadata: [
+                    "flashdeal.outbox.entry": "\(key) \(entry.id)", "flashdeal.outbox.waiting": "\(entries.count - index)",
+                    "flashdeal.retry.after": "\(delay)", "flashdeal.error": "\(error)",
+                ])
+                break
             }
         }
         try await sink.publish(envelopes)
-        for (id, reason) in unreadable {
-            logger.error("outbox entry cannot be read; moved to the dead stream", metadata: ["flashdeal.outbox.entry": "\(key) \(id)", "flashdeal.error": "\(reason)"])
-            _ = try await pool.send(["XADD", "\(configuration.prefix):outbox:dead", "*", "stream", key, "entry", id, "reason", reason])
+        if !unreadable.isEmpty {
+            try await deadLetters.add(unreadable.map { DeadLetter(stream: key, entryID: $0.entry.id, reason: $0.reason, fields: $0.entry.fields) })
+            for (entry, reason) in unreadable {
+                logger.error("outbox entry cannot be read; moved whole to the dead stream", metadata: ["flashdeal.outbox.entry": "\(key) \(entry.id)", "flashdeal.error": "\(reason)"])
+            }
+            metrics?.deadLettered(unreadable.count)
         }
-        let ids = entries.map { $0.id }
-        _ = try await pool.pipeline([["XACK", key, Self.group] + ids, ["XDEL", key] + ids])
-        state.noPending(key)
+        let ids = entries.prefix(done).map(\.id)
+        if !ids.isEmpty { _ = try await pool.pipeline([["XACK", key, Self.group] + ids, ["XDEL", key] + ids]) }
+        if done == entries.count {
+            state.succeeded(key)
+            state.noPending(key)
+        }
+        return done
     }
 
     struct Entry {
@@ -124,19 +197,35 @@ public struct OutboxRelay: Service {
 
     /// The events an entry holds: a request's events, or a gate change rebuilt as the ledger does
     /// (a reservation also places its order, derived from the deal's terms as the Domain does).
+    /// Throws ``MalformedEntry`` for an entry no retry can read, anything else for a failure that
+    /// may pass (the catalogue).
     func envelopes(_ entry: Entry, deal: DealID?) async throws -> [EventEnvelope] {
         guard let deal else {
-            guard let json = entry.fields["events"] else { throw RedisError(.protocolError, "outbox entry without events") }
-            return try JSONDecoder().decode([EventEnvelope].self, from: Data(json.utf8))
+            guard let json = entry.fields["events"] else { throw MalformedEntry("outbox entry without events") }
+            do { return try JSONDecoder().decode([EventEnvelope].self, from: Data(json.utf8)) } catch {
+                throw MalformedEntry("outbox entry's events do not decode: \(error)")
+            }
         }
         guard let op = entry.fields["op"], let at = entry.fields["at"].flatMap(Int64.init),
             let args = entry.fields["args"], let reply = entry.fields["reply"]
-        else { throw RedisError(.protocolError, "journal entry \(entry.id) lacks op, at, args or reply") }
+        else { throw MalformedEntry("journal entry lacks op, at, args or reply") }
         let instant = Instant(nanosecondsSinceEpoch: at)
-        let terms = op == "create" || op == "reserve" ? try await catalog.deal(deal) : nil
-        var events = try RedisStockLedger.events(op, deal, at: instant, try Self.strings(args).map { $0.string ?? "" }, try Self.strings(reply), terms: terms)
-        if case .inventory(.reserved(let reserved)) = events.first?.event {
-            guard let terms else { throw RedisError(.protocolError, "deal \(deal) has no terms in the catalogue") }
+        let arguments: [String], replies: [RedisReply]
+        do {
+            arguments = try Self.strings(args).map { $0.string ?? "" }
+            replies = try Self.strings(reply)
+        } catch { throw MalformedEntry("journal entry's args or reply is not a JSON array: \(error)") }
+        var terms: DealTerms?
+        if op == "create" || op == "reserve" {
+            // Not malformed: the catalogue is down or does not have the deal yet. The entry waits.
+            guard let found = try await catalog.deal(deal) else { throw TermsUnavailable(dealID: deal) }
+            terms = found
+        }
+        var events: [SequencedEvent]
+        do {
+            events = try RedisStockLedger.events(op, deal, at: instant, arguments, replies, terms: terms)
+        } catch { throw MalformedEntry("journal entry does not rebuild: \(error)") }
+        if case .inventory(.reserved(let reserved)) = events.first?.event, let terms {
             events.append(SequencedEvent(stream: .order(reserved.orderID), sequence: 1, event: .order(.placed(Domain.OrderPlaced(reserved, terms: terms)))))
         }
         return events.map { $0.envelope(at: instant) }
@@ -190,13 +279,14 @@ public struct OutboxRelay: Service {
     }
 }
 
-/// Which streams have the relay's consumer group, and which may hold entries this replica read
-/// but has not had acknowledged (all of them at start, after a restart).
+/// Which streams have the relay's consumer group, which may hold entries this replica read but
+/// has not had acknowledged (all of them at start, after a restart), and which wait out a back-off.
 final class RelayState: @unchecked Sendable {
-    // Safe: both sets are read and written under `lock`.
+    // Safe: every field is read and written under `lock`.
     private let lock = NSLock()
     private var groups: Set<String> = []
     private var clean: Set<String> = []
+    private var waiting: [String: (failures: Int, until: ContinuousClock.Instant)] = [:]
 
     func hasGroup(_ key: String) -> Bool { lock.withLock { groups.contains(key) } }
     func madeGroup(_ key: String) { _ = lock.withLock { groups.insert(key) } }
@@ -204,4 +294,47 @@ final class RelayState: @unchecked Sendable {
     func mayHavePending(_ key: String) -> Bool { lock.withLock { !clean.contains(key) } }
     func noPending(_ key: String) { _ = lock.withLock { clean.insert(key) } }
     func pending(_ key: String) { _ = lock.withLock { clean.remove(key) } }
+
+    func isDue(_ key: String, now: ContinuousClock.Instant) -> Bool { lock.withLock { (waiting[key]?.until ?? now) <= now } }
+    func succeeded(_ key: String) { _ = lock.withLock { waiting.removeValue(forKey: key) } }
+    /// Records a failure of `key`'s stream; returns how long it now waits.
+    func failed(_ key: String, base: Duration, maximum: Duration) -> Duration {
+        lock.withLock {
+            let failures = (waiting[key]?.failures ?? 0) + 1
+            let delay = OutboxRelay.backOff(failures, base: base, maximum: maximum)
+            waiting[key] = (failures, .now + delay)
+            return delay
+        }
+    }
+
+}
+
+/// A journal or outbox entry that no retry can read: it goes to the dead stream, whole.
+struct MalformedEntry: Error, CustomStringConvertible {
+    var reason: String
+    init(_ reason: String) { self.reason = reason }
+    var description: String { reason }
+}
+
+/// A reservation's deal terms could not be read from the catalogue (down, or the deal not there
+/// yet): its order waits in the outbox until they can.
+public struct TermsUnavailable: Error, CustomStringConvertible {
+    public var dealID: DealID
+    public var description: String { "the catalogue has no terms for deal \(dealID)" }
+}
+
+/// What the outbox holds now.
+public struct OutboxDepth: Sendable, Hashable {
+    /// Entries waiting in the request path's outbox and every deal's journal.
+    public var entries: Int
+    /// How long the oldest of them has waited.
+    public var oldestAge: Duration
+    /// Entries moved to the dead stream (until re-driven).
+    public var deadLetters: Int
+
+    public init(entries: Int, oldestAge: Duration, deadLetters: Int) {
+        self.entries = entries
+        self.oldestAge = oldestAge
+        self.deadLetters = deadLetters
+    }
 }

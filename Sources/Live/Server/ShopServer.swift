@@ -64,7 +64,8 @@ public enum ShopServer {
     /// Builds the shop's ports. With no backend, the in-memory adapters; otherwise all three
     /// backends are required (the outbox lives in Redis, Kafka carries it, MongoDB keeps it), and a
     /// backend that does not answer is an error naming it.
-    public static func compose(_ configuration: Configuration, logger: Logger) async throws -> Composition {
+    /// `metrics` is the registry `/metrics` serves; the writer's parts add their series to it.
+    public static func compose(_ configuration: Configuration, metrics: ShopMetrics = ShopMetrics(), logger: Logger) async throws -> Composition {
         let memory = InMemoryShop(seed: UInt64.random(in: 1...UInt64.max), declineRate: configuration.paymentDeclineRate)
         var ports = memory.shop.ports
         ports.clock = WallClock()
@@ -115,17 +116,25 @@ public enum ShopServer {
         if configuration.role != .api {
             var relayConfiguration = OutboxRelay.Configuration()
             relayConfiguration.prefix = prefix
-            relay = OutboxRelay(pool: pool, sink: sink, catalog: ports.catalog, configuration: relayConfiguration, logger: logger)
+            relay = OutboxRelay(
+                pool: pool, sink: sink, catalog: ports.catalog, configuration: relayConfiguration, metrics: OutboxMetrics(registry: metrics.registry),
+                logger: logger)
             let kinds = ["orders", "payments", "inventory", "deals", "products"].map { "\(topics).\($0)" }
             consumer = EventConsumerService(
                 consumer: try KafkaConsumer(brokers: brokers, group: "\(topics)-writers", topics: kinds), deadLetters: producer,
-                deadLetterTopic: "\(topics).dead-letter", events: try await MongoEventStore(client: mongo), orders: durableOrders, logger: logger)
+                deadLetterTopic: "\(topics).dead-letter", events: try await MongoEventStore(client: mongo), orders: durableOrders, logger: logger,
+                metrics: WriterMetrics(registry: metrics.registry))
         }
-        let health: [String: @Sendable () async -> Bool] = [
-            "redis": { (try? await pool.send(["PING"])) != nil },
-            "mongo": { (try? await requestMongo.command(["ping": 1])) != nil },
-            "kafka": { (try? await producer.checkReachable()) != nil },
-        ]
+        // Readiness per role: the request path needs Redis alone (a broker or MongoDB outage must
+        // not take every API replica out of its load balancer: the outbox holds the orders); the
+        // writer needs Kafka and MongoDB, and a consumer that holds partitions and keeps up.
+        var health: [String: @Sendable () async -> Bool] = [:]
+        if configuration.role != .writer { health["redis"] = { (try? await pool.send(["PING"])) != nil } }
+        if configuration.role != .api {
+            health["mongo"] = { (try? await requestMongo.command(["ping": 1])) != nil }
+            health["kafka"] = { (try? await producer.checkReachable()) != nil }
+        }
+        if let consumer { health["consumer"] = { consumer.verdict().isReady } }
         logger.info("live: Redis gate, outbox and hot orders; Kafka relay and consumer; MongoDB catalogue, payments and durable orders", metadata: [
             "flashdeal.redis.url": "\(url)", "flashdeal.kafka.brokers": "\(brokers)", "flashdeal.mongo.uri": "\(uri)",
             "flashdeal.librdkafka": "\(KafkaProducer.libraryVersion)",
@@ -141,14 +150,15 @@ public enum ShopServer {
 
     /// Runs until SIGTERM or SIGINT, then drains and stops within the graceful-shutdown bound.
     public static func run(_ configuration: Configuration, logger: Logger) async throws {
-        let composition = try await compose(configuration, logger: logger)
+        let metrics = ShopMetrics()
+        let composition = try await compose(configuration, metrics: metrics, logger: logger)
         let shop = Shop(ports: composition.ports)
         if !configuration.usesBackends {
             try await DemoCatalog.seed(shop, now: await composition.ports.clock.now())
             logger.info("embedded mode: in-memory adapters with the demo catalogue")
         }
         let health = composition.health
-        let shopRouter = try ShopRouter(shop: shop, configuration: .init(admins: configuration.admins, admission: configuration.admission, responseCacheTTL: configuration.responseCacheTTL), hub: composition.hub) {
+        let shopRouter = try ShopRouter(shop: shop, configuration: .init(admins: configuration.admins, admission: configuration.admission, responseCacheTTL: configuration.responseCacheTTL), metrics: metrics, hub: composition.hub) {
             var states: [String: Bool] = [:]
             for (name, check) in health { states[name] = await check() }
             return states

@@ -1,0 +1,73 @@
+import Foundation
+@testable import Live
+import Testing
+
+/// The development broker (tansu 0.6) wedges a consumer group for good when a member leaves it
+/// before its first assignment. The first test reproduces that with two plain librdkafka
+/// consumers (confluent-kafka, in Python); the second shows the writer's consumer, stopped within
+/// its first second and started again, does not wedge its group: it never sends LeaveGroup before
+/// it holds an assignment. Each on a broker of its own.
+@Suite(.enabled(if: Backends.tansu != nil && Backends.python != nil))
+struct ConsumerGroupTests {
+    @Test func aPlainConsumerLeavingBeforeItsAssignmentWedgesTheDevelopmentBroker() async throws {
+        let port = Int.random(in: 19_900...20_099)
+        let broker = try Broker(port: port)
+        defer { broker.kill() }
+        let script = """
+            import sys, time
+            from confluent_kafka import Consumer, Producer
+            servers, topic = sys.argv[1], sys.argv[2]
+            p = Producer({"bootstrap.servers": servers}); p.produce(topic, b"x"); p.flush(10)
+            conf = {"bootstrap.servers": servers, "group.id": "wedge", "auto.offset.reset": "earliest",
+                    "session.timeout.ms": 6000, "heartbeat.interval.ms": 500}
+            first = Consumer(conf); first.subscribe([topic])
+            end = time.time() + 0.5
+            while time.time() < end: first.poll(0.1)
+            first.close()
+            second = Consumer(conf); second.subscribe([topic])
+            got, end = None, time.time() + 25
+            while got is None and time.time() < end:
+                m = second.poll(0.5)
+                if m is not None and m.error() is None: got = m
+            second.close()
+            print("consumed" if got else "wedged")
+            """
+        let output = try Self.run(try #require(Backends.python), ["-c", script, "127.0.0.1:\(port)", "wedge-topic"])
+        #expect(output.contains("wedged"), "the broker no longer wedges (then this test documents a fixed bug): \(output)")
+    }
+
+    @Test func theWritersConsumerStoppedInItsFirstSecondDoesNotWedgeItsGroup() async throws {
+        let port = Int.random(in: 20_100...20_299)
+        let broker = try Broker(port: port)
+        defer { broker.kill() }
+        let brokers = "127.0.0.1:\(port)", topic = "restart-topic"
+        let producer = try KafkaProducer(.init(brokers: brokers))
+        defer { producer.shutdown() }
+        try await producer.send(topic: topic, key: "k", value: Array("first".utf8))
+        do {
+            let first = try KafkaConsumer(brokers: brokers, group: "writers", topics: [topic])
+            _ = try first.poll(max: 10, timeoutMs: 500)
+            #expect(!first.hasBeenAssigned, "stopped before its first assignment, as a quickly restarted writer is")
+        }  // released here: destroyed without a LeaveGroup
+        let second = try KafkaConsumer(brokers: brokers, group: "writers", topics: [topic])
+        var consumed: [KafkaConsumer.Message] = []
+        let deadline = ContinuousClock.now + .seconds(40)
+        while consumed.isEmpty, ContinuousClock.now < deadline { consumed += try second.poll(max: 10, timeoutMs: 500) }
+        #expect(consumed.map { String(decoding: $0.value, as: UTF8.self) } == ["first"], "the restarted writer is assigned and consumes")
+        #expect(second.hasBeenAssigned && !second.assignment().isEmpty)
+        #expect(try second.subscribedPartitions(timeoutMs: 2000) > 0)
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
