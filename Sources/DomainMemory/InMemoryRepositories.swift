@@ -95,6 +95,7 @@ public actor InMemoryDealCatalog: DealCatalog {
 /// Idempotency records in a dictionary; the first result for a key wins.
 public actor InMemoryIdempotencyStore: IdempotencyStore {
     private var stored: [IdempotencyStoreKey: StoredResult] = [:]
+    private var pendingSince: [IdempotencyStoreKey: Instant] = [:]
 
     public init() {}
 
@@ -105,4 +106,20 @@ public actor InMemoryIdempotencyStore: IdempotencyStore {
     }
 
     public func result(for scope: IdempotencyStoreKey) -> StoredResult? { stored[scope] }
+
+    public func claim(_ pending: StoredResult, for scope: IdempotencyStoreKey, at instant: Instant) -> StoredResult? {
+        if let found = stored[scope] { return found }
+        stored[scope] = pending
+        pendingSince[scope] = instant
+        return nil
+    }
+
+    public func settle(_ result: StoredResult?, for scope: IdempotencyStoreKey) {
+        stored[scope] = result
+        pendingSince[scope] = nil
+    }
+
+    public func pendingClaims(before instant: Instant, limit: Int) -> [IdempotencyStoreKey] {
+        pendingSince.filter { $0.value < instant }.sorted { ($0.value, $0.key.key) < ($1.value, $1.key.key) }.prefix(limit).map(\.key)
+    }
 }

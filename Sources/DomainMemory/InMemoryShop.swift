@@ -2,7 +2,7 @@ public import Domain
 
 /// A ``Shop`` wired to in-memory adapters, with handles on each for inspection.
 public struct InMemoryShop: Sendable {
-    public let ledger = InMemoryStockLedger()
+    public let ledger: InMemoryStockLedger
     public let orders = InMemoryOrderRepository()
     public let payments = InMemoryPaymentRepository()
     public let catalog = InMemoryDealCatalog()
@@ -14,6 +14,7 @@ public struct InMemoryShop: Sendable {
     public let shop: Shop
 
     public init(start: Instant = .seconds(1_700_000_000), seed: UInt64 = 1, declineRate: Double = 0) {
+        ledger = InMemoryStockLedger(journal: events)
         gateway = SimulatedPaymentGateway(seed: seed, declineRate: declineRate)
         clock = ManualClock(start)
         shop = Shop(

@@ -5,7 +5,13 @@ import DomainMemory
 struct SaleFixture {
     static let start = Instant.seconds(1_700_000_000)
     let memory: InMemoryShop
-    var shop: Shop { memory.shop }
+    /// Fault injection for the money path (nil: none).
+    var faults: (any FaultInjector)?
+    var shop: Shop {
+        var shop = memory.shop
+        shop.faults = faults
+        return shop
+    }
 
     init(seed: UInt64 = 1, declineRate: Double = 0) {
         memory = InMemoryShop(start: Self.start, seed: seed, declineRate: declineRate)

@@ -23,6 +23,10 @@ public struct Instant: Hashable, Comparable, Sendable, Codable, CustomStringConv
         Instant(nanosecondsSinceEpoch: lhs.nanosecondsSinceEpoch + rhs.nanoseconds)
     }
 
+    public static func - (lhs: Instant, rhs: Duration) -> Instant {
+        Instant(nanosecondsSinceEpoch: lhs.nanosecondsSinceEpoch - rhs.nanoseconds)
+    }
+
     public static func - (lhs: Instant, rhs: Instant) -> Duration {
         .nanoseconds(lhs.nanosecondsSinceEpoch - rhs.nanosecondsSinceEpoch)
     }

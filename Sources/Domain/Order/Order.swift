@@ -17,6 +17,8 @@ public struct Order: Hashable, Sendable, Codable {
     public private(set) var status: OrderStatus
     public private(set) var paymentID: PaymentID?
     public private(set) var version: Int
+    /// When its last event happened (nil in documents stored before it was kept).
+    public private(set) var updatedAt: Instant?
 
     public var amount: Money { unitPrice.times(quantity) }
 
@@ -34,6 +36,7 @@ public struct Order: Hashable, Sendable, Codable {
         status = .reserved
         paymentID = nil
         version = 1
+        updatedAt = event.placedAt
     }
 
     /// The event for `trigger`, or `nil` when the transition is forbidden (nothing changes).
@@ -54,6 +57,7 @@ public struct Order: Hashable, Sendable, Codable {
     public mutating func apply(_ event: OrderEvent, sequence: Int) {
         guard let trigger = event.trigger else { version = sequence; return }
         if case .paid(let e) = event { paymentID = e.paymentID }
+        updatedAt = event.at
         guard let next = status.next(on: trigger) else {
             preconditionFailure("event \(event) cannot apply to an order that is \(status)")
         }
@@ -75,7 +79,41 @@ public struct Order: Hashable, Sendable, Codable {
     }
 }
 
+extension Order {
+    /// The event that brought the order to where it is, rebuilt from the stored order, with its
+    /// sequence: a flow resumed after a crash records it again (the same id and content, so the
+    /// event store keeps it once) in case the crash came between saving the order and recording.
+    public var lastEvent: SequencedEvent? {
+        guard let at = updatedAt else { return nil }
+        let event: OrderEvent
+        switch status {
+        case .reserved:
+            event = .placed(OrderPlaced(
+                orderID: id, dealID: dealID, userID: userID, quantity: quantity, unitPrice: unitPrice, idempotencyKey: idempotencyKey,
+                placedAt: placedAt, expiresAt: expiresAt, paymentDeadline: paymentDeadline))
+        case .paid:
+            guard let paymentID else { return nil }
+            event = .paid(OrderPaid(orderID: id, paymentID: paymentID, at: at))
+        case .cancelled: event = .cancelled(OrderCancelled(orderID: id, at: at))
+        case .expired: event = .expired(OrderExpired(orderID: id, at: at))
+        case .refunded: event = .refunded(OrderRefunded(orderID: id, paymentID: paymentID, at: at))
+        }
+        return SequencedEvent(stream: .order(id), sequence: version, event: .order(event))
+    }
+}
+
 extension OrderEvent {
+    /// When it happened.
+    public var at: Instant {
+        switch self {
+        case .placed(let e): e.placedAt
+        case .paid(let e): e.at
+        case .cancelled(let e): e.at
+        case .expired(let e): e.at
+        case .refunded(let e): e.at
+        }
+    }
+
     /// The transition this event records (nil for the placement, which creates the order).
     public var trigger: OrderStatus.Trigger? {
         switch self {

@@ -7,6 +7,8 @@ public struct Payment: Hashable, Sendable, Codable {
     public private(set) var status: PaymentStatus
     public private(set) var failureReason: String?
     public private(set) var version: Int
+    /// When its last event happened (nil in documents stored before it was kept).
+    public private(set) var updatedAt: Instant?
 
     public init(_ event: PaymentRequested) {
         id = event.paymentID
@@ -16,6 +18,7 @@ public struct Payment: Hashable, Sendable, Codable {
         status = .requested
         failureReason = nil
         version = 1
+        updatedAt = event.at
     }
 
     /// The event for `trigger`, or `nil` when the transition is forbidden.
@@ -39,6 +42,7 @@ public struct Payment: Hashable, Sendable, Codable {
         guard let next = status.next(on: trigger) else {
             preconditionFailure("event \(event) cannot apply to a payment that is \(status)")
         }
+        updatedAt = event.at
         status = next
         version = sequence
     }
@@ -48,6 +52,48 @@ public struct Payment: Hashable, Sendable, Codable {
             throw ReplayError.missingCreation("payment")
         }
         self.init(requested)
-        for (sequence, event) in events.dropFirst() { apply(event, sequence: sequence) }
+        for (sequence, event) in events.dropFirst() {
+            guard let trigger = event.trigger, status.next(on: trigger) != nil else {
+                throw ReplayError.illegalTransition("payment \(id) is \(status) and cannot take \(event)")
+            }
+            apply(event, sequence: sequence)
+        }
+    }
+
+    /// The event that brought the payment to where it is, rebuilt from the stored payment (see
+    /// ``Order/lastEvent``).
+    public var lastEvent: SequencedEvent? {
+        guard let at = updatedAt else { return nil }
+        let event: PaymentEvent
+        switch status {
+        case .requested:
+            event = .requested(PaymentRequested(paymentID: id, orderID: orderID, amount: amount, idempotencyKey: idempotencyKey, at: at))
+        case .completed: event = .completed(PaymentCompleted(paymentID: id, orderID: orderID, at: at))
+        case .failed: event = .failed(PaymentFailed(paymentID: id, orderID: orderID, reason: failureReason ?? "", at: at))
+        case .refunded: event = .refunded(PaymentRefunded(paymentID: id, orderID: orderID, amount: amount, at: at))
+        }
+        return SequencedEvent(stream: .payment(id), sequence: version, event: .payment(event))
+    }
+}
+
+extension PaymentEvent {
+    /// The transition this event records (nil for the request, which creates the payment).
+    public var trigger: PaymentStatus.Trigger? {
+        switch self {
+        case .requested: nil
+        case .completed: .complete
+        case .failed: .fail
+        case .refunded: .refund
+        }
+    }
+
+    /// When it happened.
+    public var at: Instant {
+        switch self {
+        case .requested(let e): e.at
+        case .completed(let e): e.at
+        case .failed(let e): e.at
+        case .refunded(let e): e.at
+        }
     }
 }

@@ -42,10 +42,24 @@ public protocol PaymentRepository: Sendable {
 }
 
 /// Remembers the result of a command sent with an idempotency key, so a retry returns it.
+///
+/// A command with side effects outside (a charge) first **claims** its scope: the claim is stored
+/// atomically before anything else happens, so a concurrent duplicate finds it and joins the same
+/// attempt, and a crash leaves it pending for the reconciler, which finishes the attempt. Settling
+/// replaces the claim with the final result (or releases it).
 public protocol IdempotencyStore: Sendable {
     /// Records `result` for `scope` unless one is there already; returns the stored one.
     func remember(_ result: StoredResult, for scope: IdempotencyStoreKey) async throws -> StoredResult
     func result(for scope: IdempotencyStoreKey) async throws -> StoredResult?
+    /// Stores `pending` for `scope` unless a record is there (atomically) and lists the claim as
+    /// pending since `at`. Returns the record found (nil: this call claimed the scope).
+    func claim(_ pending: StoredResult, for scope: IdempotencyStoreKey, at: Instant) async throws -> StoredResult?
+    /// Replaces a claim with its final `result`, or removes it when `result` is nil (released: the
+    /// scope may be claimed again), and takes it off the pending list.
+    func settle(_ result: StoredResult?, for scope: IdempotencyStoreKey) async throws
+    /// Claims pending since before `instant`, oldest first, at most `limit`: the attempts a crash
+    /// may have cut short.
+    func pendingClaims(before instant: Instant, limit: Int) async throws -> [IdempotencyStoreKey]
 }
 
 /// The scope of an idempotency key: the operation, the user, the key.
@@ -60,13 +74,17 @@ public struct IdempotencyStoreKey: Hashable, Sendable, Codable {
     }
 }
 
-/// A stored command result: an outcome name and the identifier it concerned.
+/// A stored command result: an outcome name, the identifier or reason it concerned, and the
+/// order it is bound to (a key answers only for the order it was first used for; nil in records
+/// stored before they were bound).
 public struct StoredResult: Hashable, Sendable, Codable {
     public var outcome: String
     public var subject: String
-    public init(outcome: String, subject: String) {
+    public var order: String?
+    public init(outcome: String, subject: String, order: String? = nil) {
         self.outcome = outcome
         self.subject = subject
+        self.order = order
     }
 }
 

@@ -38,6 +38,8 @@ public struct Shop: Sendable {
     public let ports: Ports
     /// How often an optimistic write is retried after a version conflict.
     public var conflictRetries = 8
+    /// Test-only: stops `payOrder` at a step, as a crash would (nil in production).
+    public var faults: (any FaultInjector)?
 
     public init(ports: Ports) { self.ports = ports }
 
@@ -69,19 +71,34 @@ public struct Shop: Sendable {
         }
     }
 
-    /// Saves a payment change and returns its event.
+    /// Saves a payment change and returns its event; after a version conflict (a concurrent
+    /// duplicate of the same attempt changed it first) decides again on the stored payment.
     func transition(
         _ payment: Payment, _ trigger: PaymentStatus.Trigger, at instant: Instant, reason: String = ""
     ) async throws -> (Payment, SequencedEvent?) {
-        guard let event = payment.decide(trigger, at: instant, reason: reason) else { return (payment, nil) }
-        var next = payment
-        next.apply(event, sequence: payment.version + 1)
-        try await ports.payments.save(next, expectedVersion: payment.version)
-        return (next, SequencedEvent(stream: .payment(payment.id), sequence: next.version, event: .payment(event)))
+        var payment = payment, attempt = 0
+        while true {
+            guard let event = payment.decide(trigger, at: instant, reason: reason) else { return (payment, nil) }
+            var next = payment
+            next.apply(event, sequence: payment.version + 1)
+            do {
+                try await ports.payments.save(next, expectedVersion: payment.version)
+                return (next, SequencedEvent(stream: .payment(payment.id), sequence: next.version, event: .payment(event)))
+            } catch is VersionConflict where attempt < conflictRetries {
+                attempt += 1
+                guard let stored = try await ports.payments.payment(payment.id) else { throw UnknownPaymentError(paymentID: payment.id) }
+                payment = stored
+            }
+        }
     }
 }
 
 /// A stored order id that names no order: the stores disagree.
 public struct UnknownOrderError: Error, Hashable, Sendable {
     public var orderID: OrderID
+}
+
+/// A payment id that names no stored payment.
+public struct UnknownPaymentError: Error, Hashable, Sendable {
+    public var paymentID: PaymentID
 }

@@ -147,6 +147,8 @@ struct PaymentDeclined: PayOrderResult, Codable { let order: OrderNode; let reas
 struct PaymentWindowClosed: PayOrderResult, Codable { let order: OrderNode }
 struct OrderNotPayable: PayOrderResult, Codable { let order: OrderNode; let refunded: Bool }
 struct OrderNotFound: PayOrderResult, CancelOrderResult, Codable { let orderId: String }
+/// The key was first used to pay another order (nothing of that order is told).
+struct IdempotencyKeyReused: PayOrderResult, Codable { let orderId: String }
 
 struct OrderCancelled: CancelOrderResult, Codable { let order: OrderNode }
 struct OrderRefunded: CancelOrderResult, Codable { let order: OrderNode }

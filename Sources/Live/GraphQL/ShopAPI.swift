@@ -88,6 +88,7 @@ public struct ShopAPI: API, @unchecked Sendable {
                 Field("refunded", at: \.refunded)
             }
             Type(OrderNotFound.self) { Field("orderId", at: \.orderId) }
+            Type(IdempotencyKeyReused.self) { Field("orderId", at: \.orderId) }
             Type(OrderCancelled.self) { Field("order", at: \.order) }
             Type(OrderRefunded.self) { Field("order", at: \.order) }
             Type(OrderNotCancellable.self) { Field("order", at: \.order) }
@@ -95,7 +96,7 @@ public struct ShopAPI: API, @unchecked Sendable {
             Type(ProductCreated.self) { Field("product", at: \.product) }
 
             Union((any PlaceOrderResult).self, as: "PlaceOrderResult", members: OrderPlaced.self, SoldOut.self, PurchaseLimitExceeded.self, DealNotActive.self, DealNotFound.self, InvalidInput.self)
-            Union((any PayOrderResult).self, as: "PayOrderResult", members: OrderPaid.self, ReservationExpired.self, PaymentDeclined.self, PaymentWindowClosed.self, OrderNotPayable.self, OrderNotFound.self)
+            Union((any PayOrderResult).self, as: "PayOrderResult", members: OrderPaid.self, ReservationExpired.self, PaymentDeclined.self, PaymentWindowClosed.self, OrderNotPayable.self, OrderNotFound.self, IdempotencyKeyReused.self)
             Union((any CancelOrderResult).self, as: "CancelOrderResult", members: OrderCancelled.self, OrderRefunded.self, OrderNotCancellable.self, OrderNotFound.self)
             Union((any DealCommandResult).self, as: "DealCommandResult", members: DealUpdated.self, DealNotFound.self, InvalidInput.self)
             Union((any ProductCommandResult).self, as: "ProductCommandResult", members: ProductCreated.self, InvalidInput.self)

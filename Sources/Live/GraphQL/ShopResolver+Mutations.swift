@@ -90,6 +90,7 @@ extension ShopResolver {
         case .paymentWindowClosed(let order): return PaymentWindowClosed(order: OrderNode(order))
         case .notPayable(let order, let refunded): return OrderNotPayable(order: OrderNode(order), refunded: refunded)
         case .orderNotFound(let id): return OrderNotFound(orderId: id.rawValue)
+        case .idempotencyKeyReused(let id): return IdempotencyKeyReused(orderId: id.rawValue)
         }
     }
 

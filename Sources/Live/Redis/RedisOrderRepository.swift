@@ -210,33 +210,3 @@ public struct CachedDealCatalog: DealCatalog {
         }
     }
 }
-
-/// Idempotency records in Redis: `SET key value NX EX retention`, so the first result for a key
-/// wins across every replica; kept for `retention` (a day by default).
-public struct RedisIdempotencyStore: IdempotencyStore {
-    let pool: RedisPool
-    let prefix: String
-    let retention: Duration
-
-    public init(pool: RedisPool, prefix: String = "fd", retention: Duration = .seconds(86_400)) {
-        self.pool = pool
-        self.prefix = prefix
-        self.retention = retention
-    }
-
-    func key(_ scope: IdempotencyStoreKey) -> String { "\(prefix):idem:{\(scope.userID)}:\(scope.operation):\(scope.key)" }
-
-    public func remember(_ result: StoredResult, for scope: IdempotencyStoreKey) async throws -> StoredResult {
-        let json = String(decoding: try RedisOutbox.encoder.encode(result), as: UTF8.self)
-        let replies = try await pool.pipeline([
-            ["SET", key(scope), json, "NX", "EX", String(retention.components.seconds)], ["GET", key(scope)],
-        ])
-        guard let stored = replies.last?.string else { throw RedisError(.protocolError, "idempotency record vanished: \(key(scope))") }
-        return try JSONDecoder().decode(StoredResult.self, from: Data(stored.utf8))
-    }
-
-    public func result(for scope: IdempotencyStoreKey) async throws -> StoredResult? {
-        guard let json = try await pool.send(["GET", key(scope)]).string else { return nil }
-        return try JSONDecoder().decode(StoredResult.self, from: Data(json.utf8))
-    }
-}

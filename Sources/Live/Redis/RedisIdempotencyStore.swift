@@ -1,0 +1,63 @@
+public import Domain
+import Foundation
+
+/// Idempotency records in Redis: `fd:idem:{user}:<operation>:<key>` holds the JSON of the result,
+/// written `SET … NX EX retention`, so the first record for a key wins across every replica; kept
+/// for `retention` (a day by default). A claim (a command in progress) is such a record with the
+/// outcome `pending`, listed in the sorted set `fd:idem:pending` by the time it was claimed; the
+/// listing is written first in the same pipelined round trip, so a claim is never stored unlisted,
+/// and settling takes it off. The reconciler reads the list; see `docs/flows.md`.
+public struct RedisIdempotencyStore: IdempotencyStore {
+    let pool: RedisPool
+    let prefix: String
+    let retention: Duration
+
+    public init(pool: RedisPool, prefix: String = "fd", retention: Duration = .seconds(86_400)) {
+        self.pool = pool
+        self.prefix = prefix
+        self.retention = retention
+    }
+
+    func key(_ scope: IdempotencyStoreKey) -> String { "\(prefix):idem:{\(scope.userID)}:\(scope.operation):\(scope.key)" }
+    var pendingKey: String { "\(prefix):idem:pending" }
+    var seconds: String { String(max(1, retention.components.seconds)) }
+
+    static func encode<T: Encodable>(_ value: T) throws -> String { String(decoding: try RedisOutbox.encoder.encode(value), as: UTF8.self) }
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T { try JSONDecoder().decode(type, from: Data(text.utf8)) }
+
+    public func remember(_ result: StoredResult, for scope: IdempotencyStoreKey) async throws -> StoredResult {
+        let replies = try await pool.pipeline([["SET", key(scope), try Self.encode(result), "NX", "EX", seconds], ["GET", key(scope)]])
+        guard let stored = replies.last?.string else { throw RedisError(.protocolError, "idempotency record vanished: \(key(scope))") }
+        return try Self.decode(StoredResult.self, stored)
+    }
+
+    public func result(for scope: IdempotencyStoreKey) async throws -> StoredResult? {
+        guard let json = try await pool.send(["GET", key(scope)]).string else { return nil }
+        return try Self.decode(StoredResult.self, json)
+    }
+
+    public func claim(_ pending: StoredResult, for scope: IdempotencyStoreKey, at instant: Instant) async throws -> StoredResult? {
+        let replies = try await pool.pipeline([
+            ["ZADD", pendingKey, "NX", String(instant.nanosecondsSinceEpoch / 1_000_000), try Self.encode(scope)],
+            ["SET", key(scope), try Self.encode(pending), "NX", "EX", seconds],
+            ["GET", key(scope)],
+        ])
+        if case .error(let message) = replies[1] { throw RedisError(.protocolError, "cannot claim \(key(scope)): \(message)") }
+        if replies[1].string == "OK" { return nil }
+        guard let stored = replies[2].string else { throw RedisError(.protocolError, "idempotency record vanished: \(key(scope))") }
+        return try Self.decode(StoredResult.self, stored)
+    }
+
+    public func settle(_ result: StoredResult?, for scope: IdempotencyStoreKey) async throws {
+        let write = try result.map { ["SET", key(scope), try Self.encode($0), "EX", seconds] } ?? ["DEL", key(scope)]
+        for reply in try await pool.pipeline([write, ["ZREM", pendingKey, try Self.encode(scope)]]) {
+            if case .error(let message) = reply { throw RedisError(.protocolError, "cannot settle \(key(scope)): \(message)") }
+        }
+    }
+
+    public func pendingClaims(before instant: Instant, limit: Int) async throws -> [IdempotencyStoreKey] {
+        let maxScore = "(\(instant.nanosecondsSinceEpoch / 1_000_000)"
+        let members = try await pool.send(["ZRANGEBYSCORE", pendingKey, "-inf", maxScore, "LIMIT", "0", String(limit)]).array.compactMap(\.string)
+        return try members.map { try Self.decode(IdempotencyStoreKey.self, $0) }
+    }
+}
