@@ -36,7 +36,7 @@ import Testing
             for batches in Self.cuts(permutation) {
                 for redeliver in [false, true] {
                     let store = InMemoryEventStore(), orders = InMemoryOrderRepository()
-                    let projector = OrderProjector(events: store, orders: orders)
+                    let projector = OrderProjector(events: store, readModel: .orders(orders))
                     for batch in batches + (redeliver ? [events] : []) {
                         try await store.append(batch, expected: .any)
                         let failures = try await projector.project(batch)
@@ -51,11 +51,40 @@ import Testing
         #expect(cases == Self.permutations(events).count * (1 << (events.count - 1)) * 2)
     }
 
+    static let requested = PaymentRequested(paymentID: "p-1", orderID: "o-1", amount: Money(minorUnits: 500), idempotencyKey: "k", at: at)
+    static let paymentLifecycles: [String: [PaymentEvent]] = [
+        "refunded": [
+            .requested(requested), .completed(PaymentCompleted(paymentID: "p-1", orderID: "o-1", at: at + .seconds(1))),
+            .refunded(PaymentRefunded(paymentID: "p-1", orderID: "o-1", amount: Money(minorUnits: 500), at: at + .seconds(2))),
+        ],
+        "failed": [.requested(requested), .failed(PaymentFailed(paymentID: "p-1", orderID: "o-1", reason: "declined", at: at + .seconds(1)))],
+    ]
+
+    /// Payments reach their read model the same way, with the same code.
+    @Test(arguments: paymentLifecycles.keys.sorted())
+    func paymentsToo(_ lifecycle: String) async throws {
+        let events = try #require(Self.paymentLifecycles[lifecycle]).enumerated().map { offset, event in
+            EventEnvelope(aggregateID: .payment("p-1"), sequence: offset + 1, occurredAt: Self.at, payload: .payment(event))
+        }
+        let expected = try Payment(replaying: events.compactMap { Payment.event($0).map { ($0.event) } }.enumerated().map { ($0.offset + 1, $0.element) })
+        for permutation in Self.permutations(events) {
+            for batches in Self.cuts(permutation) {
+                let store = InMemoryEventStore(), payments = InMemoryPaymentRepository()
+                let projector = Projector<Payment>(events: store, readModel: .payments(payments))
+                for batch in batches {
+                    try await store.append(batch, expected: .any)
+                    _ = try await projector.project(batch)
+                }
+                #expect(try await payments.payment("p-1") == expected, "\(permutation.map(\.type)) in \(batches.map { $0.map(\.sequence) })")
+            }
+        }
+    }
+
     /// A stream that breaks the order's rules (paid after it was cancelled) is reported, not
     /// trapped on, and the document stays as it was.
     @Test func aStreamThatDoesNotReplayIsReportedNotTrappedOn() async throws {
         let store = InMemoryEventStore(), orders = InMemoryOrderRepository()
-        let projector = OrderProjector(events: store, orders: orders)
+        let projector = OrderProjector(events: store, readModel: .orders(orders))
         let bad: [OrderEvent] = [
             .placed(Self.placed), .cancelled(OrderCancelled(orderID: "o-1", at: Self.at)),
             .paid(OrderPaid(orderID: "o-1", paymentID: "p-1", at: Self.at)),

@@ -31,9 +31,10 @@ import Testing
         let store = try await MongoEventStore(client: client)
         let orders = try await MongoOrderRepository(client: client)
         let consumer = try KafkaConsumer(brokers: brokers, group: "\(prefix)-writers", topics: ["\(prefix).orders", "\(prefix).inventory", "\(prefix).payments", "\(prefix).deals", "\(prefix).products"])
+        let payments = MongoPaymentRepository(client: client)
         let service = EventConsumerService(
             consumer: consumer, deadLetters: producer, deadLetterTopic: "\(prefix).dead-letter", events: store, orders: orders,
-            logger: Logger(label: "test"))
+            payments: payments, logger: Logger(label: "test"))
         let expected = await memory.events.count
         var written = 0
         let deadline = Date().addingTimeInterval(40)
@@ -43,7 +44,12 @@ import Testing
             let stored = try #require(try await orders.order(order.id))
             #expect(stored.quantity == 1 && stored.userID == order.userID)
         }
-        #expect(try await orders.order(placed[0].id)?.status == .paid)
+        let paid = try #require(try await orders.order(placed[0].id))
+        #expect(paid.status == .paid)
+        // The payment reaches MongoDB through its events, as the order does.
+        let paymentID = try #require(paid.paymentID)
+        let payment = try #require(try await payments.payment(paymentID))
+        #expect(payment.status == .completed && payment.orderID == paid.id)
         let log = try await store.readAll(from: 0, limit: 10_000)
         #expect(Set(log.map(\.envelope.eventID)) == Set(await memory.events.readAll(from: 0, limit: 10_000).map(\.envelope.eventID)))
 

@@ -146,16 +146,37 @@ import Testing
         #expect(try await catalog.products(["p-1"]).map(\.name) == ["Kettle II"])
     }
 
-    static var paymentKinds: [Kind] { Backends.mongoURI == nil ? [.memory] : [.memory, .mongo] }
+    static var paymentKinds: [Kind] { Backends.allThere ? [.memory, .mongo, .redis] : [.memory] }
+
+    static func payments(_ kind: Kind) async throws -> any PaymentRepository {
+        switch kind {
+        case .memory: InMemoryPaymentRepository()
+        case .mongo: MongoPaymentRepository(client: try await Backends.mongo())
+        case .redis:
+            try await RedisPaymentRepository(
+                pool: try await Backends.redisPool(), prefix: Backends.uniquePrefix(), durable: MongoPaymentRepository(client: try await Backends.mongo()))
+        }
+    }
 
     @Test(arguments: paymentKinds)
     func paymentsSaveWithOptimisticConcurrency(_ kind: Kind) async throws {
-        let payments: any PaymentRepository = kind == .memory ? InMemoryPaymentRepository() : MongoPaymentRepository(client: try await Backends.mongo())
-        let payment = Payment(PaymentRequested(paymentID: "pay-1", orderID: "o-1", amount: Money(minorUnits: 500), idempotencyKey: "k", at: .seconds(1)))
+        let payments = try await Self.payments(kind)
+        var payment = Payment(PaymentRequested(paymentID: "pay-1", orderID: "o-1", amount: Money(minorUnits: 500), idempotencyKey: "k", at: .seconds(1)))
         try await payments.save(payment, expectedVersion: 0)
         await #expect(throws: VersionConflict.self) { try await payments.save(payment, expectedVersion: 0) }
         #expect(try await payments.payment("pay-1") == payment)
         #expect(try await payments.payment("nope") == nil)
+        payment.apply(try #require(payment.decide(.complete, at: .seconds(2))), sequence: 2)
+        try await payments.save(payment, expectedVersion: 1)
+        await #expect(throws: VersionConflict.self) { try await payments.save(payment, expectedVersion: 1) }
+        #expect(try await payments.payment("pay-1") == payment)
+        // A batch: one new, one changed, one behind.
+        let second = Payment(PaymentRequested(paymentID: "pay-2", orderID: "o-2", amount: Money(minorUnits: 700), idempotencyKey: "k", at: .seconds(3)))
+        var third = payment
+        third.apply(try #require(third.decide(.refund, at: .seconds(4))), sequence: 3)
+        let conflicts = try await payments.save([(payment: second, expectedVersion: 0), (payment: third, expectedVersion: 2), (payment: payment, expectedVersion: 1)])
+        #expect(conflicts == ["pay-1"])
+        #expect(Set(try await payments.payments(["pay-1", "pay-2", "nope"])) == [second, third])
     }
 
     static var idempotencyKinds: [Kind] { Backends.redisURL == nil ? [.memory] : [.memory, .redis] }
@@ -172,5 +193,37 @@ import Testing
         #expect(try await store.result(for: scope) == first)
         let other = IdempotencyStoreKey(operation: "payOrder", userID: "u-2", key: "k-1")
         #expect(try await store.result(for: other) == nil)
+    }
+
+    /// A claim is stored once and listed as pending until it is settled; a settled claim answers
+    /// with its result; a released one can be claimed again.
+    @Test(arguments: idempotencyKinds)
+    func claimsAreAtomicAndListedUntilSettled(_ kind: Kind) async throws {
+        let store: any IdempotencyStore = kind == .memory
+            ? InMemoryIdempotencyStore() : RedisIdempotencyStore(pool: try await Backends.redisPool(), prefix: Backends.uniquePrefix())
+        let at = Instant.seconds(1_700_000_000)
+        let scopes = (0..<3).map { IdempotencyStoreKey(operation: "payOrder", userID: UserID("u-\($0)"), key: "k") }
+        let pending = StoredResult(outcome: "pending", subject: "p-1", order: "o-1")
+        let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for n in 0..<20 {
+                group.addTask { try await store.claim(StoredResult(outcome: "pending", subject: "p-\(n)", order: "o-1"), for: scopes[0], at: at) == nil }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(winners == 1, "one of twenty concurrent claims wins")
+        #expect(try await store.claim(pending, for: scopes[1], at: at + .seconds(1)) == nil)
+        #expect(try await store.claim(pending, for: scopes[2], at: at + .seconds(2)) == nil)
+        #expect(try await store.claim(StoredResult(outcome: "pending", subject: "p-9"), for: scopes[1], at: at + .seconds(5)) == pending)
+        #expect(try await store.pendingClaims(before: at + .seconds(2), limit: 10) == [scopes[0], scopes[1]], "oldest first, before the instant")
+        #expect(try await store.pendingClaims(before: at + .seconds(3), limit: 2) == [scopes[0], scopes[1]])
+
+        let paid = StoredResult(outcome: "paid", subject: "o-1", order: "o-1")
+        try await store.settle(paid, for: scopes[1])
+        #expect(try await store.result(for: scopes[1]) == paid)
+        #expect(try await store.claim(pending, for: scopes[1], at: at + .seconds(9)) == paid)
+        try await store.settle(nil, for: scopes[2])
+        #expect(try await store.result(for: scopes[2]) == nil)
+        #expect(try await store.pendingClaims(before: at + .seconds(60), limit: 10) == [scopes[0]])
+        #expect(try await store.claim(pending, for: scopes[2], at: at + .seconds(10)) == nil, "a released scope is claimed again")
     }
 }

@@ -35,10 +35,31 @@ public protocol DealCatalog: Sendable {
     func deals(after: DealID?, limit: Int) async throws -> [DealTerms]
 }
 
-/// Stores payments. Adapters: in-memory, MongoDB.
+/// Stores payments. Adapters: in-memory, Redis (the request path), MongoDB (the durable read
+/// model the writer keeps from events).
 public protocol PaymentRepository: Sendable {
     func save(_ payment: Payment, expectedVersion: Int) async throws
     func payment(_ id: PaymentID) async throws -> Payment?
+    /// The payments among `ids` that exist, in any order. Adapters may read them in one round trip.
+    func payments(_ ids: [PaymentID]) async throws -> [Payment]
+    /// Saves each payment at its expected version; returns the ids that lost a version race.
+    func save(_ batch: [(payment: Payment, expectedVersion: Int)]) async throws -> [PaymentID]
+}
+
+extension PaymentRepository {
+    public func payments(_ ids: [PaymentID]) async throws -> [Payment] {
+        var found: [Payment] = []
+        for id in ids { if let payment = try await payment(id) { found.append(payment) } }
+        return found
+    }
+
+    public func save(_ batch: [(payment: Payment, expectedVersion: Int)]) async throws -> [PaymentID] {
+        var conflicts: [PaymentID] = []
+        for (payment, expected) in batch {
+            do { try await save(payment, expectedVersion: expected) } catch is VersionConflict { conflicts.append(payment.id) }
+        }
+        return conflicts
+    }
 }
 
 /// Remembers the result of a command sent with an idempotency key, so a retry returns it.

@@ -13,6 +13,7 @@ public struct EventConsumerService: Service {
     let deadLetterTopic: String
     let events: any EventStore
     let projector: OrderProjector
+    let payments: Projector<Payment>?
     let logger: Logger
     let batchSize: Int
     let metrics: WriterMetrics?
@@ -21,7 +22,7 @@ public struct EventConsumerService: Service {
 
     public init(
         consumer: KafkaConsumer, deadLetters: KafkaProducer, deadLetterTopic: String = "flashdeal.dead-letter",
-        events: any EventStore, orders: any OrderRepository, logger: Logger, batchSize: Int = 500,
+        events: any EventStore, orders: any OrderRepository, payments: (any PaymentRepository)? = nil, logger: Logger, batchSize: Int = 500,
         progress: WriterProgress = WriterProgress(), metrics: WriterMetrics? = nil
     ) {
         self.metrics = metrics
@@ -30,7 +31,8 @@ public struct EventConsumerService: Service {
         self.deadLetters = deadLetters
         self.deadLetterTopic = deadLetterTopic
         self.events = events
-        projector = OrderProjector(events: events, orders: orders)
+        projector = OrderProjector(events: events, readModel: .orders(orders))
+        self.payments = payments.map { Projector(events: events, readModel: .payments($0)) }
         self.logger = logger
         self.batchSize = batchSize
     }
@@ -72,11 +74,13 @@ public struct EventConsumerService: Service {
         return envelopes.count
     }
 
-    /// Rebuilds each order the batch touched (``OrderProjector``); an order whose stream does not
-    /// replay is logged and left as it is (its events are in the event store for an operator).
+    /// Rebuilds each order and payment the batch touched (``Projector``); one whose stream does
+    /// not replay is logged and left as it is (its events are in the event store for an operator).
     func project(_ batch: [EventEnvelope]) async throws {
-        for (id, error) in try await projector.project(batch).sorted(by: { $0.key < $1.key }) {
-            logger.error("order stream does not replay; its read model is left as it was", metadata: ["flashdeal.order.id": "\(id)", "flashdeal.error": "\(error)"])
+        var broken = try await projector.project(batch).map { ("order/\($0.key)", $0.value) }
+        if let payments { broken += try await payments.project(batch).map { ("payment/\($0.key)", $0.value) } }
+        for (stream, error) in broken.sorted(by: { $0.0 < $1.0 }) {
+            logger.error("stream does not replay; its read model is left as it was", metadata: ["flashdeal.stream": "\(stream)", "flashdeal.error": "\(error)"])
         }
     }
 

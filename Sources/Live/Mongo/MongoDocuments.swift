@@ -36,6 +36,28 @@ struct MongoDocuments<Value: Codable & Sendable>: Sendable {
         throw VersionConflict(stream: stream, expected: expectedVersion, actual: (stored.first?["version"] as? NSNumber)?.intValue ?? 0)
     }
 
+    /// Saves a batch: the new values (expected version 0) in one `insert_many`, changed ones one by
+    /// one, each a version check; returns the ids that lost a version race.
+    func save(_ batch: [(value: Value, expectedVersion: Int)], id: (Value) -> String) async throws -> [String] {
+        let fresh = batch.filter { $0.expectedVersion == 0 }.map(\.value)
+        var rest = batch.filter { $0.expectedVersion != 0 }
+        if !fresh.isEmpty {
+            do {
+                try await client.insert(collection, try fresh.map { try document($0, id: id($0)) })
+            } catch let error as MongoError where error.isDuplicateKey {
+                // Someone else inserted one of them meanwhile: insert_many is ordered, so redo these one by one.
+                rest += fresh.map { (value: $0, expectedVersion: 0) }
+            }
+        }
+        var conflicts: [String] = []
+        for (value, expected) in rest {
+            do { try await save(value, id: id(value), expectedVersion: expected, stream: "\(collection)/\(id(value))") } catch is VersionConflict {
+                conflicts.append(id(value))
+            }
+        }
+        return conflicts
+    }
+
     /// Inserts or replaces the value stored under `id`.
     func put(_ value: Value, id: String) async throws {
         _ = try await client.updateOne(collection, filter: ["_id": id], update: ["$set": try document(value, id: id)], upsert: true)

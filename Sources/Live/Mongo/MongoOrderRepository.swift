@@ -45,21 +45,7 @@ public struct MongoOrderRepository: OrderRepository {
 
     /// New orders in one `insert_many`, changed ones one by one (each a version check).
     public func save(_ batch: [(order: Order, expectedVersion: Int)]) async throws -> [OrderID] {
-        let fresh = batch.filter { $0.expectedVersion == 0 }.map(\.order)
-        var rest = batch.filter { $0.expectedVersion != 0 }
-        if !fresh.isEmpty {
-            do {
-                try await documents.client.insert(documents.collection, try fresh.map { try documents.document($0, id: $0.id.rawValue) })
-            } catch let error as MongoError where error.isDuplicateKey {
-                // Someone else inserted one of them meanwhile: insert_many is ordered, so redo these one by one.
-                rest += fresh.map { (order: $0, expectedVersion: 0) }
-            }
-        }
-        var conflicts: [OrderID] = []
-        for (order, expected) in rest {
-            do { try await save(order, expectedVersion: expected) } catch is VersionConflict { conflicts.append(order.id) }
-        }
-        return conflicts
+        try await documents.save(batch.map { (value: $0.order, expectedVersion: $0.expectedVersion) }, id: \.id.rawValue).map { OrderID(generated: $0) }
     }
 
     /// Drops every order (what `replay` rebuilds).
@@ -67,7 +53,8 @@ public struct MongoOrderRepository: OrderRepository {
 }
 
 /// Payments in the `payments` collection (`_id` is the payment id), with optimistic concurrency
-/// on `version`. Only the payment path reads and writes them, by id.
+/// on `version`: the durable read model the writer keeps from payment events (the request path
+/// keeps payments in Redis, `RedisPaymentRepository`, and reads here only what Redis no longer holds).
 public struct MongoPaymentRepository: PaymentRepository {
     let documents: MongoDocuments<Payment>
 
@@ -80,6 +67,16 @@ public struct MongoPaymentRepository: PaymentRepository {
     }
 
     public func payment(_ id: PaymentID) async throws -> Payment? { try await documents.get(id.rawValue) }
+
+    public func payments(_ ids: [PaymentID]) async throws -> [Payment] { try await documents.get(ids.map(\.rawValue)) }
+
+    /// New payments in one `insert_many`, changed ones one by one (each a version check).
+    public func save(_ batch: [(payment: Payment, expectedVersion: Int)]) async throws -> [PaymentID] {
+        try await documents.save(batch.map { (value: $0.payment, expectedVersion: $0.expectedVersion) }, id: \.id.rawValue).map { PaymentID(generated: $0) }
+    }
+
+    /// The same collection through another pool (the request path's, whose reads give up sooner).
+    public func through(_ client: MongoClient) -> MongoPaymentRepository { MongoPaymentRepository(client: client) }
 }
 
 /// Products and deal terms in the `products` and `deals` collections (`_id` is the id); a page of

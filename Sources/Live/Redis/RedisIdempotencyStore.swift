@@ -45,7 +45,10 @@ public struct RedisIdempotencyStore: IdempotencyStore {
         if case .error(let message) = replies[1] { throw RedisError(.protocolError, "cannot claim \(key(scope)): \(message)") }
         if replies[1].string == "OK" { return nil }
         guard let stored = replies[2].string else { throw RedisError(.protocolError, "idempotency record vanished: \(key(scope))") }
-        return try Self.decode(StoredResult.self, stored)
+        let found = try Self.decode(StoredResult.self, stored)
+        // A settled record was found: the listing this call wrote lists nothing in progress.
+        if found.outcome != "pending" { _ = try await pool.send(["ZREM", pendingKey, try Self.encode(scope)]) }
+        return found
     }
 
     public func settle(_ result: StoredResult?, for scope: IdempotencyStoreKey) async throws {

@@ -103,7 +103,7 @@ public enum ShopServer {
         ports.ledger = try await RedisStockLedger(pool: pool, prefix: prefix)
         ports.catalog = CachedDealCatalog(backing: MongoDealCatalog(client: requestMongo), pool: pool, prefix: prefix)
         ports.orders = try await RedisOrderRepository(pool: pool, prefix: prefix, durable: durableOrders.through(requestMongo))
-        ports.payments = MongoPaymentRepository(client: mongo)
+        ports.payments = try await RedisPaymentRepository(pool: pool, prefix: prefix, durable: MongoPaymentRepository(client: requestMongo))
         ports.idempotency = RedisIdempotencyStore(pool: pool, prefix: prefix)
         ports.events = RedisOutbox(pool: pool, prefix: prefix, journalled: true)
         ports.publisher = RedisBroadcast(pool: pool, prefix: prefix)
@@ -122,7 +122,8 @@ public enum ShopServer {
             let kinds = ["orders", "payments", "inventory", "deals", "products"].map { "\(topics).\($0)" }
             consumer = EventConsumerService(
                 consumer: try KafkaConsumer(brokers: brokers, group: "\(topics)-writers", topics: kinds), deadLetters: producer,
-                deadLetterTopic: "\(topics).dead-letter", events: try await MongoEventStore(client: mongo), orders: durableOrders, logger: logger,
+                deadLetterTopic: "\(topics).dead-letter", events: try await MongoEventStore(client: mongo), orders: durableOrders,
+                payments: MongoPaymentRepository(client: mongo), logger: logger,
                 metrics: WriterMetrics(registry: metrics.registry))
         }
         // Readiness per role: the request path needs Redis alone (a broker or MongoDB outage must
@@ -171,7 +172,10 @@ public enum ShopServer {
                 // Started in this order, stopped in reverse: the HTTP server stops first (draining its
                 // requests), the relay empties the outbox it can, the producer flushes last.
                 services: composition.services.map { .init(service: $0) }
-                    + (configuration.role == .api ? [] : [.init(service: MaintenanceService(shop: shop, logger: logger))])
+                    + (configuration.role == .api ? [] : [
+                        .init(service: MaintenanceService(shop: shop, logger: logger)),
+                        .init(service: ReconciliationService(shop: shop, logger: logger)),
+                    ])
                     + [.init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

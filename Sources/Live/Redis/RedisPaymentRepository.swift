@@ -1,0 +1,44 @@
+public import Domain
+import Foundation
+
+/// The request path's payment store on the live server: each payment a hash in Redis
+/// (`fd:payment:{id}` with its version and JSON), saved with optimistic concurrency by the same
+/// script as orders, kept for `retention`. Payments reach MongoDB's `payments` collection behind
+/// Kafka, through their events (the writer's `PaymentProjector`), so paying never waits on
+/// MongoDB; reads fall back to it for payments Redis no longer holds.
+public struct RedisPaymentRepository: PaymentRepository {
+    let pool: RedisPool
+    let prefix: String
+    let durable: (any PaymentRepository)?
+    let retention: Duration
+    let script: RedisScript
+
+    public init(pool: RedisPool, prefix: String = "fd", durable: (any PaymentRepository)?, retention: Duration = .seconds(7 * 86_400)) async throws {
+        self.pool = pool
+        self.prefix = prefix
+        self.durable = durable
+        self.retention = retention
+        script = try await RedisScript(RedisOrderRepository.saveScript, on: pool)
+    }
+
+    func key(_ id: PaymentID) -> String { "\(prefix):payment:{\(id)}" }
+
+    public func save(_ payment: Payment, expectedVersion: Int) async throws {
+        let json = String(decoding: try RedisOrderRepository.encoder.encode(payment), as: UTF8.self)
+        let retentionMs = String(retention.components.seconds * 1000)
+        let parts = try await script.run(
+            on: pool, keys: [key(payment.id)], arguments: [String(expectedVersion), String(payment.version), json, retentionMs]).array
+        if parts.first?.string == "conflict" {
+            throw VersionConflict(stream: "payment/\(payment.id)", expected: expectedVersion, actual: parts.dropFirst().first?.integer.map(Int.init) ?? -1)
+        }
+    }
+
+    public func payment(_ id: PaymentID) async throws -> Payment? {
+        if let json = try await pool.send(["HGET", key(id), "o"]).string {
+            do { return try JSONDecoder().decode(Payment.self, from: Data(json.utf8)) } catch {
+                throw RedisError(.protocolError, "payment \(id) in Redis does not decode: \(error)")
+            }
+        }
+        return try await durable?.payment(id)
+    }
+}
