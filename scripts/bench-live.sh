@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # `make bench-live`: the live server (release build) on the real backends on loopback, loaded by k6
-# on the same machine. Measures the raw GET /health/live ceiling, then each load level of a
-# placeOrder/deal-read mix (k6/bench-live.js, open model) with rps, P50/P95/P99, faults, sold-out
-# answers and the server's CPU share; then how long the writer tier (which ran on the CPU the
-# request path left, see live-server.sh) takes to get every order k6 was told was placed into
-# MongoDB (FLASHDEAL_BENCH_DRAIN_LIMIT, 600 s). Results: .run/bench-live/report.{txt,json}.
-# Environment: FLASHDEAL_BENCH_LEVELS ("500 1000 2000"), FLASHDEAL_BENCH_DURATION (30s),
-# FLASHDEAL_BENCH_STOCK (40000 units per level: 2k rps for 30 s places 30000), FLASHDEAL_BENCH_PORT (18090).
+# on the same machine. Measures the raw GET /health/live ceiling, then each load level of each mix
+# (k6/bench-live.js, open model): `bench`, a placeOrder/deal-read mix, and `journey`, the whole
+# buyer journey (deal list, deal, order, poll, pay through a provider of FLASHDEAL_BENCH_PAYMENT_MS,
+# 20 ms, cancel), with rps, P50/P95/P99 (per operation for the journey), faults, sold-out answers
+# and the server's CPU share; then how long the writer tier (which ran on the CPU the request path
+# left, see live-server.sh) takes to get every order k6 was told was placed into MongoDB
+# (FLASHDEAL_BENCH_DRAIN_LIMIT, 600 s). Results: .run/bench-live/report.{txt,json}.
+# Environment: FLASHDEAL_BENCH_LEVELS ("500 1000 2000"), FLASHDEAL_BENCH_MIXES ("bench journey"),
+# FLASHDEAL_BENCH_DURATION (30s), FLASHDEAL_BENCH_STOCK (40000 units per level: 2k rps for 30 s
+# places 30000), FLASHDEAL_BENCH_PORT (18090).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +18,9 @@ PORT=${FLASHDEAL_BENCH_PORT:-18090}
 LEVELS=${FLASHDEAL_BENCH_LEVELS:-"500 1000 2000"}
 DURATION=${FLASHDEAL_BENCH_DURATION:-30s}
 STOCK=${FLASHDEAL_BENCH_STOCK:-40000}
+MIXES=${FLASHDEAL_BENCH_MIXES:-"bench journey"}
+PAYMENT_MS=${FLASHDEAL_BENCH_PAYMENT_MS:-20}
+export FLASHDEAL_PAYMENT_LATENCY_MS=$PAYMENT_MS
 OUT=.run/bench-live
 TARGET="http://127.0.0.1:$PORT"
 mkdir -p "$OUT"
@@ -39,18 +45,21 @@ cpu_seconds() {  # utime + stime of the server, in seconds
 echo "bench-live: ceiling (GET /health/live, closed model, 10 s)"
 "$K6" run --quiet --summary-export "$OUT/ceiling.json" -e TARGET="$TARGET" -e DURATION=10s k6/ceiling.js >"$OUT/ceiling.log" 2>&1 || true
 
+for mix in $MIXES; do
 for level in $LEVELS; do
-    deal="bench-$RUN-$level"
+    deal="bench-$RUN-$mix-$level"
+    name=$([ "$mix" = bench ] && echo "$level" || echo "$mix-$level")
     admin "{\"query\":\"mutation { scheduleDeal(input: {id: \\\"$deal\\\", productId: \\\"bench-product\\\", price: 9900, startsAt: \\\"$NOW\\\", endsAt: \\\"$END\\\", perUserLimit: 2, stock: $STOCK, reservationTtlSeconds: 600, paymentWindowSeconds: 300}) { __typename } }\"}"
     admin "{\"query\":\"mutation { startDeal(id: \\\"$deal\\\") { __typename } }\"}"
-    echo "bench-live: $level rps for $DURATION on $deal"
+    echo "bench-live: $mix mix, $level rps for $DURATION on $deal"
     before=$(cpu_seconds); start=$(date +%s.%N)
-    "$K6" run --quiet --summary-export "$OUT/level-$level.json" -e TARGET="$TARGET" -e DEAL="$deal" -e RATE="$level" \
-        -e DURATION="$DURATION" k6/bench-live.js >"$OUT/level-$level.log" 2>&1 || true
+    "$K6" run --quiet --summary-export "$OUT/level-$name.json" -e TARGET="$TARGET" -e DEAL="$deal" -e RATE="$level" -e MIX="$mix" \
+        -e PAYMENT_MS="$PAYMENT_MS" -e DURATION="$DURATION" k6/bench-live.js >"$OUT/level-$name.log" 2>&1 || true
     after=$(cpu_seconds); finish=$(date +%s.%N)
-    awk -v a="$after" -v b="$before" -v f="$finish" -v s="$start" 'BEGIN { printf "{\"cpu\": %.3f, \"wall\": %.3f}\n", a - b, f - s }' >"$OUT/cpu-$level.json"
+    awk -v a="$after" -v b="$before" -v f="$finish" -v s="$start" 'BEGIN { printf "{\"cpu\": %.3f, \"wall\": %.3f}\n", a - b, f - s }' >"$OUT/cpu-$name.json"
+done
 done
 
 echo "bench-live: waiting for the writer to put every placed order in MongoDB"
 .venv/bin/python scripts/bench/orders_written.py "$FLASHDEAL_MONGO_URI" "${FLASHDEAL_BENCH_DRAIN_LIMIT:-600}" "$OUT"/level-*.json >"$OUT/drain.json"
-python3 scripts/bench/bench_live_report.py "$OUT" "$LEVELS" | tee "$OUT/report.txt"
+python3 scripts/bench/bench_live_report.py "$OUT" "$LEVELS" "$MIXES" "$PAYMENT_MS" | tee "$OUT/report.txt"
