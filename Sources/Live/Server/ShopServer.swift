@@ -84,6 +84,11 @@ public enum ShopServer {
         let prefix = configuration.keyPrefix, topics = configuration.topicPrefix
         let pool: RedisPool
         do { pool = try await RedisPool(.init(url: url)) } catch { throw StartupError("Redis at \(url) does not answer: \(error)") }
+        let settings = try await RedisSettings.read(pool)
+        if let refusal = settings.refusal { throw StartupError("Redis at \(url) cannot hold the shop's keys: \(refusal)") }
+        if !settings.appendOnly {
+            logger.warning("Redis keeps no append-only file: a Redis crash loses every order, payment and outbox entry since its last snapshot", metadata: ["flashdeal.redis.url": "\(url)"])
+        }
         // Two pools on one MongoDB: the writer's (libmongoc's time-outs: its batches may wait on a
         // busy database, and are retried) and the one requests wait on (catalogue and order reads,
         // readiness), which gives up within seconds on a MongoDB that is down or hung.
