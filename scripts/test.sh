@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What `make test` runs: start the backends, build once (debug), run every test suite, and
-# stop the backends again whatever happened.
+# What `make test` runs: start the backends, build once (debug), run every test suite and two
+# short chaos drills, and stop the backends again whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/backends.sh up
@@ -9,3 +9,6 @@ set -a; . .run/backends.env; set +a
 bash scripts/backends.sh status
 swift build --build-tests
 swift test --skip-build
+# Two fault drills, short, on the debug build: the API killed mid-load and the broker frozen, each
+# audited (scripts/chaos.sh; `make chaos` runs every drill on the release build).
+bash scripts/chaos.sh --short

@@ -82,6 +82,24 @@ import Testing
         var projection = Projection()
         let started = EventEnvelope(
             aggregateID: .deal("d-1"), sequence: 2, occurredAt: .seconds(1), payload: .deal(.started(DealStarted(dealID: "d-1", at: .seconds(1)))))
-        #expect(throws: ProjectionError.self) { try projection.apply(started) }
+        try projection.apply(started)  // waits for sequence 1
+        #expect(throws: ProjectionError.self) { try projection.finish() }
+    }
+
+    /// The log's global order interleaves streams as their events reached the writer: an order's
+    /// payment may come before its placement. Each stream is applied in its own order.
+    @Test func projectionAppliesEachStreamInItsOwnOrder() async throws {
+        let sale = SaleFixture()
+        try await sale.open([SaleFixture.terms("d-1", stock: 5)])
+        let order = try #require(try await sale.place("d-1", "u-1", key: "k").order)
+        _ = try await sale.pay(order)
+        let log = await sale.memory.events.readAll(from: 0, limit: 1000).map(\.envelope)
+        let inOrder = try Projection(replaying: log)
+        // The order's and the payment's events moved to the front, newest first.
+        let moved = log.filter { if case .order = $0.aggregateID { true } else if case .payment = $0.aggregateID { true } else { false } }
+        let shuffled = moved.reversed() + log.filter { e in !moved.contains { $0.eventID == e.eventID } }
+        let outOfOrder = try Projection(replaying: shuffled)
+        #expect(outOfOrder.orders == inOrder.orders && outOfOrder.payments == inOrder.payments)
+        #expect(outOfOrder.orders[order.id]?.status == .paid)
     }
 }

@@ -188,6 +188,7 @@ struct SaleWalk {
         logPosition += fresh.count
         do {
             for event in fresh { try projection.apply(event.envelope) }
+            try projection.finish()  // in memory every stream's events are in order after each step
         } catch {
             return broken + ["replay failed: \(error)"]
         }

@@ -1,8 +1,10 @@
 /// Every aggregate rebuilt from the event log: what `flashdeal replay` restores the read models
 /// from, and what tests compare the live state with.
 ///
-/// Events are applied in log order; each stream's events must arrive in sequence order without
-/// gaps (a repeated event, same id, is skipped).
+/// Events are applied in log order, each stream in its own sequence order: an event ahead of its
+/// stream (the log's global order interleaves streams as their events reached the writer, and one
+/// order's payment can reach it before its placement) waits until the events before it are applied.
+/// A repeated event (same id) is skipped; ``finish()`` reports a stream still waiting on a gap.
 public struct Projection: Sendable {
     public private(set) var products: [ProductID: Product] = [:]
     public private(set) var deals: [DealID: FlashDeal] = [:]
@@ -10,12 +12,21 @@ public struct Projection: Sendable {
     public private(set) var orders: [OrderID: Order] = [:]
     public private(set) var payments: [PaymentID: Payment] = [:]
     private var lastSequence: [StreamID: Int] = [:]
+    /// Events ahead of their stream, by stream and sequence.
+    private var waiting: [StreamID: [Int: EventEnvelope]] = [:]
 
     public init() {}
 
     /// Rebuilds from a whole log.
     public init(replaying log: some Sequence<EventEnvelope>) throws(ProjectionError) {
         for envelope in log { try apply(envelope) }
+        try finish()
+    }
+
+    /// Throws when an event still waits for one before it that never came (a gap in its stream).
+    public func finish() throws(ProjectionError) {
+        guard let (stream, ahead) = waiting.min(by: { $0.key < $1.key }), let first = ahead.keys.min() else { return }
+        throw ProjectionError(stream: stream.description, reason: "sequence \(first) follows \(lastSequence[stream, default: 0])")
     }
 
     /// The rebuilt gate of a deal, when both its streams have begun.
@@ -29,8 +40,16 @@ public struct Projection: Sendable {
         let last = lastSequence[stream, default: 0]
         if envelope.sequence <= last { return }
         guard envelope.sequence == last + 1 else {
-            throw ProjectionError(stream: stream.description, reason: "sequence \(envelope.sequence) follows \(last)")
+            waiting[stream, default: [:]][envelope.sequence] = envelope
+            return
         }
+        try applyInOrder(envelope)
+        while let next = waiting[stream]?.removeValue(forKey: lastSequence[stream, default: 0] + 1) { try applyInOrder(next) }
+        if waiting[stream]?.isEmpty == true { waiting[stream] = nil }
+    }
+
+    private mutating func applyInOrder(_ envelope: EventEnvelope) throws(ProjectionError) {
+        let stream = envelope.aggregateID
         let sequence = envelope.sequence
         switch (stream, envelope.payload) {
         case (.product, .product(let e)) where sequence == 1:

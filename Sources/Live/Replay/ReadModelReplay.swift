@@ -32,6 +32,7 @@ public struct ReadModelReplay: Sendable {
             guard let last = page.last, page.count == pageSize else { break }
             position = last.position + 1
         }
+        try projection.finish()
         var deals = 0
         for id in projection.deals.keys.sorted() {
             guard let gate = projection.gate(id) else { continue }
