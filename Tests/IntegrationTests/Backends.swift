@@ -102,6 +102,10 @@ extension MongoConnectionTests {
         #expect(request.option("socketTimeoutMS") == 5000)
         let writer = try await MongoClient(uri: uri)
         #expect(writer.option("socketTimeoutMS") == nil && writer.option("serverSelectionTimeoutMS") == nil)
+        // Writes wait for a majority by default; a URI's own w wins.
+        #expect(writer.writesWaitForMajority)
+        let acknowledged = try await MongoClient(uri: uri + (uri.contains("?") ? "&" : "?") + "w=1")
+        #expect(!acknowledged.writesWaitForMajority)
         let own = try await MongoClient(uri: uri + (uri.contains("?") ? "&" : "?") + "socketTimeoutMS=777", timeouts: .requestPath)
         #expect(own.option("socketTimeoutMS") == 777 && own.option("serverSelectionTimeoutMS") == 2000)
     }

@@ -39,8 +39,10 @@ public final class MongoClient: @unchecked Sendable {
         public static let requestPath = Timeouts(serverSelection: .seconds(2), connect: .seconds(2), socket: .seconds(5))
     }
 
-    /// Connects and pings: an unreachable server is an error naming it.
-    public init(uri text: String, timeouts: Timeouts = .library) async throws {
+    /// Connects and pings: an unreachable server is an error naming it. `majority` sets the
+    /// write concern `w: majority` (a write is acknowledged once most of a replica set holds it)
+    /// where the URI names none of its own (`w=...` wins).
+    public init(uri text: String, timeouts: Timeouts = .library, majority: Bool = true) async throws {
         _ = Self.initialised
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(text, &error) else {
@@ -52,6 +54,12 @@ public final class MongoClient: @unchecked Sendable {
         ] {
             guard let bound, !mongoc_uri_has_option(uri, option) else { continue }
             mongoc_uri_set_option_as_int32(uri, option, Int32(clamping: bound.nanoseconds / 1_000_000))
+        }
+        if majority, !mongoc_uri_has_option(uri, MONGOC_URI_W) {
+            let concern = mongoc_write_concern_new()
+            mongoc_write_concern_set_wmajority(concern, 0)
+            mongoc_uri_set_write_concern(uri, concern)
+            mongoc_write_concern_destroy(concern)
         }
         guard let pool = mongoc_client_pool_new(uri) else {
             mongoc_uri_destroy(uri)
@@ -73,6 +81,9 @@ public final class MongoClient: @unchecked Sendable {
     public func option(_ name: String) -> Int32? {
         mongoc_uri_has_option(uri, name) ? mongoc_uri_get_option_as_int32(uri, name, 0) : nil
     }
+
+    /// Whether writes wait for a majority of the replica set (`w: majority`).
+    public var writesWaitForMajority: Bool { mongoc_write_concern_get_wmajority(mongoc_uri_get_write_concern(uri)) }
 
     deinit {
         mongoc_client_pool_destroy(pool)
