@@ -81,6 +81,14 @@ public protocol IdempotencyStore: Sendable {
     /// Claims pending since before `instant`, oldest first, at most `limit`: the attempts a crash
     /// may have cut short.
     func pendingClaims(before instant: Instant, limit: Int) async throws -> [IdempotencyStoreKey]
+    /// Settles several claims in order. Adapters may do it in one round trip.
+    func settle(_ claims: [(StoredResult?, IdempotencyStoreKey)]) async throws
+}
+
+extension IdempotencyStore {
+    public func settle(_ claims: [(StoredResult?, IdempotencyStoreKey)]) async throws {
+        for (result, scope) in claims { try await settle(result, for: scope) }
+    }
 }
 
 /// The scope of an idempotency key: the operation, the user, the key.

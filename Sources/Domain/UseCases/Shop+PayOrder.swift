@@ -81,11 +81,11 @@ extension Shop {
         try await faults?.reach(.claimed)
         let outcome = try await pay(order, payment: paymentID, key: command.idempotencyKey, at: now)
         try await faults?.reach(.recorded)
-        let orderScope = Self.orderScope(order)
-        if case .paid = outcome { try await ports.idempotency.settle(outcome.stored, for: orderScope) } else {
-            try await ports.idempotency.settle(nil, for: orderScope)
-        }
-        try await ports.idempotency.settle(outcome.stored, for: scope)
+        // The order's claim first (kept when paid, released otherwise), then the buyer's: a crash
+        // between the two leaves the buyer's pending, which a retry or the reconciler settles.
+        var orderResult: StoredResult?
+        if case .paid = outcome { orderResult = outcome.stored }
+        try await ports.idempotency.settle([(orderResult, Self.orderScope(order)), (outcome.stored, scope)])
         return outcome
     }
 
@@ -120,7 +120,8 @@ extension Shop {
     /// charged, completed, confirmed, the order marked paid; or declined, or refunded.
     private func pay(_ order: Order, payment proposed: PaymentID, key: IdempotencyKey, at now: Instant) async throws -> PayOrderOutcome {
         var paymentID = proposed
-        if let inFlight = try await ports.idempotency.claim(.pending(order: order.id, payment: proposed), for: Self.orderScope(order), at: now) {
+        let inFlight = try await ports.idempotency.claim(.pending(order: order.id, payment: proposed), for: Self.orderScope(order), at: now)
+        if let inFlight {
             if let pending = inFlight.pendingPayment { paymentID = pending } else {
                 // The order's payment ended paid: answer from the order as it is.
                 let current = try await ports.orders.order(order.id) ?? order
@@ -128,7 +129,8 @@ extension Shop {
             }
         }
         var payment: Payment
-        if let existing = try await ports.payments.payment(paymentID) {
+        // A payment is stored only under the order's claim: one this call just made has none yet.
+        if inFlight != nil, let existing = try await ports.payments.payment(paymentID) {
             // Joined or resumed: its last event again, in case a crash came before it was recorded.
             payment = existing
             try await record([existing.lastEvent].compactMap { $0 }, at: now)
@@ -189,7 +191,7 @@ extension Shop {
         case .confirm, .alreadyConfirmed:
             // Already confirmed means by this payment: it is the order's only one in flight.
             try await faults?.reach(.confirmed)
-            let (paid, orderEvent) = try await transition(order.id, .pay, at: now, paymentID: payment.id)
+            let (paid, orderEvent) = try await transition(order.id, .pay, at: now, paymentID: payment.id, known: order)
             try await faults?.reach(.orderPaid)
             events += [orderEvent ?? (paid.status == .paid ? paid.lastEvent : nil)].compactMap { $0 }
             try await record(events, at: now)

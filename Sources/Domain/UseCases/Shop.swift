@@ -53,12 +53,18 @@ public struct Shop: Sendable {
 
     /// Loads an order, lets it decide `trigger`, and saves it; retries on a version conflict.
     /// Returns the order as stored and the event, if the transition was allowed.
+    /// `known` is the order as the caller last read it: tried first, saving a read (a stale copy
+    /// loses the version check and the order is read again).
     func transition(
-        _ id: OrderID, _ trigger: OrderStatus.Trigger, at instant: Instant, paymentID: PaymentID? = nil
+        _ id: OrderID, _ trigger: OrderStatus.Trigger, at instant: Instant, paymentID: PaymentID? = nil, known: Order? = nil
     ) async throws -> (Order, SequencedEvent?) {
         var attempt = 0
+        var known = known
         while true {
-            guard var order = try await ports.orders.order(id) else { throw UnknownOrderError(orderID: id) }
+            let read: Order?
+            if let given = known { read = given } else { read = try await ports.orders.order(id) }
+            known = nil
+            guard var order = read else { throw UnknownOrderError(orderID: id) }
             guard let event = order.decide(trigger, at: instant, paymentID: paymentID) else { return (order, nil) }
             let expected = order.version
             order.apply(event, sequence: expected + 1)

@@ -102,7 +102,41 @@ extension EventConsumerService {
         case .unassigned, .stalled:
             metrics?.stalled()
             logger.error("writer not ready: \(verdict)", metadata: ["flashdeal.writer.verdict": "\(verdict)"])
+            // A consumer that holds partitions but stopped getting their messages (seen on tansu
+            // after the broker was frozen for 30 s) is replaced by a fresh member; the old one
+            // leaves the group. Not one the group assigns nothing: an extra writer would make the
+            // group rebalance every half minute.
+            guard case .stalled = verdict else { return }
+            do {
+                if try slot.renew() {
+                    watch.state.withLock { $0 = (WriterProgress(assignmentGrace: $0.progress.assignmentGrace, stallAfter: $0.progress.stallAfter), .joining) }
+                    logger.warning("writer replaced its Kafka consumer")
+                }
+            } catch {
+                logger.error("writer could not replace its Kafka consumer", metadata: ["flashdeal.error": "\(error)"])
+            }
         }
+    }
+}
+
+/// The writer's Kafka consumer, replaceable.
+final class ConsumerSlot: Sendable {
+    private let consumer: Mutex<KafkaConsumer>
+    private let remake: (@Sendable () throws -> KafkaConsumer)?
+
+    init(_ consumer: KafkaConsumer, remake: (@Sendable () throws -> KafkaConsumer)?) {
+        self.consumer = Mutex(consumer)
+        self.remake = remake
+    }
+
+    var current: KafkaConsumer { consumer.withLock { $0 } }
+
+    /// Replaces the consumer with a fresh one; false when it cannot be remade.
+    func renew() throws -> Bool {
+        guard let remake else { return false }
+        let fresh = try remake()
+        consumer.withLock { $0 = fresh }
+        return true
     }
 }
 

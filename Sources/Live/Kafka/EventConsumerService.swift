@@ -8,7 +8,9 @@ public import ServiceLifecycle
 /// rebuilt from their streams and saved to the order read model, and only then are the offsets
 /// committed. A message that is not an event envelope goes to the dead-letter topic with the reason.
 public struct EventConsumerService: Service {
-    let consumer: KafkaConsumer
+    /// The consumer in use: replaced by a fresh one when it stalls (see `checkProgress`).
+    let slot: ConsumerSlot
+    var consumer: KafkaConsumer { slot.current }
     let deadLetters: KafkaProducer
     let deadLetterTopic: String
     let events: any EventStore
@@ -21,13 +23,14 @@ public struct EventConsumerService: Service {
     let watch: WriterWatch
 
     public init(
-        consumer: KafkaConsumer, deadLetters: KafkaProducer, deadLetterTopic: String = "flashdeal.dead-letter",
+        consumer: KafkaConsumer, remake: (@Sendable () throws -> KafkaConsumer)? = nil, deadLetters: KafkaProducer,
+        deadLetterTopic: String = "flashdeal.dead-letter",
         events: any EventStore, orders: any OrderRepository, payments: (any PaymentRepository)? = nil, logger: Logger, batchSize: Int = 500,
         progress: WriterProgress = WriterProgress(), metrics: WriterMetrics? = nil
     ) {
         self.metrics = metrics
         watch = WriterWatch(progress)
-        self.consumer = consumer
+        slot = ConsumerSlot(consumer, remake: remake)
         self.deadLetters = deadLetters
         self.deadLetterTopic = deadLetterTopic
         self.events = events

@@ -52,9 +52,17 @@ public struct RedisIdempotencyStore: IdempotencyStore {
     }
 
     public func settle(_ result: StoredResult?, for scope: IdempotencyStoreKey) async throws {
-        let write = try result.map { ["SET", key(scope), try Self.encode($0), "EX", seconds] } ?? ["DEL", key(scope)]
-        for reply in try await pool.pipeline([write, ["ZREM", pendingKey, try Self.encode(scope)]]) {
-            if case .error(let message) = reply { throw RedisError(.protocolError, "cannot settle \(key(scope)): \(message)") }
+        try await settle([(result, scope)])
+    }
+
+    /// Every claim's write and its listing's removal, in order, in one pipelined round trip.
+    public func settle(_ claims: [(StoredResult?, IdempotencyStoreKey)]) async throws {
+        let commands = try claims.flatMap { result, scope in
+            [try result.map { ["SET", key(scope), try Self.encode($0), "EX", seconds] } ?? ["DEL", key(scope)],
+             ["ZREM", pendingKey, try Self.encode(scope)]]
+        }
+        for reply in try await pool.pipeline(commands) {
+            if case .error(let message) = reply { throw RedisError(.protocolError, "cannot settle a claim: \(message)") }
         }
     }
 

@@ -43,10 +43,21 @@ public struct RedisOrderRepository: OrderRepository {
         let user = userKey(order.userID)
         let index = expectedVersion == 0
             ? [["ZADD", user, String(order.placedAt.nanosecondsSinceEpoch / 1_000_000), order.id.rawValue], ["PEXPIRE", user, retentionMs]] : []
+        try await Self.save(
+            json, version: order.version, at: key(order.id), expectedVersion: expectedVersion, stream: "order/\(order.id)", retentionMs: retentionMs,
+            with: script, on: pool, then: index)
+    }
+
+    /// Runs `saveScript` for one versioned document (and `then`, in the same round trip); a lost
+    /// version race throws ``VersionConflict`` naming `stream`. Orders and payments share it.
+    static func save(
+        _ json: String, version: Int, at key: String, expectedVersion: Int, stream: String, retentionMs: String,
+        with script: RedisScript, on pool: RedisPool, then commands: [[String]] = []
+    ) async throws {
         let parts = try await script.run(
-            on: pool, keys: [key(order.id)], arguments: [String(expectedVersion), String(order.version), json, retentionMs], then: index).0.array
+            on: pool, keys: [key], arguments: [String(expectedVersion), String(version), json, retentionMs], then: commands).0.array
         if parts.first?.string == "conflict" {
-            throw VersionConflict(stream: "order/\(order.id)", expected: expectedVersion, actual: parts.dropFirst().first?.integer.map(Int.init) ?? -1)
+            throw VersionConflict(stream: stream, expected: expectedVersion, actual: parts.dropFirst().first?.integer.map(Int.init) ?? -1)
         }
     }
 

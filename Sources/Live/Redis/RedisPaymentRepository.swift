@@ -25,12 +25,9 @@ public struct RedisPaymentRepository: PaymentRepository {
 
     public func save(_ payment: Payment, expectedVersion: Int) async throws {
         let json = String(decoding: try RedisOrderRepository.encoder.encode(payment), as: UTF8.self)
-        let retentionMs = String(retention.components.seconds * 1000)
-        let parts = try await script.run(
-            on: pool, keys: [key(payment.id)], arguments: [String(expectedVersion), String(payment.version), json, retentionMs]).array
-        if parts.first?.string == "conflict" {
-            throw VersionConflict(stream: "payment/\(payment.id)", expected: expectedVersion, actual: parts.dropFirst().first?.integer.map(Int.init) ?? -1)
-        }
+        try await RedisOrderRepository.save(
+            json, version: payment.version, at: key(payment.id), expectedVersion: expectedVersion, stream: "payment/\(payment.id)",
+            retentionMs: String(retention.components.seconds * 1000), with: script, on: pool)
     }
 
     public func payment(_ id: PaymentID) async throws -> Payment? {

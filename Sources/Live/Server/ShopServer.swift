@@ -126,7 +126,8 @@ public enum ShopServer {
                 logger: logger)
             let kinds = ["orders", "payments", "inventory", "deals", "products"].map { "\(topics).\($0)" }
             consumer = EventConsumerService(
-                consumer: try KafkaConsumer(brokers: brokers, group: "\(topics)-writers", topics: kinds), deadLetters: producer,
+                consumer: try KafkaConsumer(brokers: brokers, group: "\(topics)-writers", topics: kinds),
+                remake: { try KafkaConsumer(brokers: brokers, group: "\(topics)-writers", topics: kinds) }, deadLetters: producer,
                 deadLetterTopic: "\(topics).dead-letter", events: try await MongoEventStore(client: mongo), orders: durableOrders,
                 payments: MongoPaymentRepository(client: mongo), logger: logger,
                 metrics: WriterMetrics(registry: metrics.registry))
