@@ -23,7 +23,14 @@ PY=$ROOT/.venv/bin/python
 say() { printf 'backends: %s\n' "$*"; }
 fail() { printf 'backends: ERROR: %s\n' "$*" >&2; exit 1; }
 
-pid_alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+# Alive: the PID file names a process that is not a zombie (a killed backend whose parent is gone
+# may stay one where nothing reaps orphans, and `kill -0` still finds it).
+pid_alive() {
+    [ -f "$RUN/$1.pid" ] || return 1
+    local pid; pid=$(cat "$RUN/$1.pid")
+    kill -0 "$pid" 2>/dev/null || return 1
+    [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]
+}
 
 probe_redis() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 probe_kafka() {
