@@ -132,7 +132,7 @@ JSON
 done
 
 # The report covers every drill with results here, in the order of $ALL.
-REPORTED=$(for d in $ALL; do [ -f "$OUT/$d-times.json" ] && printf '%s ' "$d"; done)
+REPORTED=$(for d in $ALL; do if [ -f "$OUT/$d-times.json" ]; then printf '%s ' "$d"; fi; done)
 "$PY" scripts/chaos/report.py "$OUT" $REPORTED >"$OUT/report.md"
 cat "$OUT/report.md"
 [ "$SHORT" = 1 ] || cp "$OUT/report.md" docs/chaos-report.md
