@@ -99,12 +99,6 @@ public actor InMemoryIdempotencyStore: IdempotencyStore {
 
     public init() {}
 
-    public func remember(_ result: StoredResult, for scope: IdempotencyStoreKey) -> StoredResult {
-        if let first = stored[scope] { return first }
-        stored[scope] = result
-        return result
-    }
-
     public func result(for scope: IdempotencyStoreKey) -> StoredResult? { stored[scope] }
 
     public func claim(_ pending: StoredResult, for scope: IdempotencyStoreKey, at instant: Instant) -> StoredResult? {

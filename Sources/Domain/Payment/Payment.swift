@@ -32,13 +32,8 @@ public struct Payment: Hashable, Sendable, Codable {
     }
 
     public mutating func apply(_ event: PaymentEvent, sequence: Int) {
-        let trigger: PaymentStatus.Trigger
-        switch event {
-        case .requested: version = sequence; return
-        case .completed: trigger = .complete
-        case .failed(let e): trigger = .fail; failureReason = e.reason
-        case .refunded: trigger = .refund
-        }
+        guard let trigger = event.trigger else { version = sequence; return }
+        if case .failed(let e) = event { failureReason = e.reason }
         guard let next = status.next(on: trigger) else {
             preconditionFailure("event \(event) cannot apply to a payment that is \(status)")
         }

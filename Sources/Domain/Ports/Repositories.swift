@@ -69,8 +69,6 @@ extension PaymentRepository {
 /// attempt, and a crash leaves it pending for the reconciler, which finishes the attempt. Settling
 /// replaces the claim with the final result (or releases it).
 public protocol IdempotencyStore: Sendable {
-    /// Records `result` for `scope` unless one is there already; returns the stored one.
-    func remember(_ result: StoredResult, for scope: IdempotencyStoreKey) async throws -> StoredResult
     func result(for scope: IdempotencyStoreKey) async throws -> StoredResult?
     /// Stores `pending` for `scope` unless a record is there (atomically) and lists the claim as
     /// pending since `at`. Returns the record found (nil: this call claimed the scope).

@@ -25,12 +25,6 @@ public struct RedisIdempotencyStore: IdempotencyStore {
     static func encode<T: Encodable>(_ value: T) throws -> String { String(decoding: try RedisOutbox.encoder.encode(value), as: UTF8.self) }
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T { try JSONDecoder().decode(type, from: Data(text.utf8)) }
 
-    public func remember(_ result: StoredResult, for scope: IdempotencyStoreKey) async throws -> StoredResult {
-        let replies = try await pool.pipeline([["SET", key(scope), try Self.encode(result), "NX", "EX", seconds], ["GET", key(scope)]])
-        guard let stored = replies.last?.string else { throw RedisError(.protocolError, "idempotency record vanished: \(key(scope))") }
-        return try Self.decode(StoredResult.self, stored)
-    }
-
     public func result(for scope: IdempotencyStoreKey) async throws -> StoredResult? {
         guard let json = try await pool.send(["GET", key(scope)]).string else { return nil }
         return try Self.decode(StoredResult.self, json)

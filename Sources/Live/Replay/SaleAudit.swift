@@ -117,9 +117,8 @@ public struct SaleAudit: Sendable {
             report.charges.append("\(order): charged \(payments.count) times (\(payments.map(\.id.rawValue).sorted().joined(separator: ", ")))")
         }
         for order in projection.orders.values.sorted(by: { $0.id < $1.id }) where order.status == .paid {
-            guard let paymentID = order.paymentID, projection.payments[paymentID]?.status == .completed else {
+            if order.paymentID.flatMap({ projection.payments[$0] })?.status != .completed {
                 report.charges.append("\(order.id): paid without a completed payment")
-                continue
             }
         }
         // Acknowledged orders, in the log and in MongoDB, as their answers allow.
