@@ -23,6 +23,10 @@ import Testing
         switch resume {
         case .reconciler:
             let finished = try await sale.shop.reconcilePayments(olderThan: .seconds(30))
+            if step == .completed {
+                #expect(finished.isEmpty, "the completion is one step: nothing is left once it is made")
+                break
+            }
             guard case .paid(let paid)? = finished[order.id] else { Issue.record("\(step): reconciler gave \(finished)"); return }
             #expect(paid.status == .paid)
         case .retry:

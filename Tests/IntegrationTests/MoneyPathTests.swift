@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 /// The exactly-once money path on the live server's own composition (Redis claims, payments and
-/// gate): a payment cut short after the stock was confirmed is finished by the reconciler with one
+/// gate): a payment cut short after the charge is finished by the reconciler with one
 /// charge; twenty concurrent payments of one order with four keys charge once; the payment reaches
 /// MongoDB through Kafka.
 @Suite(.enabled(if: Backends.allThere))
@@ -17,7 +17,7 @@ struct MoneyPathTests {
         var ports = sale.composition.ports
         ports.gateway = gateway
         var shop = Shop(ports: ports)
-        let faults = OneFault(.confirmed)
+        let faults = OneFault(.charged)
         shop.faults = faults
         guard case .placed(let order) = try await shop.placeOrder(PlaceOrderCommand(dealID: sale.dealID, userID: "u-1", quantity: 2, idempotencyKey: "k")) else {
             Issue.record("not placed"); return

@@ -28,22 +28,20 @@ public enum PayOrderOutcome: Hashable, Sendable {
 }
 
 /// The points between the steps of `payOrder` where a test can cut the flow short, as a crash
-/// would (``FaultInjector``). The reconciler must finish the attempt from any of them.
+/// would (``FaultInjector``). The reconciler must finish the attempt from any of them. The units'
+/// confirmation, the order marked paid, the payment completed and the claims settled are one
+/// atomic step (``PaymentSteps/complete(_:)``): there is no point between them.
 public enum PaymentStep: String, Hashable, Sendable, CaseIterable {
-    /// The buyer's key is claimed; nothing else happened.
+    /// The buyer's key and the order are claimed (and, when the order was payable, the payment
+    /// stored as requested in the same step).
     case claimed
     /// The payment is stored as requested; the provider was not asked yet.
     case requested
-    /// The provider charged; the payment is not completed yet.
+    /// The provider charged; nothing recorded it yet.
     case charged
-    /// The payment is completed; the stock is not confirmed yet.
+    /// The payment is completed, the units sold and the order paid, atomically; its events are not
+    /// published yet. Nothing is left to finish.
     case completed
-    /// The stock is confirmed (sold); the order is not marked paid yet.
-    case confirmed
-    /// The order is marked paid; its events are not recorded yet.
-    case orderPaid
-    /// The events are recorded; the claims are not settled yet.
-    case recorded
 }
 
 /// Test-only fault injection: `reach` throws to stop a flow at a step. Production passes none.
@@ -64,28 +62,48 @@ extension Shop {
     /// payment in flight, whose id the provider de-duplicates charges by: the card is charged at
     /// most once. A completed charge confirms the reserved units, unless the reservation has
     /// lapsed: then the charge is refunded and nothing is sold, so a late payment never oversells.
-    /// A flow cut short anywhere is finished by ``reconcilePayments(olderThan:limit:)``.
+    /// On the live server a payment is three Redis round trips around the provider's charge: the
+    /// order read, ``PaymentSteps/open(_:)`` and ``PaymentSteps/complete(_:)``. A flow cut short
+    /// anywhere is finished by ``reconcilePayments(olderThan:limit:)``.
     public func payOrder(_ command: PayOrderCommand) async throws -> PayOrderOutcome {
         guard let order = try await ports.orders.order(command.orderID), order.userID == command.userID else {
             return .orderNotFound(command.orderID)
         }
         let now = await ports.clock.now()
-        let scope = IdempotencyStoreKey(operation: Self.payOperation, userID: command.userID, key: command.idempotencyKey)
+        let buyer = IdempotencyStoreKey(operation: Self.payOperation, userID: command.userID, key: command.idempotencyKey)
         let fresh = await ports.identifiers.makePaymentID()
+        // Payable now: the requested payment is stored in the same step as the claims.
+        var requested: SequencedEvent?
+        if order.payability(at: now) == .payable {
+            let event = PaymentRequested(paymentID: fresh, orderID: order.id, amount: order.amount, idempotencyKey: command.idempotencyKey, at: now)
+            requested = SequencedEvent(stream: .payment(fresh), sequence: 1, event: .payment(.requested(event)))
+        }
+        let payment = requested.flatMap { if case .payment(.requested(let e)) = $0.event { Payment(e) } else { nil } }
+        let opened = try await ports.steps.open(PaymentOpening(
+            buyer: buyer, order: Self.orderScope(order), claim: .pending(order: order.id, payment: fresh), payment: payment,
+            events: [requested].compactMap { $0?.envelope(at: now) }, at: now))
         var paymentID = fresh
-        if let found = try await ports.idempotency.claim(.pending(order: order.id, payment: fresh), for: scope, at: now) {
+        let claim: OrderClaim
+        switch opened {
+        case .opened:
+            try await publish([requested].compactMap { $0 }, at: now)
+            claim = .claimed(payment)
+        case .buyerClaimed(let found):
             guard found.order == order.id.rawValue else { return .idempotencyKeyReused(command.orderID) }
             guard let pending = found.pendingPayment else { return try await replay(found, orderID: order.id) }
             paymentID = pending
+            claim = .found(nil)
+        case .orderClaimed(let inFlight):
+            claim = .found(inFlight)
         }
         try await faults?.reach(.claimed)
-        let outcome = try await pay(order, payment: paymentID, key: command.idempotencyKey, at: now)
-        try await faults?.reach(.recorded)
+        let (outcome, settled) = try await pay(order, payment: paymentID, key: command.idempotencyKey, buyer: buyer, claim: claim, at: now)
+        guard !settled else { return outcome }
         // The order's claim first (kept when paid, released otherwise), then the buyer's: a crash
         // between the two leaves the buyer's pending, which a retry or the reconciler settles.
         var orderResult: StoredResult?
         if case .paid = outcome { orderResult = outcome.stored }
-        try await ports.idempotency.settle([(orderResult, Self.orderScope(order)), (outcome.stored, scope)])
+        try await ports.idempotency.settle([(orderResult, Self.orderScope(order)), (outcome.stored, buyer)])
         return outcome
     }
 
@@ -116,32 +134,54 @@ extension Shop {
         IdempotencyStoreKey(operation: orderPaymentOperation, userID: order.userID, key: IdempotencyKey(generated: order.id.rawValue))
     }
 
+    /// The order's payment in flight as `payOrder` found it.
+    private enum OrderClaim {
+        /// This attempt claimed it, and stored this payment with the claim (nil: the order was not
+        /// payable when claimed).
+        case claimed(Payment?)
+        /// Another attempt's record (nil: not looked at yet; claim it now).
+        case found(StoredResult?)
+    }
+
     /// One attempt: the order's payment in flight (`proposed`, unless another attempt holds one),
-    /// charged, completed, confirmed, the order marked paid; or declined, or refunded.
-    private func pay(_ order: Order, payment proposed: PaymentID, key: IdempotencyKey, at now: Instant) async throws -> PayOrderOutcome {
+    /// charged, then completed with the units confirmed and the order paid in one step; or
+    /// declined, or refunded. `settled`: the claims were settled with the completion.
+    private func pay(
+        _ order: Order, payment proposed: PaymentID, key: IdempotencyKey, buyer: IdempotencyStoreKey, claim: OrderClaim, at now: Instant
+    ) async throws -> (PayOrderOutcome, settled: Bool) {
         var paymentID = proposed
-        let inFlight = try await ports.idempotency.claim(.pending(order: order.id, payment: proposed), for: Self.orderScope(order), at: now)
-        if let inFlight {
-            if let pending = inFlight.pendingPayment { paymentID = pending } else {
-                // The order's payment ended paid: answer from the order as it is.
-                let current = try await ports.orders.order(order.id) ?? order
-                return current.status == .paid ? .paid(current) : .notPayable(current, refunded: false)
+        var stored: Payment?
+        switch claim {
+        case .claimed(let payment):
+            stored = payment
+        case .found(let found):
+            var inFlight = found
+            if found == nil { inFlight = try await ports.idempotency.claim(.pending(order: order.id, payment: proposed), for: Self.orderScope(order), at: now) }
+            if let inFlight {
+                guard let pending = inFlight.pendingPayment else {
+                    // The order's payment ended paid: answer from the order as it is.
+                    let current = try await ports.orders.order(order.id) ?? order
+                    return (current.status == .paid ? .paid(current) : .notPayable(current, refunded: false), false)
+                }
+                paymentID = pending
+                // Joined or resumed: its last event again, in case a crash came before it was recorded.
+                if let existing = try await ports.payments.payment(paymentID) {
+                    stored = existing
+                    try await record([existing.lastEvent].compactMap { $0 }, at: now)
+                }
             }
         }
         var payment: Payment
-        // A payment is stored only under the order's claim: one this call just made has none yet.
-        if inFlight != nil, let existing = try await ports.payments.payment(paymentID) {
-            // Joined or resumed: its last event again, in case a crash came before it was recorded.
-            payment = existing
-            try await record([existing.lastEvent].compactMap { $0 }, at: now)
+        if let stored {
+            payment = stored
         } else {
             switch order.payability(at: now) {
-            case .alreadyPaid: return .paid(order)
-            case .notPayable: return .notPayable(order, refunded: false)
-            case .windowClosed: return .paymentWindowClosed(order)
+            case .alreadyPaid: return (.paid(order), false)
+            case .notPayable: return (.notPayable(order, refunded: false), false)
+            case .windowClosed: return (.paymentWindowClosed(order), false)
             case .expired:
                 let expired = order.status == .expired ? order : try await expire(order.dealID, order.id, at: now)
-                return .reservationExpired(expired, refunded: false)
+                return (.reservationExpired(expired, refunded: false), false)
             case .payable: break
             }
             let requested = PaymentRequested(paymentID: paymentID, orderID: order.id, amount: order.amount, idempotencyKey: key, at: now)
@@ -154,66 +194,103 @@ extension Shop {
             }
         }
         try await faults?.reach(.requested)
-        var events: [SequencedEvent] = []
         switch payment.status {
         case .requested:
             // The provider de-duplicates by this key: a retry, a duplicate or the reconciler never charges twice.
             let charge = try await ports.gateway.charge(paymentID, amount: payment.amount, idempotencyKey: Self.providerKey(paymentID))
             try await faults?.reach(.charged)
-            let completedAt = await ports.clock.now()
             if case .declined(let reason) = charge {
-                let (_, failed) = try await transition(payment, .fail, at: completedAt, reason: reason)
-                try await record([failed].compactMap { $0 }, at: completedAt)
-                return .paymentDeclined(try await ports.orders.order(order.id) ?? order, reason: reason)
+                let failedAt = await ports.clock.now()
+                let (_, failed) = try await transition(payment, .fail, at: failedAt, reason: reason)
+                try await record([failed].compactMap { $0 }, at: failedAt)
+                return (.paymentDeclined(try await ports.orders.order(order.id) ?? order, reason: reason), false)
             }
-            let completed: SequencedEvent?
-            (payment, completed) = try await transition(payment, .complete, at: completedAt)
-            events += [completed].compactMap { $0 }
-            try await faults?.reach(.completed)
         case .completed:
             break
         case .failed:
-            return .paymentDeclined(try await ports.orders.order(order.id) ?? order, reason: payment.failureReason ?? "")
+            return (.paymentDeclined(try await ports.orders.order(order.id) ?? order, reason: payment.failureReason ?? ""), false)
         case .refunded:
             let current = try await ports.orders.order(order.id) ?? order
-            return current.status == .expired ? .reservationExpired(current, refunded: true) : .notPayable(current, refunded: true)
+            return (current.status == .expired ? .reservationExpired(current, refunded: true) : .notPayable(current, refunded: true), false)
         }
-        return try await settle(order, payment, events: events)
+        return try await complete(order, payment, buyer: buyer)
     }
 
-    /// A completed charge: confirm the units and mark the order paid, or refund it when the units
-    /// are no longer the order's.
-    private func settle(_ order: Order, _ payment: Payment, events: [SequencedEvent]) async throws -> PayOrderOutcome {
-        let now = await ports.clock.now()
-        let confirm = try await ports.ledger.confirm(order.dealID, order.id, at: now)
-        var events = events + confirm.events
-        switch confirm.decision {
-        case .confirm, .alreadyConfirmed:
-            // Already confirmed means by this payment: it is the order's only one in flight.
-            try await faults?.reach(.confirmed)
-            let (paid, orderEvent) = try await transition(order.id, .pay, at: now, paymentID: payment.id, known: order)
-            try await faults?.reach(.orderPaid)
-            events += [orderEvent ?? (paid.status == .paid ? paid.lastEvent : nil)].compactMap { $0 }
-            try await record(events, at: now)
-            guard paid.status == .paid, paid.paymentID == payment.id else { return .notPayable(paid, refunded: false) }
-            return .paid(paid)
-        case .expire, .notReserved:
-            // Charged, but the units are not ours to sell: refund, and never confirm.
-            try await ports.gateway.refund(payment.id, amount: payment.amount)
-            let (_, refunded) = try await transition(payment, .refund, at: now)
-            events += [refunded].compactMap { $0 }
-            var current = try await ports.orders.order(order.id) ?? order
-            if case .expire = confirm.decision {
-                let expired: SequencedEvent?
-                (current, expired) = try await transition(order.id, .expire, at: now)
-                events += [expired].compactMap { $0 }
+    /// A charge made: the units confirmed, the payment completed, the order paid and both claims
+    /// settled in one step; or, when the units are no longer the order's, the charge refunded.
+    /// A version race (a concurrent duplicate changed the order or payment) changes nothing: both
+    /// are read again and decided again.
+    private func complete(_ order: Order, _ payment: Payment, buyer: IdempotencyStoreKey) async throws -> (PayOrderOutcome, settled: Bool) {
+        var order = order, payment = payment, attempt = 0
+        while true {
+            let now = await ports.clock.now()
+            switch payment.status {
+            case .requested, .completed: break
+            case .failed: return (.paymentDeclined(order, reason: payment.failureReason ?? ""), false)
+            case .refunded: return (.notPayable(order, refunded: true), false)
             }
-            try await record(events, at: now)
-            switch current.status {
-            case .expired: return .reservationExpired(current, refunded: true)
-            case .paid: return .paid(current)
-            default: return .notPayable(current, refunded: true)
+            var completed = payment, paid = order
+            var events: [SequencedEvent] = []
+            if let event = payment.decide(.complete, at: now) {
+                completed.apply(event, sequence: payment.version + 1)
+                events.append(SequencedEvent(stream: .payment(payment.id), sequence: completed.version, event: .payment(event)))
             }
+            if let event = order.decide(.pay, at: now, paymentID: payment.id) {
+                paid.apply(event, sequence: order.version + 1)
+                events.append(SequencedEvent(stream: .order(order.id), sequence: paid.version, event: .order(event)))
+            } else if order.paymentID != payment.id {
+                // Cancelled or expired meanwhile: the units are not this payment's to sell.
+                return (try await refund(order, payment, confirm: nil, at: now), false)
+            }
+            let result = PayOrderOutcome.paid(paid).stored
+            let confirm: LedgerResult<ConfirmDecision>
+            do {
+                confirm = try await ports.steps.complete(PaymentCompletion(
+                    dealID: order.dealID, orderID: order.id,
+                    order: paid.version == order.version ? nil : (paid, order.version),
+                    payment: completed.version == payment.version ? nil : (completed, payment.version),
+                    events: events.map { $0.envelope(at: now) }, claims: [(result, Self.orderScope(order)), (result, buyer)], at: now))
+            } catch is VersionConflict where attempt < conflictRetries {
+                attempt += 1
+                guard let reread = try await ports.orders.order(order.id) else { throw UnknownOrderError(orderID: order.id) }
+                guard let current = try await ports.payments.payment(payment.id) else { throw UnknownPaymentError(paymentID: payment.id) }
+                (order, payment) = (reread, current)
+                continue
+            }
+            switch confirm.decision {
+            case .confirm, .alreadyConfirmed:
+                // Already confirmed means by this payment: it is the order's only one in flight.
+                try await faults?.reach(.completed)
+                try await publish(confirm.events + events, at: now)
+                return (.paid(paid), true)
+            case .expire, .notReserved:
+                return (try await refund(order, payment, confirm: confirm, at: now), false)
+            }
+        }
+    }
+
+    /// Charged, but the units are not the order's to sell: refund, and never confirm. A lapsed
+    /// reservation the ledger just expired (`confirm`) expires the order too.
+    private func refund(_ order: Order, _ charged: Payment, confirm: LedgerResult<ConfirmDecision>?, at now: Instant) async throws -> PayOrderOutcome {
+        try await ports.gateway.refund(charged.id, amount: charged.amount)
+        var events = confirm?.events ?? []
+        var payment = charged
+        for trigger in [PaymentStatus.Trigger.complete, .refund] {
+            let event: SequencedEvent?
+            (payment, event) = try await transition(payment, trigger, at: now)
+            events += [event].compactMap { $0 }
+        }
+        var current = try await ports.orders.order(order.id) ?? order
+        if case .expire? = confirm?.decision {
+            let expired: SequencedEvent?
+            (current, expired) = try await transition(order.id, .expire, at: now)
+            events += [expired].compactMap { $0 }
+        }
+        try await record(events, at: now)
+        switch current.status {
+        case .expired: return .reservationExpired(current, refunded: true)
+        case .paid: return .paid(current)
+        default: return .notPayable(current, refunded: true)
         }
     }
 

@@ -15,12 +15,15 @@ public struct Shop: Sendable {
         public var gateway: any PaymentGateway
         public var clock: any DomainClock
         public var identifiers: any IdentifierGenerator
+        /// The money path's atomic steps; nil runs them as the other ports' calls in order
+        /// (``SequentialPaymentSteps``).
+        public var paymentSteps: (any PaymentSteps)?
 
         public init(
             ledger: any StockLedger, orders: any OrderRepository, payments: any PaymentRepository,
             catalog: any DealCatalog, events: any EventLog, publisher: any EventPublisher,
             idempotency: any IdempotencyStore, gateway: any PaymentGateway, clock: any DomainClock,
-            identifiers: any IdentifierGenerator
+            identifiers: any IdentifierGenerator, paymentSteps: (any PaymentSteps)? = nil
         ) {
             self.ledger = ledger
             self.orders = orders
@@ -32,7 +35,11 @@ public struct Shop: Sendable {
             self.gateway = gateway
             self.clock = clock
             self.identifiers = identifiers
+            self.paymentSteps = paymentSteps
         }
+
+        /// The payment steps in use.
+        var steps: any PaymentSteps { paymentSteps ?? SequentialPaymentSteps(ports: self) }
     }
 
     public let ports: Ports
@@ -49,6 +56,12 @@ public struct Shop: Sendable {
         let envelopes = events.map { $0.envelope(at: instant) }
         try await ports.events.append(envelopes, expected: .any)
         try await ports.publisher.publish(envelopes)
+    }
+
+    /// Publishes events a step already stored (``PaymentSteps``).
+    func publish(_ events: [SequencedEvent], at instant: Instant) async throws {
+        guard !events.isEmpty else { return }
+        try await ports.publisher.publish(events.map { $0.envelope(at: instant) })
     }
 
     /// Loads an order, lets it decide `trigger`, and saves it; retries on a version conflict.

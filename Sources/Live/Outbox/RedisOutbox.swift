@@ -32,9 +32,15 @@ public struct RedisOutbox: EventLog {
     static func key(prefix: String) -> String { "\(prefix):outbox" }
 
     public func append(_ events: [EventEnvelope], expected: ExpectedVersion) async throws {
-        let events = journalled ? events.filter { !Self.isJournalled($0) } : events
-        guard !events.isEmpty else { return }
-        _ = try await pool.send(["XADD", key, "*", "events", String(decoding: try Self.encoder.encode(events), as: UTF8.self)])
+        guard let entry = try entry(events) else { return }
+        _ = try await pool.send(["XADD", key, "*", "events", entry])
+    }
+
+    /// The `events` field of the entry that carries `events` (those the journal does not), or nil
+    /// when none is left to carry. `RedisPaymentSteps` adds entries inside its scripts.
+    func entry(_ events: [EventEnvelope]) throws -> String? {
+        let carried = journalled ? events.filter { !Self.isJournalled($0) } : events
+        return carried.isEmpty ? nil : String(decoding: try Self.encoder.encode(carried), as: UTF8.self)
     }
 
     static let encoder: JSONEncoder = {

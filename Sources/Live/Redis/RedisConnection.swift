@@ -124,7 +124,8 @@ public enum RedisReply: Sendable, Hashable {
         }
     }
 
-    var string: String? {
+    /// A string, status or integer reply as text.
+    public var string: String? {
         switch self {
         case .string(let s), .status(let s): s
         case .integer(let i): String(i)
@@ -132,7 +133,8 @@ public enum RedisReply: Sendable, Hashable {
         }
     }
 
-    var integer: Int64? {
+    /// An integer reply, or a string reply holding one.
+    public var integer: Int64? {
         switch self {
         case .integer(let i): i
         case .string(let s): Int64(s)
@@ -140,7 +142,8 @@ public enum RedisReply: Sendable, Hashable {
         }
     }
 
-    var array: [RedisReply] {
+    /// An array reply's elements (none for any other reply).
+    public var array: [RedisReply] {
         if case .array(let a) = self { return a }
         return []
     }

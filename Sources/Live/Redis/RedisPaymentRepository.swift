@@ -22,12 +22,13 @@ public struct RedisPaymentRepository: PaymentRepository {
     }
 
     func key(_ id: PaymentID) -> String { "\(prefix):payment:{\(id)}" }
+    var retentionMs: String { String(retention.components.seconds * 1000) }
 
     public func save(_ payment: Payment, expectedVersion: Int) async throws {
         let json = String(decoding: try RedisOrderRepository.encoder.encode(payment), as: UTF8.self)
         try await RedisOrderRepository.save(
             json, version: payment.version, at: key(payment.id), expectedVersion: expectedVersion, stream: "payment/\(payment.id)",
-            retentionMs: String(retention.components.seconds * 1000), with: script, on: pool)
+            retentionMs: retentionMs, with: script, on: pool)
     }
 
     public func payment(_ id: PaymentID) async throws -> Payment? {

@@ -37,8 +37,8 @@ public struct RedisStockLedger: StockLedger {
     }
 
     /// Runs one gate operation; reloads the script if the server forgot it (NOSCRIPT).
-    func gate(_ deal: DealID, _ op: String, at instant: Instant, _ arguments: [String] = []) async throws -> [RedisReply] {
-        let parts = try await script.run(on: pool, keys: keys(deal), arguments: [op, Self.time(instant)] + arguments).array
+    func gate(_ deal: DealID, _ op: String, at instant: Instant, _ arguments: [String] = [], keys extra: [String] = []) async throws -> [RedisReply] {
+        let parts = try await script.run(on: pool, keys: keys(deal) + extra, arguments: [op, Self.time(instant)] + arguments).array
         if parts.first?.string == "unknown" { throw UnknownDealError(dealID: deal) }
         return parts
     }
@@ -123,7 +123,23 @@ public struct RedisStockLedger: StockLedger {
     }
 
     public func confirm(_ dealID: DealID, _ orderID: OrderID, at instant: Instant) async throws -> LedgerResult<ConfirmDecision> {
-        let r = try await gate(dealID, "confirm", at: instant, [orderID.rawValue])
+        try Self.confirmed(dealID, orderID, at: instant, try await gate(dealID, "confirm", at: instant, [orderID.rawValue]))
+    }
+
+    /// A confirmation and, when the units are confirmed, a payment's completion in the same step
+    /// (the gate script's `pay`: `keys` and `arguments` as it documents them, after the order id).
+    /// A version race throws ``VersionConflict`` and changes nothing.
+    func confirm(_ dealID: DealID, _ orderID: OrderID, at instant: Instant, completing keys: [String], _ arguments: [String]) async throws
+        -> LedgerResult<ConfirmDecision>
+    {
+        let r = try await gate(dealID, "pay", at: instant, [orderID.rawValue] + arguments, keys: keys)
+        if r.first?.string == "conflict" {
+            throw VersionConflict(stream: try Self.text(r, 1), expected: Int(try Self.text(r, 2)) ?? -1, actual: r.count > 3 ? Int(r[3].string ?? "") ?? -1 : -1)
+        }
+        return try Self.confirmed(dealID, orderID, at: instant, r)
+    }
+
+    static func confirmed(_ dealID: DealID, _ orderID: OrderID, at instant: Instant, _ r: [RedisReply]) throws -> LedgerResult<ConfirmDecision> {
         let events = try Self.events("confirm", dealID, at: instant, [orderID.rawValue], r)
         switch events.first?.event {
         case .inventory(.confirmed(let event)): return LedgerResult(decision: .confirm(event), events: events)

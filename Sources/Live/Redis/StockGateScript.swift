@@ -2,7 +2,8 @@
 /// `StockGate`, kept equal to it by the contract tests (`IntegrationTests/StockLedgerContractTests`).
 ///
 /// KEYS (one deal, all under its hash tag): gate hash, reservations, sold, holdings,
-/// idempotency keys, expiry index, journal. ARGV: operation, now, then the operation's arguments.
+/// idempotency keys, expiry index, journal; `pay` adds the keys its completion writes (below).
+/// ARGV: operation, now, then the operation's arguments.
 ///
 /// Every operation that changes the gate also appends `{op, at, args, reply}` to the deal's
 /// journal stream in the same atomic step: the outbox `OutboxRelay` carries to Kafka, so a change
@@ -47,6 +48,25 @@ enum StockGateScript {
       local deal_event, dv = replenish()
       return qty, iv, deal_event, dv
     end
+    local function confirm(order)
+      local found = redis.call('HGET', res, order)
+      if not found then
+        if redis.call('HEXISTS', sold, order) == 1 then return {'alreadyConfirmed'} end
+        return {'notReserved'}
+      end
+      local r = split(found)
+      if now >= r[3] then
+        local qty, iv, deal_event, dv = give_back(order, r)
+        return {'expire', qty, iv, deal_event, dv}
+      end
+      local qty = tonumber(r[2])
+      redis.call('HDEL', res, order)
+      redis.call('ZREM', exp, order)
+      redis.call('HSET', sold, order, r[1] .. '|' .. qty)
+      redis.call('HINCRBY', gate, 'reserved', -qty)
+      redis.call('HINCRBY', gate, 'sold', qty)
+      return {'confirm', qty, bump('iv')}
+    end
 
     local function run()
     if op == 'create' then
@@ -90,25 +110,39 @@ enum StockGateScript {
       return {'reserve', iv, '', 0}
     end
 
-    if op == 'confirm' then
-      local order = ARGV[3]
-      local found = redis.call('HGET', res, order)
-      if not found then
-        if redis.call('HEXISTS', sold, order) == 1 then return {'alreadyConfirmed'} end
-        return {'notReserved'}
+    if op == 'confirm' then return confirm(ARGV[3]) end
+
+    if op == 'pay' then
+      -- A payment's completion (RedisPaymentSteps): the confirmation and, only when the units are
+      -- (or already were) confirmed, the order and payment saved at their expected versions, their
+      -- events put in the outbox and the claims settled. A version race changes nothing.
+      -- KEYS[8..11]: order, payment, pending claims, outbox; KEYS[12..]: the claims to settle.
+      -- ARGV[4..11]: for the order then the payment, expected version, version, JSON ('' none), ttl (ms);
+      -- ARGV[12]: events JSON ('' none); ARGV[13]: the claims' ttl (s); then per claim, result ('' removes) and listing.
+      local docs = {{KEYS[8], ARGV[4], ARGV[5], ARGV[6], ARGV[7]}, {KEYS[9], ARGV[8], ARGV[9], ARGV[10], ARGV[11]}}
+      for _, d in ipairs(docs) do
+        if d[4] ~= '' then
+          local stored = redis.call('HGET', d[1], 'v')
+          if (stored and stored ~= d[2]) or (not stored and d[2] == '0' and redis.call('EXISTS', d[1]) == 1) then
+            return {'conflict', d[1], d[2], stored or '?'}
+          end
+        end
       end
-      local r = split(found)
-      if now >= r[3] then
-        local qty, iv, deal_event, dv = give_back(order, r)
-        return {'expire', qty, iv, deal_event, dv}
+      local reply = confirm(ARGV[3])
+      if reply[1] ~= 'confirm' and reply[1] ~= 'alreadyConfirmed' then return reply end
+      for _, d in ipairs(docs) do
+        if d[4] ~= '' then
+          redis.call('HSET', d[1], 'v', d[3], 'o', d[4])
+          redis.call('PEXPIRE', d[1], d[5])
+        end
       end
-      local qty = tonumber(r[2])
-      redis.call('HDEL', res, order)
-      redis.call('ZREM', exp, order)
-      redis.call('HSET', sold, order, r[1] .. '|' .. qty)
-      redis.call('HINCRBY', gate, 'reserved', -qty)
-      redis.call('HINCRBY', gate, 'sold', qty)
-      return {'confirm', qty, bump('iv')}
+      if ARGV[12] ~= '' then redis.call('XADD', KEYS[11], '*', 'events', ARGV[12]) end
+      for i = 12, #KEYS do
+        local result, listing = ARGV[14 + (i - 12) * 2], ARGV[15 + (i - 12) * 2]
+        if result == '' then redis.call('DEL', KEYS[i]) else redis.call('SET', KEYS[i], result, 'EX', ARGV[13]) end
+        redis.call('ZREM', KEYS[10], listing)
+      end
+      return reply
     end
 
     if op == 'release' or op == 'expire' then
@@ -169,9 +203,13 @@ enum StockGateScript {
     end
 
     local reply = run()
-    local change = changes[op]
+    -- A payment's completion is journalled as the confirmation it made (its order and payment
+    -- events went to the outbox).
+    local jop, jargs = op, {unpack(ARGV, 3)}
+    if op == 'pay' then jop, jargs = 'confirm', {ARGV[3]} end
+    local change = changes[jop]
     if reply[1] and (change == reply[1] or (type(change) == 'table' and change[reply[1]])) then
-      redis.call('XADD', journal, '*', 'op', op, 'at', now, 'args', cjson.encode({unpack(ARGV, 3)}), 'reply', cjson.encode(reply))
+      redis.call('XADD', journal, '*', 'op', jop, 'at', now, 'args', cjson.encode(jargs), 'reply', cjson.encode(reply))
     end
     return reply
     """#

@@ -105,12 +105,14 @@ public enum ShopServer {
         } catch { throw StartupError("Kafka at \(brokers) does not answer: \(error)") }
 
         let durableOrders = try await MongoOrderRepository(client: mongo)
-        ports.ledger = try await RedisStockLedger(pool: pool, prefix: prefix)
+        let ledger = try await RedisStockLedger(pool: pool, prefix: prefix)
+        let orders = try await RedisOrderRepository(pool: pool, prefix: prefix, durable: durableOrders.through(requestMongo))
+        let payments = try await RedisPaymentRepository(pool: pool, prefix: prefix, durable: MongoPaymentRepository(client: requestMongo))
+        let idempotency = RedisIdempotencyStore(pool: pool, prefix: prefix)
+        let outbox = RedisOutbox(pool: pool, prefix: prefix, journalled: true)
+        (ports.ledger, ports.orders, ports.payments, ports.idempotency, ports.events) = (ledger, orders, payments, idempotency, outbox)
+        ports.paymentSteps = try await RedisPaymentSteps(ledger: ledger, orders: orders, payments: payments, idempotency: idempotency, outbox: outbox)
         ports.catalog = CachedDealCatalog(backing: MongoDealCatalog(client: requestMongo), pool: pool, prefix: prefix)
-        ports.orders = try await RedisOrderRepository(pool: pool, prefix: prefix, durable: durableOrders.through(requestMongo))
-        ports.payments = try await RedisPaymentRepository(pool: pool, prefix: prefix, durable: MongoPaymentRepository(client: requestMongo))
-        ports.idempotency = RedisIdempotencyStore(pool: pool, prefix: prefix)
-        ports.events = RedisOutbox(pool: pool, prefix: prefix, journalled: true)
         ports.publisher = RedisBroadcast(pool: pool, prefix: prefix)
 
         // The writer's parts only where they run. A Kafka consumer joins its group as it is made,

@@ -1,0 +1,95 @@
+public import Domain
+import Foundation
+
+/// The money path's atomic steps on Redis, one script each, so a payment is three round trips
+/// around the provider's charge (the order read, `open`, `complete`) instead of ten.
+///
+/// `open` is `openScript`; `complete` is the stock gate script's `pay` operation, so the units'
+/// confirmation and everything that must go with it (the order paid, the payment completed, their
+/// events in `fd:outbox`, both claims settled) is one atomic step, journalled as the confirmation.
+/// The keys are the other Redis adapters' own (`RedisIdempotencyStore`, `RedisOrderRepository`,
+/// `RedisPaymentRepository`, `RedisOutbox`, the gate's): the steps write the same records those
+/// read. The keys of one step span hash slots, which a single Redis (or a primary with replicas)
+/// runs atomically; a Redis Cluster would refuse them (CROSSSLOT), so there the order, payment and
+/// claims must move under the deal's hash tag first.
+public struct RedisPaymentSteps: PaymentSteps {
+    let ledger: RedisStockLedger
+    let orders: RedisOrderRepository
+    let payments: RedisPaymentRepository
+    let idempotency: RedisIdempotencyStore
+    let outbox: RedisOutbox
+    let openScript: RedisScript
+
+    /// KEYS: the buyer's claim, the order's claim, the pending-claims listing, the payment, the
+    /// outbox. ARGV: the claim's JSON, the buyer's and the order's listing, the time claimed (ms),
+    /// the claims' ttl (s), the payment's version, JSON ('' for none) and ttl (ms), the events' JSON
+    /// ('' for none). A claim is listed in the same step it is stored, as `RedisIdempotencyStore`
+    /// does.
+    static let openSource = #"""
+    local found = redis.call('GET', KEYS[1])
+    if found then return {'buyer', found} end
+    redis.call('ZADD', KEYS[3], 'NX', ARGV[4], ARGV[2])
+    redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[5])
+    found = redis.call('GET', KEYS[2])
+    if found then return {'order', found} end
+    redis.call('ZADD', KEYS[3], 'NX', ARGV[4], ARGV[3])
+    redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[5])
+    if ARGV[7] ~= '' and redis.call('EXISTS', KEYS[4]) == 0 then
+      redis.call('HSET', KEYS[4], 'v', ARGV[6], 'o', ARGV[7])
+      redis.call('PEXPIRE', KEYS[4], ARGV[8])
+      if ARGV[9] ~= '' then redis.call('XADD', KEYS[5], '*', 'events', ARGV[9]) end
+    end
+    return {'opened'}
+    """#
+
+    public init(
+        ledger: RedisStockLedger, orders: RedisOrderRepository, payments: RedisPaymentRepository, idempotency: RedisIdempotencyStore,
+        outbox: RedisOutbox
+    ) async throws {
+        self.ledger = ledger
+        self.orders = orders
+        self.payments = payments
+        self.idempotency = idempotency
+        self.outbox = outbox
+        openScript = try await RedisScript(Self.openSource, on: ledger.pool)
+    }
+
+    public func open(_ opening: PaymentOpening) async throws -> PaymentOpened {
+        let payment = try opening.payment.map { (String($0.version), String(decoding: try RedisOrderRepository.encoder.encode($0), as: UTF8.self)) }
+        let reply = try await openScript.run(
+            on: ledger.pool,
+            keys: [idempotency.key(opening.buyer), idempotency.key(opening.order), idempotency.pendingKey,
+                   payments.key(opening.payment?.id ?? PaymentID(generated: "none")), outbox.key],
+            arguments: [
+                try RedisIdempotencyStore.encode(opening.claim), try RedisIdempotencyStore.encode(opening.buyer),
+                try RedisIdempotencyStore.encode(opening.order), String(opening.at.nanosecondsSinceEpoch / 1_000_000), idempotency.seconds,
+                payment?.0 ?? "", payment?.1 ?? "", payments.retentionMs, try outbox.entry(opening.events) ?? "",
+            ]
+        ).array
+        switch (reply.first?.string, reply.dropFirst().first?.string) {
+        case ("opened", _): return .opened
+        case ("buyer", let found?): return .buyerClaimed(try RedisIdempotencyStore.decode(StoredResult.self, found))
+        case ("order", let found?): return .orderClaimed(try RedisIdempotencyStore.decode(StoredResult.self, found))
+        default: throw RedisError(.protocolError, "unexpected payment opening reply \(reply)")
+        }
+    }
+
+    public func complete(_ completion: PaymentCompletion) async throws -> LedgerResult<ConfirmDecision> {
+        func document(_ json: String?, expected: Int?, version: Int?) -> [String] {
+            [expected.map(String.init) ?? "0", version.map(String.init) ?? "0", json ?? ""]
+        }
+        let order = try completion.order.map { String(decoding: try RedisOrderRepository.encoder.encode($0.order), as: UTF8.self) }
+        let payment = try completion.payment.map { String(decoding: try RedisOrderRepository.encoder.encode($0.payment), as: UTF8.self) }
+        var keys = [orders.key(completion.orderID), payments.key(completion.payment?.payment.id ?? PaymentID(generated: "none")),
+                    idempotency.pendingKey, outbox.key]
+        var arguments = document(order, expected: completion.order?.expectedVersion, version: completion.order?.order.version) + [orders.retentionMs]
+            + document(payment, expected: completion.payment?.expectedVersion, version: completion.payment?.payment.version) + [payments.retentionMs]
+            + [try outbox.entry(completion.events) ?? "", idempotency.seconds]
+        for (result, scope) in completion.claims {
+            keys.append(idempotency.key(scope))
+            arguments += [try result.map(RedisIdempotencyStore.encode) ?? "", try RedisIdempotencyStore.encode(scope)]
+        }
+        return try await ledger.confirm(completion.dealID, completion.orderID, at: completion.at, completing: keys, arguments)
+    }
+
+}
