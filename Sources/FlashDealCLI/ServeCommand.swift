@@ -12,6 +12,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on (FLASHDEAL_HOST).") var host: String?
     @Option(help: "Port (FLASHDEAL_PORT).") var port: Int?
     @Option(help: "Redis URL, e.g. redis://127.0.0.1:6379 (FLASHDEAL_REDIS_URL).") var redisURL: String?
+    @Option(help: "The durability Redis must have, checked at start-up: any (default; warns without an append-only file), everysec or always (its appendfsync) (FLASHDEAL_REDIS_DURABILITY).") var redisDurability: String?
+    @Option(help: "Replicas that must acknowledge every Redis write before it is answered (WAIT), 0 for none (FLASHDEAL_REDIS_REPLICAS, default 0).") var redisReplicas: Int?
+    @Option(help: "Milliseconds a write waits for those replicas before the request fails (FLASHDEAL_REDIS_REPLICA_TIMEOUT_MS, default 200).") var redisReplicaTimeoutMs: Int?
     @Option(help: "Kafka brokers, host:port,... (FLASHDEAL_KAFKA_BROKERS).") var kafkaBrokers: String?
     @Option(help: "MongoDB URI, e.g. mongodb://127.0.0.1:27017/flashdeal (FLASHDEAL_MONGO_URI).") var mongoURI: String?
     @Option(help: "all (default), api (the request path) or writer (outbox relay, Kafka → MongoDB consumer, sweeper, scheduler) (FLASHDEAL_ROLE).") var role: String?
@@ -33,6 +36,17 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.port = port
         }
         configuration.redisURL = redisURL ?? environment["FLASHDEAL_REDIS_URL"]
+        if let text = redisDurability ?? environment["FLASHDEAL_REDIS_DURABILITY"] {
+            guard let value = RedisDurability(rawValue: text) else {
+                throw ValidationError("--redis-durability must be one of \(RedisDurability.allCases.map(\.rawValue).joined(separator: ", ")); found \(text)")
+            }
+            configuration.redisDurability = value
+        }
+        let replicas = redisReplicas ?? environment["FLASHDEAL_REDIS_REPLICAS"].flatMap(Int.init) ?? 0
+        let replicaTimeout = redisReplicaTimeoutMs ?? environment["FLASHDEAL_REDIS_REPLICA_TIMEOUT_MS"].flatMap(Int.init) ?? 200
+        guard (0...16).contains(replicas) else { throw ValidationError("--redis-replicas must be between 0 and 16") }
+        guard (1...60_000).contains(replicaTimeout) else { throw ValidationError("--redis-replica-timeout-ms must be between 1 and 60000") }
+        if replicas > 0 { configuration.redisReplicaWait = RedisPool.ReplicaWait(replicas: replicas, timeout: .milliseconds(replicaTimeout)) }
         configuration.kafkaBrokers = kafkaBrokers ?? environment["FLASHDEAL_KAFKA_BROKERS"]
         configuration.mongoURI = mongoURI ?? environment["FLASHDEAL_MONGO_URI"]
         if let text = role ?? environment["FLASHDEAL_ROLE"] {

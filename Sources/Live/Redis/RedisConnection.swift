@@ -151,7 +151,8 @@ public enum RedisReply: Sendable, Hashable {
 
 /// A Redis failure: it could not connect, the connection broke, or the server answered an error.
 public struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable, Hashable { case connect, io, server, protocolError }
+    /// `replication`: written, but fewer replicas acknowledged it than required (``RedisPool/ReplicaWait``).
+    public enum Kind: Sendable, Hashable { case connect, io, server, protocolError, replication }
     public var kind: Kind
     public var message: String
 

@@ -17,22 +17,47 @@ public final class RedisPool: Sendable {
         public var connections: Int
         /// The bound on connecting and on waiting for a reply.
         public var connectTimeout: Duration
+        /// Replicas that must hold every write before a call returns (nil: the primary's word is
+        /// enough). See ``ReplicaWait``.
+        public var replicaWait: ReplicaWait?
 
-        public init(url: String, connections: Int = 4, connectTimeout: Duration = .seconds(2)) {
+        public init(url: String, connections: Int = 4, connectTimeout: Duration = .seconds(2), replicaWait: ReplicaWait? = nil) {
             self.url = url
             self.connections = connections
             self.connectTimeout = connectTimeout
+            self.replicaWait = replicaWait
         }
+    }
+
+    /// Every command batch the pool sends ends with `WAIT replicas timeout` on the same connection,
+    /// and the call fails unless that many replicas acknowledged every write the connection made
+    /// so far: an order, payment or outbox entry is acknowledged to a buyer only once it would
+    /// survive the primary's loss (a failover to one of those replicas). The write itself stays on
+    /// the primary when too few acknowledge (Redis cannot undo it); the caller's error makes the
+    /// client retry with its idempotency key, which finds it. A batch that wrote nothing waits for
+    /// nothing new. Its price, one replication round trip per write, is measured in
+    /// `docs/data/redis.md`.
+    public struct ReplicaWait: Sendable, Hashable {
+        public var replicas: Int
+        public var timeout: Duration
+        public init(replicas: Int, timeout: Duration) {
+            self.replicas = replicas
+            self.timeout = timeout
+        }
+
+        var command: [String] { ["WAIT", String(replicas), String(max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))] }
     }
 
     private let slots: [RedisSlot]
     private let next = Atomic<Int>(0)
+    let replicaWait: ReplicaWait?
 
     /// Connects every connection now: an unreachable Redis is an error naming it.
     public init(_ configuration: Configuration) async throws {
         let (host, port) = try Self.parse(configuration.url)
         let group = MultiThreadedEventLoopGroup.singleton
         let timeout = TimeAmount(configuration.connectTimeout)
+        replicaWait = configuration.replicaWait
         slots = (0..<max(1, configuration.connections)).map { _ in RedisSlot(eventLoop: group.next(), host: host, port: port, timeout: timeout) }
         for slot in slots { _ = try await slot.channel() }
     }
@@ -57,7 +82,7 @@ public final class RedisPool: Sendable {
 
     /// One command.
     public func send(_ arguments: [String]) async throws -> RedisReply {
-        let reply = try await slot().submit([arguments])[0]
+        let reply = try await pipeline([arguments])[0]
         if case .error(let message) = reply { throw RedisError(.server, message) }
         return reply
     }
@@ -66,7 +91,13 @@ public final class RedisPool: Sendable {
     /// (server errors as `.error` replies).
     public func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
-        return try await slot().submit(commands)
+        guard let wait = replicaWait else { return try await slot().submit(commands) }
+        var replies = try await slot().submit(commands + [wait.command])
+        let acknowledged = replies.removeLast()
+        guard let count = acknowledged.integer, count >= wait.replicas else {
+            throw RedisError(.replication, "written on the primary but held by \(acknowledged.integer.map(String.init) ?? "\(acknowledged)") of the \(wait.replicas) replicas required within \(wait.timeout)")
+        }
+        return replies
     }
 
     /// Sends commands whose replies nobody waits for (a `PUBLISH` to subscribers, best effort): a

@@ -19,6 +19,10 @@ public enum ShopServer {
         public var kafkaBrokers: String?
         /// `mongodb://host:port/db`: catalogue, payments, the durable orders and the event store.
         public var mongoURI: String?
+        /// The durability the Redis must have (checked at start-up).
+        public var redisDurability: RedisDurability = .any
+        /// Replicas that must acknowledge each write before it is answered (nil: none).
+        public var redisReplicaWait: RedisPool.ReplicaWait?
         /// Namespaces Redis keys, Kafka topics (`<topicPrefix>.orders`) and the consumer group.
         public var keyPrefix = "fd"
         public var topicPrefix = "flashdeal"
@@ -83,12 +87,17 @@ public enum ShopServer {
         }
         let prefix = configuration.keyPrefix, topics = configuration.topicPrefix
         let pool: RedisPool
-        do { pool = try await RedisPool(.init(url: url)) } catch { throw StartupError("Redis at \(url) does not answer: \(error)") }
-        let settings = try await RedisSettings.read(pool)
-        if let refusal = settings.refusal { throw StartupError("Redis at \(url) cannot hold the shop's keys: \(refusal)") }
-        if !settings.appendOnly {
-            logger.warning("Redis keeps no append-only file: a Redis crash loses every order, payment and outbox entry since its last snapshot", metadata: ["flashdeal.redis.url": "\(url)"])
-        }
+        // Settings first, on a pool that does not wait for replicas (its reads write nothing).
+        do {
+            let settings = try await RedisSettings.read(try await RedisPool(.init(url: url, connections: 1)))
+            if let refusal = settings.refusal ?? settings.shortfall(configuration.redisDurability, replicas: configuration.redisReplicaWait?.replicas ?? 0) {
+                throw StartupError("Redis at \(url) cannot hold the shop's keys: \(refusal)")
+            }
+            if !settings.appendOnly {
+                logger.warning("Redis keeps no append-only file: a Redis crash loses every order, payment and outbox entry since its last snapshot", metadata: ["flashdeal.redis.url": "\(url)"])
+            }
+        } catch let error as RedisError { throw StartupError("Redis at \(url) does not answer: \(error)") }
+        do { pool = try await RedisPool(.init(url: url, replicaWait: configuration.redisReplicaWait)) } catch { throw StartupError("Redis at \(url) does not answer: \(error)") }
         // Two pools on one MongoDB: the writer's (libmongoc's time-outs: its batches may wait on a
         // busy database, and are retried) and the one requests wait on (catalogue and order reads,
         // readiness), which gives up within seconds on a MongoDB that is down or hung.
