@@ -16,6 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Replicas that must acknowledge every Redis write before it is answered (WAIT), 0 for none (FLASHDEAL_REDIS_REPLICAS, default 0).") var redisReplicas: Int?
     @Option(help: "Milliseconds a write waits for those replicas before the request fails (FLASHDEAL_REDIS_REPLICA_TIMEOUT_MS, default 200).") var redisReplicaTimeoutMs: Int?
     @Option(help: "Kafka brokers, host:port,... (FLASHDEAL_KAFKA_BROKERS).") var kafkaBrokers: String?
+    @Option(help: "Outbox entries waiting for Kafka from which new orders are refused, 0 for no cap (FLASHDEAL_OUTBOX_CAP, default 500000).") var outboxCap: Int?
     @Option(help: "MongoDB URI, e.g. mongodb://127.0.0.1:27017/flashdeal (FLASHDEAL_MONGO_URI).") var mongoURI: String?
     @Option(help: "all (default), api (the request path) or writer (outbox relay, Kafka → MongoDB consumer, sweeper, scheduler) (FLASHDEAL_ROLE).") var role: String?
     @Option(help: "Comma-separated user ids allowed to run admin mutations (FLASHDEAL_ADMIN_USERS, default admin).") var adminUsers: String?
@@ -48,6 +49,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...60_000).contains(replicaTimeout) else { throw ValidationError("--redis-replica-timeout-ms must be between 1 and 60000") }
         if replicas > 0 { configuration.redisReplicaWait = RedisPool.ReplicaWait(replicas: replicas, timeout: .milliseconds(replicaTimeout)) }
         configuration.kafkaBrokers = kafkaBrokers ?? environment["FLASHDEAL_KAFKA_BROKERS"]
+        if let cap = outboxCap ?? environment["FLASHDEAL_OUTBOX_CAP"].flatMap(Int.init) {
+            guard cap >= 0 else { throw ValidationError("--outbox-cap must be 0 (no cap) or more") }
+            configuration.outboxCap = cap == 0 ? nil : cap
+        }
         configuration.mongoURI = mongoURI ?? environment["FLASHDEAL_MONGO_URI"]
         if let text = role ?? environment["FLASHDEAL_ROLE"] {
             guard let value = ShopServer.Role(rawValue: text) else {

@@ -16,8 +16,14 @@ public struct RequestContext: Sendable {
     let hub: EventHub?
     /// The callers admin mutations accept.
     let admins: Set<UserID>
+    /// The outbox's bound: new orders wait while it is full (nil: no bound, the embedded mode).
+    let backpressure: OutboxBackpressure?
 
-    public init(shop: Shop, userID: UserID?, now: Instant, metrics: ShopMetrics? = nil, hub: EventHub? = nil, admins: Set<UserID> = []) {
+    public init(
+        shop: Shop, userID: UserID?, now: Instant, metrics: ShopMetrics? = nil, hub: EventHub? = nil, admins: Set<UserID> = [],
+        backpressure: OutboxBackpressure? = nil
+    ) {
+        self.backpressure = backpressure
         self.metrics = metrics
         self.admins = admins
         self.hub = hub

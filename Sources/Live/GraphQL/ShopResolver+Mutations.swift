@@ -68,6 +68,7 @@ extension ShopResolver {
         } catch let error as ValidationError {
             return InvalidInput(field: error.field, message: error.reason)
         }
+        if let refusal = context.backpressure?.refusal { throw OrdersPaused(message: refusal) }
         switch try await context.shop.placeOrder(command) {
         case .placed(let order): return OrderPlaced(order: OrderNode(order))
         case .soldOut(let available): return SoldOut(dealId: input.dealId, available: available)
@@ -171,4 +172,11 @@ extension ShopResolver {
             throw ValidationError(field: Identity.header, reason: "admin mutations need an admin caller")
         }
     }
+}
+
+/// A new order refused while the outbox is at its cap (``OutboxBackpressure``): nothing was
+/// reserved, and the same request may be sent again shortly.
+struct OrdersPaused: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }

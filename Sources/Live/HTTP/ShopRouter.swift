@@ -43,6 +43,8 @@ public struct ShopRouter: Sendable {
     public let metrics: ShopMetrics
     /// This replica's subscribers; subscriptions need it.
     let hub: EventHub?
+    /// The outbox's bound on new orders (nil: none).
+    let backpressure: OutboxBackpressure?
     /// Load shedding on `/graphql`, shared by every router this value builds.
     public let gate: AdmissionGate?
     /// Public queries' answers by request body (microcaching; nil: off): under a flash sale every
@@ -55,10 +57,11 @@ public struct ShopRouter: Sendable {
 
     public init(
         shop: Shop, configuration: Configuration = .init(), metrics: ShopMetrics = ShopMetrics(), hub: EventHub? = nil,
-        readiness: @escaping @Sendable () async -> [String: Bool] = { [:] }
+        backpressure: OutboxBackpressure? = nil, readiness: @escaping @Sendable () async -> [String: Bool] = { [:] }
     ) throws {
         self.shop = shop
         self.hub = hub
+        self.backpressure = backpressure
         api = try ShopAPI()
         self.configuration = configuration
         self.metrics = metrics
@@ -144,7 +147,8 @@ public struct ShopRouter: Sendable {
             throw ValidationError(field: "query", reason: "nests \(depth) levels deep; at most \(configuration.maxQueryDepth) are allowed")
         }
         let user = try Identity.user(from: header)
-        return RequestContext(shop: shop, userID: user, now: await shop.ports.clock.now(), metrics: metrics, hub: hub, admins: configuration.admins)
+        return RequestContext(shop: shop, userID: user, now: await shop.ports.clock.now(), metrics: metrics, hub: hub, admins: configuration.admins,
+            backpressure: backpressure)
     }
 
     func execute(_ payload: GraphQLHTTPRequest, user header: String?) async -> Response {

@@ -30,8 +30,10 @@ public struct OutboxDeadLetters: Sendable {
 
     public init(pool: RedisPool, prefix: String = "fd") {
         self.pool = pool
-        key = "\(prefix):outbox:dead"
+        key = Self.key(prefix: prefix)
     }
+
+    static func key(prefix: String) -> String { "\(prefix):outbox:dead" }
 
     /// Stores letters, one dead-stream entry each, in one round trip.
     func add(_ letters: [DeadLetter]) async throws {

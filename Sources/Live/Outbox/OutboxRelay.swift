@@ -84,17 +84,7 @@ public struct OutboxRelay: Service {
     /// The outbox's size now: entries waiting in every stream and the age of the oldest (its id
     /// is the time Redis added it), and the dead letters. One pipelined round trip.
     public func depth(now: Instant) async throws -> OutboxDepth {
-        let streams = try await streamKeys()
-        let replies = try await pool.pipeline(streams.flatMap { [["XLEN", $0.key], ["XRANGE", $0.key, "-", "+", "COUNT", "1"]] } + [["XLEN", deadLetters.key]])
-        var depth = OutboxDepth(entries: 0, oldestAge: .zero, deadLetters: Int(replies.last?.integer ?? 0))
-        let nowMs = now.nanosecondsSinceEpoch / 1_000_000
-        for i in stride(from: 0, to: replies.count - 1, by: 2) {
-            depth.entries += Int(replies[i].integer ?? 0)
-            if let id = replies[i + 1].array.first?.array.first?.string, let ms = Int64(id.prefix { $0 != "-" }) {
-                depth.oldestAge = max(depth.oldestAge, .milliseconds(max(0, nowMs - ms)))
-            }
-        }
-        return depth
+        try await OutboxStreams(pool: pool, prefix: configuration.prefix).depth(now: now)
     }
 
     /// The pause after `failures` failures in a row: `base` doubled for each after the first, at
@@ -105,10 +95,7 @@ public struct OutboxRelay: Service {
 
     /// The request path's outbox and every deal's journal.
     func streamKeys() async throws -> [(key: String, deal: DealID?)] {
-        let prefix = configuration.prefix
-        let deals = try await pool.send(["SMEMBERS", RedisStockLedger.dealsKey(prefix: prefix)]).array.compactMap(\.string).sorted()
-        return [(key: RedisOutbox.key(prefix: prefix), deal: DealID?.none)]
-            + deals.map { DealID(generated: $0) }.map { (key: RedisStockLedger.journalKey(prefix: prefix, deal: $0), deal: $0) }
+        try await OutboxStreams(pool: pool, prefix: configuration.prefix).keys()
     }
 
     /// Relays one batch from every stream; returns how many entries went to the sink. Idle, it

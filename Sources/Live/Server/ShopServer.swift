@@ -23,6 +23,8 @@ public enum ShopServer {
         public var redisDurability: RedisDurability = .any
         /// Replicas that must acknowledge each write before it is answered (nil: none).
         public var redisReplicaWait: RedisPool.ReplicaWait?
+        /// Outbox entries waiting from which new orders are refused (nil: no bound).
+        public var outboxCap: Int? = OutboxBackpressure.Limits().cap
         /// Namespaces Redis keys, Kafka topics (`<topicPrefix>.orders`) and the consumer group.
         public var keyPrefix = "fd"
         public var topicPrefix = "flashdeal"
@@ -63,6 +65,8 @@ public enum ShopServer {
         public var consumer: EventConsumerService?
         /// Receives every event the shop records, for subscriptions.
         public var hub: EventHub
+        /// The outbox's bound on new orders (the request path's roles on the backends).
+        public var backpressure: OutboxBackpressure?
     }
 
     /// Builds the shop's ports. With no backend, the in-memory adapters; otherwise all three
@@ -78,7 +82,7 @@ public enum ShopServer {
         let hub = EventHub()
         guard configuration.usesBackends else {
             ports.publisher = hub
-            return Composition(ports: ports, health: [:], services: [], relay: nil, consumer: nil, hub: hub)
+            return Composition(ports: ports, health: [:], services: [], relay: nil, consumer: nil, hub: hub, backpressure: nil)
         }
         let missing = [("--redis-url", configuration.redisURL), ("--kafka-brokers", configuration.kafkaBrokers), ("--mongo-uri", configuration.mongoURI)]
             .filter { $0.1 == nil }.map(\.0)
@@ -153,6 +157,9 @@ public enum ShopServer {
             health["kafka"] = { (try? await producer.checkReachable()) != nil }
         }
         if let consumer { health["consumer"] = { consumer.verdict().isReady } }
+        let backpressure = configuration.role == .writer ? nil : configuration.outboxCap.map {
+            OutboxBackpressure(pool: pool, prefix: prefix, limits: .init(cap: $0), registry: metrics.registry, logger: logger)
+        }
         logger.info("live: Redis gate, outbox and hot orders; Kafka relay and consumer; MongoDB catalogue, payments and durable orders", metadata: [
             "flashdeal.redis.url": "\(url)", "flashdeal.kafka.brokers": "\(brokers)", "flashdeal.mongo.uri": "\(uri)",
             "flashdeal.librdkafka": "\(KafkaProducer.libraryVersion)",
@@ -161,9 +168,9 @@ public enum ShopServer {
             ports: ports, health: health,
             // The producers first (they flush last), then the consumer, the relay and the fan-out.
             services: [ProducerService(producer: producer), ProducerService(publisher: sink)]
-                + ([consumer, relay] as [(any Service)?]).compactMap { $0 }
+                + ([consumer, relay, backpressure] as [(any Service)?]).compactMap { $0 }
                 + (configuration.role != .writer ? [RedisBroadcastListener(url: url, prefix: prefix, hub: hub, logger: logger)] : []),
-            relay: relay, consumer: consumer, hub: hub)
+            relay: relay, consumer: consumer, hub: hub, backpressure: backpressure)
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and stops within the graceful-shutdown bound.
@@ -176,7 +183,7 @@ public enum ShopServer {
             logger.info("embedded mode: in-memory adapters with the demo catalogue")
         }
         let health = composition.health
-        let shopRouter = try ShopRouter(shop: shop, configuration: .init(admins: configuration.admins, admission: configuration.admission, responseCacheTTL: configuration.responseCacheTTL), metrics: metrics, hub: composition.hub) {
+        let shopRouter = try ShopRouter(shop: shop, configuration: .init(admins: configuration.admins, admission: configuration.admission, responseCacheTTL: configuration.responseCacheTTL), metrics: metrics, hub: composition.hub, backpressure: composition.backpressure) {
             var states: [String: Bool] = [:]
             for (name, check) in health { states[name] = await check() }
             return states
