@@ -10,6 +10,11 @@
 # Environment: FLASHDEAL_BENCH_LEVELS ("500 1000 2000"), FLASHDEAL_BENCH_MIXES ("bench journey"),
 # FLASHDEAL_BENCH_DURATION (30s), FLASHDEAL_BENCH_STOCK (40000 units per level: 2k rps for 30 s
 # places 30000), FLASHDEAL_BENCH_PORT (18090).
+# Then the price of durability, the journey at the top level once more under each of
+# FLASHDEAL_BENCH_DURABILITY ("always replica"; "" for none), beside the same level at Redis's
+# default (appendfsync everysec): `always` (CONFIG SET appendfsync always: an fsync before each
+# reply) and `replica` (a replica Redis of the benchmark's own, and the API started with
+# FLASHDEAL_REDIS_REPLICAS=1: every write acknowledged by it, WAIT, before it is answered).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +24,7 @@ LEVELS=${FLASHDEAL_BENCH_LEVELS:-"500 1000 2000"}
 DURATION=${FLASHDEAL_BENCH_DURATION:-30s}
 STOCK=${FLASHDEAL_BENCH_STOCK:-40000}
 MIXES=${FLASHDEAL_BENCH_MIXES:-"bench journey"}
+DURABILITY=${FLASHDEAL_BENCH_DURABILITY-"always replica"}
 PAYMENT_MS=${FLASHDEAL_BENCH_PAYMENT_MS:-20}
 export FLASHDEAL_PAYMENT_LATENCY_MS=$PAYMENT_MS
 OUT=.run/bench-live
@@ -45,10 +51,9 @@ cpu_seconds() {  # utime + stime of the server, in seconds
 echo "bench-live: ceiling (GET /health/live, closed model, 10 s)"
 "$K6" run --quiet --summary-export "$OUT/ceiling.json" -e TARGET="$TARGET" -e DURATION=10s k6/ceiling.js >"$OUT/ceiling.log" 2>&1 || true
 
-for mix in $MIXES; do
-for level in $LEVELS; do
-    deal="bench-$RUN-$mix-$level"
-    name=$([ "$mix" = bench ] && echo "$level" || echo "$mix-$level")
+run_level() {  # run_level MIX LEVEL NAME
+    local mix=$1 level=$2 name=$3
+    local deal="bench-$RUN-${name//+/.}"  # a deal id takes letters, digits and -_.:
     admin "{\"query\":\"mutation { scheduleDeal(input: {id: \\\"$deal\\\", productId: \\\"bench-product\\\", price: 9900, startsAt: \\\"$NOW\\\", endsAt: \\\"$END\\\", perUserLimit: 2, stock: $STOCK, reservationTtlSeconds: 600, paymentWindowSeconds: 300}) { __typename } }\"}"
     admin "{\"query\":\"mutation { startDeal(id: \\\"$deal\\\") { __typename } }\"}"
     echo "bench-live: $mix mix, $level rps for $DURATION on $deal"
@@ -57,9 +62,41 @@ for level in $LEVELS; do
         -e PAYMENT_MS="$PAYMENT_MS" -e DURATION="$DURATION" k6/bench-live.js >"$OUT/level-$name.log" 2>&1 || true
     after=$(cpu_seconds); finish=$(date +%s.%N)
     awk -v a="$after" -v b="$before" -v f="$finish" -v s="$start" 'BEGIN { printf "{\"cpu\": %.3f, \"wall\": %.3f}\n", a - b, f - s }' >"$OUT/cpu-$name.json"
+}
+
+for mix in $MIXES; do
+    for level in $LEVELS; do run_level "$mix" "$level" "$([ "$mix" = bench ] && echo "$level" || echo "$mix-$level")"; done
 done
+
+TOP=${LEVELS##* }
+REDIS_CLI="redis-cli -p ${FLASHDEAL_BENCH_REDIS_PORT:-16479}"
+REPLICA=""
+for variant in $DURABILITY; do
+    case $variant in
+    always)
+        $REDIS_CLI CONFIG SET appendfsync always >/dev/null
+        run_level journey "$TOP" "journey+always-$TOP"
+        $REDIS_CLI CONFIG SET appendfsync everysec >/dev/null ;;
+    replica)
+        mkdir -p .run/bench-backends/replica
+        redis-server --bind 127.0.0.1 --port $(( ${FLASHDEAL_BENCH_REDIS_PORT:-16479} + 1 )) --dir .run/bench-backends/replica \
+            --replicaof 127.0.0.1 "${FLASHDEAL_BENCH_REDIS_PORT:-16479}" --appendonly yes --save "" --daemonize no \
+            >.run/bench-backends/replica/redis.log 2>&1 &
+        REPLICA=$!
+        trap 'kill -KILL $REPLICA 2>/dev/null || true; live_server_down' EXIT
+        # In sync once it acknowledges a write (the first full sync carries the whole data set).
+        for _ in $(seq 1 300); do
+            [ "$(printf 'SET fd:replica-probe 1\r\nWAIT 1 200\r\n' | $REDIS_CLI | tail -1)" = 1 ] && break
+            sleep 0.2
+        done
+        live_api_restart FLASHDEAL_REDIS_REPLICAS=1
+        run_level journey "$TOP" "journey+replica-$TOP"
+        live_api_restart
+        kill -KILL "$REPLICA" 2>/dev/null || true ;;
+    *) echo "bench-live: unknown durability variant $variant (always, replica)" >&2; exit 1 ;;
+    esac
 done
 
 echo "bench-live: waiting for the writer to put every placed order in MongoDB"
 .venv/bin/python scripts/bench/orders_written.py "$FLASHDEAL_MONGO_URI" "${FLASHDEAL_BENCH_DRAIN_LIMIT:-600}" "$OUT"/level-*.json >"$OUT/drain.json"
-python3 scripts/bench/bench_live_report.py "$OUT" "$LEVELS" "$MIXES" "$PAYMENT_MS" | tee "$OUT/report.txt"
+python3 scripts/bench/bench_live_report.py "$OUT" "$LEVELS" "$MIXES" "$PAYMENT_MS" "$DURABILITY" | tee "$OUT/report.txt"

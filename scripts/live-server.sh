@@ -26,6 +26,7 @@ live_backends() {
 live_server_up() {
     local name=$1 port=$2 out=$3
     LIVE_BIN=${FLASHDEAL_LIVE_BIN:-.build/release/flashdeal}
+    LIVE_PORT=$port LIVE_OUT=$out
     [ -x "$LIVE_BIN" ] || { echo "$name: $LIVE_BIN is missing: run 'swift build -c release --product flashdeal'" >&2; exit 1; }
     SERVER=""
     LIVE_WRITER=""
@@ -56,6 +57,22 @@ live_idle() {
         pid=$(cat ".run/bench-backends/$name.pid")
         [ -d "/proc/$pid/task" ] && chrt --idle --all-tasks -p 0 "$pid" >/dev/null 2>&1 || true
     done
+}
+
+# Restarts the API process with extra environment (`live_api_restart VAR=value ...`), e.g. to
+# require a replica's acknowledgement; waits until it is ready again.
+live_api_restart() {
+    local port=$LIVE_PORT out=$LIVE_OUT
+    kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
+    env "$@" "$LIVE_BIN" serve --role api --port "$port" >>"$out/server.log" 2>&1 &
+    SERVER=$!
+    for _ in $(seq 1 100); do
+        curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0
+        kill -0 "$SERVER" 2>/dev/null || { tail -5 "$out/server.log" >&2; return 1; }
+        sleep 0.2
+    done
+    echo "the API never became ready again" >&2
+    return 1
 }
 
 live_server_down() {

@@ -6,6 +6,7 @@ import sys
 out, levels = sys.argv[1], sys.argv[2].split()
 mixes = sys.argv[3].split() if len(sys.argv) > 3 else ["bench"]
 payment_ms = float(sys.argv[4]) if len(sys.argv) > 4 else 20.0
+durability = sys.argv[5].split() if len(sys.argv) > 5 else []
 operations = ["viewDeal", "placeOrder", "orderStatus", "payOrder", "cancelOrder"]
 cores = os.cpu_count() or 1
 
@@ -22,9 +23,10 @@ def metric(summary, name, field, default=0.0):
 ceiling = load("ceiling.json")
 ceiling_rps = metric(ceiling, "http_reqs", "rate")
 rows = []
-for mix in mixes:
-    for level in levels:
-        name = level if mix == "bench" else f"{mix}-{level}"
+runs = [(mix, level, level if mix == "bench" else f"{mix}-{level}") for mix in mixes for level in levels]
+# The durability variants: the journey at the top level once more.
+runs += [(f"journey+{variant}", levels[-1], f"journey+{variant}-{levels[-1]}") for variant in durability]
+for mix, level, name in runs:
         s = load(f"level-{name}.json")
         cpu = load(f"cpu-{name}.json")
         rows.append({
@@ -67,8 +69,14 @@ for r in rows:
     r["error_share"] = error_share(r)
 print(f"GET /health/live ceiling: {ceiling_rps:,.0f} rps (P95 {metric(ceiling, 'http_req_duration', 'p(95)'):.2f} ms), "
       f"k6 and the server sharing {cores} cores")
-for mix in mixes:
-    print(f"mix: {mix}" + (f" (whole journey; payment provider {payment_ms:.0f} ms)" if mix == "journey" else " (placeOrder and deal reads)"))
+titles = {
+    "journey": f" (whole journey; payment provider {payment_ms:.0f} ms; Redis appendfsync everysec)",
+    "bench": " (placeOrder and deal reads)",
+    "journey+always": " (the journey with Redis appendfsync always: an fsync before each reply)",
+    "journey+replica": " (the journey with every Redis write acknowledged by a replica, WAIT 1)",
+}
+for mix in mixes + [f"journey+{variant}" for variant in durability]:
+    print(f"mix: {mix}" + titles.get(mix, ""))
     print(f"{'offered':>8} {'achieved':>9} {'P50 ms':>8} {'P95 ms':>8} {'P99 ms':>8} {'faults':>7} {'placed':>7} {'paid':>6} {'soldOut':>8} "
           f"{'dropped':>8} {'server CPU':>11} {'of ceiling':>10} {'plan bar':>9}")
     for r in (r for r in rows if r["mix"] == mix):
