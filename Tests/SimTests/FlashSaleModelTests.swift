@@ -34,6 +34,26 @@ import Testing
         #expect(Set(runs.map(\.seed)).count == 20)
     }
 
+    /// The simulator follows the live server's payment: three Redis round trips around the
+    /// provider (the order read, the opening, the completion with its outbox entry inside it), so
+    /// with nothing else taking time a payment takes three round trips plus the provider's latency.
+    @Test func aPaymentIsThreeRedisRoundTripsAroundTheProvider() throws {
+        var scenario = try Fixtures.shortSpike()
+        scenario.http.cpu = scenario.http.cpu.map { _ in .constantMs(0.001) }
+        scenario.network.clientRTT = .constantMs(0)
+        scenario.network.backendRTT = .constantMs(2)
+        scenario.redis.gateService = .constantMs(0.001)
+        scenario.redis.readService = .constantMs(0.001)
+        scenario.redis.poolSizePerReplica = 100_000
+        scenario.payment.latency = .constantMs(20)
+        scenario.payment.declineRate = 0
+        scenario.autoscaling = nil
+        let r = Simulator.run(scenario)
+        let pay = try #require(r.operations.first { $0.name == "payOrder" })
+        #expect(pay.requests > 100)
+        #expect(abs(pay.p50Ms - 26) < 0.1 && abs(pay.p95Ms - 26) < 0.1, "payOrder P50 \(pay.p50Ms) ms, P95 \(pay.p95Ms) ms")
+    }
+
     @Test func evenlySpacedArrivalsLowerTheTail() throws {
         // The same load as a Poisson stream and evenly spaced: only the arrival process differs.
         let base = try Fixtures.experiment("mmc-validation.json")

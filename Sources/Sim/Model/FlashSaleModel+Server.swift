@@ -74,11 +74,13 @@ extension FlashSaleModel {
             if rMongo.unit() < scenario.redis.cacheHitRatio { return nextStep(r) }
             let job = mongoJobs.insert((consumer: -1, request: r, count: 0))
             if mongo.arrive(job, at: calendar.now) == .start { startMongo(job) }
-        case .kafkaIfChanged:
+        case .kafkaIfChanged, .journalledIfChanged:
             guard request.changed else { return nextStep(r) }
             guard !scenario.kafka.requestWaitsForAck else { return produce(r) }
-            // The outbox: one Redis round trip now, the event produced by the relay later.
+            // The outbox: the event produced by the relay later, and one Redis round trip now
+            // unless the gate step wrote the entry itself.
             produce(Self.detached(deal: request.deal), replica: Int(request.replica))
+            if Self.step(request.op, request.step) == .journalledIfChanged { return nextStep(r) }
             let replica = Int(request.replica)
             if replicas[replica].pool.arrive(r, at: calendar.now) == .start { sendToRedis(r) }
         case .payment:

@@ -28,25 +28,32 @@ public struct FlashSaleModel {
         case dealEnd(deal: Int32)
     }
 
-    /// What a request does after its CPU work, in order.
+    /// What a request does after its CPU work, in order. `redisRead` is a Redis round trip that
+    /// decides nothing, `redisGate` one in which the stock gate decides; `kafkaIfChanged` writes the
+    /// outbox entry (a round trip) when the gate changed something, `journalledIfChanged` hands the
+    /// relay an entry the gate step already wrote (no round trip).
     enum Step: UInt8 {
-        case redisRead, redisGate, mongoIfMiss, kafkaIfChanged, payment, respond
+        case redisRead, redisGate, mongoIfMiss, kafkaIfChanged, journalledIfChanged, payment, respond
     }
 
-    /// The step at `index` of an operation's program.
+    /// The step at `index` of an operation's program. `payOrder` is the live server's three round
+    /// trips around the provider: the order read, the opening (claims and the requested payment,
+    /// one script), then the completion (confirmation, payment, order, events and claims, one
+    /// script, its outbox entry written inside it).
     static func step(_ op: Scenario.Operation, _ index: UInt8) -> Step {
         switch (op, index) {
-        case (.listDeals, 0), (.viewDeal, 0), (.orderStatus, 0), (.payOrder, 0): .redisRead
+        case (.listDeals, 0), (.viewDeal, 0), (.orderStatus, 0), (.payOrder, 0), (.payOrder, 1): .redisRead
         case (.listDeals, 1), (.viewDeal, 1), (.orderStatus, 1): .mongoIfMiss
-        case (.placeOrder, 0), (.cancelOrder, 0), (.payOrder, 2): .redisGate
-        case (.placeOrder, 1), (.cancelOrder, 1), (.payOrder, 3): .kafkaIfChanged
-        case (.payOrder, 1): .payment
+        case (.placeOrder, 0), (.cancelOrder, 0), (.payOrder, 3): .redisGate
+        case (.placeOrder, 1), (.cancelOrder, 1): .kafkaIfChanged
+        case (.payOrder, 4): .journalledIfChanged
+        case (.payOrder, 2): .payment
         default: .respond
         }
     }
 
     /// The index of an operation's last step (`respond`).
-    static func lastStep(_ op: Scenario.Operation) -> UInt8 { op == .payOrder ? 4 : 2 }
+    static func lastStep(_ op: Scenario.Operation) -> UInt8 { op == .payOrder ? 5 : 2 }
 
     /// One user's visit (a k6 iteration): the client side.
     struct Journey {
