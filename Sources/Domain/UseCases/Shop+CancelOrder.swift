@@ -25,22 +25,44 @@ extension Shop {
         guard let order = try await ports.orders.order(command.orderID), order.userID == command.userID else {
             return .orderNotFound(command.orderID)
         }
-        let now = await ports.clock.now()
+        return try await cancel(order, at: await ports.clock.now())
+    }
+
+    private func cancel(_ order: Order, at now: Instant) async throws -> CancelOrderOutcome {
         switch order.status {
-        case .reserved:
-            let released = try await ports.ledger.release(order.dealID, order.id, at: now)
+        case .reserved: try await release(order, at: now)
+        case .paid: try await refund(order, at: now)
+        case .cancelled, .expired, .refunded: .notCancellable(order)
+        }
+    }
+
+    /// Before payment: the units released and the order cancelled in one step
+    /// (``CheckoutSteps/cancel(_:)``: on the live server one round trip). A version race changes
+    /// nothing: the order is read and decided again.
+    private func release(_ order: Order, at now: Instant) async throws -> CancelOrderOutcome {
+        var order = order, attempt = 0
+        while true {
+            guard order.status == .reserved, let event = order.decide(.cancel, at: now) else { return try await cancel(order, at: now) }
+            var cancelled = order
+            cancelled.apply(event, sequence: order.version + 1)
+            let orderEvent = SequencedEvent(stream: .order(order.id), sequence: cancelled.version, event: .order(event))
+            let released: [SequencedEvent]
+            do {
+                released = try await ports.steps.cancel(OrderCancellation(
+                    dealID: order.dealID, order: cancelled, expectedVersion: order.version, events: [orderEvent.envelope(at: now)], at: now))
+            } catch is VersionConflict where attempt < conflictRetries {
+                attempt += 1
+                guard let reread = try await ports.orders.order(order.id) else { throw UnknownOrderError(orderID: order.id) }
+                order = reread
+                continue
+            }
             guard !released.isEmpty else {
                 // The ledger no longer holds the reservation: a payment confirmed it or it expired.
                 let current = try await ports.orders.order(order.id) ?? order
                 return current.status == .paid ? try await refund(current, at: now) : .notCancellable(current)
             }
-            let (cancelled, event) = try await transition(order.id, .cancel, at: now)
-            try await record(released + [event].compactMap { $0 }, at: now)
+            try await publish(released + [orderEvent], at: now)
             return .cancelled(cancelled)
-        case .paid:
-            return try await refund(order, at: now)
-        case .cancelled, .expired, .refunded:
-            return .notCancellable(order)
         }
     }
 

@@ -30,7 +30,7 @@ public enum PayOrderOutcome: Hashable, Sendable {
 /// The points between the steps of `payOrder` where a test can cut the flow short, as a crash
 /// would (``FaultInjector``). The reconciler must finish the attempt from any of them. The units'
 /// confirmation, the order marked paid, the payment completed and the claims settled are one
-/// atomic step (``PaymentSteps/complete(_:)``): there is no point between them.
+/// atomic step (``CheckoutSteps/complete(_:)``): there is no point between them.
 public enum PaymentStep: String, Hashable, Sendable, CaseIterable {
     /// The buyer's key and the order are claimed (and, when the order was payable, the payment
     /// stored as requested in the same step).
@@ -63,7 +63,7 @@ extension Shop {
     /// most once. A completed charge confirms the reserved units, unless the reservation has
     /// lapsed: then the charge is refunded and nothing is sold, so a late payment never oversells.
     /// On the live server a payment is three Redis round trips around the provider's charge: the
-    /// order read, ``PaymentSteps/open(_:)`` and ``PaymentSteps/complete(_:)``. A flow cut short
+    /// order read, ``CheckoutSteps/open(_:)`` and ``CheckoutSteps/complete(_:)``. A flow cut short
     /// anywhere is finished by ``reconcilePayments(olderThan:limit:)``.
     public func payOrder(_ command: PayOrderCommand) async throws -> PayOrderOutcome {
         guard let order = try await ports.orders.order(command.orderID), order.userID == command.userID else {

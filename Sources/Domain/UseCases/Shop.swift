@@ -16,14 +16,14 @@ public struct Shop: Sendable {
         public var clock: any DomainClock
         public var identifiers: any IdentifierGenerator
         /// The money path's atomic steps; nil runs them as the other ports' calls in order
-        /// (``SequentialPaymentSteps``).
-        public var paymentSteps: (any PaymentSteps)?
+        /// (``SequentialCheckoutSteps``).
+        public var checkoutSteps: (any CheckoutSteps)?
 
         public init(
             ledger: any StockLedger, orders: any OrderRepository, payments: any PaymentRepository,
             catalog: any DealCatalog, events: any EventLog, publisher: any EventPublisher,
             idempotency: any IdempotencyStore, gateway: any PaymentGateway, clock: any DomainClock,
-            identifiers: any IdentifierGenerator, paymentSteps: (any PaymentSteps)? = nil
+            identifiers: any IdentifierGenerator, checkoutSteps: (any CheckoutSteps)? = nil
         ) {
             self.ledger = ledger
             self.orders = orders
@@ -35,11 +35,11 @@ public struct Shop: Sendable {
             self.gateway = gateway
             self.clock = clock
             self.identifiers = identifiers
-            self.paymentSteps = paymentSteps
+            self.checkoutSteps = checkoutSteps
         }
 
         /// The payment steps in use.
-        var steps: any PaymentSteps { paymentSteps ?? SequentialPaymentSteps(ports: self) }
+        var steps: any CheckoutSteps { checkoutSteps ?? SequentialCheckoutSteps(ports: self) }
     }
 
     public let ports: Ports
@@ -58,7 +58,7 @@ public struct Shop: Sendable {
         try await ports.publisher.publish(envelopes)
     }
 
-    /// Publishes events a step already stored (``PaymentSteps``).
+    /// Publishes events a step already stored (``CheckoutSteps``).
     func publish(_ events: [SequencedEvent], at instant: Instant) async throws {
         guard !events.isEmpty else { return }
         try await ports.publisher.publish(events.map { $0.envelope(at: instant) })

@@ -37,7 +37,7 @@ public struct RedisOutbox: EventLog {
     }
 
     /// The `events` field of the entry that carries `events` (those the journal does not), or nil
-    /// when none is left to carry. `RedisPaymentSteps` adds entries inside its scripts.
+    /// when none is left to carry. `RedisCheckoutSteps` adds entries inside its scripts.
     func entry(_ events: [EventEnvelope]) throws -> String? {
         let carried = journalled ? events.filter { !Self.isJournalled($0) } : events
         return carried.isEmpty ? nil : String(decoding: try Self.encoder.encode(carried), as: UTF8.self)

@@ -2,7 +2,7 @@
 /// `StockGate`, kept equal to it by the contract tests (`IntegrationTests/StockLedgerContractTests`).
 ///
 /// KEYS (one deal, all under its hash tag): gate hash, reservations, sold, holdings,
-/// idempotency keys, expiry index, journal; `pay` adds the keys its completion writes (below).
+/// idempotency keys, expiry index, journal; `pay` and `cancel` add the keys they also write (below).
 /// ARGV: operation, now, then the operation's arguments.
 ///
 /// Every operation that changes the gate also appends `{op, at, args, reply}` to the deal's
@@ -68,6 +68,28 @@ enum StockGateScript {
       return {'confirm', qty, bump('iv')}
     end
 
+    local function release(order, lapsed_only)
+      local found = redis.call('HGET', res, order)
+      if not found then return {'none'} end
+      local r = split(found)
+      if lapsed_only and r[3] > now then return {'none'} end
+      local qty, iv, deal_event, dv = give_back(order, r)
+      return {lapsed_only and 'expire' or 'release', qty, iv, deal_event, dv}
+    end
+    -- The expected version of a versioned document (an order's or a payment's hash, as
+    -- RedisOrderRepository saves them): the conflict reply when it moved on, else nil. A missing
+    -- hash takes any version (the caller read the durable copy).
+    local function stale(key, expected)
+      local stored = redis.call('HGET', key, 'v')
+      if (stored and stored ~= expected) or (not stored and expected == '0' and redis.call('EXISTS', key) == 1) then
+        return {'conflict', key, expected, stored or '?'}
+      end
+    end
+    local function save(key, version, json, ttl)
+      redis.call('HSET', key, 'v', version, 'o', json)
+      redis.call('PEXPIRE', key, ttl)
+    end
+
     local function run()
     if op == 'create' then
       if redis.call('EXISTS', gate) == 1 then return {'exists'} end
@@ -113,7 +135,7 @@ enum StockGateScript {
     if op == 'confirm' then return confirm(ARGV[3]) end
 
     if op == 'pay' then
-      -- A payment's completion (RedisPaymentSteps): the confirmation and, only when the units are
+      -- A payment's completion (RedisCheckoutSteps): the confirmation and, only when the units are
       -- (or already were) confirmed, the order and payment saved at their expected versions, their
       -- events put in the outbox and the claims settled. A version race changes nothing.
       -- KEYS[8..11]: order, payment, pending claims, outbox; KEYS[12..]: the claims to settle.
@@ -121,20 +143,13 @@ enum StockGateScript {
       -- ARGV[12]: events JSON ('' none); ARGV[13]: the claims' ttl (s); then per claim, result ('' removes) and listing.
       local docs = {{KEYS[8], ARGV[4], ARGV[5], ARGV[6], ARGV[7]}, {KEYS[9], ARGV[8], ARGV[9], ARGV[10], ARGV[11]}}
       for _, d in ipairs(docs) do
-        if d[4] ~= '' then
-          local stored = redis.call('HGET', d[1], 'v')
-          if (stored and stored ~= d[2]) or (not stored and d[2] == '0' and redis.call('EXISTS', d[1]) == 1) then
-            return {'conflict', d[1], d[2], stored or '?'}
-          end
-        end
+        local conflict = d[4] ~= '' and stale(d[1], d[2])
+        if conflict then return conflict end
       end
       local reply = confirm(ARGV[3])
       if reply[1] ~= 'confirm' and reply[1] ~= 'alreadyConfirmed' then return reply end
       for _, d in ipairs(docs) do
-        if d[4] ~= '' then
-          redis.call('HSET', d[1], 'v', d[3], 'o', d[4])
-          redis.call('PEXPIRE', d[1], d[5])
-        end
+        if d[4] ~= '' then save(d[1], d[3], d[4], d[5]) end
       end
       if ARGV[12] ~= '' then redis.call('XADD', KEYS[11], '*', 'events', ARGV[12]) end
       for i = 12, #KEYS do
@@ -145,14 +160,20 @@ enum StockGateScript {
       return reply
     end
 
-    if op == 'release' or op == 'expire' then
-      local order = ARGV[3]
-      local found = redis.call('HGET', res, order)
-      if not found then return {'none'} end
-      local r = split(found)
-      if op == 'expire' and r[3] > now then return {'none'} end
-      local qty, iv, deal_event, dv = give_back(order, r)
-      return {op, qty, iv, deal_event, dv}
+    if op == 'release' or op == 'expire' then return release(ARGV[3], op == 'expire') end
+
+    if op == 'cancel' then
+      -- An order's cancellation (RedisCheckoutSteps): the release and, only when it released the
+      -- units, the order saved at its expected version and its event put in the outbox. A version
+      -- race changes nothing. KEYS[8], KEYS[9]: the order, the outbox. ARGV[4..7]: the order's
+      -- expected version, version, JSON and ttl (ms); ARGV[8]: the events' JSON ('' none).
+      local conflict = stale(KEYS[8], ARGV[4])
+      if conflict then return conflict end
+      local reply = release(ARGV[3], false)
+      if reply[1] ~= 'release' then return reply end
+      save(KEYS[8], ARGV[5], ARGV[6], ARGV[7])
+      if ARGV[8] ~= '' then redis.call('XADD', KEYS[9], '*', 'events', ARGV[8]) end
+      return reply
     end
 
     if op == 'return' then
@@ -203,10 +224,11 @@ enum StockGateScript {
     end
 
     local reply = run()
-    -- A payment's completion is journalled as the confirmation it made (its order and payment
-    -- events went to the outbox).
+    -- A payment's completion is journalled as the confirmation it made, a cancellation as its
+    -- release (their order and payment events went to the outbox).
     local jop, jargs = op, {unpack(ARGV, 3)}
     if op == 'pay' then jop, jargs = 'confirm', {ARGV[3]} end
+    if op == 'cancel' then jop, jargs = 'release', {ARGV[3]} end
     local change = changes[jop]
     if reply[1] and (change == reply[1] or (type(change) == 'table' and change[reply[1]])) then
       redis.call('XADD', journal, '*', 'op', jop, 'at', now, 'args', cjson.encode(jargs), 'reply', cjson.encode(reply))

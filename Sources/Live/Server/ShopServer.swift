@@ -124,7 +124,7 @@ public enum ShopServer {
         let idempotency = RedisIdempotencyStore(pool: pool, prefix: prefix)
         let outbox = RedisOutbox(pool: pool, prefix: prefix, journalled: true)
         (ports.ledger, ports.orders, ports.payments, ports.idempotency, ports.events) = (ledger, orders, payments, idempotency, outbox)
-        ports.paymentSteps = try await RedisPaymentSteps(ledger: ledger, orders: orders, payments: payments, idempotency: idempotency, outbox: outbox)
+        ports.checkoutSteps = try await RedisCheckoutSteps(ledger: ledger, orders: orders, payments: payments, idempotency: idempotency, outbox: outbox)
         ports.catalog = CachedDealCatalog(backing: MongoDealCatalog(client: requestMongo), pool: pool, prefix: prefix)
         ports.publisher = RedisBroadcast(pool: pool, prefix: prefix)
 

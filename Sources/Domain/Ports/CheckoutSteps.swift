@@ -1,17 +1,43 @@
-/// The money path's two writes around the provider's charge, each one atomic step.
+/// The money path's writes that must change the units and the order together, each one atomic
+/// step.
 ///
-/// `open` claims the buyer's key and the order's one payment in flight and stores the requested
-/// payment; `complete` confirms the reserved units and, only when they are confirmed, marks the
-/// order paid, completes the payment, records both events and settles both claims. No state in
-/// between is ever stored: stock is never sold to an order left unpaid, and an order is never
-/// paid without its units. Adapters: the Redis one runs each step as one script (one round trip);
-/// ``SequentialPaymentSteps`` runs them as the other ports' own calls, in order, for the
+/// Around a payment's charge, `open` claims the buyer's key and the order's one payment in flight
+/// and stores the requested payment; `complete` confirms the reserved units and, only when they
+/// are confirmed, marks the order paid, completes the payment, records both events and settles
+/// both claims. `cancel` releases a reservation and, only when it released it, marks the order
+/// cancelled and records its event. No state in between is ever stored: stock is never sold to an
+/// order left unpaid or released from one left reserved, and an order is never paid without its
+/// units. Adapters: the Redis one runs each step as one script (one round trip);
+/// ``SequentialCheckoutSteps`` runs them as the other ports' own calls, in order, for the
 /// in-memory shop, where each call is atomic and a crash loses the whole process anyway.
-public protocol PaymentSteps: Sendable {
+public protocol CheckoutSteps: Sendable {
     func open(_ opening: PaymentOpening) async throws -> PaymentOpened
     /// Throws ``VersionConflict`` when the order or payment is no longer at its expected version;
     /// nothing changed then, the units included.
     func complete(_ completion: PaymentCompletion) async throws -> LedgerResult<ConfirmDecision>
+    /// Returns the release's events; none when the units were no longer reserved (confirmed by a
+    /// payment, or expired), and then nothing was written. Throws ``VersionConflict`` when the order
+    /// is no longer at its expected version; nothing changed then, the units included.
+    func cancel(_ cancellation: OrderCancellation) async throws -> [SequencedEvent]
+}
+
+/// What `cancel` writes once the reservation is released.
+public struct OrderCancellation: Sendable {
+    public var dealID: DealID
+    /// The order cancelled, and the version it was read at.
+    public var order: Order
+    public var expectedVersion: Int
+    /// The order's event.
+    public var events: [EventEnvelope]
+    public var at: Instant
+
+    public init(dealID: DealID, order: Order, expectedVersion: Int, events: [EventEnvelope], at: Instant) {
+        self.dealID = dealID
+        self.order = order
+        self.expectedVersion = expectedVersion
+        self.events = events
+        self.at = at
+    }
 }
 
 /// What `open` claims and stores.
@@ -80,7 +106,7 @@ public struct PaymentCompletion: Sendable {
 /// The steps as the ports' own calls in order: each call is atomic, the sequence is not. A
 /// version conflict after the units were confirmed throws as the atomic step would; the caller
 /// decides again and completes once more, and the ledger answers `alreadyConfirmed`.
-public struct SequentialPaymentSteps: PaymentSteps {
+public struct SequentialCheckoutSteps: CheckoutSteps {
     let ports: Shop.Ports
 
     public init(ports: Shop.Ports) { self.ports = ports }
@@ -110,5 +136,27 @@ public struct SequentialPaymentSteps: PaymentSteps {
             break
         }
         return confirm
+    }
+
+    /// The order's version is checked before the release; a change between the check and the save
+    /// (a concurrent request on the same order) is decided again on the order as stored.
+    public func cancel(_ cancellation: OrderCancellation) async throws -> [SequencedEvent] {
+        let id = cancellation.order.id
+        guard let stored = try await ports.orders.order(id), stored.version == cancellation.expectedVersion else {
+            throw VersionConflict(stream: "order/\(id)", expected: cancellation.expectedVersion, actual: -1)
+        }
+        let released = try await ports.ledger.release(cancellation.dealID, id, at: cancellation.at)
+        guard !released.isEmpty else { return [] }
+        var events = released.map { $0.envelope(at: cancellation.at) }
+        do {
+            try await ports.orders.save(cancellation.order, expectedVersion: cancellation.expectedVersion)
+            events += cancellation.events
+        } catch is VersionConflict {
+            // Released already: cancel the order as it now is.
+            let (_, event) = try await Shop(ports: ports).transition(id, .cancel, at: cancellation.at)
+            events += [event].compactMap { $0?.envelope(at: cancellation.at) }
+        }
+        try await ports.events.append(events, expected: .any)
+        return released
     }
 }

@@ -2,17 +2,20 @@ public import Domain
 import Foundation
 
 /// The money path's atomic steps on Redis, one script each, so a payment is three round trips
-/// around the provider's charge (the order read, `open`, `complete`) instead of ten.
+/// around the provider's charge (the order read, `open`, `complete`) instead of ten, and a
+/// cancellation before payment two (the order read, `cancel`) instead of four.
 ///
 /// `open` is `openScript`; `complete` is the stock gate script's `pay` operation, so the units'
 /// confirmation and everything that must go with it (the order paid, the payment completed, their
-/// events in `fd:outbox`, both claims settled) is one atomic step, journalled as the confirmation.
+/// events in `fd:outbox`, both claims settled) is one atomic step, journalled as the confirmation;
+/// `cancel` is its `cancel` operation (the release, the order cancelled, its event), journalled as
+/// the release.
 /// The keys are the other Redis adapters' own (`RedisIdempotencyStore`, `RedisOrderRepository`,
 /// `RedisPaymentRepository`, `RedisOutbox`, the gate's): the steps write the same records those
 /// read. The keys of one step span hash slots, which a single Redis (or a primary with replicas)
 /// runs atomically; a Redis Cluster would refuse them (CROSSSLOT), so there the order, payment and
 /// claims must move under the deal's hash tag first.
-public struct RedisPaymentSteps: PaymentSteps {
+public struct RedisCheckoutSteps: CheckoutSteps {
     let ledger: RedisStockLedger
     let orders: RedisOrderRepository
     let payments: RedisPaymentRepository
@@ -90,6 +93,14 @@ public struct RedisPaymentSteps: PaymentSteps {
             arguments += [try result.map(RedisIdempotencyStore.encode) ?? "", try RedisIdempotencyStore.encode(scope)]
         }
         return try await ledger.confirm(completion.dealID, completion.orderID, at: completion.at, completing: keys, arguments)
+    }
+
+    public func cancel(_ cancellation: OrderCancellation) async throws -> [SequencedEvent] {
+        let order = cancellation.order
+        let json = String(decoding: try RedisOrderRepository.encoder.encode(order), as: UTF8.self)
+        return try await ledger.release(
+            cancellation.dealID, order.id, at: cancellation.at, cancelling: [orders.key(order.id), outbox.key],
+            [String(cancellation.expectedVersion), String(order.version), json, orders.retentionMs, try outbox.entry(cancellation.events) ?? ""])
     }
 
 }

@@ -8,8 +8,9 @@ import Testing
 /// the Redis scripts: `open` claims the buyer's key, then the order's, and stores the requested
 /// payment only when both are new; `complete` changes nothing on a version race (the units
 /// included), writes the order, payment, events and claims only when the units are confirmed, and
-/// nothing but the units' expiry when the reservation has lapsed.
-@Suite struct PaymentStepsContractTests {
+/// nothing but the units' expiry when the reservation has lapsed; `cancel` releases the units and
+/// cancels the order together, or changes nothing.
+@Suite struct CheckoutStepsContractTests {
     enum Kind: String, CaseIterable, Sendable { case memory, redis }
     static var kinds: [Kind] { Backends.redisURL == nil ? [.memory] : Kind.allCases }
 
@@ -18,7 +19,7 @@ import Testing
         var orders: any OrderRepository
         var payments: any PaymentRepository
         var idempotency: any IdempotencyStore
-        var steps: any PaymentSteps
+        var steps: any CheckoutSteps
         /// The event types the steps recorded for orders and payments, in order.
         var recorded: @Sendable () async throws -> [String]
     }
@@ -30,7 +31,7 @@ import Testing
             let ports = memory.shop.ports
             return Rig(
                 ledger: ports.ledger, orders: ports.orders, payments: ports.payments, idempotency: ports.idempotency,
-                steps: SequentialPaymentSteps(ports: ports),
+                steps: SequentialCheckoutSteps(ports: ports),
                 recorded: { await memory.events.readAll(from: 0, limit: 1000).map(\.envelope).filter(Self.isMoney).map(\.type) })
         case .redis:
             let pool = try await Backends.redisPool()
@@ -40,7 +41,7 @@ import Testing
             let payments = try await RedisPaymentRepository(pool: pool, prefix: prefix, durable: nil)
             let idempotency = RedisIdempotencyStore(pool: pool, prefix: prefix)
             let outbox = RedisOutbox(pool: pool, prefix: prefix, journalled: true)
-            let steps = try await RedisPaymentSteps(ledger: ledger, orders: orders, payments: payments, idempotency: idempotency, outbox: outbox)
+            let steps = try await RedisCheckoutSteps(ledger: ledger, orders: orders, payments: payments, idempotency: idempotency, outbox: outbox)
             return Rig(
                 ledger: ledger, orders: orders, payments: payments, idempotency: idempotency, steps: steps,
                 recorded: {
@@ -57,7 +58,7 @@ import Testing
 
     static func isMoney(_ event: EventEnvelope) -> Bool {
         switch event.payload {
-        case .payment, .order(.paid): true
+        case .payment, .order(.paid), .order(.cancelled): true
         default: false
         }
     }
@@ -187,5 +188,37 @@ import Testing
         #expect(Set(try await rig.idempotency.pendingClaims(before: late, limit: 10)) == [opening.buyer, opening.order], "left for the refund to settle")
         let inventory = try #require(try await rig.ledger.stock("d-1")).inventory
         #expect(inventory.sold == 0 && inventory.reserved == 0 && inventory.available == 10)
+    }
+
+    @Test(arguments: kinds)
+    func cancelReleasesAndCancelsTogetherOrChangesNothing(_ kind: Kind) async throws {
+        let rig = try await Self.rig(kind)
+        let order = try await Self.reserved(rig, 3)
+        let at = Self.start + .seconds(5)
+        var cancelled = order
+        let event = try #require(order.decide(.cancel, at: at))
+        cancelled.apply(event, sequence: 2)
+        let envelope = SequencedEvent(stream: .order(order.id), sequence: 2, event: .order(event)).envelope(at: at)
+
+        await #expect(throws: VersionConflict.self) {
+            _ = try await rig.steps.cancel(OrderCancellation(dealID: "d-1", order: cancelled, expectedVersion: 4, events: [envelope], at: at))
+        }
+        #expect(try await rig.ledger.stock("d-1")?.inventory.reserved == 1, "a version race releases nothing")
+        #expect(try await rig.orders.order(order.id) == order)
+
+        let released = try await rig.steps.cancel(OrderCancellation(dealID: "d-1", order: cancelled, expectedVersion: 1, events: [envelope], at: at))
+        #expect(released.map(\.event.typeName) == ["StockReleased"])
+        #expect(try await rig.orders.order(order.id)?.status == .cancelled)
+        #expect(try await rig.recorded() == ["OrderCancelled"])
+        let inventory = try #require(try await rig.ledger.stock("d-1")).inventory
+        #expect(inventory.reserved == 0 && inventory.available == 10)
+
+        // Units no longer reserved (a payment confirmed them): nothing released, nothing written.
+        let sold = try await Self.reserved(rig, 4)
+        _ = try await rig.ledger.confirm("d-1", sold.id, at: at)
+        var soldCancelled = sold
+        soldCancelled.apply(try #require(sold.decide(.cancel, at: at)), sequence: 2)
+        #expect(try await rig.steps.cancel(OrderCancellation(dealID: "d-1", order: soldCancelled, expectedVersion: 1, events: [], at: at)).isEmpty)
+        #expect(try await rig.orders.order(sold.id) == sold)
     }
 }
