@@ -1,6 +1,6 @@
 import Domain
 import Foundation
-public import Graphiti
+import Graphiti
 
 extension ShopResolver {
     struct PlaceOrderInput: Codable, Sendable {
@@ -128,7 +128,7 @@ extension ShopResolver {
                 endsAt: try Self.instant(input.endsAt, field: "endsAt"), perUserLimit: input.perUserLimit,
                 reservationTTL: .seconds(input.reservationTtlSeconds), paymentWindow: .seconds(input.paymentWindowSeconds),
                 initialStock: input.stock)
-        } catch let error as ValidationError {
+        } catch {
             return InvalidInput(field: error.field, message: error.reason)
         }
         return try await dealCommand(context, input.id) { _ in try await context.shop.scheduleDeal(terms) }
