@@ -53,6 +53,15 @@ public struct Order: Hashable, Sendable, Codable {
         }
     }
 
+    /// This order after `trigger` and the event that makes it so, with its sequence number; nil
+    /// when the transition is forbidden.
+    public func after(_ trigger: OrderStatus.Trigger, at instant: Instant, paymentID: PaymentID? = nil) -> (Order, SequencedEvent)? {
+        guard let event = decide(trigger, at: instant, paymentID: paymentID) else { return nil }
+        var next = self
+        next.apply(event, sequence: version + 1)
+        return (next, SequencedEvent(stream: .order(id), sequence: next.version, event: .order(event)))
+    }
+
     /// Applies one of this order's events with its sequence number.
     public mutating func apply(_ event: OrderEvent, sequence: Int) {
         guard let trigger = event.trigger else { version = sequence; return }

@@ -31,6 +31,20 @@ public struct Payment: Hashable, Sendable, Codable {
         }
     }
 
+    /// This payment after `trigger` and the event that makes it so, with its sequence number; nil
+    /// when the transition is forbidden.
+    public func after(_ trigger: PaymentStatus.Trigger, at instant: Instant, reason: String = "") -> (Payment, SequencedEvent)? {
+        guard let event = decide(trigger, at: instant, reason: reason) else { return nil }
+        var next = self
+        next.apply(event, sequence: version + 1)
+        return (next, SequencedEvent(stream: .payment(id), sequence: next.version, event: .payment(event)))
+    }
+
+    /// The payment `requested` starts, and its first event.
+    public static func requesting(_ requested: PaymentRequested) -> (Payment, SequencedEvent) {
+        (Payment(requested), SequencedEvent(stream: .payment(requested.paymentID), sequence: 1, event: .payment(.requested(requested))))
+    }
+
     public mutating func apply(_ event: PaymentEvent, sequence: Int) {
         guard let trigger = event.trigger else { version = sequence; return }
         if case .failed(let e) = event { failureReason = e.reason }

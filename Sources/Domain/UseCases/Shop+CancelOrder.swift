@@ -42,10 +42,7 @@ extension Shop {
     private func release(_ order: Order, at now: Instant) async throws -> CancelOrderOutcome {
         var order = order, attempt = 0
         while true {
-            guard order.status == .reserved, let event = order.decide(.cancel, at: now) else { return try await cancel(order, at: now) }
-            var cancelled = order
-            cancelled.apply(event, sequence: order.version + 1)
-            let orderEvent = SequencedEvent(stream: .order(order.id), sequence: cancelled.version, event: .order(event))
+            guard order.status == .reserved, let (cancelled, orderEvent) = order.after(.cancel, at: now) else { return try await cancel(order, at: now) }
             let released: [SequencedEvent]
             do {
                 released = try await ports.steps.cancel(OrderCancellation(

@@ -73,12 +73,8 @@ extension Shop {
         let buyer = IdempotencyStoreKey(operation: Self.payOperation, userID: command.userID, key: command.idempotencyKey)
         let fresh = await ports.identifiers.makePaymentID()
         // Payable now: the requested payment is stored in the same step as the claims.
-        var requested: SequencedEvent?
-        if order.payability(at: now) == .payable {
-            let event = PaymentRequested(paymentID: fresh, orderID: order.id, amount: order.amount, idempotencyKey: command.idempotencyKey, at: now)
-            requested = SequencedEvent(stream: .payment(fresh), sequence: 1, event: .payment(.requested(event)))
-        }
-        let payment = requested.flatMap { if case .payment(.requested(let e)) = $0.event { Payment(e) } else { nil } }
+        let requesting = order.payability(at: now) == .payable ? Self.requesting(order, payment: fresh, key: command.idempotencyKey, at: now) : nil
+        let (payment, requested) = (requesting?.0, requesting?.1)
         let opened = try await ports.steps.open(PaymentOpening(
             buyer: buyer, order: Self.orderScope(order), claim: .pending(order: order.id, payment: fresh), payment: payment,
             events: [requested].compactMap { $0?.envelope(at: now) }, at: now))
@@ -184,11 +180,11 @@ extension Shop {
                 return (.reservationExpired(expired, refunded: false), false)
             case .payable: break
             }
-            let requested = PaymentRequested(paymentID: paymentID, orderID: order.id, amount: order.amount, idempotencyKey: key, at: now)
-            payment = Payment(requested)
+            let requested: SequencedEvent
+            (payment, requested) = Self.requesting(order, payment: paymentID, key: key, at: now)
             do {
                 try await ports.payments.save(payment, expectedVersion: 0)
-                try await record([SequencedEvent(stream: .payment(paymentID), sequence: 1, event: .payment(.requested(requested)))], at: now)
+                try await record([requested], at: now)
             } catch is VersionConflict {
                 payment = try await ports.payments.payment(paymentID) ?? payment  // a concurrent duplicate stored it first
             }
@@ -231,13 +227,13 @@ extension Shop {
             }
             var completed = payment, paid = order
             var events: [SequencedEvent] = []
-            if let event = payment.decide(.complete, at: now) {
-                completed.apply(event, sequence: payment.version + 1)
-                events.append(SequencedEvent(stream: .payment(payment.id), sequence: completed.version, event: .payment(event)))
+            if let (next, event) = payment.after(.complete, at: now) {
+                completed = next
+                events.append(event)
             }
-            if let event = order.decide(.pay, at: now, paymentID: payment.id) {
-                paid.apply(event, sequence: order.version + 1)
-                events.append(SequencedEvent(stream: .order(order.id), sequence: paid.version, event: .order(event)))
+            if let (next, event) = order.after(.pay, at: now, paymentID: payment.id) {
+                paid = next
+                events.append(event)
             } else if order.paymentID != payment.id {
                 // Cancelled or expired meanwhile: the units are not this payment's to sell.
                 return (try await refund(order, payment, confirm: nil, at: now), false)
@@ -292,6 +288,11 @@ extension Shop {
         case .paid: return .paid(current)
         default: return .notPayable(current, refunded: true)
         }
+    }
+
+    /// The payment `id` of `order` as requested with the buyer's `key`, and its first event.
+    static func requesting(_ order: Order, payment id: PaymentID, key: IdempotencyKey, at now: Instant) -> (Payment, SequencedEvent) {
+        Payment.requesting(PaymentRequested(paymentID: id, orderID: order.id, amount: order.amount, idempotencyKey: key, at: now))
     }
 
     /// The key the provider de-duplicates a charge by: derived from the payment, which the

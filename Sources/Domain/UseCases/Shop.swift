@@ -66,24 +66,16 @@ public struct Shop: Sendable {
 
     /// Loads an order, lets it decide `trigger`, and saves it; retries on a version conflict.
     /// Returns the order as stored and the event, if the transition was allowed.
-    /// `known` is the order as the caller last read it: tried first, saving a read (a stale copy
-    /// loses the version check and the order is read again).
     func transition(
-        _ id: OrderID, _ trigger: OrderStatus.Trigger, at instant: Instant, paymentID: PaymentID? = nil, known: Order? = nil
+        _ id: OrderID, _ trigger: OrderStatus.Trigger, at instant: Instant, paymentID: PaymentID? = nil
     ) async throws -> (Order, SequencedEvent?) {
         var attempt = 0
-        var known = known
         while true {
-            let read: Order?
-            if let given = known { read = given } else { read = try await ports.orders.order(id) }
-            known = nil
-            guard var order = read else { throw UnknownOrderError(orderID: id) }
-            guard let event = order.decide(trigger, at: instant, paymentID: paymentID) else { return (order, nil) }
-            let expected = order.version
-            order.apply(event, sequence: expected + 1)
+            guard let order = try await ports.orders.order(id) else { throw UnknownOrderError(orderID: id) }
+            guard let (next, event) = order.after(trigger, at: instant, paymentID: paymentID) else { return (order, nil) }
             do {
-                try await ports.orders.save(order, expectedVersion: expected)
-                return (order, SequencedEvent(stream: .order(id), sequence: order.version, event: .order(event)))
+                try await ports.orders.save(next, expectedVersion: order.version)
+                return (next, event)
             } catch is VersionConflict where attempt < conflictRetries {
                 attempt += 1
             }
@@ -97,12 +89,10 @@ public struct Shop: Sendable {
     ) async throws -> (Payment, SequencedEvent?) {
         var payment = payment, attempt = 0
         while true {
-            guard let event = payment.decide(trigger, at: instant, reason: reason) else { return (payment, nil) }
-            var next = payment
-            next.apply(event, sequence: payment.version + 1)
+            guard let (next, event) = payment.after(trigger, at: instant, reason: reason) else { return (payment, nil) }
             do {
                 try await ports.payments.save(next, expectedVersion: payment.version)
-                return (next, SequencedEvent(stream: .payment(payment.id), sequence: next.version, event: .payment(event)))
+                return (next, event)
             } catch is VersionConflict where attempt < conflictRetries {
                 attempt += 1
                 guard let stored = try await ports.payments.payment(payment.id) else { throw UnknownPaymentError(paymentID: payment.id) }

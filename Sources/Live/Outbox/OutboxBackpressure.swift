@@ -40,8 +40,9 @@ struct OutboxStreams: Sendable {
 /// from `cap` entries waiting, refuses new orders (``refusal``: the request fails with that
 /// message and nothing is reserved) while payments and cancellations of the orders already taken
 /// go on; orders are taken again once the relay has brought the depth under the cap. A warning is
-/// logged when the depth first passes `warning` of the cap, and `flashdeal_outbox_backlog` and
-/// `flashdeal_outbox_cap` are on `/metrics` for the alert. Sizing the cap: `docs/data/redis.md`.
+/// logged when the depth first passes `warning` of the cap; what it reads is on `/metrics` as the
+/// relay's (``OutboxMetrics``: `flashdeal_outbox_entries` and the others), and the cap beside it
+/// (`flashdeal_outbox_cap`), for the alert. Sizing the cap: `docs/data/redis.md`.
 public final class OutboxBackpressure: Service, Sendable {
     public struct Limits: Sendable, Hashable {
         /// Entries waiting from which new orders are refused.
@@ -62,21 +63,20 @@ public final class OutboxBackpressure: Service, Sendable {
     public let limits: Limits
     let logger: Logger
     let backlog = Atomic<Int>(0)
-    let backlogGauge: Gauge?
+    let metrics: OutboxMetrics?
 
-    init(streams: OutboxStreams, limits: Limits, registry: PrometheusCollectorRegistry?, logger: Logger) {
-        self.streams = streams
+    /// `metrics`: the outbox's gauges, shared with the relay where both run; `registry` gets the cap.
+    public init(
+        pool: RedisPool, prefix: String = "fd", limits: Limits = .init(), metrics: OutboxMetrics? = nil,
+        registry: PrometheusCollectorRegistry? = nil, logger: Logger
+    ) {
+        streams = OutboxStreams(pool: pool, prefix: prefix)
         self.limits = limits
+        self.metrics = metrics
         self.logger = logger
-        backlogGauge = registry?.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "flashdeal", subsystem: "outbox", metricName: "backlog", helpText: "Entries waiting in the outbox as this API replica last read them"))
         registry?.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "flashdeal", subsystem: "outbox", metricName: "cap", helpText: "Entries waiting from which this API replica refuses new orders"))
             .set(Int64(limits.cap))
-    }
-
-    public convenience init(pool: RedisPool, prefix: String = "fd", limits: Limits = .init(), registry: PrometheusCollectorRegistry? = nil, logger: Logger) {
-        self.init(streams: OutboxStreams(pool: pool, prefix: prefix), limits: limits, registry: registry, logger: logger)
     }
 
     /// Why a new order is refused now, or nil.
@@ -89,9 +89,10 @@ public final class OutboxBackpressure: Service, Sendable {
     /// Reads the depth once; returns it.
     @discardableResult
     public func check() async throws -> Int {
-        let waiting = try await streams.depth(now: WallClock().now()).entries
+        let depth = try await streams.depth(now: WallClock().now())
+        metrics?.outbox(depth)
+        let waiting = depth.entries
         let before = backlog.exchange(waiting, ordering: .relaxed)
-        backlogGauge?.set(Int64(waiting))
         let warnAt = Int(Double(limits.cap) * limits.warning)
         if waiting >= warnAt, before < warnAt {
             logger.warning("the outbox is filling: Kafka is not taking events as fast as orders come", metadata: [

@@ -34,6 +34,7 @@ public struct OutboxRelay: Service {
     let state = RelayState()
     /// Where entries that cannot be read go, whole.
     public let deadLetters: OutboxDeadLetters
+    let streams: OutboxStreams
     static let group = "relay"
 
     public init(
@@ -47,6 +48,7 @@ public struct OutboxRelay: Service {
         self.metrics = metrics
         self.logger = logger
         deadLetters = OutboxDeadLetters(pool: pool, prefix: configuration.prefix)
+        streams = OutboxStreams(pool: pool, prefix: configuration.prefix)
     }
 
     public func run() async throws {
@@ -84,7 +86,7 @@ public struct OutboxRelay: Service {
     /// The outbox's size now: entries waiting in every stream and the age of the oldest (its id
     /// is the time Redis added it), and the dead letters. One pipelined round trip.
     public func depth(now: Instant) async throws -> OutboxDepth {
-        try await OutboxStreams(pool: pool, prefix: configuration.prefix).depth(now: now)
+        try await streams.depth(now: now)
     }
 
     /// The pause after `failures` failures in a row: `base` doubled for each after the first, at
@@ -95,7 +97,7 @@ public struct OutboxRelay: Service {
 
     /// The request path's outbox and every deal's journal.
     func streamKeys() async throws -> [(key: String, deal: DealID?)] {
-        try await OutboxStreams(pool: pool, prefix: configuration.prefix).keys()
+        try await streams.keys()
     }
 
     /// Relays one batch from every stream; returns how many entries went to the sink. Idle, it

@@ -28,7 +28,7 @@ public struct RedisCheckoutSteps: CheckoutSteps {
     /// the claims' ttl (s), the payment's version, JSON ('' for none) and ttl (ms), the events' JSON
     /// ('' for none). A claim is listed in the same step it is stored, as `RedisIdempotencyStore`
     /// does.
-    static let openSource = #"""
+    static let openSource = RedisOrderRepository.documentFunctions + #"""
     local found = redis.call('GET', KEYS[1])
     if found then return {'buyer', found} end
     redis.call('ZADD', KEYS[3], 'NX', ARGV[4], ARGV[2])
@@ -37,9 +37,8 @@ public struct RedisCheckoutSteps: CheckoutSteps {
     if found then return {'order', found} end
     redis.call('ZADD', KEYS[3], 'NX', ARGV[4], ARGV[3])
     redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[5])
-    if ARGV[7] ~= '' and redis.call('EXISTS', KEYS[4]) == 0 then
-      redis.call('HSET', KEYS[4], 'v', ARGV[6], 'o', ARGV[7])
-      redis.call('PEXPIRE', KEYS[4], ARGV[8])
+    if ARGV[7] ~= '' and not stale(KEYS[4], '0') then
+      save(KEYS[4], ARGV[6], ARGV[7], ARGV[8])
       if ARGV[9] ~= '' then redis.call('XADD', KEYS[5], '*', 'events', ARGV[9]) end
     end
     return {'opened'}
@@ -58,7 +57,7 @@ public struct RedisCheckoutSteps: CheckoutSteps {
     }
 
     public func open(_ opening: PaymentOpening) async throws -> PaymentOpened {
-        let payment = try opening.payment.map { (String($0.version), String(decoding: try RedisOrderRepository.encoder.encode($0), as: UTF8.self)) }
+        let payment = try opening.payment.map { (String($0.version), try RedisOrderRepository.json($0)) }
         let reply = try await openScript.run(
             on: ledger.pool,
             keys: [idempotency.key(opening.buyer), idempotency.key(opening.order), idempotency.pendingKey,
@@ -81,8 +80,8 @@ public struct RedisCheckoutSteps: CheckoutSteps {
         func document(_ json: String?, expected: Int?, version: Int?) -> [String] {
             [expected.map(String.init) ?? "0", version.map(String.init) ?? "0", json ?? ""]
         }
-        let order = try completion.order.map { String(decoding: try RedisOrderRepository.encoder.encode($0.order), as: UTF8.self) }
-        let payment = try completion.payment.map { String(decoding: try RedisOrderRepository.encoder.encode($0.payment), as: UTF8.self) }
+        let order = try completion.order.map { try RedisOrderRepository.json($0.order) }
+        let payment = try completion.payment.map { try RedisOrderRepository.json($0.payment) }
         var keys = [orders.key(completion.orderID), payments.key(completion.payment?.payment.id ?? PaymentID(generated: "none")),
                     idempotency.pendingKey, outbox.key]
         var arguments = document(order, expected: completion.order?.expectedVersion, version: completion.order?.order.version) + [orders.retentionMs]
@@ -97,10 +96,9 @@ public struct RedisCheckoutSteps: CheckoutSteps {
 
     public func cancel(_ cancellation: OrderCancellation) async throws -> [SequencedEvent] {
         let order = cancellation.order
-        let json = String(decoding: try RedisOrderRepository.encoder.encode(order), as: UTF8.self)
+        let json = try RedisOrderRepository.json(order)
         return try await ledger.release(
             cancellation.dealID, order.id, at: cancellation.at, cancelling: [orders.key(order.id), outbox.key],
             [String(cancellation.expectedVersion), String(order.version), json, orders.retentionMs, try outbox.entry(cancellation.events) ?? ""])
     }
-
 }

@@ -13,16 +13,44 @@ public struct RedisOrderRepository: OrderRepository {
     let retention: Duration
     let script: RedisScript
 
-    /// KEYS: the order hash. ARGV: expected version, new version, JSON, retention in ms. A missing
-    /// hash accepts any expected version: the caller read the order from the durable store.
-    static let saveScript = #"""
-    local stored = redis.call('HGET', KEYS[1], 'v')
-    if stored and stored ~= ARGV[1] then return {'conflict', stored} end
-    if not stored and ARGV[1] == '0' and redis.call('EXISTS', KEYS[1]) == 1 then return {'conflict', '?'} end
-    redis.call('HSET', KEYS[1], 'v', ARGV[2], 'o', ARGV[3])
-    redis.call('PEXPIRE', KEYS[1], ARGV[4])
+    /// Lua for a versioned document (an order's or a payment's hash: its version `v` and JSON `o`),
+    /// shared by every script that writes one (`saveScript`, the stock gate's `pay` and `cancel`,
+    /// `RedisCheckoutSteps`'s opening). `stale(key, expected)` is the conflict reply
+    /// `{'conflict', key, expected, stored}` when the stored version is not `expected`, else nil; a
+    /// missing hash accepts any expected version (the caller read the document from the durable
+    /// store) but a new one's (0) only when nothing is there. `save` writes it and its retention.
+    static let documentFunctions = #"""
+    local function stale(key, expected)
+      local stored = redis.call('HGET', key, 'v')
+      if (stored and stored ~= expected) or (not stored and expected == '0' and redis.call('EXISTS', key) == 1) then
+        return {'conflict', key, expected, stored or '?'}
+      end
+    end
+    local function save(key, version, json, ttl)
+      redis.call('HSET', key, 'v', version, 'o', json)
+      redis.call('PEXPIRE', key, ttl)
+    end
+
+    """#
+
+    /// KEYS: the document's hash. ARGV: expected version, new version, JSON, retention in ms.
+    static let saveScript = documentFunctions + #"""
+    local conflict = stale(KEYS[1], ARGV[1])
+    if conflict then return conflict end
+    save(KEYS[1], ARGV[2], ARGV[3], ARGV[4])
     return {'ok'}
     """#
+
+    /// A script's reply, unless it is `stale`'s conflict: then ``VersionConflict`` naming `stream`
+    /// (the document's key when nil).
+    static func versioned(_ r: [RedisReply], stream: String? = nil) throws -> [RedisReply] {
+        guard r.first?.string == "conflict" else { return r }
+        func part(_ i: Int) -> String? { r.count > i ? r[i].string : nil }
+        throw VersionConflict(stream: stream ?? part(1) ?? "?", expected: part(2).flatMap { Int($0) } ?? -1, actual: part(3).flatMap { Int($0) } ?? -1)
+    }
+
+    /// A document's JSON as the scripts store it.
+    static func json(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
 
     public init(pool: RedisPool, prefix: String = "fd", durable: (any OrderRepository)?, retention: Duration = .seconds(7 * 86_400)) async throws {
         self.pool = pool
@@ -37,7 +65,7 @@ public struct RedisOrderRepository: OrderRepository {
     var retentionMs: String { String(retention.components.seconds * 1000) }
 
     public func save(_ order: Order, expectedVersion: Int) async throws {
-        let json = String(decoding: try Self.encoder.encode(order), as: UTF8.self)
+        let json = try Self.json(order)
         // A new order is indexed under its buyer in the same round trip (an index entry for an id that
         // lost the race names the order that won it: harmless).
         let user = userKey(order.userID)
@@ -54,11 +82,9 @@ public struct RedisOrderRepository: OrderRepository {
         _ json: String, version: Int, at key: String, expectedVersion: Int, stream: String, retentionMs: String,
         with script: RedisScript, on pool: RedisPool, then commands: [[String]] = []
     ) async throws {
-        let parts = try await script.run(
-            on: pool, keys: [key], arguments: [String(expectedVersion), String(version), json, retentionMs], then: commands).0.array
-        if parts.first?.string == "conflict" {
-            throw VersionConflict(stream: stream, expected: expectedVersion, actual: parts.dropFirst().first?.integer.map(Int.init) ?? -1)
-        }
+        _ = try versioned(
+            try await script.run(on: pool, keys: [key], arguments: [String(expectedVersion), String(version), json, retentionMs], then: commands).0.array,
+            stream: stream)
     }
 
     public func order(_ id: OrderID) async throws -> Order? {

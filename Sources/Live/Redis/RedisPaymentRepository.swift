@@ -25,7 +25,7 @@ public struct RedisPaymentRepository: PaymentRepository {
     var retentionMs: String { String(retention.components.seconds * 1000) }
 
     public func save(_ payment: Payment, expectedVersion: Int) async throws {
-        let json = String(decoding: try RedisOrderRepository.encoder.encode(payment), as: UTF8.self)
+        let json = try RedisOrderRepository.json(payment)
         try await RedisOrderRepository.save(
             json, version: payment.version, at: key(payment.id), expectedVersion: expectedVersion, stream: "payment/\(payment.id)",
             retentionMs: retentionMs, with: script, on: pool)

@@ -132,7 +132,7 @@ public struct RedisStockLedger: StockLedger {
     func confirm(_ dealID: DealID, _ orderID: OrderID, at instant: Instant, completing keys: [String], _ arguments: [String]) async throws
         -> LedgerResult<ConfirmDecision>
     {
-        try Self.confirmed(dealID, orderID, at: instant, try Self.versioned(try await gate(dealID, "pay", at: instant, [orderID.rawValue] + arguments, keys: keys)))
+        try Self.confirmed(dealID, orderID, at: instant, try RedisOrderRepository.versioned(try await gate(dealID, "pay", at: instant, [orderID.rawValue] + arguments, keys: keys)))
     }
 
     /// A release and, when it released the units, an order's cancellation in the same step (the
@@ -140,14 +140,8 @@ public struct RedisStockLedger: StockLedger {
     func release(_ dealID: DealID, _ orderID: OrderID, at instant: Instant, cancelling keys: [String], _ arguments: [String]) async throws
         -> [SequencedEvent]
     {
-        let r = try Self.versioned(try await gate(dealID, "cancel", at: instant, [orderID.rawValue] + arguments, keys: keys))
+        let r = try RedisOrderRepository.versioned(try await gate(dealID, "cancel", at: instant, [orderID.rawValue] + arguments, keys: keys))
         return try Self.events("release", dealID, at: instant, [orderID.rawValue], r)
-    }
-
-    /// The reply, unless it is a version race (`{'conflict', key, expected, stored}`).
-    static func versioned(_ r: [RedisReply]) throws -> [RedisReply] {
-        guard r.first?.string == "conflict" else { return r }
-        throw VersionConflict(stream: try text(r, 1), expected: Int(try text(r, 2)) ?? -1, actual: r.count > 3 ? Int(r[3].string ?? "") ?? -1 : -1)
     }
 
     static func confirmed(_ dealID: DealID, _ orderID: OrderID, at instant: Instant, _ r: [RedisReply]) throws -> LedgerResult<ConfirmDecision> {

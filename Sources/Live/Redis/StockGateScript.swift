@@ -11,7 +11,7 @@
 /// Instants are nanoseconds since the epoch written as 20-digit zero-padded strings, compared
 /// as strings (they exceed Lua's exact integers); the expiry index scores in milliseconds.
 enum StockGateScript {
-    static let source = #"""
+    static let source = RedisOrderRepository.documentFunctions + #"""
     local gate, res, sold, hold, keys, exp, journal = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
     local op, now = ARGV[1], ARGV[2]
     -- The reply of each operation that changed the gate.
@@ -75,19 +75,6 @@ enum StockGateScript {
       if lapsed_only and r[3] > now then return {'none'} end
       local qty, iv, deal_event, dv = give_back(order, r)
       return {lapsed_only and 'expire' or 'release', qty, iv, deal_event, dv}
-    end
-    -- The expected version of a versioned document (an order's or a payment's hash, as
-    -- RedisOrderRepository saves them): the conflict reply when it moved on, else nil. A missing
-    -- hash takes any version (the caller read the durable copy).
-    local function stale(key, expected)
-      local stored = redis.call('HGET', key, 'v')
-      if (stored and stored ~= expected) or (not stored and expected == '0' and redis.call('EXISTS', key) == 1) then
-        return {'conflict', key, expected, stored or '?'}
-      end
-    end
-    local function save(key, version, json, ttl)
-      redis.call('HSET', key, 'v', version, 'o', json)
-      redis.call('PEXPIRE', key, ttl)
     end
 
     local function run()

@@ -133,11 +133,12 @@ public enum ShopServer {
         // on it (max.poll.interval.ms, five minutes): an API replica that made one held back part
         // of every sale's orders from MongoDB that long.
         var relay: OutboxRelay?, consumer: EventConsumerService?
+        let outboxMetrics = OutboxMetrics(registry: metrics.registry)
         if configuration.role != .api {
             var relayConfiguration = OutboxRelay.Configuration()
             relayConfiguration.prefix = prefix
             relay = OutboxRelay(
-                pool: pool, sink: sink, catalog: ports.catalog, configuration: relayConfiguration, metrics: OutboxMetrics(registry: metrics.registry),
+                pool: pool, sink: sink, catalog: ports.catalog, configuration: relayConfiguration, metrics: outboxMetrics,
                 logger: logger)
             let kinds = ["orders", "payments", "inventory", "deals", "products"].map { "\(topics).\($0)" }
             consumer = EventConsumerService(
@@ -158,7 +159,7 @@ public enum ShopServer {
         }
         if let consumer { health["consumer"] = { consumer.verdict().isReady } }
         let backpressure = configuration.role == .writer ? nil : configuration.outboxCap.map {
-            OutboxBackpressure(pool: pool, prefix: prefix, limits: .init(cap: $0), registry: metrics.registry, logger: logger)
+            OutboxBackpressure(pool: pool, prefix: prefix, limits: .init(cap: $0), metrics: outboxMetrics, registry: metrics.registry, logger: logger)
         }
         logger.info("live: Redis gate, outbox and hot orders; Kafka relay and consumer; MongoDB catalogue, payments and durable orders", metadata: [
             "flashdeal.redis.url": "\(url)", "flashdeal.kafka.brokers": "\(brokers)", "flashdeal.mongo.uri": "\(uri)",
