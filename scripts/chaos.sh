@@ -7,7 +7,9 @@
 # replay, conservation holding, nothing oversold and nothing charged twice (or the drain limit
 # passes, and the audit's findings are the drill's result). During each drill the writer's /metrics
 # is sampled every second (outbox entries, Kafka lag) and k6's requests are timed per second, so the
-# report gives the error rate and P95 during the fault, the time to recover and the lag peaks.
+# report gives the error rate and P95 during the fault, the time to recover and the lag peaks. After
+# each drill the simulator runs the same load with the same fault (experiments/chaos.json, the
+# fault's measured start and length), and the report puts its prediction beside the measurement.
 #
 # Usage: scripts/chaos.sh [--short] [DRILL ...]
 #   drills: api-kill writer-kill broker-freeze mongo-freeze consumer-pause redis-crash-always redis-crash-everysec
@@ -43,9 +45,10 @@ mkdir -p "$OUT"
 [ $# -gt 0 ] || rm -rf "${OUT:?}"/*
 export FLASHDEAL_PAYMENT_LATENCY_MS=20 GOGC=${GOGC:-400}
 RUN_DIR=.run/chaos-backends
+REDIS_PORT=16579
 
 backends() {
-    FLASHDEAL_RUN_DIR=$RUN_DIR FLASHDEAL_REDIS_PORT=16579 FLASHDEAL_KAFKA_PORT=19292 FLASHDEAL_MONGO_PORT=27317 bash scripts/backends.sh "$@"
+    FLASHDEAL_RUN_DIR=$RUN_DIR FLASHDEAL_REDIS_PORT=$REDIS_PORT FLASHDEAL_KAFKA_PORT=19292 FLASHDEAL_MONGO_PORT=27317 bash scripts/backends.sh "$@"
 }
 pid_of() { cat "$RUN_DIR/$1.pid"; }
 
@@ -78,15 +81,20 @@ sample() {
     done
 }
 
-fault() {  # the drill's break and heal
+fault() {  # the drill's break and heal: it returns once the broken part serves again
     case $1 in
-        api-kill) kill -9 "$API"; wait "$API" 2>/dev/null || true; sleep 2; start_api ;;
-        writer-kill) kill -9 "$WRITER"; wait "$WRITER" 2>/dev/null || true; sleep 2; start_writer ;;
+        api-kill) kill -9 "$API"; wait "$API" 2>/dev/null || true; sleep 2; start_api; wait_ready "$TARGET" 30 || true ;;
+        writer-kill)
+            kill -9 "$WRITER"; wait "$WRITER" 2>/dev/null || true; sleep 2; start_writer
+            wait_ready "http://127.0.0.1:$((PORT + 1))" 60 || true ;;
         broker-freeze) kill -STOP "$(pid_of kafka)"; sleep "$FAULT"; kill -CONT "$(pid_of kafka)" ;;
         mongo-freeze) kill -STOP "$(pid_of mongo)"; sleep "$FAULT"; kill -CONT "$(pid_of mongo)" ;;
         consumer-pause) kill -STOP "$WRITER"; sleep "$FAULT"; kill -CONT "$WRITER" ;;
         redis-crash-always | redis-crash-everysec)
-            kill -9 "$(pid_of redis)"; sleep 1; FLASHDEAL_REDIS_ARGS="--appendfsync $fsync" backends up >/dev/null ;;
+            # The fault lasts until Redis answers again (the rest of `up` only checks the others).
+            kill -9 "$(pid_of redis)"; sleep 1; FLASHDEAL_REDIS_ARGS="--appendfsync $fsync" backends up >/dev/null & up=$!
+            for _ in $(seq 1 200); do redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && break; sleep 0.05; done
+            healed=$(now); wait "$up" ;;
         *) echo "chaos: unknown drill $1 (drills: $ALL)" >&2; exit 2 ;;
     esac
 }
@@ -109,9 +117,9 @@ for DRILL in $DRILLS; do
     duration=$((WARMUP + FAULT + TAIL))
     "$K6" run --quiet --out "csv=$OUT/$DRILL-requests.csv" --summary-export "$OUT/$DRILL-k6.json" -e TARGET="$TARGET" -e DEAL="$deal" \
         -e RATE="$RATE" -e DURATION="${duration}s" k6/chaos.js >"$OUT/$DRILL-k6.log" 2>&1 &
-    k6pid=$!
+    k6pid=$!; load_start=$(now)
     sleep "$WARMUP"
-    fault_start=$(now); fault "$DRILL"; fault_end=$(now)
+    healed=""; fault_start=$(now); fault "$DRILL"; fault_end=${healed:-$(now)}
     wait "$k6pid" || true
     load_end=$(now)
     # Recovery: until the audit is clean (every acknowledged order written, Redis equal to the log).
@@ -126,9 +134,13 @@ for DRILL in $DRILLS; do
         fi
     done
     cat >"$OUT/$DRILL-times.json" <<JSON
-{"drill": "$DRILL", "fault_start": $fault_start, "fault_end": $fault_end, "load_end": $load_end, "recovered": $([ "$recovered" = none ] && echo null || echo "$recovered"), "fsync": "$fsync", "rate": $RATE, "fault_seconds": $FAULT}
+{"drill": "$DRILL", "load_start": $load_start, "load_seconds": $duration, "fault_start": $fault_start, "fault_end": $fault_end, "load_end": $load_end, "recovered": $([ "$recovered" = none ] && echo null || echo "$recovered"), "fsync": "$fsync", "rate": $RATE, "fault_seconds": $FAULT}
 JSON
     stop_all
+    # The simulator's prediction for the same load and fault (experiments/chaos.json).
+    "$PY" scripts/chaos/report.py --scenario "$OUT" "$DRILL" >"$OUT/$DRILL-scenario.json"
+    "$BIN" simulate --scenario "$OUT/$DRILL-scenario.json" --format json --results "$OUT/predictions.sqlite" \
+        >"$OUT/$DRILL-predicted.json" 2>>"$OUT/$DRILL-simulate.log" || echo "chaos: the simulator failed for $DRILL (see $OUT/$DRILL-simulate.log)" >&2
 done
 
 # The report covers every drill with results here, in the order of $ALL.

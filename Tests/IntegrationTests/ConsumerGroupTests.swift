@@ -58,6 +58,37 @@ struct ConsumerGroupTests {
         #expect(try second.subscribedPartitions(timeoutMs: 2000) > 0)
     }
 
+    /// A member that takes over partitions whose messages were all written and committed has no
+    /// position on them until a new message comes: its lag counts from the committed offset (none
+    /// waits), not from the start of the partition (every message ever written, a writer that
+    /// looks stalled after each restart).
+    @Test func aNewMembersLagCountsFromTheCommittedOffset() async throws {
+        let port = Int.random(in: 20_300...20_499)
+        let broker = try Broker(port: port)
+        defer { broker.kill() }
+        let brokers = "127.0.0.1:\(port)", topic = "lag-topic"
+        let producer = try KafkaProducer(.init(brokers: brokers))
+        defer { producer.shutdown() }
+        for i in 0..<20 { try await producer.send(topic: topic, key: "k\(i)", value: Array("m\(i)".utf8)) }
+        do {
+            let first = try KafkaConsumer(brokers: brokers, group: "lag", topics: [topic])
+            var consumed = 0
+            let deadline = ContinuousClock.now + .seconds(40)
+            while consumed < 20, ContinuousClock.now < deadline { consumed += try first.poll(max: 50, timeoutMs: 500).count }
+            #expect(consumed == 20)
+            try first.commit()
+            #expect(first.assignment().compactMap(\.lag).reduce(0, +) == 0)
+        }  // leaves the group: it was assigned
+        let second = try KafkaConsumer(brokers: brokers, group: "lag", topics: [topic])
+        let deadline = ContinuousClock.now + .seconds(40)
+        while !second.hasBeenAssigned || second.assignment().isEmpty, ContinuousClock.now < deadline {
+            #expect(try second.poll(max: 10, timeoutMs: 500).isEmpty, "everything was committed")
+        }
+        let assignment = second.assignment()
+        #expect(!assignment.isEmpty)
+        #expect(assignment.allSatisfy { $0.lag == 0 }, "lag per partition: \(assignment.map { $0.lag.map(String.init) ?? "unknown" })")
+    }
+
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

@@ -34,6 +34,8 @@ import Testing
         (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}],"seed":true}"#, "$.seed", "found true"),
         (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}"#, "$", "not valid JSON"),
         (#"[1,2]"#, "$", "expected an object"),
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}],"faults":[{"component":"disk","atSeconds":1,"durationSeconds":2}]}"#, "$.faults[0].component", "expected one of \"api\""),
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}],"faults":[{"component":"broker","atSeconds":1,"durationSeconds":0}]}"#, "$.faults[0].durationSeconds", "expected a number in 0.001"),
     ])
     func badInputNamesThePathAndWhatWasExpected(_ json: String, _ path: String, _ message: String) {
         guard let e = error(json) else { Issue.record("accepted \(json)"); return }

@@ -83,7 +83,7 @@ extension EventConsumerService {
     /// Observes the consumer, renews the verdict, and logs and counts a change.
     func checkProgress() async {
         let consumer = self.consumer
-        let assignment = consumer.assignment()
+        let assignment = (try? await Self.offLoop { consumer.assignment(timeoutMs: 1000) }) ?? []
         let lags = assignment.compactMap(\.lag)
         let lag: Int64? = lags.isEmpty ? nil : lags.reduce(0, +)
         // Only a writer holding nothing asks the broker whether its topics exist (a metadata call).

@@ -58,19 +58,38 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// The partitions the group assigns this member now, with how far each is behind its high
-    /// watermark (from the broker's last fetch reply: no round trip, never blocks). A partition
-    /// this member has not fetched from yet counts as unknown lag (nil).
-    public func assignment() -> [(topic: String, partition: Int32, lag: Int64?)] {
+    /// watermark (from the broker's last fetch reply). A partition this member has not consumed
+    /// from since it was assigned has no position yet: it is measured from the group's committed
+    /// offset (one round trip for all of them, at most `timeoutMs`: call off the cooperative
+    /// pool), else counts as unknown lag (nil). Measuring it from the partition's low watermark
+    /// instead would count everything ever written there, and keep counting it on a partition
+    /// that gets no new message (a restarted writer would look stalled).
+    public func assignment(timeoutMs: Int32 = 1000) -> [(topic: String, partition: Int32, lag: Int64?)] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
         guard rd_kafka_assignment(handle, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
         defer { rd_kafka_topic_partition_list_destroy(list) }
         _ = rd_kafka_position(handle, list)
+        let count = Int(list.pointee.cnt)
+        // Where each partition's lag counts from: its position, else the committed offset, else
+        // (nothing committed) its low watermark, as `auto.offset.reset=earliest` starts there.
+        var from = (0..<count).map { list.pointee.elems[$0].offset >= 0 ? list.pointee.elems[$0].offset : nil }
+        var useLow = Array(repeating: false, count: count)
+        if from.contains(nil), let committed = rd_kafka_topic_partition_list_copy(list) {
+            defer { rd_kafka_topic_partition_list_destroy(committed) }
+            if rd_kafka_committed(handle, committed, timeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                for i in 0..<count where from[i] == nil && committed.pointee.elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    let offset = committed.pointee.elems[i].offset
+                    if offset >= 0 { from[i] = offset } else { useLow[i] = offset == Int64(RD_KAFKA_OFFSET_INVALID) }
+                }
+            }
+        }
         var result: [(topic: String, partition: Int32, lag: Int64?)] = []
-        for i in 0..<Int(list.pointee.cnt) {
+        for i in 0..<count {
             let element = list.pointee.elems[i]
             var low: Int64 = 0, high: Int64 = 0
             let known = rd_kafka_get_watermark_offsets(handle, element.topic, element.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR
-            let lag: Int64? = known && high >= 0 ? max(0, high - (element.offset >= 0 ? element.offset : low)) : nil
+            let start = from[i] ?? (useLow[i] ? low : nil)
+            let lag: Int64? = known && high >= 0 ? start.map { max(0, high - $0) } : nil
             result.append((String(cString: element.topic), element.partition, lag))
         }
         if !result.isEmpty { wasAssigned.withLock { $0 = true } }

@@ -122,7 +122,7 @@ extension FlashSaleModel {
         if request.op == .placeOrder, request.order >= 0 { journey.order = request.order }
         journeys[request.journey] = journey
         if request.outcome == .rejected || request.outcome == .shed {
-            retryOrEnd(request.journey)
+            retryOrEnd(request.journey, answeredAt: receivedAt)
             return
         }
         // The answer arrives at `receivedAt`; the next request follows a think time from there.
@@ -130,7 +130,9 @@ extension FlashSaleModel {
     }
 
     /// A shed or rejected request, or a time-out: retry with the same idempotency key, or give up.
-    mutating func retryOrEnd(_ id: Int32) {
+    /// Giving up on a read (the deal list, the deal, a status poll) goes on with the visit, as the
+    /// k6 scripts do; giving up on an order, a payment or a cancellation ends it.
+    mutating func retryOrEnd(_ id: Int32, answeredAt time: Int64? = nil) {
         let client = scenario.traffic.client
         var journey = journeys[id]
         if journey.attempt < client.maxRetries, rClient.unit() < client.retryProbability {
@@ -138,6 +140,9 @@ extension FlashSaleModel {
             journeys[id] = journey
             stats.retries += 1
             calendar.schedule(after: client.retryBackoff.sample(&rClient), .send(journey: id))
+        } else if journey.op == .listDeals || journey.op == .viewDeal || journey.op == .orderStatus {
+            stats.gaveUp += 1
+            advanceJourney(id, from: time ?? calendar.now)
         } else {
             stats.gaveUp += 1
             journeys.remove(id)

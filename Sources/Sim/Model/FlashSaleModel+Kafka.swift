@@ -11,6 +11,22 @@ extension FlashSaleModel {
         produce(r, replica: Int(requests[r].replica))
     }
 
+    /// The outbox: a change's `entries` written to Redis, which the relay carries to Kafka as
+    /// `messages` events (a reservation's journal entry is two events, `StockReserved` and
+    /// `OrderPlaced`). While the writer is down the entries wait in the outbox.
+    mutating func relay(deal: Int32, messages: Int, entries: Int, replica: Int) {
+        outboxDepth += entries
+        noteBacklog()
+        guard resumes(.writer) <= calendar.now else { return heldOutbox.append((deal, messages, entries)) }
+        forward(deal: deal, messages: messages, entries: entries, replica: replica)
+    }
+
+    /// The relay hands outbox entries' messages to the producer.
+    mutating func forward(deal: Int32, messages: Int, entries: Int, replica: Int) {
+        replicas[replica].batchOutboxEntries += entries
+        for _ in 0..<messages { produce(Self.detached(deal: deal), replica: replica) }
+    }
+
     /// Adds a batch entry (a waiting request, or a detached event) to `replica`'s producer.
     mutating func produce(_ entry: Int32, replica: Int) {
         replicas[replica].batch.append(entry)
@@ -31,8 +47,9 @@ extension FlashSaleModel {
     }
 
     mutating func sendBatch(_ replica: Int) {
-        let batch = batches.insert(Batch(replica: Int32(replica), requests: replicas[replica].batch))
+        let batch = batches.insert(Batch(replica: Int32(replica), requests: replicas[replica].batch, outboxEntries: replicas[replica].batchOutboxEntries))
         replicas[replica].batch.removeAll(keepingCapacity: true)
+        replicas[replica].batchOutboxEntries = 0
         replicas[replica].batchGeneration = .min
         calendar.schedule(after: scenario.network.backendRTT.sample(&rNetwork) / 2, .kafkaArrive(batch: batch))
     }
@@ -42,32 +59,47 @@ extension FlashSaleModel {
     }
 
     mutating func kafkaArrive(_ b: Int32) {
-        if broker.arrive(b, at: calendar.now) == .start {
-            calendar.schedule(after: brokerService(b, &rKafka), .kafkaServed(batch: b))
-        }
+        if broker.arrive(b, at: calendar.now) == .start { startBroker(b) }
+    }
+
+    /// The broker starts appending a batch: now, or when it is back from a fault.
+    mutating func startBroker(_ b: Int32) {
+        calendar.schedule(at: resumes(.broker) + brokerService(b, &rKafka), .kafkaServed(batch: b))
     }
 
     /// The broker appended the batch to the deals' partitions.
     mutating func kafkaServed(_ b: Int32) {
-        if let next = broker.depart(at: calendar.now, expired: &expired) {
-            calendar.schedule(after: brokerService(next, &rKafka), .kafkaServed(batch: next))
-        }
+        if let next = broker.depart(at: calendar.now, expired: &expired) { startBroker(next) }
         for entry in batches[b].requests {
             partitionProduced[Int(deal(ofEntry: entry)) % partitionProduced.count] += 1
         }
         stats.produced += batches[b].requests.count
         stats.lastProduceAt = calendar.now
-        noteLag()
+        noteBacklog()
+        // Consumers that stopped polling when the sale went quiet fetch what came after.
+        for c in consumers.indices where !consumers[c].polling {
+            consumers[c].polling = true
+            calendar.schedule(at: calendar.now, .consumerPoll(consumer: Int32(c)))
+        }
         calendar.schedule(after: scenario.network.backendRTT.sample(&rNetwork) / 2, .kafkaAck(batch: b))
     }
 
+    /// The producer hears the acknowledgement: waiting requests go on, and the relay deletes the
+    /// batch's entries from the outbox.
     mutating func kafkaAck(_ b: Int32) {
         for r in batches[b].requests where r >= 0 { nextStep(r) }
+        if batches[b].outboxEntries > 0 {
+            outboxDepth -= batches[b].outboxEntries
+            noteBacklog()
+        }
         batches.remove(b)
     }
 
     /// A consumer fetches up to `maxPollRecords` from its partitions, or polls again later.
     mutating func consumerPoll(_ c: Int32) {
+        // Nothing to fetch from a broker that is down, and no consumer while the writer is.
+        let back = max(resumes(.broker), resumes(.writer))
+        if back > calendar.now { return calendar.schedule(at: back, .consumerPoll(consumer: c)) }
         var consumer = consumers[Int(c)]
         var take = 0
         for p in consumer.partitions where take < scenario.kafka.maxPollRecords {
@@ -98,17 +130,19 @@ extension FlashSaleModel {
     mutating func committed(_ count: Int, by c: Int32) {
         stats.committed += count
         consumers[Int(c)].inFlight = 0
-        noteLag()
+        noteBacklog()
         if lag == 0 { stats.drainedAt = calendar.now }
         calendar.schedule(at: calendar.now, .consumerPoll(consumer: c))
     }
 
-    mutating func noteLag() {
+    /// Records the Kafka lag and the outbox depth after either changed.
+    mutating func noteBacklog() {
         let current = lag
         if current > stats.maxLag {
             stats.maxLag = current
             stats.maxLagAt = calendar.now
         }
         stats.lagSeries.set(Double(current), at: calendar.now)
+        if !scenario.faults.isEmpty { watchFaults() }
     }
 }

@@ -61,7 +61,17 @@ extension FlashSaleModel {
                 initial: scenario.autoscaling.map { max($0.minReplicas, min($0.maxReplicas, scenario.http.replicas)) } ?? scenario.http.replicas,
                 max: max(stats.maxReplicas, replicas.count(where: { $0.ready })), final: readyReplicas,
                 firstScaleUpAtSeconds: stats.firstScaleUpAt.map { Double($0) / 1e9 }),
-            series: series, eventsProcessed: calendar.processed, timing: nil)
+            series: series, faults: faultOutcomes(stats), eventsProcessed: calendar.processed, timing: nil)
+    }
+
+    func faultOutcomes(_ stats: RunStatistics) -> [RunResult.FaultOutcome]? {
+        guard !scenario.faults.isEmpty else { return nil }
+        return zip(scenario.faults, stats.faults).map { fault, watch in
+            RunResult.FaultOutcome(
+                component: fault.component.rawValue, startSeconds: Double(fault.start) / 1e9, durationSeconds: Double(fault.duration) / 1e9,
+                answered: watch.answered, errors: watch.errors, outboxPeak: watch.outboxPeak, kafkaLagPeak: watch.lagPeak,
+                drainedAfterSeconds: watch.drainedAt.map { Double($0 - fault.end) / 1e9 })
+        }
     }
 
     func operationStats(_ name: String, _ c: RunStatistics.OperationCounts, _ l: LatencyRecorder) -> RunResult.OperationStats {

@@ -11,6 +11,8 @@ extension FlashSaleModel {
             guard tokens >= 1 else { return shed(r) }
             tokens -= 1
         }
+        // The API process is down: the connection is refused.
+        if resumes(.api) > now { return reject(r) }
         guard let replica = pickReplica() else { return reject(r) }
         if case .concurrencyLimit(let limit) = scenario.http.admission {
             let http = replicas[Int(replica)].http
@@ -77,9 +79,10 @@ extension FlashSaleModel {
         case .kafkaIfChanged, .journalledIfChanged:
             guard request.changed else { return nextStep(r) }
             guard !scenario.kafka.requestWaitsForAck else { return produce(r) }
-            // The outbox: the event produced by the relay later, and one Redis round trip now
-            // unless the gate step wrote the entry itself.
-            produce(Self.detached(deal: request.deal), replica: Int(request.replica))
+            // The outbox: the events produced by the relay later, and one Redis round trip now
+            // unless the gate step wrote the entries itself.
+            let writes = Self.outboxWrites(request, refund: request.order >= 0 && orders[Int(request.order)].status == .refunded)
+            relay(deal: request.deal, messages: writes.messages, entries: writes.entries, replica: Int(request.replica))
             if Self.step(request.op, request.step) == .journalledIfChanged { return nextStep(r) }
             let replica = Int(request.replica)
             if replicas[replica].pool.arrive(r, at: calendar.now) == .start { sendToRedis(r) }
@@ -90,6 +93,8 @@ extension FlashSaleModel {
                 stats.paymentsRefused += 1
                 return finishBusiness(r)
             }
+            // The opening stored the requested payment and its event (one entry, one message).
+            relay(deal: request.deal, messages: 1, entries: 1, replica: Int(request.replica))
             calendar.schedule(after: scenario.payment.latency.sample(&rPayment), .paymentDone(request: r))
         case .respond:
             respond(r)
@@ -111,6 +116,7 @@ extension FlashSaleModel {
     mutating func paymentDone(_ r: Int32) {
         if rPayment.unit() < scenario.payment.declineRate {
             stats.declined += 1
+            relay(deal: requests[r].deal, messages: 1, entries: 1, replica: Int(requests[r].replica))  // PaymentFailed
             return finishBusiness(r)
         }
         nextStep(r)
@@ -127,6 +133,7 @@ extension FlashSaleModel {
 
     mutating func answer(_ r: Int32, after delay: Int64) {
         let receivedAt = calendar.now + delay + scenario.network.clientRTT.sample(&rNetwork) / 2
+        if !scenario.faults.isEmpty { watchAnswer(r, at: receivedAt) }
         if requests[r].outcome == .ok || requests[r].outcome == .business {
             stats.achieved.add(1, at: receivedAt)
         }
@@ -141,6 +148,13 @@ extension FlashSaleModel {
     /// command at a time); its end is known now, so only the completion is an event.
     mutating func sendToRedis(_ r: Int32) {
         let arrival = calendar.now + scenario.network.backendRTT.sample(&rNetwork) / 2
+        if resumes(.redis, at: arrival) > arrival {
+            // Redis is down: the command fails (the connection is refused) and so does the
+            // request, except a catalogue read, which the API answers from its in-process cache
+            // (the live router's stale-if-error).
+            if requests[r].op != .listDeals, requests[r].op != .viewDeal { requests[r].outcome = .rejected }
+            return calendar.schedule(at: arrival + scenario.network.backendRTT.sample(&rNetwork) / 2, .redisBack(request: r))
+        }
         let (_, end) = redis.serve(arrival: arrival, service: redisServiceTime(r))
         calendar.schedule(at: end, .redisServed(request: r))
     }
@@ -165,12 +179,14 @@ extension FlashSaleModel {
     mutating func redisBack(_ r: Int32) {
         let replica = Int(requests[r].replica)
         if let next = replicas[replica].pool.depart(at: calendar.now, expired: &expired) { sendToRedis(next) }
+        if requests[r].outcome == .rejected { return respond(r) }
         if requests[r].outcome == .business { return finishBusiness(r) }
         nextStep(r)
     }
 
     // MARK: MongoDB
 
+    /// MongoDB starts a job: now, or when it is back from a fault.
     mutating func startMongo(_ job: Int32) {
         let j = mongoJobs[job]
         let service: Int64
@@ -179,7 +195,7 @@ extension FlashSaleModel {
         } else {
             service = scenario.mongo.read.sample(&rMongo)
         }
-        calendar.schedule(after: service, .mongoDone(job: job))
+        calendar.schedule(at: resumes(.mongo) + service, .mongoDone(job: job))
     }
 
     mutating func mongoDone(_ job: Int32) {

@@ -26,6 +26,7 @@ public struct FlashSaleModel {
         case podReady(replica: Int32)
         case dealStart(deal: Int32)
         case dealEnd(deal: Int32)
+        case faultEnds(fault: Int32)
     }
 
     /// What a request does after its CPU work, in order. `redisRead` is a Redis round trip that
@@ -95,6 +96,7 @@ public struct FlashSaleModel {
         var cpu: Station
         var pool: Station
         var batch: [Int32] = []
+        var batchOutboxEntries = 0
         /// The linger timer's generation for the open batch (`Int32.min` when none is open).
         var batchGeneration: Int32 = .min
         var lastCPUBusyArea: Double = 0
@@ -103,6 +105,8 @@ public struct FlashSaleModel {
     struct Batch {
         var replica: Int32
         var requests: [Int32]
+        /// The outbox entries whose messages the batch carries (deleted from the outbox on its ack).
+        var outboxEntries: Int
     }
 
     struct Consumer {
@@ -151,6 +155,10 @@ public struct FlashSaleModel {
     var mongoJobs = Pool<(consumer: Int32, request: Int32, count: Int)>()
     var expired: [Int32] = []
     var starting: [Int32] = []
+    /// Outbox entries written and not yet acknowledged by the broker (the live outbox's depth).
+    var outboxDepth = 0
+    /// Outbox entries written while the writer (the relay) was down: relayed when it is back.
+    var heldOutbox: [(deal: Int32, messages: Int, entries: Int)] = []
 
     // Autoscaling
     var desiredReplicas: Int
@@ -188,7 +196,7 @@ public struct FlashSaleModel {
         partitionProduced = Array(repeating: 0, count: scenario.kafka.partitions)
         partitionFetched = Array(repeating: 0, count: scenario.kafka.partitions)
         desiredReplicas = scenario.autoscaling.map { max($0.minReplicas, min($0.maxReplicas, scenario.http.replicas)) } ?? scenario.http.replicas
-        stats = RunStatistics(deals: scenario.deals.count)
+        stats = RunStatistics(deals: scenario.deals.count, faults: scenario.faults.count)
         tokens = { if case .rateLimit(_, let burst) = scenario.http.admission { return burst } else { return 0 } }()
         for _ in 0..<desiredReplicas { addReplica(ready: true) }
         for c in 0..<scenario.kafka.consumers {
@@ -223,10 +231,11 @@ public struct FlashSaleModel {
         calendar.schedule(at: scenario.sweeperInterval, .sweep)
         if let a = scenario.autoscaling { calendar.schedule(at: a.syncPeriod, .autoscale) }
         for c in consumers.indices { calendar.schedule(at: 0, .consumerPoll(consumer: Int32(c))); consumers[c].polling = true }
+        for (i, fault) in scenario.faults.enumerated() { calendar.schedule(at: fault.end, .faultEnds(fault: Int32(i))) }
         while let event = calendar.next() {
             if calendar.now > scenario.horizon { stats.hitHorizon = true; break }
             handle(event)
-            if arrivalsDone, journeys.live == 0, requests.live == 0, lag == 0, openReservations == 0 { break }
+            if arrivalsDone, journeys.live == 0, requests.live == 0, lag == 0, outboxDepth == 0, openReservations == 0, faultsOver { break }
         }
         return finish()
     }
@@ -258,6 +267,7 @@ public struct FlashSaleModel {
         case .podReady(let r): podReady(r)
         case .dealStart(let d): dealLifecycle(d, start: true)
         case .dealEnd(let d): dealLifecycle(d, start: false)
+        case .faultEnds(let f): faultEnds(f)
         }
     }
 

@@ -27,7 +27,22 @@ public struct RunStatistics {
     var hitHorizon = false
     var lastAnswerAt: Int64 = 0
 
-    init(deals: Int) {
+    /// What happened around each of the scenario's faults.
+    var faults: [FaultWatch]
+
+    struct FaultWatch {
+        /// The highest outbox depth and Kafka lag in the 10 s before the fault: the level it must
+        /// drain back to.
+        var baselineOutbox = 0, baselineLag = 0
+        /// From the fault's start until it drained.
+        var outboxPeak = 0, lagPeak = 0
+        var drainedAt: Int64?
+        /// Answers the clients received from the fault's start until a second after its end.
+        var answered = 0, errors = 0
+    }
+
+    init(deals: Int, faults: Int = 0) {
+        self.faults = Array(repeating: FaultWatch(), count: faults)
         soldUnits = Array(repeating: 0, count: deals)
         totalUnits = Array(repeating: 0, count: deals)
         soldOutAt = Array(repeating: nil, count: deals)

@@ -20,6 +20,8 @@ public struct RunResult: Codable, Sendable, Hashable {
     public var kafka: Kafka
     public var replicas: Replicas
     public var series: Series
+    /// Around each of the scenario's faults (absent when it has none).
+    public var faults: [FaultOutcome]?
     public var eventsProcessed: Int
     public var timing: Timing?
 
@@ -176,6 +178,35 @@ public struct RunResult: Codable, Sendable, Hashable {
         }
     }
 
+    /// What one fault did: the answers in its window (its start until a second after its end),
+    /// the outbox and Kafka lag peaks from its start, and how long after its end both were back to
+    /// their level of the 10 s before it.
+    public struct FaultOutcome: Codable, Sendable, Hashable {
+        public var component: String
+        public var startSeconds: Double
+        public var durationSeconds: Double
+        public var answered: Int
+        public var errors: Int
+        public var outboxPeak: Int
+        public var kafkaLagPeak: Int
+        /// Nil when the run ended first.
+        public var drainedAfterSeconds: Double?
+
+        public init(
+            component: String, startSeconds: Double, durationSeconds: Double, answered: Int, errors: Int, outboxPeak: Int, kafkaLagPeak: Int,
+            drainedAfterSeconds: Double?
+        ) {
+            self.component = component
+            self.startSeconds = startSeconds
+            self.durationSeconds = durationSeconds
+            self.answered = answered
+            self.errors = errors
+            self.outboxPeak = outboxPeak
+            self.kafkaLagPeak = kafkaLagPeak
+            self.drainedAfterSeconds = drainedAfterSeconds
+        }
+    }
+
     public struct Replicas: Codable, Sendable, Hashable {
         public var initial: Int
         public var max: Int
@@ -245,7 +276,7 @@ public struct RunResult: Codable, Sendable, Hashable {
         return try encoder.encode(self)
     }
 
-    public init(scenario: String, scenarioHash: String, seed: UInt64, codeVersion: String, arrivalProcess: String, simulatedSeconds: Double, arrivalSeconds: Double, throughput: Throughput, overall: OperationStats, operations: [OperationStats], rates: Rates, orders: Orders, resources: [ResourceStats], bottleneck: Bottleneck, kafka: Kafka, replicas: Replicas, series: Series, eventsProcessed: Int, timing: Timing? = nil) {
+    public init(scenario: String, scenarioHash: String, seed: UInt64, codeVersion: String, arrivalProcess: String, simulatedSeconds: Double, arrivalSeconds: Double, throughput: Throughput, overall: OperationStats, operations: [OperationStats], rates: Rates, orders: Orders, resources: [ResourceStats], bottleneck: Bottleneck, kafka: Kafka, replicas: Replicas, series: Series, faults: [FaultOutcome]? = nil, eventsProcessed: Int, timing: Timing? = nil) {
         self.scenario = scenario
         self.scenarioHash = scenarioHash
         self.seed = seed
@@ -263,6 +294,7 @@ public struct RunResult: Codable, Sendable, Hashable {
         self.kafka = kafka
         self.replicas = replicas
         self.series = series
+        self.faults = faults
         self.eventsProcessed = eventsProcessed
         self.timing = timing
     }

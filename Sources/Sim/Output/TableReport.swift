@@ -36,6 +36,9 @@ public enum TableReport {
         out += table(res)
         line("Bottleneck: \(r.bottleneck.resource): \(r.bottleneck.reason)")
         line("Kafka: produced \(r.kafka.produced), consumed \(r.kafka.consumed), max lag \(r.kafka.maxLag) at \(f(r.kafka.maxLagAtSeconds, 1)) s, drained \(f(r.kafka.drainSeconds, 2)) s after the last produce")
+        for fault in r.faults ?? [] {
+            line("Fault: \(fault.component) down \(f(fault.startSeconds, 1))–\(f(fault.startSeconds + fault.durationSeconds, 1)) s: \(fault.errors) of \(fault.answered) answers in it failed, outbox peak \(fault.outboxPeak), Kafka lag peak \(fault.kafkaLagPeak), drained \(fault.drainedAfterSeconds.map { f($0, 1) + " s after it ended" } ?? "not before the run ended")")
+        }
         line("Replicas: \(r.replicas.initial) at start, at most \(r.replicas.max), \(r.replicas.final) at the end; first scale-up \(r.replicas.firstScaleUpAtSeconds.map { "at " + f($0, 0) + " s" } ?? "never")")
         line("Replicas over time (ready, per 10 s): \(stride(from: 0, to: r.series.readyReplicas.count, by: 10).map { String(Int(r.series.readyReplicas[$0])) }.joined(separator: " "))")
         if let t = r.timing {

@@ -89,10 +89,19 @@ extension Scenario {
         } ?? PaymentProvider(latency: .constantMs(50), declineRate: 0)
         let autoscaling = try r.object("autoscaling") { (a: inout JSONReader) throws(ScenarioError) in try readAutoscaling(&a, replicas: http.replicas) }
         let sweeper = seconds(try r.double("sweeperIntervalSeconds", default: 1, in: 0.001...3600))
-        return Scenario(
+        let faults = try r.objects("faults") { (f: inout JSONReader) throws(ScenarioError) -> Fault in
+            let name = try f.string("component", oneOf: Fault.Component.allCases.map(\.rawValue))
+            guard let component = Fault.Component(rawValue: name) else { throw ScenarioError(path: "\(f.path).component", message: "unknown: \(name)") }
+            return Fault(
+                component: component,
+                start: seconds(try f.double("atSeconds", in: 0...86_400)), duration: seconds(try f.double("durationSeconds", in: 0.001...86_400)))
+        } ?? []
+        var scenario = Scenario(
             name: name, description: description, seed: seed, horizon: horizon, traffic: traffic, deals: deals, http: http,
             network: network, redis: redis, kafka: kafka, mongo: mongo, payment: payment, autoscaling: autoscaling,
             sweeperInterval: sweeper, canonicalJSON: canonical(r.object))
+        scenario.faults = faults
+        return scenario
     }
 
     static func seconds(_ s: Double) -> Int64 { Int64((s * 1e9).rounded()) }

@@ -16,6 +16,8 @@ public struct Scenario: Sendable, Hashable {
     public var payment: PaymentProvider
     public var autoscaling: Autoscaling?
     public var sweeperInterval: Int64
+    /// Backends made unavailable for an interval (the chaos drills' faults).
+    public var faults: [Fault] = []
     /// The canonical JSON the scenario was read from (for the results store and its hash).
     public var canonicalJSON: String
 
@@ -176,6 +178,35 @@ public struct Scenario: Sendable, Hashable {
             self.kind = kind
             self.value = value
             self.period = period
+        }
+    }
+
+    /// One component unavailable from `start` for `duration` (nanoseconds of virtual time), as
+    /// `make chaos` breaks it. What each component's absence does is `FlashSaleModel`'s to model
+    /// (`docs/scenario.md` lists it).
+    public struct Fault: Sendable, Hashable {
+        public enum Component: String, Sendable, Hashable, CaseIterable {
+            /// The API processes: new connections are refused, requests in flight are lost.
+            case api
+            /// Redis: every command fails (the connection is refused) until it is back.
+            case redis
+            /// The Kafka broker: nothing is appended or fetched; batches wait for it.
+            case broker
+            /// The writer process: its outbox relay and its consumers stop.
+            case writer
+            /// MongoDB: reads and the consumers' writes wait for it.
+            case mongo
+        }
+
+        public var component: Component
+        public var start: Int64
+        public var duration: Int64
+        public var end: Int64 { start + duration }
+
+        public init(component: Component, start: Int64, duration: Int64) {
+            self.component = component
+            self.start = start
+            self.duration = duration
         }
     }
 
