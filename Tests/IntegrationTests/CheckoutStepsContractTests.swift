@@ -9,7 +9,8 @@ import Testing
 /// payment only when both are new; `complete` changes nothing on a version race (the units
 /// included), writes the order, payment, events and claims only when the units are confirmed, and
 /// nothing but the units' expiry when the reservation has lapsed; `cancel` releases the units and
-/// cancels the order together, or changes nothing.
+/// cancels the order together, or changes nothing; `refund` returns the units and refunds the order
+/// and payment together, or changes nothing.
 @Suite struct CheckoutStepsContractTests {
     enum Kind: String, CaseIterable, Sendable { case memory, redis }
     static var kinds: [Kind] { Backends.redisURL == nil ? [.memory] : Kind.allCases }
@@ -58,7 +59,7 @@ import Testing
 
     static func isMoney(_ event: EventEnvelope) -> Bool {
         switch event.payload {
-        case .payment, .order(.paid), .order(.cancelled): true
+        case .payment, .order(.paid), .order(.cancelled), .order(.refunded): true
         default: false
         }
     }
@@ -98,22 +99,23 @@ import Testing
         return (PaymentOpening(buyer: buyer, order: scope, claim: claim, payment: Payment(requested), events: [event.envelope(at: start)], at: start), Payment(requested))
     }
 
+    /// The order and the payment after their triggers, with their events (the payment's first).
+    static func after(
+        _ order: Order, _ orderTrigger: OrderStatus.Trigger, _ payment: Payment, _ paymentTrigger: PaymentStatus.Trigger, at: Instant
+    ) -> (Order, Payment, [EventEnvelope]) {
+        let (changedOrder, orderEvent) = order.after(orderTrigger, at: at, paymentID: payment.id)!
+        let (changedPayment, paymentEvent) = payment.after(paymentTrigger, at: at)!
+        return (changedOrder, changedPayment, [paymentEvent, orderEvent].map { $0.envelope(at: at) })
+    }
+
     /// The order paid and the payment completed by it, with their events, and both claims' result.
     static func completion(_ order: Order, _ payment: Payment, key: String, orderVersion: Int? = nil, at: Instant) -> PaymentCompletion {
-        var paid = order, completed = payment
-        let orderEvent = order.decide(.pay, at: at, paymentID: payment.id)!
-        let paymentEvent = payment.decide(.complete, at: at)!
-        paid.apply(orderEvent, sequence: order.version + 1)
-        completed.apply(paymentEvent, sequence: payment.version + 1)
-        let events = [
-            SequencedEvent(stream: .payment(payment.id), sequence: completed.version, event: .payment(paymentEvent)),
-            SequencedEvent(stream: .order(order.id), sequence: paid.version, event: .order(orderEvent)),
-        ]
+        let (paid, completed, events) = after(order, .pay, payment, .complete, at: at)
         let (buyer, scope) = scopes(order, key: key)
         let result = StoredResult(outcome: "paid", subject: order.id.rawValue, order: order.id.rawValue)
         return PaymentCompletion(
             dealID: order.dealID, orderID: order.id, order: (paid, orderVersion ?? order.version), payment: (completed, payment.version),
-            events: events.map { $0.envelope(at: at) }, claims: [(result, scope), (result, buyer)], at: at)
+            events: events, claims: [(result, scope), (result, buyer)], at: at)
     }
 
     @Test(arguments: kinds)
@@ -188,6 +190,63 @@ import Testing
         #expect(Set(try await rig.idempotency.pendingClaims(before: late, limit: 10)) == [opening.buyer, opening.order], "left for the refund to settle")
         let inventory = try #require(try await rig.ledger.stock("d-1")).inventory
         #expect(inventory.sold == 0 && inventory.reserved == 0 && inventory.available == 10)
+    }
+
+    /// The order and payment refunded with their events and the refund's claim settled, from the
+    /// order and payment as `paid` left them.
+    static func refund(_ paid: Order, _ payment: Payment, orderVersion: Int? = nil, at: Instant) -> OrderRefund {
+        let (refunded, refundedPayment, events) = after(paid, .refund, payment, .refund, at: at)
+        return OrderRefund(
+            dealID: paid.dealID, orderID: paid.id, order: (refunded, orderVersion ?? paid.version), payment: (refundedPayment, payment.version),
+            events: events, claims: [(nil, refundScope(paid))], at: at)
+    }
+
+    /// A reserved order `o-<n>` opened and paid with payment `pay-<n>`: both as stored.
+    static func paid(_ rig: Rig, _ n: Int, at: Instant) async throws -> (Order, Payment) {
+        let order = try await reserved(rig, n)
+        let (opening, payment) = opening(order, key: "pay", payment: PaymentID("pay-\(n)"))
+        _ = try await rig.steps.open(opening)
+        _ = try await rig.steps.complete(completion(order, payment, key: "pay", at: at))
+        return (try #require(try await rig.orders.order(order.id)), try #require(try await rig.payments.payment(payment.id)))
+    }
+
+    static func refundScope(_ order: Order) -> IdempotencyStoreKey {
+        IdempotencyStoreKey(operation: "cancelOrder.refund", userID: order.userID, key: IdempotencyKey(generated: order.id.rawValue))
+    }
+
+    @Test(arguments: kinds)
+    func refundReturnsTheUnitsAndRefundsTogetherOrChangesNothing(_ kind: Kind) async throws {
+        let rig = try await Self.rig(kind)
+        let at = Self.start + .seconds(10)
+        let (paid, completed) = try await Self.paid(rig, 5, at: at)
+        let order = paid
+        let claim = StoredResult(outcome: "pending", subject: "pay-5", order: order.id.rawValue)
+        #expect(try await rig.idempotency.claim(claim, for: Self.refundScope(order), at: at) == nil)
+        let later = at + .seconds(5)
+
+        await #expect(throws: VersionConflict.self) { _ = try await rig.steps.refund(Self.refund(paid, completed, orderVersion: 9, at: later)) }
+        #expect(try await rig.ledger.stock("d-1")?.inventory.sold == 1, "a version race returns nothing")
+        #expect(try await rig.orders.order(order.id) == paid)
+        #expect(try await rig.payments.payment("pay-5") == completed)
+
+        let returned = try await rig.steps.refund(Self.refund(paid, completed, at: later))
+        #expect(returned.map(\.event.typeName) == ["StockReturned"])
+        #expect(try await rig.orders.order(order.id)?.status == .refunded)
+        #expect(try await rig.payments.payment("pay-5")?.status == .refunded)
+        #expect(try await rig.recorded() == ["PaymentRequested", "PaymentCompleted", "OrderPaid", "PaymentRefunded", "OrderRefunded"])
+        #expect(try await rig.idempotency.result(for: Self.refundScope(order)) == nil, "the claim is settled")
+        #expect(try await rig.idempotency.pendingClaims(before: later + .seconds(1), limit: 10).isEmpty)
+        let inventory = try #require(try await rig.ledger.stock("d-1")).inventory
+        #expect(inventory.sold == 0 && inventory.available == 10)
+
+        // Units no longer sold to the order (returned by an earlier path): the refund is still written.
+        let (paid6, completed6) = try await Self.paid(rig, 6, at: at)
+        let other = paid6
+        _ = try await rig.ledger.returnSold("d-1", other.id, at: at)
+        #expect(try await rig.steps.refund(Self.refund(paid6, completed6, at: later)).isEmpty)
+        #expect(try await rig.orders.order(other.id)?.status == .refunded)
+        #expect(try await rig.payments.payment("pay-6")?.status == .refunded)
+        #expect(try await rig.ledger.stock("d-1")?.inventory.available == 10, "returned once")
     }
 
     @Test(arguments: kinds)

@@ -32,7 +32,8 @@ struct ConsumerGroupTests {
             second.close()
             print("consumed" if got else "wedged")
             """
-        let output = try Self.run(try #require(Backends.python), ["-c", script, "127.0.0.1:\(port)", "wedge-topic"])
+        let python = try #require(Backends.python)
+        let output = try await EventConsumerService.offLoop { try Self.run(python, ["-c", script, "127.0.0.1:\(port)", "wedge-topic"]) }
         #expect(output.contains("wedged"), "the broker no longer wedges (then this test documents a fixed bug): \(output)")
     }
 
@@ -46,16 +47,18 @@ struct ConsumerGroupTests {
         try await producer.send(topic: topic, key: "k", value: Array("first".utf8))
         do {
             let first = try KafkaConsumer(brokers: brokers, group: "writers", topics: [topic])
-            _ = try first.poll(max: 10, timeoutMs: 500)
+            _ = try await Self.poll(first, max: 10)
             #expect(!first.hasBeenAssigned, "stopped before its first assignment, as a quickly restarted writer is")
         }  // released here: destroyed without a LeaveGroup
         let second = try KafkaConsumer(brokers: brokers, group: "writers", topics: [topic])
         var consumed: [KafkaConsumer.Message] = []
         let deadline = ContinuousClock.now + .seconds(40)
-        while consumed.isEmpty, ContinuousClock.now < deadline { consumed += try second.poll(max: 10, timeoutMs: 500) }
+        while consumed.isEmpty, ContinuousClock.now < deadline { consumed += try await Self.poll(second, max: 10) }
         #expect(consumed.map { String(decoding: $0.value, as: UTF8.self) } == ["first"], "the restarted writer is assigned and consumes")
-        #expect(second.hasBeenAssigned && !second.assignment().isEmpty)
-        #expect(try second.subscribedPartitions(timeoutMs: 2000) > 0)
+        let assignment = try await EventConsumerService.offLoop { second.assignment() }
+        let partitions = try await EventConsumerService.offLoop { try second.subscribedPartitions(timeoutMs: 2000) }
+        #expect(second.hasBeenAssigned && !assignment.isEmpty)
+        #expect(partitions > 0)
     }
 
     /// A member that takes over partitions whose messages were all written and committed has no
@@ -74,19 +77,26 @@ struct ConsumerGroupTests {
             let first = try KafkaConsumer(brokers: brokers, group: "lag", topics: [topic])
             var consumed = 0
             let deadline = ContinuousClock.now + .seconds(40)
-            while consumed < 20, ContinuousClock.now < deadline { consumed += try first.poll(max: 50, timeoutMs: 500).count }
+            while consumed < 20, ContinuousClock.now < deadline { consumed += try await Self.poll(first, max: 50).count }
             #expect(consumed == 20)
-            try first.commit()
-            #expect(first.assignment().compactMap(\.lag).reduce(0, +) == 0)
+            try await EventConsumerService.offLoop { try first.commit() }
+            #expect(try await EventConsumerService.offLoop { first.assignment() }.compactMap(\.lag).reduce(0, +) == 0)
         }  // leaves the group: it was assigned
         let second = try KafkaConsumer(brokers: brokers, group: "lag", topics: [topic])
         let deadline = ContinuousClock.now + .seconds(40)
-        while !second.hasBeenAssigned || second.assignment().isEmpty, ContinuousClock.now < deadline {
-            #expect(try second.poll(max: 10, timeoutMs: 500).isEmpty, "everything was committed")
+        while !second.hasBeenAssigned, ContinuousClock.now < deadline {
+            #expect(try await Self.poll(second, max: 10).isEmpty, "everything was committed")
         }
-        let assignment = second.assignment()
+        let assignment = try await EventConsumerService.offLoop { second.assignment() }
         #expect(!assignment.isEmpty)
         #expect(assignment.allSatisfy { $0.lag == 0 }, "lag per partition: \(assignment.map { $0.lag.map(String.init) ?? "unknown" })")
+    }
+
+    /// A poll that may wait half a second, off the cooperative pool: the suites running beside
+    /// this one (a server under k6 among them) share its threads, two on this machine. Every
+    /// blocking call here (polls, commits, the Python run) goes through `offLoop`.
+    static func poll(_ consumer: KafkaConsumer, max: Int) async throws -> [KafkaConsumer.Message] {
+        try await EventConsumerService.offLoop { try consumer.poll(max: max, timeoutMs: 500) }
     }
 
     static func run(_ executable: String, _ arguments: [String]) throws -> String {

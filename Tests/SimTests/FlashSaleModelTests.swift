@@ -37,7 +37,7 @@ import Testing
     /// The simulator follows the live server's payment: three Redis round trips around the
     /// provider (the order read, the opening, the completion with its outbox entry inside it), so
     /// with nothing else taking time a payment takes three round trips plus the provider's latency.
-    @Test func aPaymentIsThreeRedisRoundTripsAroundTheProvider() throws {
+    @Test func aPaymentIsThreeRedisRoundTripsAndARefundFourAroundTheProvider() throws {
         var scenario = try Fixtures.shortSpike()
         scenario.http.cpu = scenario.http.cpu.map { _ in .constantMs(0.001) }
         scenario.network.clientRTT = .constantMs(0)
@@ -52,6 +52,11 @@ import Testing
         let pay = try #require(r.operations.first { $0.name == "payOrder" })
         #expect(pay.requests > 100)
         #expect(abs(pay.p50Ms - 26) < 0.1 && abs(pay.p95Ms - 26) < 0.1, "payOrder P50 \(pay.p50Ms) ms, P95 \(pay.p95Ms) ms")
+        // The journey cancels only paid orders: a refund is the order read, the payment read, the
+        // claim, the provider and the refund's step: four round trips around the provider.
+        let cancel = try #require(r.operations.first { $0.name == "cancelOrder" })
+        #expect(cancel.requests > 0 && cancel.requests == cancel.ok)
+        #expect(abs(cancel.p50Ms - 28) < 0.1 && abs(cancel.p95Ms - 28) < 0.1, "cancelOrder P50 \(cancel.p50Ms) ms, P95 \(cancel.p95Ms) ms")
     }
 
     @Test func evenlySpacedArrivalsLowerTheTail() throws {

@@ -5,7 +5,8 @@
 /// and stores the requested payment; `complete` confirms the reserved units and, only when they
 /// are confirmed, marks the order paid, completes the payment, records both events and settles
 /// both claims. `cancel` releases a reservation and, only when it released it, marks the order
-/// cancelled and records its event. No state in between is ever stored: stock is never sold to an
+/// cancelled and records its event. `refund` returns a paid order's units and marks the order and
+/// its payment refunded, records their events and settles the refund's claim. No state in between is ever stored: stock is never sold to an
 /// order left unpaid or released from one left reserved, and an order is never paid without its
 /// units. Adapters: the Redis one runs each step as one script (one round trip);
 /// ``SequentialCheckoutSteps`` runs them as the other ports' own calls, in order, for the
@@ -19,6 +20,12 @@ public protocol CheckoutSteps: Sendable {
     /// payment, or expired), and then nothing was written. Throws ``VersionConflict`` when the order
     /// is no longer at its expected version; nothing changed then, the units included.
     func cancel(_ cancellation: OrderCancellation) async throws -> [SequencedEvent]
+    /// Returns the units still sold to the order and, in the same step, writes the refunded order
+    /// and payment, their events and the settled claims (whether or not units were returned: an
+    /// earlier attempt may have). Returns the return's events. Throws ``VersionConflict`` when the
+    /// order or payment is no longer at its expected version; nothing changed then, the units
+    /// included.
+    func refund(_ refund: OrderRefund) async throws -> [SequencedEvent]
 }
 
 /// What `cancel` writes once the reservation is released.
@@ -76,12 +83,20 @@ public enum PaymentOpened: Hashable, Sendable {
 
 /// What `complete` writes once the units are confirmed (now, or by an earlier attempt of the
 /// same payment).
-public struct PaymentCompletion: Sendable {
+public typealias PaymentCompletion = OrderPaymentWrite
+/// What `refund` writes with the units' return.
+public typealias OrderRefund = OrderPaymentWrite
+
+/// An order and its payment changed at their expected versions, their events and the claims to
+/// settle, written in one step with a change of the order's units (``CheckoutSteps``).
+public struct OrderPaymentWrite: Sendable {
     public var dealID: DealID
     public var orderID: OrderID
-    /// The order marked paid and the version it was read at; nil when it already is.
+    /// The order as it becomes (paid, refunded) and the version it was read at; nil when it
+    /// already is.
     public var order: (order: Order, expectedVersion: Int)?
-    /// The payment completed and the version it was read at; nil when it already is.
+    /// The payment as it becomes (completed, refunded) and the version it was read at; nil when it
+    /// already is (or the order has none).
     public var payment: (payment: Payment, expectedVersion: Int)?
     /// The order's and the payment's events (the units' own the ledger records).
     public var events: [EventEnvelope]
@@ -136,6 +151,24 @@ public struct SequentialCheckoutSteps: CheckoutSteps {
             break
         }
         return confirm
+    }
+
+    /// The versions are checked before the return; a change between the check and the saves (a
+    /// concurrent request on the same order) throws after the units went back, and the caller,
+    /// deciding again, finds the order refunded.
+    public func refund(_ refund: OrderRefund) async throws -> [SequencedEvent] {
+        if let (order, expected) = refund.order, try await ports.orders.order(order.id)?.version != expected {
+            throw VersionConflict(stream: "order/\(order.id)", expected: expected, actual: -1)
+        }
+        if let (payment, expected) = refund.payment, try await ports.payments.payment(payment.id)?.version != expected {
+            throw VersionConflict(stream: "payment/\(payment.id)", expected: expected, actual: -1)
+        }
+        let returned = try await ports.ledger.returnSold(refund.dealID, refund.orderID, at: refund.at)
+        if let (order, expected) = refund.order { try await ports.orders.save(order, expectedVersion: expected) }
+        if let (payment, expected) = refund.payment { try await ports.payments.save(payment, expectedVersion: expected) }
+        try await ports.events.append(returned.map { $0.envelope(at: refund.at) } + refund.events, expected: .any)
+        try await ports.idempotency.settle(refund.claims)
+        return returned
     }
 
     /// The order's version is checked before the release; a change between the check and the save

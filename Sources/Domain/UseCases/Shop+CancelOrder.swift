@@ -63,19 +63,71 @@ extension Shop {
         }
     }
 
+    static let refundOperation = "cancelOrder.refund"
+
+    /// The scope that holds an order's refund in flight.
+    static func refundScope(_ order: Order) -> IdempotencyStoreKey {
+        IdempotencyStoreKey(operation: refundOperation, userID: order.userID, key: IdempotencyKey(generated: order.id.rawValue))
+    }
+
+    /// After payment: the order's refund claimed, the provider's refund (which it de-duplicates by
+    /// the payment), then one step (``CheckoutSteps/refund(_:)``) that returns the units and marks
+    /// the order and its payment refunded with their events, settling the claim. No state in
+    /// between is stored: units are never back on the shelf for an order still paid. A flow cut
+    /// short is finished by the buyer's retry or by ``reconcileRefunds(olderThan:limit:)``; every
+    /// step is idempotent, so the buyer is refunded once and the units go back once.
     private func refund(_ order: Order, at now: Instant) async throws -> CancelOrderOutcome {
-        let returned = try await ports.ledger.returnSold(order.dealID, order.id, at: now)
-        guard !returned.isEmpty else {
-            return .notCancellable(try await ports.orders.order(order.id) ?? order)
+        guard let paymentID = order.paymentID, var payment = try await ports.payments.payment(paymentID) else {
+            throw UnknownPaymentError(paymentID: order.paymentID ?? PaymentID(generated: "none"))
         }
-        var events = returned
-        if let paymentID = order.paymentID, let payment = try await ports.payments.payment(paymentID) {
-            try await ports.gateway.refund(paymentID, amount: payment.amount)
-            let (_, refunded) = try await transition(payment, .refund, at: now)
-            events += [refunded].compactMap { $0 }
+        let scope = Self.refundScope(order)
+        // A claim found is an earlier attempt's: this one finishes it.
+        _ = try await ports.idempotency.claim(.pending(order: order.id, payment: paymentID), for: scope, at: now)
+        try await faults?.reach(.refundClaimed)
+        if payment.status != .refunded { try await ports.gateway.refund(paymentID, amount: payment.amount) }
+        try await faults?.reach(.refundSent)
+        var order = order, attempt = 0
+        while true {
+            let refundedPayment = payment.after(.refund, at: now), refunded = order.after(.refund, at: now)
+            guard refundedPayment != nil || refunded != nil else {
+                // Refunded already (a concurrent duplicate, or an attempt that finished before).
+                try await ports.idempotency.settle(nil, for: scope)
+                return .notCancellable(order)
+            }
+            let events = [refundedPayment?.1, refunded?.1].compactMap { $0 }
+            let returned: [SequencedEvent]
+            do {
+                returned = try await ports.steps.refund(OrderRefund(
+                    dealID: order.dealID, orderID: order.id, order: refunded.map { ($0.0, order.version) },
+                    payment: refundedPayment.map { ($0.0, payment.version) }, events: events.map { $0.envelope(at: now) },
+                    claims: [(nil, scope)], at: now))
+            } catch is VersionConflict where attempt < conflictRetries {
+                attempt += 1
+                guard let reread = try await ports.orders.order(order.id) else { throw UnknownOrderError(orderID: order.id) }
+                guard let current = try await ports.payments.payment(paymentID) else { throw UnknownPaymentError(paymentID: paymentID) }
+                (order, payment) = (reread, current)
+                continue
+            }
+            try await publish(returned + events, at: now)
+            return .refunded(refunded?.0 ?? order)
         }
-        let (refundedOrder, event) = try await transition(order.id, .refund, at: now)
-        try await record(events + [event].compactMap { $0 }, at: now)
-        return .refunded(refundedOrder)
+    }
+
+    /// Finishes every refund claimed before `olderThan` ago and still pending: the ones a crash or
+    /// a lost connection cut short between the claim and the step that records it. Each is run
+    /// again (the provider de-duplicates the refund, the step returns the units once). Returns the
+    /// outcomes, by order.
+    @discardableResult
+    public func reconcileRefunds(olderThan age: Duration, limit: Int = 100) async throws -> [OrderID: CancelOrderOutcome] {
+        let now = await ports.clock.now()
+        var finished: [OrderID: CancelOrderOutcome] = [:]
+        for scope in try await ports.idempotency.pendingClaims(before: now - age, limit: limit) where scope.operation == Self.refundOperation {
+            guard let order = try await ports.orders.order(OrderID(generated: scope.key.rawValue)) else {
+                try await ports.idempotency.settle(nil, for: scope)  // nothing to finish
+                continue
+            }
+            finished[order.id] = try await refund(order, at: now)
+        }
+        return finished
     }
 }

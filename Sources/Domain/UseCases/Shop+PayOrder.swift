@@ -27,8 +27,8 @@ public enum PayOrderOutcome: Hashable, Sendable {
     case idempotencyKeyReused(OrderID)
 }
 
-/// The points between the steps of `payOrder` where a test can cut the flow short, as a crash
-/// would (``FaultInjector``). The reconciler must finish the attempt from any of them. The units'
+/// The points between the steps of `payOrder` and of a refund where a test can cut the flow
+/// short, as a crash would (``FaultInjector``). The reconciler must finish the attempt from any of them. The units'
 /// confirmation, the order marked paid, the payment completed and the claims settled are one
 /// atomic step (``CheckoutSteps/complete(_:)``): there is no point between them.
 public enum PaymentStep: String, Hashable, Sendable, CaseIterable {
@@ -42,6 +42,14 @@ public enum PaymentStep: String, Hashable, Sendable, CaseIterable {
     /// The payment is completed, the units sold and the order paid, atomically; its events are not
     /// published yet. Nothing is left to finish.
     case completed
+    /// A refund (cancelling a paid order): its claim is stored; the provider was not asked yet.
+    case refundClaimed
+    /// The provider refunded; nothing recorded it yet (the units are still sold, the order paid).
+    case refundSent
+
+    /// The points of `payOrder`, and of a refund.
+    public static let payment: [PaymentStep] = [.claimed, .requested, .charged, .completed]
+    public static let refund: [PaymentStep] = [.refundClaimed, .refundSent]
 }
 
 /// Test-only fault injection: `reach` throws to stop a flow at a step. Production passes none.

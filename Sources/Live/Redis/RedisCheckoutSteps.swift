@@ -9,7 +9,8 @@ import Foundation
 /// confirmation and everything that must go with it (the order paid, the payment completed, their
 /// events in `fd:outbox`, both claims settled) is one atomic step, journalled as the confirmation;
 /// `cancel` is its `cancel` operation (the release, the order cancelled, its event), journalled as
-/// the release.
+/// the release; `refund` its `refund` operation (the sold units returned, the order and payment
+/// refunded, their events, the refund's claim settled), journalled as the return.
 /// The keys are the other Redis adapters' own (`RedisIdempotencyStore`, `RedisOrderRepository`,
 /// `RedisPaymentRepository`, `RedisOutbox`, the gate's): the steps write the same records those
 /// read. The keys of one step span hash slots, which a single Redis (or a primary with replicas)
@@ -77,21 +78,33 @@ public struct RedisCheckoutSteps: CheckoutSteps {
     }
 
     public func complete(_ completion: PaymentCompletion) async throws -> LedgerResult<ConfirmDecision> {
+        let (keys, arguments) = try writing(completion)
+        return try await ledger.confirm(completion.dealID, completion.orderID, at: completion.at, completing: keys, arguments)
+    }
+
+    public func refund(_ refund: OrderRefund) async throws -> [SequencedEvent] {
+        let (keys, arguments) = try writing(refund)
+        return try await ledger.returnSold(refund.dealID, refund.orderID, at: refund.at, refunding: keys, arguments)
+    }
+
+    /// The gate script's keys and arguments for the order, payment, events and claims a `pay` or
+    /// `refund` writes with the units' change.
+    func writing(_ write: OrderPaymentWrite) throws -> (keys: [String], arguments: [String]) {
         func document(_ json: String?, expected: Int?, version: Int?) -> [String] {
             [expected.map(String.init) ?? "0", version.map(String.init) ?? "0", json ?? ""]
         }
-        let order = try completion.order.map { try RedisOrderRepository.json($0.order) }
-        let payment = try completion.payment.map { try RedisOrderRepository.json($0.payment) }
-        var keys = [orders.key(completion.orderID), payments.key(completion.payment?.payment.id ?? PaymentID(generated: "none")),
+        let order = try write.order.map { try RedisOrderRepository.json($0.order) }
+        let payment = try write.payment.map { try RedisOrderRepository.json($0.payment) }
+        var keys = [orders.key(write.orderID), payments.key(write.payment?.payment.id ?? PaymentID(generated: "none")),
                     idempotency.pendingKey, outbox.key]
-        var arguments = document(order, expected: completion.order?.expectedVersion, version: completion.order?.order.version) + [orders.retentionMs]
-            + document(payment, expected: completion.payment?.expectedVersion, version: completion.payment?.payment.version) + [payments.retentionMs]
-            + [try outbox.entry(completion.events) ?? "", idempotency.seconds]
-        for (result, scope) in completion.claims {
+        var arguments = document(order, expected: write.order?.expectedVersion, version: write.order?.order.version) + [orders.retentionMs]
+            + document(payment, expected: write.payment?.expectedVersion, version: write.payment?.payment.version) + [payments.retentionMs]
+            + [try outbox.entry(write.events) ?? "", idempotency.seconds]
+        for (result, scope) in write.claims {
             keys.append(idempotency.key(scope))
             arguments += [try result.map(RedisIdempotencyStore.encode) ?? "", try RedisIdempotencyStore.encode(scope)]
         }
-        return try await ledger.confirm(completion.dealID, completion.orderID, at: completion.at, completing: keys, arguments)
+        return (keys, arguments)
     }
 
     public func cancel(_ cancellation: OrderCancellation) async throws -> [SequencedEvent] {

@@ -135,6 +135,16 @@ public struct RedisStockLedger: StockLedger {
         try Self.confirmed(dealID, orderID, at: instant, try RedisOrderRepository.versioned(try await gate(dealID, "pay", at: instant, [orderID.rawValue] + arguments, keys: keys)))
     }
 
+    /// An order's refund (the gate script's `refund`): the units returned when still sold to the
+    /// order, and the order and payment refunded with their events and the claims settled, in one
+    /// step. A version race throws ``VersionConflict`` and changes nothing.
+    func returnSold(_ dealID: DealID, _ orderID: OrderID, at instant: Instant, refunding keys: [String], _ arguments: [String]) async throws
+        -> [SequencedEvent]
+    {
+        let r = try RedisOrderRepository.versioned(try await gate(dealID, "refund", at: instant, [orderID.rawValue] + arguments, keys: keys))
+        return try Self.events("return", dealID, at: instant, [orderID.rawValue], r)
+    }
+
     /// A release and, when it released the units, an order's cancellation in the same step (the
     /// gate script's `cancel`). A version race throws ``VersionConflict`` and changes nothing.
     func release(_ dealID: DealID, _ orderID: OrderID, at instant: Instant, cancelling keys: [String], _ arguments: [String]) async throws

@@ -2,7 +2,8 @@
 /// `StockGate`, kept equal to it by the contract tests (`IntegrationTests/StockLedgerContractTests`).
 ///
 /// KEYS (one deal, all under its hash tag): gate hash, reservations, sold, holdings,
-/// idempotency keys, expiry index, journal; `pay` and `cancel` add the keys they also write (below).
+/// idempotency keys, expiry index, journal; `pay`, `refund` and `cancel` add the keys they also
+/// write (below).
 /// ARGV: operation, now, then the operation's arguments.
 ///
 /// Every operation that changes the gate also appends `{op, at, args, reply}` to the deal's
@@ -37,16 +38,20 @@ enum StockGateScript {
       end
       return '', 0
     end
-    local function give_back(order, r)
-      local qty = tonumber(r[2])
-      redis.call('HDEL', res, order)
-      redis.call('ZREM', exp, order)
-      redis.call('HINCRBY', gate, 'reserved', -qty)
+    -- An order's units from `from` (reservations or sold, counted in `field`) back on the shelf.
+    local function put_back(from, field, order, user, qty)
+      redis.call('HDEL', from, order)
+      redis.call('HINCRBY', gate, field, -qty)
       redis.call('HINCRBY', gate, 'available', qty)
-      drop_holding(r[1], qty)
+      drop_holding(user, qty)
       local iv = bump('iv')
       local deal_event, dv = replenish()
-      return qty, iv, deal_event, dv
+      return iv, deal_event, dv
+    end
+    local function give_back(order, r)
+      local qty = tonumber(r[2])
+      redis.call('ZREM', exp, order)
+      return qty, put_back(res, 'reserved', order, r[1], qty)
     end
     local function confirm(order)
       local found = redis.call('HGET', res, order)
@@ -66,6 +71,16 @@ enum StockGateScript {
       redis.call('HINCRBY', gate, 'reserved', -qty)
       redis.call('HINCRBY', gate, 'sold', qty)
       return {'confirm', qty, bump('iv')}
+    end
+
+    -- The units sold to an order put back on the shelf (a refund).
+    local function return_sold(order)
+      local found = redis.call('HGET', sold, order)
+      if not found then return {'none'} end
+      local s = split(found)
+      local qty = tonumber(s[2])
+      local iv, deal_event, dv = put_back(sold, 'sold', order, s[1], qty)
+      return {'returned', qty, iv, deal_event, dv}
     end
 
     local function release(order, lapsed_only)
@@ -121,10 +136,12 @@ enum StockGateScript {
 
     if op == 'confirm' then return confirm(ARGV[3]) end
 
-    if op == 'pay' then
-      -- A payment's completion (RedisCheckoutSteps): the confirmation and, only when the units are
-      -- (or already were) confirmed, the order and payment saved at their expected versions, their
-      -- events put in the outbox and the claims settled. A version race changes nothing.
+    if op == 'pay' or op == 'refund' then
+      -- A payment's completion or an order's refund (RedisCheckoutSteps), with the order and
+      -- payment saved at their expected versions, their events put in the outbox and the claims
+      -- settled in the same step. A version race changes nothing. `pay` confirms the units and
+      -- writes the rest only when they are (or already were) confirmed; `refund` returns the units
+      -- when they are still sold to the order and writes the rest either way.
       -- KEYS[8..11]: order, payment, pending claims, outbox; KEYS[12..]: the claims to settle.
       -- ARGV[4..11]: for the order then the payment, expected version, version, JSON ('' none), ttl (ms);
       -- ARGV[12]: events JSON ('' none); ARGV[13]: the claims' ttl (s); then per claim, result ('' removes) and listing.
@@ -133,8 +150,13 @@ enum StockGateScript {
         local conflict = d[4] ~= '' and stale(d[1], d[2])
         if conflict then return conflict end
       end
-      local reply = confirm(ARGV[3])
-      if reply[1] ~= 'confirm' and reply[1] ~= 'alreadyConfirmed' then return reply end
+      local reply
+      if op == 'pay' then
+        reply = confirm(ARGV[3])
+        if reply[1] ~= 'confirm' and reply[1] ~= 'alreadyConfirmed' then return reply end
+      else
+        reply = return_sold(ARGV[3])
+      end
       for _, d in ipairs(docs) do
         if d[4] ~= '' then save(d[1], d[3], d[4], d[5]) end
       end
@@ -163,20 +185,7 @@ enum StockGateScript {
       return reply
     end
 
-    if op == 'return' then
-      local order = ARGV[3]
-      local found = redis.call('HGET', sold, order)
-      if not found then return {'none'} end
-      local s = split(found)
-      local qty = tonumber(s[2])
-      redis.call('HDEL', sold, order)
-      redis.call('HINCRBY', gate, 'sold', -qty)
-      redis.call('HINCRBY', gate, 'available', qty)
-      drop_holding(s[1], qty)
-      local iv = bump('iv')
-      local deal_event, dv = replenish()
-      return {'returned', qty, iv, deal_event, dv}
-    end
+    if op == 'return' then return return_sold(ARGV[3]) end
 
     if op == 'restock' then
       local qty = tonumber(ARGV[3])
@@ -212,10 +221,11 @@ enum StockGateScript {
 
     local reply = run()
     -- A payment's completion is journalled as the confirmation it made, a cancellation as its
-    -- release (their order and payment events went to the outbox).
+    -- release, a refund as its return (their order and payment events went to the outbox).
     local jop, jargs = op, {unpack(ARGV, 3)}
     if op == 'pay' then jop, jargs = 'confirm', {ARGV[3]} end
     if op == 'cancel' then jop, jargs = 'release', {ARGV[3]} end
+    if op == 'refund' then jop, jargs = 'return', {ARGV[3]} end
     local change = changes[jop]
     if reply[1] and (change == reply[1] or (type(change) == 'table' and change[reply[1]])) then
       redis.call('XADD', journal, '*', 'op', jop, 'at', now, 'args', cjson.encode(jargs), 'reply', cjson.encode(reply))

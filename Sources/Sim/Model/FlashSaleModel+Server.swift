@@ -69,6 +69,13 @@ extension FlashSaleModel {
     mutating func runStep(_ r: Int32) {
         let request = requests[r]
         switch Self.step(request.op, request.step) {
+        case .redisReadIfPaid, .refundIfPaid:
+            guard request.order >= 0, orders[Int(request.order)].status == .paid else { return nextStep(r) }
+            if Self.step(request.op, request.step) == .refundIfPaid {
+                return calendar.schedule(after: scenario.payment.latency.sample(&rPayment), .paymentDone(request: r))
+            }
+            let replica = Int(request.replica)
+            if replicas[replica].pool.arrive(r, at: calendar.now) == .start { sendToRedis(r) }
         case .redisRead, .redisGate:
             let replica = Int(request.replica)
             if replicas[replica].pool.arrive(r, at: calendar.now) == .start { sendToRedis(r) }
@@ -113,8 +120,9 @@ extension FlashSaleModel {
         runStep(r)
     }
 
+    /// The provider answered: a charge may be declined; a refund goes on.
     mutating func paymentDone(_ r: Int32) {
-        if rPayment.unit() < scenario.payment.declineRate {
+        if requests[r].op == .payOrder, rPayment.unit() < scenario.payment.declineRate {
             stats.declined += 1
             relay(deal: requests[r].deal, messages: 1, entries: 1, replica: Int(requests[r].replica))  // PaymentFailed
             return finishBusiness(r)

@@ -35,26 +35,40 @@ public struct FlashSaleModel {
     /// relay an entry the gate step already wrote (no round trip).
     enum Step: UInt8 {
         case redisRead, redisGate, mongoIfMiss, kafkaIfChanged, journalledIfChanged, payment, respond
+        /// A refund's steps before the gate, taken only when the order is paid: a Redis round trip
+        /// (the payment's read, then the refund's claim), then the provider's refund.
+        case redisReadIfPaid, refundIfPaid
     }
 
     /// The step at `index` of an operation's program. `payOrder` is the live server's three round
     /// trips around the provider: the order read, the opening (claims and the requested payment,
     /// one script), then the completion (confirmation, payment, order, events and claims, one
-    /// script, its outbox entry written inside it).
+    /// script, its outbox entry written inside it). `cancelOrder` is the order read and one script
+    /// (the release with the order cancelled, or the refund's return with the order and payment
+    /// refunded, its outbox entries written inside it); a refund first reads the payment, claims
+    /// the refund and asks the provider.
     static func step(_ op: Scenario.Operation, _ index: UInt8) -> Step {
         switch (op, index) {
-        case (.listDeals, 0), (.viewDeal, 0), (.orderStatus, 0), (.payOrder, 0), (.payOrder, 1): .redisRead
+        case (.listDeals, 0), (.viewDeal, 0), (.orderStatus, 0), (.payOrder, 0), (.payOrder, 1), (.cancelOrder, 0): .redisRead
         case (.listDeals, 1), (.viewDeal, 1), (.orderStatus, 1): .mongoIfMiss
-        case (.placeOrder, 0), (.cancelOrder, 0), (.payOrder, 3): .redisGate
-        case (.placeOrder, 1), (.cancelOrder, 1): .kafkaIfChanged
-        case (.payOrder, 4): .journalledIfChanged
+        case (.cancelOrder, 1), (.cancelOrder, 2): .redisReadIfPaid
+        case (.cancelOrder, 3): .refundIfPaid
+        case (.placeOrder, 0), (.cancelOrder, 4), (.payOrder, 3): .redisGate
+        case (.placeOrder, 1): .kafkaIfChanged
+        case (.payOrder, 4), (.cancelOrder, 5): .journalledIfChanged
         case (.payOrder, 2): .payment
         default: .respond
         }
     }
 
     /// The index of an operation's last step (`respond`).
-    static func lastStep(_ op: Scenario.Operation) -> UInt8 { op == .payOrder ? 5 : 2 }
+    static func lastStep(_ op: Scenario.Operation) -> UInt8 {
+        switch op {
+        case .payOrder: 5
+        case .cancelOrder: 6
+        default: 2
+        }
+    }
 
     /// One user's visit (a k6 iteration): the client side.
     struct Journey {
