@@ -11,17 +11,20 @@
 # each drill the simulator runs the same load with the same fault (experiments/chaos.json, the
 # fault's measured start and length), and the report puts its prediction beside the measurement.
 #
-# Usage: scripts/chaos.sh [--short] [DRILL ...]
+# Usage: scripts/chaos.sh [--short] [--report] [DRILL ...]
 #   drills: api-kill writer-kill broker-freeze mongo-freeze consumer-pause redis-crash-always redis-crash-everysec
 #   --short: the two drills `make test` runs (api-kill, broker-freeze), 5-s faults, a light load,
 #            on the debug build; results in .run/chaos-short/ only.
 #   Without --short: every drill on the release build, 30-s faults, and docs/chaos-report.md rewritten.
+#   --report: no drill; the simulator's predictions and the report again from the drills' recorded
+#            data (after a change to the model or the report's arithmetic).
 # Environment: FLASHDEAL_LIVE_BIN (the binary), FLASHDEAL_CHAOS_RATE (visits/s), FLASHDEAL_CHAOS_PORT (18290).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SHORT=0
+SHORT=0; REPORT_ONLY=0
 if [ "${1:-}" = --short ]; then SHORT=1; shift; fi
+if [ "${1:-}" = --report ]; then REPORT_ONLY=1; shift; fi
 ALL="api-kill writer-kill broker-freeze mongo-freeze consumer-pause redis-crash-always redis-crash-everysec"
 if [ "$SHORT" = 1 ]; then
     DRILLS=${*:-"api-kill broker-freeze"}
@@ -42,7 +45,7 @@ TARGET="http://127.0.0.1:$PORT"
 [ -x "$K6" ] || { echo "chaos: $K6 is missing: run scripts/bootstrap.sh" >&2; exit 1; }
 mkdir -p "$OUT"
 # A drill's old results go when it runs again; naming drills keeps the others' for the report.
-[ $# -gt 0 ] || rm -rf "${OUT:?}"/*
+[ $# -gt 0 ] || [ "$REPORT_ONLY" = 1 ] || rm -rf "${OUT:?}"/*
 export FLASHDEAL_PAYMENT_LATENCY_MS=20 GOGC=${GOGC:-400}
 RUN_DIR=.run/chaos-backends
 REDIS_PORT=16579
@@ -70,11 +73,13 @@ wait_ready() {  # wait_ready URL SECONDS
 admin() { curl -fs -X POST "$TARGET/graphql" -H 'Content-Type: application/json' -H 'X-User-Id: admin' -d "$1" >/dev/null; }
 now() { date +%s.%N; }
 
-# The writer's lag every second: epoch, outbox entries, Kafka lag (sum over partitions).
+# The backlog every second: epoch, outbox entries (as the API reads them for its backpressure, so
+# a writer stopped or killed does not hide them), Kafka lag (the writer's, summed over partitions).
 sample() {
     while true; do
+        api=$(curl -fs --max-time 1 "http://127.0.0.1:$PORT/metrics" 2>/dev/null || true)
         m=$(curl -fs --max-time 1 "http://127.0.0.1:$((PORT + 1))/metrics" 2>/dev/null || true)
-        outbox=$(printf '%s\n' "$m" | awk '/^flashdeal_outbox_entries /{print $2}')
+        outbox=$(printf '%s\n' "$api" | awk '/^flashdeal_outbox_entries /{print $2}')
         lag=$(printf '%s\n' "$m" | awk '/^flashdeal_writer_kafka_lag_messages/{s += $2; n++} END {if (n) print s}')
         echo "$(date +%s.%N),${outbox:-},${lag:-}"
         sleep 1
@@ -99,7 +104,19 @@ fault() {  # the drill's break and heal: it returns once the broken part serves 
     esac
 }
 
-for DRILL in $DRILLS; do
+predict() {  # The simulator's prediction for the same load and fault (experiments/chaos.json).
+    "$PY" scripts/chaos/report.py --scenario "$OUT" "$1" >"$OUT/$1-scenario.json"
+    "$BIN" simulate --scenario "$OUT/$1-scenario.json" --format json --results "$OUT/predictions.sqlite" \
+        >"$OUT/$1-predicted.json" 2>"$OUT/$1-simulate.log" || echo "chaos: the simulator failed for $1 (see $OUT/$1-simulate.log)" >&2
+}
+
+RUN=$DRILLS
+if [ "$REPORT_ONLY" = 1 ]; then
+    for DRILL in $DRILLS; do if [ -f "$OUT/$DRILL-times.json" ]; then predict "$DRILL"; fi; done
+    RUN=""
+fi
+
+for DRILL in $RUN; do
     echo "chaos: $DRILL"
     rm -f "$OUT/$DRILL-"*
     fsync=everysec; [ "$DRILL" = redis-crash-always ] && fsync=always
@@ -137,10 +154,7 @@ for DRILL in $DRILLS; do
 {"drill": "$DRILL", "load_start": $load_start, "load_seconds": $duration, "fault_start": $fault_start, "fault_end": $fault_end, "load_end": $load_end, "recovered": $([ "$recovered" = none ] && echo null || echo "$recovered"), "fsync": "$fsync", "rate": $RATE, "fault_seconds": $FAULT}
 JSON
     stop_all
-    # The simulator's prediction for the same load and fault (experiments/chaos.json).
-    "$PY" scripts/chaos/report.py --scenario "$OUT" "$DRILL" >"$OUT/$DRILL-scenario.json"
-    "$BIN" simulate --scenario "$OUT/$DRILL-scenario.json" --format json --results "$OUT/predictions.sqlite" \
-        >"$OUT/$DRILL-predicted.json" 2>>"$OUT/$DRILL-simulate.log" || echo "chaos: the simulator failed for $DRILL (see $OUT/$DRILL-simulate.log)" >&2
+    predict "$DRILL"
 done
 
 # The report covers every drill with results here, in the order of $ALL.

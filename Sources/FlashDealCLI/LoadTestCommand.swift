@@ -112,7 +112,8 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "The relative error a prediction may have.") var tolerance = 0.15
     @Option(name: .customLong("set"), help: "A model setting for the predictions, PATH=VALUE as in `sweep --vary` (repeatable), e.g. http.coresPerReplica=2; the measured runs stay the scenario file's.") var settings: [String] = []
     @Option(help: "Write the fitted CPU factor as a calibration file here.") var writeCalibration: String?
-    @Option(help: "Replace this Markdown document's <!-- levels:begin --> … <!-- levels:end --> section with the table.") var document: String?
+    @Option(help: "Replace this Markdown document's <!-- SECTION:begin --> … <!-- SECTION:end --> section with the table.") var document: String?
+    @Option(help: "The document's section to replace (its markers' name).") var section = "levels"
     @OptionGroup var store: ResultsCommand.StoreOption
 
     func validate() throws {
@@ -159,8 +160,8 @@ struct ValidateCommand: ParsableCommand {
         }
         let validation = LevelValidation(fit: fit, calibratedOn: calibration.name, settings: settings, levels: validated)
         let date = ISO8601DateFormatter().string(from: Date())
-        let section = validation.markdown(date: String(date.prefix(10)), machine: Machine.describe())
-        print(section, terminator: "")
+        let table = validation.markdown(date: String(date.prefix(10)), machine: Machine.describe())
+        print(table, terminator: "")
         if let writeCalibration {
             let description = "CPU per operation of \(calibration.name) scaled by \(String(format: "%.3f", fit.scale)), fitted by flashdeal validate on \(date) on \(Machine.describe()) to its measured P95 of \(String(format: "%.1f", target)) ms."
             try calibration.cpuCalibrationJSON(scale: fit.scale, description: description).write(to: URL(fileURLWithPath: writeCalibration))
@@ -168,8 +169,8 @@ struct ValidateCommand: ParsableCommand {
         }
         if let document {
             let text = try String(contentsOfFile: document, encoding: .utf8)
-            try LevelValidation.splice(section, into: text).write(toFile: document, atomically: true, encoding: .utf8)
-            FileHandle.standardError.write(Data("validate: updated \(document)\n".utf8))
+            try LevelValidation.splice(table, into: text, section: section).write(toFile: document, atomically: true, encoding: .utf8)
+            FileHandle.standardError.write(Data("validate: updated \(document)'s \(section) section\n".utf8))
         }
     }
 }

@@ -26,6 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Load shedding: requests that may wait for a worker; more are answered 503 (FLASHDEAL_ACCEPT_QUEUE, default 2048; http.acceptQueue).") var acceptQueue: Int?
     @Option(help: "Load shedding: a request that waited longer for a worker is answered 503 (FLASHDEAL_QUEUE_TIMEOUT_MS, default 2000; http.requestTimeoutMs).") var queueTimeoutMs: Int?
     @Option(help: "Milliseconds a public query's answer (deal, deals, product) is served from memory, 0 for never (FLASHDEAL_RESPONSE_CACHE_MS, default 250).") var responseCacheMs: Int?
+    @Option(help: "Milliseconds the server may take to drain and stop after SIGTERM or SIGINT; then what is left is cancelled (FLASHDEAL_SHUTDOWN_TIMEOUT_MS, default 25000: under Kubernetes' default 30 s grace period).") var shutdownTimeoutMs: Int?
 
     func run() async throws {
         // Flags, then the environment, then the defaults.
@@ -93,6 +94,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let ms = responseCacheMs ?? environment["FLASHDEAL_RESPONSE_CACHE_MS"].flatMap(Int.init) {
             guard (0...60_000).contains(ms) else { throw ValidationError("--response-cache-ms must be between 0 and 60000") }
             configuration.responseCacheTTL = .milliseconds(ms)
+        }
+        if let ms = shutdownTimeoutMs ?? environment["FLASHDEAL_SHUTDOWN_TIMEOUT_MS"].flatMap(Int.init) {
+            guard (1...3_600_000).contains(ms) else { throw ValidationError("--shutdown-timeout-ms must be between 1 and 3600000") }
+            configuration.shutdownTimeout = .milliseconds(ms)
         }
         var logger = Logger(label: "flashdeal")
         logger.logLevel = .info

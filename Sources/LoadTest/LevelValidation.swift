@@ -146,12 +146,13 @@ public struct LevelValidation: Sendable {
         return out
     }
 
-    /// Replaces the text between `<!-- levels:begin -->` and `<!-- levels:end -->` in `document`.
-    public static func splice(_ section: String, into document: String) throws -> String {
-        let begin = "<!-- levels:begin -->", end = "<!-- levels:end -->"
+    /// Replaces the text between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in `document`
+    /// (NAME: `section`).
+    public static func splice(_ text: String, into document: String, section: String = "levels") throws -> String {
+        let begin = "<!-- \(section):begin -->", end = "<!-- \(section):end -->"
         guard let b = document.range(of: begin), let e = document.range(of: end), b.upperBound <= e.lowerBound else {
             throw LoadTestError("the document has no \(begin) … \(end) section to replace")
         }
-        return document.replacingCharacters(in: b.upperBound..<e.lowerBound, with: "\n" + section + "\n")
+        return document.replacingCharacters(in: b.upperBound..<e.lowerBound, with: "\n" + text + "\n")
     }
 }

@@ -6,7 +6,8 @@ import Logging
 import Testing
 
 /// Kafka → MongoDB: events published by the shop reach the event store and the order read model,
-/// redeliveries change nothing, and a message that is not an event goes to the dead-letter topic.
+/// redeliveries change nothing, and a message that is not an event, or an event its stream cannot
+/// take, goes to the dead-letter topic while the writer goes on.
 @Suite(.enabled(if: Backends.kafkaBrokers != nil && Backends.mongoURI != nil)) struct EventConsumerTests {
     @Test func ordersReachMongoThroughKafka() async throws {
         let brokers = try #require(Backends.kafkaBrokers)
@@ -26,6 +27,11 @@ import Testing
         }
         _ = try await shop.payOrder(PayOrderCommand(orderID: placed[0].id, userID: placed[0].userID, idempotencyKey: "p"))
         try await producer.send(topic: "\(prefix).orders", key: "junk", value: Array("not an event".utf8))
+        // An event out of contract: the paid order paid again (a third event it cannot take).
+        let paidAgain = EventEnvelope(
+            aggregateID: .order(placed[0].id), sequence: 3, occurredAt: .seconds(9),
+            payload: .order(.paid(OrderPaid(orderID: placed[0].id, paymentID: "p-again", at: .seconds(9)))))
+        try await ports.publisher.publish([paidAgain])
 
         let client = try await Backends.mongo()
         let store = try await MongoEventStore(client: client)
@@ -35,7 +41,7 @@ import Testing
         let service = EventConsumerService(
             consumer: consumer, deadLetters: producer, deadLetterTopic: "\(prefix).dead-letter", events: store, orders: orders,
             payments: payments, logger: Logger(label: "test"))
-        let expected = await memory.events.count
+        let expected = await memory.events.count + 1
         var written = 0
         let deadline = Date().addingTimeInterval(40)
         while written < expected, Date() < deadline { written += try await service.processBatch(timeoutMs: 500) }
@@ -51,15 +57,16 @@ import Testing
         let payment = try #require(try await payments.payment(paymentID))
         #expect(payment.status == .completed && payment.orderID == paid.id)
         let log = try await store.readAll(from: 0, limit: 10_000)
-        #expect(Set(log.map(\.envelope.eventID)) == Set(await memory.events.readAll(from: 0, limit: 10_000).map(\.envelope.eventID)))
+        #expect(Set(log.map(\.envelope.eventID)) == Set(await memory.events.readAll(from: 0, limit: 10_000).map(\.envelope.eventID) + [paidAgain.eventID]))
 
         let dead = try KafkaConsumer(brokers: brokers, group: "\(prefix)-dead", topics: ["\(prefix).dead-letter"])
         var letters: [KafkaConsumer.Message] = []
         let until = Date().addingTimeInterval(30)
-        while letters.isEmpty, Date() < until { letters += try dead.poll(max: 10, timeoutMs: 500) }
-        #expect(letters.count == 1)
-        let letter = String(decoding: letters.first?.value ?? [], as: UTF8.self)
-        #expect(letter.contains("not an event"))
+        while letters.count < 2, Date() < until { letters += try dead.poll(max: 10, timeoutMs: 500) }
+        let texts = letters.map { String(decoding: $0.value, as: UTF8.self) }
+        #expect(texts.count == 2, "\(texts)")
+        #expect(texts.contains { $0.contains("not an event") })
+        #expect(texts.contains { $0.contains("p-again") && $0.contains("cannot take") }, "the out-of-contract event, whole, with the reason")
     }
 
     /// New orders are rebuilt from the batch; a payment for an order placed in an earlier batch

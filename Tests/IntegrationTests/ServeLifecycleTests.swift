@@ -13,15 +13,20 @@ struct ServeLifecycleTests {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flashdeal")
     }
 
-    static func get(_ url: String, body: Data? = nil) -> (Int, String)? {
+    static func request(_ url: String, body: Data?, user: String, timeout: TimeInterval) -> URLRequest {
         var request = URLRequest(url: URL(string: url)!)
-        request.timeoutInterval = 2
+        request.timeoutInterval = timeout
         if let body {
             request.httpMethod = "POST"
             request.httpBody = body
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue("admin", forHTTPHeaderField: "X-User-Id")
+            request.setValue(user, forHTTPHeaderField: "X-User-Id")
         }
+        return request
+    }
+
+    static func get(_ url: String, body: Data? = nil, user: String = "admin") -> (Int, String)? {
+        let request = request(url, body: body, user: user, timeout: 2)
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var result: (Int, String)?
         URLSession.shared.dataTask(with: request) { data, response, _ in
@@ -32,26 +37,55 @@ struct ServeLifecycleTests {
         return result
     }
 
-    @Test(arguments: [true, false])
-    func sigtermDrainsAndExits(withBackends: Bool) async throws {
+    /// `flashdeal serve` with `arguments`, ready; with the backends or embedded.
+    static func serve(_ arguments: [String], withBackends: Bool) async throws -> (Process, port: Int) {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build flashdeal first")
         let port = Int.random(in: 20_000...29_999)
         let process = Process()
         process.executableURL = Self.binary
-        process.arguments = ["serve", "--port", "\(port)"]
+        process.arguments = ["serve", "--port", "\(port)"] + arguments
         var environment = ProcessInfo.processInfo.environment
         if !withBackends { for key in ["FLASHDEAL_REDIS_URL", "FLASHDEAL_KAFKA_BROKERS", "FLASHDEAL_MONGO_URI"] { environment.removeValue(forKey: key) } }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        defer { if process.isRunning { process.terminate() } }
         var ready = false
         for _ in 0..<150 where !ready {
             ready = Self.get("http://127.0.0.1:\(port)/health/ready")?.0 == 200
             if !ready { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(ready, "ready within 15 s")
+        return (process, port)
+    }
+
+    /// A payment whose provider takes a minute is still in flight at SIGTERM: the server stops at
+    /// its one-second bound instead of waiting for it.
+    @Test func shutdownIsBoundedWhenARequestOutlastsIt() async throws {
+        let (process, port) = try await Self.serve(["--payment-latency-ms", "60000", "--shutdown-timeout-ms", "1000"], withBackends: false)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let graphql = "http://127.0.0.1:\(port)/graphql"
+        let place = try JSONSerialization.data(withJSONObject: [
+            "query": #"mutation { placeOrder(input: {dealId: "deal-sneakers", quantity: 1, idempotencyKey: "k"}) { ... on OrderPlaced { order { id } } } }"#,
+        ])
+        let placed = try #require(Self.get(graphql, body: place, user: "u-1")?.1)
+        let orderID = try #require(placed.split(separator: "\"").first { $0.hasPrefix("o-") })
+        let pay = try JSONSerialization.data(withJSONObject: [
+            "query": "mutation { payOrder(input: {orderId: \"\(orderID)\", idempotencyKey: \"p\"}) { __typename } }",
+        ])
+        URLSession.shared.dataTask(with: Self.request(graphql, body: pay, user: "u-1", timeout: 90)) { _, _, _ in }.resume()
+        try await Task.sleep(for: .milliseconds(500))
+        let stopping = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        while process.isRunning, ContinuousClock.now - stopping < .seconds(40) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!process.isRunning, "stopped at its bound, not after the minute-long payment")
+        #expect(ContinuousClock.now - stopping < .seconds(30), "took \(ContinuousClock.now - stopping)")
+    }
+
+    @Test(arguments: [true, false])
+    func sigtermDrainsAndExits(withBackends: Bool) async throws {
+        let (process, port) = try await Self.serve([], withBackends: withBackends)
+        defer { if process.isRunning { process.terminate() } }
         let create = try JSONSerialization.data(withJSONObject: ["query": #"mutation { createProduct(input: {id: "lifecycle", name: "L", description: ""}) { __typename } }"#])
         #expect(Self.get("http://127.0.0.1:\(port)/graphql", body: create)?.1.contains("ProductCreated") == true)
         let stopping = ContinuousClock.now

@@ -172,6 +172,55 @@ import Testing
 }
 
 @Suite struct AdminMutationTests {
+    /// GET answers with the raw body and status, the query string encoded as a browser's form.
+    static func get(_ client: some TestClientProtocol, _ parameters: [(String, String)]) async throws -> (HTTPResponse.Status, String) {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~ ")
+        let query = parameters.map { "\($0)=\($1.addingPercentEncoding(withAllowedCharacters: allowed)!.replacingOccurrences(of: " ", with: "+"))" }
+        return try await client.execute(uri: "/graphql?" + query.joined(separator: "&"), method: .get, headers: [HTTPField.Name("X-User-Id")!: "u-1"]) {
+            ($0.status, String(buffer: $0.body))
+        }
+    }
+
+    /// One parse decides what a request runs: GET runs a mutation neither after a comment line nor
+    /// as the named operation of a document of two; the named query of the same document runs.
+    @Test func getRunsOnlyTheQueriesTheParsedDocumentHolds() async throws {
+        let (app, memory) = try await GraphQLAPITests.app()
+        try await app.test(.router) { client in
+            let order = "mutation { placeOrder(input: {dealId: \"deal-sneakers\", quantity: 1, idempotencyKey: \"g\"}) { __typename } }"
+            let (commented, body) = try await Self.get(client, [("query", "#x\n" + order)])
+            #expect(commented == .methodNotAllowed && body.contains("needs POST"), "\(commented) \(body)")
+            let two = "query Read { deals(first: 1) { edges { node { id } } } } " + order.replacingOccurrences(of: "mutation", with: "mutation Buy")
+            let (named, _) = try await Self.get(client, [("query", two), ("operationName", "Buy")])
+            #expect(named == .methodNotAllowed)
+            let (read, answer) = try await Self.get(client, [("query", two), ("operationName", "Read")])
+            #expect(read == .ok && answer.contains("\"node\":{\"id\":\"deal-") && !answer.contains("errors"), "\(answer)")
+            #expect(try await memory.ledger.stock("deal-sneakers")?.inventory.reserved == 0, "nothing was ordered over GET")
+            // `+` is a space, as URLSearchParams and curl --data-urlencode write it.
+            let (plus, spaced) = try await client.execute(uri: "/graphql?query={+deals(first:+1)+{+edges+{+node+{+id+}+}+}+}", method: .get) {
+                ($0.status, String(buffer: $0.body))
+            }
+            #expect(plus == .ok && spaced.contains("\"node\":{\"id\":\"deal-"), "\(spaced)")
+        }
+    }
+
+    /// Depth is measured on the syntax tree: a string's quote in a comment does not hide it,
+    /// fragments count where they are spread, inline fragments add no level.
+    @Test func depthIsMeasuredOnTheSyntaxTree() async throws {
+        let (app, _) = try await GraphQLAPITests.app()
+        // `levels` selection sets counting the enclosing one: `{ nested(3) }` is `{ a { a { b } } }`.
+        @Sendable func nested(_ levels: Int) -> String { String(repeating: "a { ", count: levels - 1) + "b" + String(repeating: " }", count: levels - 1) }
+        try await app.test(.router) { client in
+            let (commented, body) = try await Self.get(client, [("query", "# \"\n{ " + nested(42) + " }")])
+            #expect(commented == .badRequest && body.contains("nests 42 levels deep"), "\(body)")
+            let (spread, spreadBody) = try await Self.get(client, [("query", "{ ...F } fragment F on Query { " + nested(13) + " }")])
+            #expect(spread == .badRequest && spreadBody.contains("nests 13 levels deep"), "\(spreadBody)")
+            // Twelve levels inside an inline fragment are within the limit (then not valid fields).
+            let (inline, inlineBody) = try await Self.get(client, [("query", "{ ... on Query { " + nested(12) + " } }")])
+            #expect(inline == .ok && !inlineBody.contains("levels deep") && inlineBody.contains("errors"), "\(inlineBody)")
+        }
+    }
+
     @Test func adminCreatesSchedulesStartsAndSellsOut() async throws {
         let (app, _) = try await GraphQLAPITests.app()
         try await app.test(.router) { client in

@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func onlyCatalogueQueriesArePublic() throws {
-        func isPublic(_ text: String) throws -> Bool { DocumentCache.isPublic(try parse(source: Source(body: text))) }
+        func isPublic(_ text: String) throws -> Bool { DocumentCache.shape(of: try parse(source: Source(body: text))).isPublic }
         #expect(try isPublic("query($id: String!) { deal(id: $id) { id available product { name } } }"))
         #expect(try isPublic("{ deals(first: 10) { edges { node { id } } } product(id: \"p\") { name } }"))
         #expect(try !isPublic("{ myOrders(first: 5) { edges { node { id } } } }"))
@@ -107,6 +107,18 @@ import Testing
         #expect(try !isPublic("mutation { startDeal(id: \"d\") { __typename } }"))
         #expect(try !isPublic("query A { deal(id: \"d\") { id } } query B { product(id: \"p\") { id } }"))
         #expect(try !isPublic("{ ...F } fragment F on Query { deal(id: \"d\") { id } }"))
+    }
+
+    /// The shape one parse gives every transport: each operation's kind, the depth with fragments
+    /// expanded where they are spread, the aliases.
+    @Test func theShapeIsReadFromTheSyntaxTree() throws {
+        func shape(_ text: String) throws -> DocumentCache.Shape { DocumentCache.shape(of: try parse(source: Source(body: text))) }
+        let two = try shape("query Read { a: deal(id: \"d\") { id } b: deal(id: \"e\") { id } } mutation Buy { startDeal(id: \"d\") { __typename } }")
+        #expect(two.kind(of: "Read") == .query && two.kind(of: "Buy") == .mutation && two.kind(of: nil) == nil && two.kind(of: "Other") == nil)
+        #expect(two.aliases == 2 && two.depth == 2)
+        let spread = try shape("{ ...F } fragment F on Query { deals { edges { node { ...G } } } } fragment G on Deal { x: product { name } }")
+        #expect(spread.depth == 5 && spread.aliases == 1 && spread.kind(of: nil) == .query)
+        #expect(try shape("# mutation\n{ deals { edges { node { id } } } }").kind(of: nil) == .query)
     }
 }
 

@@ -152,5 +152,10 @@ import Testing
         let spliced = try LevelValidation.splice(text, into: document)
         #expect(!spliced.contains("old") && spliced.contains("| 500 rps |") && spliced.hasSuffix("<!-- levels:end -->\ntail\n"))
         #expect(throws: LoadTestError.self) { try LevelValidation.splice(text, into: "no markers") }
+        // A named section leaves the others alone.
+        let two = document + "<!-- journey-levels:begin -->\nold journey\n<!-- journey-levels:end -->\n"
+        let journey = try LevelValidation.splice(text, into: two, section: "journey-levels")
+        #expect(journey.contains("<!-- levels:begin -->\nold\n") && !journey.contains("old journey") && journey.hasSuffix("<!-- journey-levels:end -->\n"))
+        #expect(journey.components(separatedBy: "| 500 rps | all P95 (ms) |").count == 2)
     }
 }

@@ -88,7 +88,9 @@ def peaks(out, drill):
 def backlog(out, drill, start, end):
     """From the writer's samples, as the simulator counts them: the outbox and Kafka lag peaks from
     the fault's start until they drained, and how many seconds after the fault's end both were back
-    to their highest level of the 10 s before the fault (None when not, within the samples)."""
+    to their highest level of the 10 s before the fault (None when not, within the samples). The
+    writer renews its gauges only when it runs (a stopped writer's last values, or none, are read
+    until it runs again), so drained counts from after both peaks, not from the first low reading."""
     path = os.path.join(out, f"{drill}-lag.csv")
     samples = []
     if os.path.exists(path):
@@ -100,9 +102,22 @@ def backlog(out, drill, start, end):
     before = [x for x in samples if start - 10 <= x[0] < start]
     outbox = max((x[1] for x in before), default=0)
     lag = max((x[2] for x in before), default=0)
-    drained_at = next((t for t, o, k in samples if t >= end and o <= outbox and k <= lag), None)
-    during = [x for x in samples if start <= x[0] <= (drained_at if drained_at is not None else float("inf"))]
-    return (int(max((x[1] for x in during), default=0)), int(max((x[2] for x in during), default=0)),
+    after = [x for x in samples if x[0] >= start]
+    if not after:
+        return 0, 0, None
+    # When the fault built a backlog (a peak of 500 more than twice the level before it, within two minutes of
+    # its end): from the later of the two peaks; else from the fault's end. Then the first sample
+    # back to the level before the fault.
+    window = [x for x in after if x[0] <= end + 120] or after
+    top_outbox, top_lag = max(window, key=lambda x: x[1]), max(window, key=lambda x: x[2])
+    peaked = end
+    if top_outbox[1] > 2 * outbox + 500:
+        peaked = max(peaked, top_outbox[0])
+    if top_lag[2] > 2 * lag + 500:
+        peaked = max(peaked, top_lag[0])
+    drained_at = next((t for t, o, k in after if t >= peaked and o <= outbox and k <= lag), None)
+    during = [x for x in after if x[0] <= (drained_at if drained_at is not None else float("inf"))]
+    return (int(max(x[1] for x in during)), int(max(x[2] for x in during)),
             None if drained_at is None else drained_at - end)
 
 
@@ -116,8 +131,13 @@ def scenario(out, drill):
     s["name"] = f"chaos-{drill}"
     s["traffic"]["startRate"] = t["rate"]
     s["traffic"]["stages"] = [{"durationSeconds": t["load_seconds"], "target": t["rate"]}]
-    s["faults"] = [{"component": COMPONENTS[drill], "atSeconds": round(t["fault_start"] - t["load_start"], 3),
-                    "durationSeconds": round(max(0.001, t["fault_end"] - t["fault_start"]), 3)}]
+    at, length = round(t["fault_start"] - t["load_start"], 3), round(max(0.001, t["fault_end"] - t["fault_start"]), 3)
+    s["faults"] = [{"component": COMPONENTS[drill], "atSeconds": at, "durationSeconds": length}]
+    if drill == "writer-kill":
+        # Killed and started again after the drill's 2 s: the relay runs at once, the consumer
+        # only once the group assigns it partitions (the fault's end is its readiness).
+        s["faults"] = [{"component": "writer", "atSeconds": at, "durationSeconds": min(length, 2.0)},
+                       {"component": "consumer", "atSeconds": at, "durationSeconds": length}]
     return s
 
 
@@ -199,7 +219,8 @@ for d in drills:
     t, start, end, n, errors, _, _ = fault_window(d)
     predicted = load(os.path.join(out, f"{d}-predicted.json"))
     outbox, lag, measured_drain = backlog(out, d, start, end)
-    f = ((predicted or {}).get("faults") or [None])[0]
+    # The fault that ends last covers the drill (a writer killed: the process, then its consumer).
+    f = max((predicted or {}).get("faults") or [None], key=lambda x: 0 if x is None else x["startSeconds"] + x["durationSeconds"])
 
     def seconds(value):
         return "not in the samples" if value is None else f"{value:.0f} s"
@@ -209,7 +230,8 @@ for d in drills:
     else:
         row = [f"{f['errors']} of {f['answered']}", str(f["outboxPeak"]), str(f["kafkaLagPeak"]),
                "not before the run ended" if f.get("drainedAfterSeconds") is None else f"{f['drainedAfterSeconds']:.0f} s"]
-    print(f"| {d} | {COMPONENTS.get(d, '?')} down {end - start:.0f} s | {errors} of {n} / {row[0]} | {outbox} / {row[1]} | "
+    modelled = ", ".join(f"{x['component']} down {x['durationSeconds']:.0f} s" for x in (predicted or {}).get("faults") or []) or "?"
+    print(f"| {d} | {modelled} | {errors} of {n} / {row[0]} | {outbox} / {row[1]} | "
           f"{lag} / {row[2]} | {seconds(measured_drain)} / {row[3]} |")
 print()
 for d in drills:

@@ -75,11 +75,18 @@ public struct Projector<Aggregate: Projected>: Sendable {
 
     public typealias Pairs = [(sequence: Int, event: Aggregate.Event)]
 
+    /// A stream whose events do not all replay: why, and the sequence of the first event that
+    /// does not (it and the events after it are left for the caller to report).
+    public struct Unreplayable: Error, Sendable {
+        public var error: ReplayError
+        public var from: Int
+    }
+
     /// Saves every order `batch` (already appended to the event store) moved ahead. Returns the
-    /// orders whose stored events do not replay (a corrupt or out-of-contract stream), which are
-    /// left as they are for the caller to report.
+    /// orders whose stored events do not replay (a corrupt or out-of-contract stream): each is
+    /// saved as far as its events replay, and reported from the first that does not.
     @discardableResult
-    public func project(_ batch: [EventEnvelope]) async throws -> [Aggregate.ID: ReplayError] {
+    public func project(_ batch: [EventEnvelope]) async throws -> [Aggregate.ID: Unreplayable] {
         var inBatch: [Aggregate.ID: Pairs] = [:]
         for envelope in batch {
             guard let (id, event) = Aggregate.event(envelope) else { continue }
@@ -104,20 +111,24 @@ public struct Projector<Aggregate: Projected>: Sendable {
         var stored: [Aggregate.ID: Int] = [:]
         for document in try await readModel.load(touched) { stored[document.id] = document.version }
         var saves: [(Aggregate, Int)] = []
-        var unreplayable: [Aggregate.ID: ReplayError] = [:]
+        var unreplayable: [Aggregate.ID: Unreplayable] = [:]
         for id in touched {
             let pairs = fromBatch[id] ?? Self.ordered((streams[Aggregate.stream(id)] ?? []).compactMap { e -> (sequence: Int, event: Aggregate.Event)? in
                 Aggregate.event(e).map { (e.sequence, $0.event) }
             })
             // No creation yet, or a gap: a later batch brings what is missing and rebuilds it.
             guard Self.isWholeStream(pairs) else { continue }
+            // A stream with an event out of contract: the read model takes what replays before it.
+            var replayed: Aggregate?
             do {
-                let document = try Aggregate(replaying: pairs)
-                let version = stored[id] ?? 0
-                if document.version > version { saves.append((document, version)) }
+                replayed = try Aggregate(replaying: pairs)
             } catch {
-                unreplayable[id] = error
+                let good = (1..<pairs.count).reversed().first { (try? Aggregate(replaying: Array(pairs.prefix($0)))) != nil } ?? 0
+                unreplayable[id] = Unreplayable(error: error, from: pairs[good].sequence)
+                replayed = good > 0 ? try? Aggregate(replaying: Array(pairs.prefix(good))) : nil
             }
+            let version = stored[id] ?? 0
+            if let replayed, replayed.version > version { saves.append((replayed, version)) }
         }
         // A conflict means another writer saved it meanwhile; its stream rebuilds it next time.
         if !saves.isEmpty { try await readModel.save(saves) }

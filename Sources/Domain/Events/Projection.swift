@@ -48,28 +48,33 @@ public struct Projection: Sendable {
         if waiting[stream]?.isEmpty == true { waiting[stream] = nil }
     }
 
+    /// Applies an event that is next in its stream. Events come from outside (the event store,
+    /// Kafka): one its aggregate cannot take throws, it never traps.
     private mutating func applyInOrder(_ envelope: EventEnvelope) throws(ProjectionError) {
         let stream = envelope.aggregateID
         let sequence = envelope.sequence
+        func replay(_ body: () throws(ReplayError) -> Void) throws(ProjectionError) {
+            do { try body() } catch { throw ProjectionError(stream: stream.description, reason: "\(error)") }
+        }
         switch (stream, envelope.payload) {
         case (.product, .product(let e)) where sequence == 1:
             products[e.productID] = Product(e)
         case (.deal(let id), .deal(.scheduled(let e))) where sequence == 1:
             deals[id] = FlashDeal(e)
         case (.deal(let id), .deal(let e)) where deals[id] != nil:
-            deals[id]!.apply(e, sequence: sequence)
+            try replay { () throws(ReplayError) in try deals[id]!.applying(e, sequence: sequence) }
         case (.inventory(let id), .inventory(.created(let e))) where sequence == 1:
             inventories[id] = Inventory(e)
         case (.inventory(let id), .inventory(let e)) where inventories[id] != nil:
-            inventories[id]!.apply(e, sequence: sequence)
+            try replay { () throws(ReplayError) in try inventories[id]!.applying(e, sequence: sequence) }
         case (.order(let id), .order(.placed(let e))) where sequence == 1:
             orders[id] = Order(e)
         case (.order(let id), .order(let e)) where orders[id] != nil:
-            orders[id]!.apply(e, sequence: sequence)
+            try replay { () throws(ReplayError) in try orders[id]!.applying(e, sequence: sequence) }
         case (.payment(let id), .payment(.requested(let e))) where sequence == 1:
             payments[id] = Payment(e)
         case (.payment(let id), .payment(let e)) where payments[id] != nil:
-            payments[id]!.apply(e, sequence: sequence)
+            try replay { () throws(ReplayError) in try payments[id]!.applying(e, sequence: sequence) }
         default:
             throw ProjectionError(stream: stream.description, reason: "\(envelope.type) cannot apply at sequence \(sequence)")
         }

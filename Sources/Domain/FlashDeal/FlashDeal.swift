@@ -36,8 +36,16 @@ public struct FlashDeal: Hashable, Sendable, Codable {
         }
     }
 
-    /// Applies one of this deal's events; `sequence` is the event's per-aggregate number.
+    /// Applies one of this deal's events; `sequence` is the event's per-aggregate number. For
+    /// events the Domain just decided (one the deal cannot take traps); events read from outside go
+    /// through ``applying(_:sequence:)``.
     public mutating func apply(_ event: DealEvent, sequence: Int) {
+        do { try applying(event, sequence: sequence) } catch { preconditionFailure("\(error)") }
+    }
+
+    /// Applies one of this deal's events, or throws (changing nothing) when the deal cannot take
+    /// it in its state.
+    public mutating func applying(_ event: DealEvent, sequence: Int) throws(ReplayError) {
         let trigger: DealStatus.Trigger
         switch event {
         case .scheduled: version = sequence; return
@@ -47,7 +55,7 @@ public struct FlashDeal: Hashable, Sendable, Codable {
         case .ended: trigger = .end
         }
         guard let next = status.next(on: trigger) else {
-            preconditionFailure("event \(event) cannot apply to a deal that is \(status)")
+            throw ReplayError.illegalTransition("deal \(id) is \(status) and cannot take \(event)")
         }
         status = next
         version = sequence
@@ -57,7 +65,7 @@ public struct FlashDeal: Hashable, Sendable, Codable {
     public init(replaying events: [(sequence: Int, event: DealEvent)]) throws(ReplayError) {
         guard case .scheduled(let first)? = events.first?.event else { throw ReplayError.missingCreation("deal") }
         self.init(first)
-        for (sequence, event) in events.dropFirst() { apply(event, sequence: sequence) }
+        for (sequence, event) in events.dropFirst() { try applying(event, sequence: sequence) }
     }
 }
 

@@ -62,14 +62,22 @@ public struct Order: Hashable, Sendable, Codable {
         return (next, SequencedEvent(stream: .order(id), sequence: next.version, event: .order(event)))
     }
 
-    /// Applies one of this order's events with its sequence number.
+    /// Applies one of this order's events with its sequence number. For events the Domain just
+    /// decided: one the order cannot take is a programmer error and traps. Events read from outside
+    /// go through ``applying(_:sequence:)``.
     public mutating func apply(_ event: OrderEvent, sequence: Int) {
+        do { try applying(event, sequence: sequence) } catch { preconditionFailure("\(error)") }
+    }
+
+    /// Applies one of this order's events, or throws (changing nothing) when the order cannot take
+    /// it in its state: the path for events read from outside (Kafka, the event store).
+    public mutating func applying(_ event: OrderEvent, sequence: Int) throws(ReplayError) {
         guard let trigger = event.trigger else { version = sequence; return }
+        guard let next = status.next(on: trigger) else {
+            throw ReplayError.illegalTransition("order \(id) is \(status) and cannot take \(event)")
+        }
         if case .paid(let e) = event { paymentID = e.paymentID }
         updatedAt = event.at
-        guard let next = status.next(on: trigger) else {
-            preconditionFailure("event \(event) cannot apply to an order that is \(status)")
-        }
         status = next
         version = sequence
     }
@@ -80,10 +88,8 @@ public struct Order: Hashable, Sendable, Codable {
         guard case .placed(let placed)? = events.first?.event else { throw ReplayError.missingCreation("order") }
         self.init(placed)
         for (sequence, event) in events.dropFirst() {
-            guard let trigger = event.trigger, status.next(on: trigger) != nil else {
-                throw ReplayError.illegalTransition("order \(id) is \(status) and cannot take \(event)")
-            }
-            apply(event, sequence: sequence)
+            guard event.trigger != nil else { throw ReplayError.illegalTransition("order \(id) cannot take a second \(event)") }
+            try applying(event, sequence: sequence)
         }
     }
 }

@@ -45,12 +45,20 @@ public struct Payment: Hashable, Sendable, Codable {
         (Payment(requested), SequencedEvent(stream: .payment(requested.paymentID), sequence: 1, event: .payment(.requested(requested))))
     }
 
+    /// Applies one of this payment's events. For events the Domain just decided (one the payment
+    /// cannot take traps); events read from outside go through ``applying(_:sequence:)``.
     public mutating func apply(_ event: PaymentEvent, sequence: Int) {
+        do { try applying(event, sequence: sequence) } catch { preconditionFailure("\(error)") }
+    }
+
+    /// Applies one of this payment's events, or throws (changing nothing) when the payment cannot
+    /// take it in its state.
+    public mutating func applying(_ event: PaymentEvent, sequence: Int) throws(ReplayError) {
         guard let trigger = event.trigger else { version = sequence; return }
-        if case .failed(let e) = event { failureReason = e.reason }
         guard let next = status.next(on: trigger) else {
-            preconditionFailure("event \(event) cannot apply to a payment that is \(status)")
+            throw ReplayError.illegalTransition("payment \(id) is \(status) and cannot take \(event)")
         }
+        if case .failed(let e) = event { failureReason = e.reason }
         updatedAt = event.at
         status = next
         version = sequence
@@ -62,10 +70,8 @@ public struct Payment: Hashable, Sendable, Codable {
         }
         self.init(requested)
         for (sequence, event) in events.dropFirst() {
-            guard let trigger = event.trigger, status.next(on: trigger) != nil else {
-                throw ReplayError.illegalTransition("payment \(id) is \(status) and cannot take \(event)")
-            }
-            apply(event, sequence: sequence)
+            guard event.trigger != nil else { throw ReplayError.illegalTransition("payment \(id) cannot take a second \(event)") }
+            try applying(event, sequence: sequence)
         }
     }
 

@@ -160,7 +160,10 @@ extension ShopResolver {
         let dealID: DealID
         do { dealID = try DealID(validating: id, field: "id") } catch { return InvalidInput(field: error.field, message: error.reason) }
         switch try await run(dealID) {
-        case .done: return DealUpdated(deal: try await context.deal(dealID)!)
+        case .done:
+            // Gone between the command and the read (ended and purged by another admin): not found.
+            guard let deal = try await context.deal(dealID) else { return DealNotFound(dealId: id) }
+            return DealUpdated(deal: deal)
         case .dealNotFound: return DealNotFound(dealId: id)
         case .invalidInput(let error): return InvalidInput(field: error.field, message: error.reason)
         }

@@ -104,16 +104,17 @@ actor GraphQLWebSocketSession {
     /// Runs one operation: a subscription streams `next` messages; a query or mutation sends one.
     func operate(_ id: String, _ request: GraphQLHTTPRequest) async {
         defer { operations.removeValue(forKey: id) }
-        let context: RequestContext
+        let context: RequestContext, prepared: DocumentCache.Prepared
         do {
-            context = try await router.context(for: request, user: user)
+            prepared = try router.prepare(request, transport: .webSocket)
+            context = try await router.context(user: user)
         } catch {
             return await send(["id": id, "type": "error", "payload": [["message": "\(error)"]]])
         }
         do {
-            guard Self.isSubscription(request) else {
-                let (result, _) = try await router.documents.execute(
-                    request.query, api: router.api, context: context, variables: request.variables ?? [:], operationName: request.operationName)
+            guard case .valid(_, .subscription?, _) = prepared else {
+                let result = try await DocumentCache.execute(
+                    prepared, api: router.api, context: context, variables: request.variables ?? [:], operationName: request.operationName)
                 await send(id: id, result)
                 return await send(["id": id, "type": "complete"])
             }
@@ -132,13 +133,6 @@ actor GraphQLWebSocketSession {
         } catch {
             if !Task.isCancelled { await send(["id": id, "type": "error", "payload": [["message": "\(error)"]]]) }
         }
-    }
-
-    static func isSubscription(_ request: GraphQLHTTPRequest) -> Bool {
-        guard let document = try? parse(source: request.query) else { return false }
-        let operations = document.definitions.compactMap { $0 as? OperationDefinition }
-        let chosen = request.operationName.map { name in operations.first { $0.name?.value == name } } ?? operations.first
-        return chosen?.operation == .subscription
     }
 
     /// `{"id", "type": "next", "payload": <the GraphQL result>}`.

@@ -111,19 +111,21 @@ public struct ShopRouter: Sendable {
             return Self.json(body: answer, status: status)
         }
         router.get("/graphql") { request, _ in
-            guard let query = request.uri.queryParameters.get("query") else {
+            // Decoded as browsers and GraphQL clients encode a query string (`+` for a space).
+            let parameters = Self.formDecoded(request.uri.query ?? "")
+            guard let query = parameters["query"] else {
                 return Self.problem(.badRequest, "GET /graphql needs a query parameter")
             }
             var variables: [String: Map] = [:]
-            if let text = request.uri.queryParameters.get("variables") {
+            if let text = parameters["variables"] {
                 guard let decoded = try? JSONDecoder().decode([String: Map].self, from: Data(text.utf8)) else {
                     return Self.problem(.badRequest, "variables is not a JSON object")
                 }
                 variables = decoded
             }
-            let payload = GraphQLHTTPRequest(query: query, variables: variables, operationName: request.uri.queryParameters.get("operationName"))
-            if Self.isMutation(query) { return Self.problem(.methodNotAllowed, "mutations need POST") }
-            return await execute(payload, user: request.headers[Self.userHeader])
+            let payload = GraphQLHTTPRequest(query: query, variables: variables, operationName: parameters["operationName"])
+            let (status, body, _) = await answer(payload, user: request.headers[Self.userHeader], transport: .get)
+            return Self.json(body: body, status: status)
         }
         return router
     }
@@ -140,20 +142,19 @@ public struct ShopRouter: Sendable {
         return (Int(status.code), answer)
     }
 
-    /// The request's context, once the query's depth and the caller's identity are valid.
-    func context(for payload: GraphQLHTTPRequest, user header: String?) async throws -> RequestContext {
-        let depth = Self.nesting(payload.query)
-        guard depth <= configuration.maxQueryDepth else {
-            throw ValidationError(field: "query", reason: "nests \(depth) levels deep; at most \(configuration.maxQueryDepth) are allowed")
-        }
+    /// The request's document, checked against its transport and the depth limit (one parse,
+    /// cached, decides for every transport).
+    func prepare(_ payload: GraphQLHTTPRequest, transport: DocumentCache.Transport) throws -> DocumentCache.Prepared {
+        try documents.prepare(
+            payload.query, operationName: payload.operationName, schema: api.schema.schema, transport: transport,
+            maxDepth: configuration.maxQueryDepth)
+    }
+
+    /// The request's context, once the caller's identity is valid.
+    func context(user header: String?) async throws -> RequestContext {
         let user = try Identity.user(from: header)
         return RequestContext(shop: shop, userID: user, now: await shop.ports.clock.now(), metrics: metrics, hub: hub, admins: configuration.admins,
             backpressure: backpressure)
-    }
-
-    func execute(_ payload: GraphQLHTTPRequest, user header: String?) async -> Response {
-        let (status, body, _) = await answer(payload, user: header)
-        return Self.json(body: body, status: status)
     }
 
     /// A caller public answers may come from the response cache for: anonymous or a valid user id,
@@ -170,37 +171,34 @@ public struct ShopRouter: Sendable {
 
     /// The status and JSON body of one GraphQL request, and whether a successful answer is the
     /// same for every caller (a public query without errors).
-    func answer(_ payload: GraphQLHTTPRequest, user header: String?) async -> (HTTPResponse.Status, Data, isPublic: Bool) {
+    func answer(
+        _ payload: GraphQLHTTPRequest, user header: String?, transport: DocumentCache.Transport = .post
+    ) async -> (HTTPResponse.Status, Data, isPublic: Bool) {
         do {
-            let context = try await self.context(for: payload, user: header)
-            let (result, isPublic) = try await documents.execute(
-                payload.query, api: api, context: context, variables: payload.variables ?? [:], operationName: payload.operationName)
+            let prepared = try prepare(payload, transport: transport)
+            let context = try await self.context(user: header)
+            let result = try await DocumentCache.execute(
+                prepared, api: api, context: context, variables: payload.variables ?? [:], operationName: payload.operationName)
+            guard case .valid(_, _, let isPublic) = prepared else { return (.ok, try ResponseJSON.encode(result), false) }
             return (.ok, try ResponseJSON.encode(result), isPublic && result.errors.isEmpty)
+        } catch let error as DocumentCache.ReadOnlyTransport {
+            return (.methodNotAllowed, Self.problemBody("\(error)"), false)
         } catch {
             return (.badRequest, Self.problemBody("\(error)"), false)
         }
     }
 
-    /// The deepest `{` nesting outside string literals: a cheap bound on selection depth.
-    static func nesting(_ query: String) -> Int {
-        var depth = 0, deepest = 0, inString = false, escaped = false
-        for c in query.utf8 {
-            if inString {
-                if escaped { escaped = false } else if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            switch c {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "{"): depth += 1; deepest = max(deepest, depth)
-            case UInt8(ascii: "}"): depth -= 1
-            default: break
-            }
+    /// An `application/x-www-form-urlencoded` query string's parameters (the first of each name):
+    /// `+` is a space, then percent escapes are decoded.
+    static func formDecoded(_ query: String) -> [String: String] {
+        var parameters: [String: String] = [:]
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ part: Substring) -> String? { part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let name = decode(parts[0]), parameters[name] == nil else { continue }
+            parameters[name] = parts.count > 1 ? decode(parts[1]) : ""
         }
-        return deepest
-    }
-
-    static func isMutation(_ query: String) -> Bool {
-        query.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("mutation")
+        return parameters
     }
 
     static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok) -> Response {

@@ -6,7 +6,8 @@ public import ServiceLifecycle
 /// The consumer group that moves events from Kafka into MongoDB: each batch is appended to the
 /// event store (idempotent by event id, so redelivery is harmless), the orders it touched are
 /// rebuilt from their streams and saved to the order read model, and only then are the offsets
-/// committed. A message that is not an event envelope goes to the dead-letter topic with the reason.
+/// committed. A message that is not an event envelope, or whose event its stream cannot take (out of
+/// contract), goes to the dead-letter topic whole with the reason, and the writer goes on.
 public struct EventConsumerService: Service {
     /// The consumer in use: replaced by a fresh one when it stalls (see `checkProgress`).
     let slot: ConsumerSlot
@@ -61,30 +62,49 @@ public struct EventConsumerService: Service {
         let consumer = self.consumer, size = batchSize
         let messages = try await Self.offLoop { try consumer.poll(max: size, timeoutMs: timeoutMs) }
         guard !messages.isEmpty else { return 0 }
-        var envelopes: [EventEnvelope] = []
+        var decoded: [(message: KafkaConsumer.Message, envelope: EventEnvelope)] = []
         for message in messages {
             do {
-                envelopes.append(try JSONDecoder().decode(EventEnvelope.self, from: Data(message.value)))
+                decoded.append((message, try JSONDecoder().decode(EventEnvelope.self, from: Data(message.value))))
             } catch {
-                logger.warning("dead letter", metadata: ["flashdeal.kafka.topic": "\(message.topic)", "flashdeal.kafka.offset": "\(message.offset)"])
-                try await deadLetters.send(topic: deadLetterTopic, key: message.key, value: Self.deadLetter(message, error))
+                try await deadLetter(message, error)
             }
         }
+        let envelopes = decoded.map(\.envelope)
         try await events.append(envelopes, expected: .any)
-        try await project(envelopes)
+        // A stream that does not replay (an event out of contract): its messages of this batch go to
+        // the dead-letter topic whole, with the reason; its read model is left as it was.
+        let broken = try await project(envelopes)
+        for (message, envelope) in decoded {
+            if let failure = broken[envelope.aggregateID], envelope.sequence >= failure.from { try await deadLetter(message, failure.error) }
+        }
         try await Self.offLoop { try consumer.commit() }
         watch.progressed(at: .now)
         return envelopes.count
     }
 
     /// Rebuilds each order and payment the batch touched (``Projector``); one whose stream does
-    /// not replay is logged and left as it is (its events are in the event store for an operator).
-    func project(_ batch: [EventEnvelope]) async throws {
-        var broken = try await projector.project(batch).map { ("order/\($0.key)", $0.value) }
-        if let payments { broken += try await payments.project(batch).map { ("payment/\($0.key)", $0.value) } }
-        for (stream, error) in broken.sorted(by: { $0.0 < $1.0 }) {
-            logger.error("stream does not replay; its read model is left as it was", metadata: ["flashdeal.stream": "\(stream)", "flashdeal.error": "\(error)"])
+    /// not replay is saved as far as it does, and logged (its events are in the event store for an
+    /// operator). Returns those streams, with why and from which sequence.
+    @discardableResult
+    func project(_ batch: [EventEnvelope]) async throws -> [StreamID: (error: ReplayError, from: Int)] {
+        var broken: [StreamID: (error: ReplayError, from: Int)] = [:]
+        for (id, failure) in try await projector.project(batch) { broken[.order(id)] = (failure.error, failure.from) }
+        if let payments { for (id, failure) in try await payments.project(batch) { broken[.payment(id)] = (failure.error, failure.from) } }
+        for (stream, failure) in broken.sorted(by: { $0.key < $1.key }) {
+            logger.error("stream does not replay from this sequence; its read model stops before it", metadata: [
+                "flashdeal.stream": "\(stream)", "flashdeal.sequence": "\(failure.from)", "flashdeal.error": "\(failure.error)",
+            ])
         }
+        return broken
+    }
+
+    /// Sends a message the writer cannot use to the dead-letter topic whole, with the reason.
+    func deadLetter(_ message: KafkaConsumer.Message, _ error: any Error) async throws {
+        logger.warning("dead letter", metadata: [
+            "flashdeal.kafka.topic": "\(message.topic)", "flashdeal.kafka.offset": "\(message.offset)", "flashdeal.error": "\(error)",
+        ])
+        try await deadLetters.send(topic: deadLetterTopic, key: message.key, value: Self.deadLetter(message, error))
     }
 
     /// A blocking librdkafka call (a poll that waits, a synchronous commit) off the caller's

@@ -94,7 +94,10 @@ public final class MongoClient: @unchecked Sendable {
     func run<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { [self] in
-                let client = mongoc_client_pool_pop(pool)!
+                // Blocks until a client is free; nil only when the pool is being destroyed.
+                guard let client = mongoc_client_pool_pop(pool) else {
+                    return continuation.resume(throwing: MongoError("the MongoDB client pool is closed"))
+                }
                 defer { mongoc_client_pool_push(pool, client) }
                 continuation.resume(with: Result { try body(client) })
             }

@@ -45,7 +45,7 @@ public struct MongoOrderRepository: OrderRepository {
 
     /// New orders in one `insert_many`, changed ones one by one (each a version check).
     public func save(_ batch: [(order: Order, expectedVersion: Int)]) async throws -> [OrderID] {
-        try await documents.save(batch.map { (value: $0.order, expectedVersion: $0.expectedVersion) }, id: \.id.rawValue).map { OrderID(generated: $0) }
+        try await documents.save(batch.map { (value: $0.order, expectedVersion: $0.expectedVersion) }, id: \.id.rawValue).map { try OrderID(validating: $0) }
     }
 
     /// Drops every order (what `replay` rebuilds).
@@ -72,7 +72,7 @@ public struct MongoPaymentRepository: PaymentRepository {
 
     /// New payments in one `insert_many`, changed ones one by one (each a version check).
     public func save(_ batch: [(payment: Payment, expectedVersion: Int)]) async throws -> [PaymentID] {
-        try await documents.save(batch.map { (value: $0.payment, expectedVersion: $0.expectedVersion) }, id: \.id.rawValue).map { PaymentID(generated: $0) }
+        try await documents.save(batch.map { (value: $0.payment, expectedVersion: $0.expectedVersion) }, id: \.id.rawValue).map { try PaymentID(validating: $0) }
     }
 
     /// The same collection through another pool (the request path's, whose reads give up sooner).

@@ -12,8 +12,8 @@ struct OutboxStreams: Sendable {
     /// Every stream, the outbox first; a journal names its deal.
     func keys() async throws -> [(key: String, deal: DealID?)] {
         let deals = try await pool.send(["SMEMBERS", RedisStockLedger.dealsKey(prefix: prefix)]).array.compactMap(\.string).sorted()
-        return [(key: RedisOutbox.key(prefix: prefix), deal: DealID?.none)]
-            + deals.map { DealID(generated: $0) }.map { (key: RedisStockLedger.journalKey(prefix: prefix, deal: $0), deal: $0) }
+        return try [(key: RedisOutbox.key(prefix: prefix), deal: DealID?.none)]
+            + deals.map { try DealID(validating: $0) }.map { (key: RedisStockLedger.journalKey(prefix: prefix, deal: $0), deal: $0) }
     }
 
     /// Entries waiting (the relay deletes each once Kafka has it), the oldest's age and the dead

@@ -106,7 +106,7 @@ public struct RedisOrderRepository: OrderRepository {
 
     /// The buyer's orders Redis holds merged with the durable store's page, newest first.
     public func orders(of user: UserID, after: OrderID?, limit: Int) async throws -> [Order] {
-        let ids = try await pool.send(["ZRANGE", userKey(user), "0", "-1"]).array.compactMap(\.string).map { OrderID(generated: $0) }
+        let ids = try await pool.send(["ZRANGE", userKey(user), "0", "-1"]).array.compactMap(\.string).map { try OrderID(validating: $0) }
         var byID: [OrderID: Order] = [:]
         for order in try await orders(ids) { byID[order.id] = order }
         if let durable {

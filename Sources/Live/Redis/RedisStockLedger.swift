@@ -63,7 +63,7 @@ public struct RedisStockLedger: StockLedger {
             guard a.count > i else { throw RedisError(.protocolError, "stock gate \(op) journalled without argument \(i)") }
             return a[i]
         }
-        let order = { OrderID(generated: try argument(0)) }
+        let order = { try OrderID(validating: try argument(0)) }
         switch (op, r.first?.string) {
         case ("create", "created"):
             guard let terms else { throw RedisError(.protocolError, "deal \(dealID) has no terms in the catalogue") }
@@ -72,8 +72,8 @@ public struct RedisStockLedger: StockLedger {
             let quantity = try argument(2)
             guard let qty = Int(quantity), let expires = Int64(try argument(4)) else { throw Self.malformed(r) }
             let event = StockReserved(
-                dealID: dealID, orderID: try order(), userID: UserID(generated: try argument(1)), quantity: qty,
-                idempotencyKey: IdempotencyKey(generated: try argument(3)), expiresAt: Instant(nanosecondsSinceEpoch: expires), at: instant)
+                dealID: dealID, orderID: try order(), userID: try UserID(validating: try argument(1)), quantity: qty,
+                idempotencyKey: try IdempotencyKey(validating: try argument(3)), expiresAt: Instant(nanosecondsSinceEpoch: expires), at: instant)
             return try inventory(.reserved(event), 1)
         case ("confirm", "confirm"):
             let event = StockConfirmed(dealID: dealID, orderID: try order(), quantity: try Self.int(r, 1), at: instant)
@@ -109,7 +109,7 @@ public struct RedisStockLedger: StockLedger {
             return LedgerResult(decision: .reserve(event), events: events)
         case "duplicate":
             let record = Inventory.KeyRecord(
-                orderID: OrderID(generated: try Self.text(r, 1)), quantity: try Self.int(r, 2),
+                orderID: try OrderID(validating: try Self.text(r, 1)), quantity: try Self.int(r, 2),
                 reservedAt: Instant(nanosecondsSinceEpoch: Int64(try Self.int(r, 3))), expiresAt: Instant(nanosecondsSinceEpoch: Int64(try Self.int(r, 4))))
             return LedgerResult(decision: .duplicate(record), events: [])
         case "notActive":
@@ -225,12 +225,12 @@ public struct RedisStockLedger: StockLedger {
 
     /// One pipelined round trip over every deal's expiry index.
     public func dueReservations(at instant: Instant, limit: Int) async throws -> [DueReservation] {
-        let deals = try await pool.send(["SMEMBERS", dealsKey]).array.compactMap(\.string).sorted().map { DealID(generated: $0) }
+        let deals = try await pool.send(["SMEMBERS", dealsKey]).array.compactMap(\.string).sorted().map { try DealID(validating: $0) }
         let maxScore = String(instant.nanosecondsSinceEpoch / 1_000_000)
         let replies = try await pool.pipeline(deals.map { ["ZRANGEBYSCORE", keys($0)[5], "-inf", maxScore, "LIMIT", "0", String(limit)] })
         var due: [DueReservation] = []
         for (dealID, reply) in zip(deals, replies) {
-            due += reply.array.compactMap(\.string).map { DueReservation(dealID: dealID, orderID: OrderID(generated: $0)) }
+            due += try reply.array.compactMap(\.string).map { DueReservation(dealID: dealID, orderID: try OrderID(validating: $0)) }
         }
         return Array(due.prefix(limit))
     }

@@ -44,6 +44,9 @@ public enum ShopServer {
         public var admission: AdmissionGate.Limits? = AdmissionGate.Limits()
         /// How long public queries' answers are served from memory (`.zero`: never).
         public var responseCacheTTL: Duration = .milliseconds(250)
+        /// How long the server may take to drain and stop after SIGTERM or SIGINT; what is still
+        /// running then is cancelled (under Kubernetes' default 30 s grace period).
+        public var shutdownTimeout: Duration = .seconds(25)
 
         public init() {}
 
@@ -192,18 +195,20 @@ public enum ShopServer {
         let app = Application(
             router: shopRouter.router(), server: .http1WebSocketUpgrade(webSocketRouter: shopRouter.webSocketRouter()),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)), logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                // Started in this order, stopped in reverse: the HTTP server stops first (draining its
-                // requests), the relay empties the outbox it can, the producer flushes last.
-                services: composition.services.map { .init(service: $0) }
-                    + (configuration.role == .api ? [] : [
-                        .init(service: MaintenanceService(shop: shop, logger: logger)),
-                        .init(service: ReconciliationService(shop: shop, logger: logger)),
-                    ])
-                    + [.init(service: app)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        var group = ServiceGroupConfiguration(
+            // Started in this order, stopped in reverse: the HTTP server stops first (draining its
+            // requests), the relay empties the outbox it can, the producer flushes last.
+            services: composition.services.map { .init(service: $0) }
+                + (configuration.role == .api ? [] : [
+                    .init(service: MaintenanceService(shop: shop, logger: logger)),
+                    .init(service: ReconciliationService(shop: shop, logger: logger)),
+                ])
+                + [.init(service: app)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+        // After the bound, cancelled services get a second to return before the group gives up.
+        group.maximumCancellationDuration = .seconds(1)
+        try await ServiceGroup(configuration: group).run()
     }
 }
 

@@ -98,7 +98,7 @@ extension FlashSaleModel {
     /// A consumer fetches up to `maxPollRecords` from its partitions, or polls again later.
     mutating func consumerPoll(_ c: Int32) {
         // Nothing to fetch from a broker that is down, and no consumer while the writer is.
-        let back = max(resumes(.broker), resumes(.writer))
+        let back = max(resumes(.broker), resumes(.writer), resumes(.consumer))
         if back > calendar.now { return calendar.schedule(at: back, .consumerPoll(consumer: c)) }
         var consumer = consumers[Int(c)]
         var take = 0

@@ -194,6 +194,9 @@ public struct Scenario: Sendable, Hashable {
             case broker
             /// The writer process: its outbox relay and its consumers stop.
             case writer
+            /// The writer's consumers alone (a restarted writer's relay runs at once; its consumer
+            /// waits to be assigned partitions).
+            case consumer
             /// MongoDB: reads and the consumers' writes wait for it.
             case mongo
         }
