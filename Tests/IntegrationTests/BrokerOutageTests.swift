@@ -34,29 +34,17 @@ struct BrokerOutageTests {
 
 /// A tansu broker (memory storage) on a port of its own.
 struct Broker {
-    let process: Process
+    let own: OwnBackend
+    var process: Process { own.process }
 
     init(port: Int) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Backends.tansu))
         let url = "tcp://127.0.0.1:\(port)"
-        process.arguments = ["broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Ready when the port accepts connections.
-        for _ in 0..<100 {
-            if Self.accepts(port) { return }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        throw BrokerDidNotStart(port: port)
+        own = try OwnBackend(
+            executable: try #require(Backends.tansu),
+            arguments: ["broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"], port: port)
     }
 
-    func kill() {
-        guard process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    func kill() { own.kill() }
 
     static func accepts(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -72,3 +60,32 @@ struct Broker {
 }
 
 struct BrokerDidNotStart: Error { var port: Int }
+
+/// A backend process of a test's own, ready once its port accepts connections (within 20 s).
+struct OwnBackend {
+    let process: Process
+
+    init(executable: String, arguments: [String], port: Int) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<200 {
+            if Broker.accepts(port) { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        kill()
+        throw BrokerDidNotStart(port: port)
+    }
+
+    /// SIGKILL (after SIGCONT, for a process a test stopped): a child of Foundation's Process may
+    /// not see SIGTERM.
+    func kill() {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGCONT)
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}

@@ -86,38 +86,43 @@ def peaks(out, drill):
 
 
 def backlog(out, drill, start, end):
-    """From the writer's samples, as the simulator counts them: the outbox and Kafka lag peaks from
-    the fault's start until they drained, and how many seconds after the fault's end both were back
-    to their highest level of the 10 s before the fault (None when not, within the samples). The
-    writer renews its gauges only when it runs (a stopped writer's last values, or none, are read
-    until it runs again), so drained counts from after both peaks, not from the first low reading."""
+    """From the samples, as the simulator counts them: the outbox and Kafka lag peaks from the
+    fault's start until they drained, and how many seconds after the fault's end both were back to
+    their highest level of the 10 s before the fault (None when not, within the samples). A stopped
+    or killed process has no reading (the writer's lag while it is down) or an old one (a stopped
+    writer's last values until it runs again), so a peak counts where it is read, and drained counts
+    from after a real backlog's peaks, not from the first low reading."""
     path = os.path.join(out, f"{drill}-lag.csv")
     samples = []
     if os.path.exists(path):
         with open(path) as f:
             for line in f:
                 parts = line.strip().split(",")
-                if len(parts) == 3 and parts[1] and parts[2]:
-                    samples.append((float(parts[0]), float(parts[1]), float(parts[2])))
+                if len(parts) == 3:
+                    samples.append((float(parts[0]), float(parts[1]) if parts[1] else None, float(parts[2]) if parts[2] else None))
+
+    def top(rows, i):
+        values = [x for x in rows if x[i] is not None]
+        return max(values, key=lambda x: x[i]) if values else None
+
     before = [x for x in samples if start - 10 <= x[0] < start]
-    outbox = max((x[1] for x in before), default=0)
-    lag = max((x[2] for x in before), default=0)
+    outbox = (top(before, 1) or (0, 0, 0))[1]
+    lag = (top(before, 2) or (0, 0, 0))[2]
     after = [x for x in samples if x[0] >= start]
     if not after:
         return 0, 0, None
-    # When the fault built a backlog (a peak of 500 more than twice the level before it, within two minutes of
-    # its end): from the later of the two peaks; else from the fault's end. Then the first sample
-    # back to the level before the fault.
+    # When the fault built a backlog (a peak of 500 more than twice the level before it, within
+    # two minutes of its end): from the later of the two peaks; else from the fault's end. Then the
+    # first sample with both readings back to the level before the fault.
     window = [x for x in after if x[0] <= end + 120] or after
-    top_outbox, top_lag = max(window, key=lambda x: x[1]), max(window, key=lambda x: x[2])
     peaked = end
-    if top_outbox[1] > 2 * outbox + 500:
-        peaked = max(peaked, top_outbox[0])
-    if top_lag[2] > 2 * lag + 500:
-        peaked = max(peaked, top_lag[0])
-    drained_at = next((t for t, o, k in after if t >= peaked and o <= outbox and k <= lag), None)
+    for i, base in ((1, outbox), (2, lag)):
+        peak = top(window, i)
+        if peak is not None and peak[i] > 2 * base + 500:
+            peaked = max(peaked, peak[0])
+    drained_at = next((t for t, o, k in after if t >= peaked and o is not None and k is not None and o <= outbox and k <= lag), None)
     during = [x for x in after if x[0] <= (drained_at if drained_at is not None else float("inf"))]
-    return (int(max(x[1] for x in during)), int(max(x[2] for x in during)),
+    return (int((top(during, 1) or (0, 0, 0))[1]), int((top(during, 2) or (0, 0, 0))[2]),
             None if drained_at is None else drained_at - end)
 
 
@@ -209,8 +214,9 @@ print("Beside the simulator. After each drill `flashdeal simulate` runs `experim
       "rate and length and the fault as it happened (the component the drill took away, from its measured start for "
       "its measured length, until the part served again). Faults are counted in the fault and the second after it; "
       "peaks from the fault's start; drained is how long after the fault's end the outbox and the Kafka lag were both "
-      "back to their highest level of the 10 s before it (measured from the writer's /metrics, sampled every second "
-      "and renewed by the writer every two, so about ±2 s). The writer's drain rate in the scenario was fitted on "
+      "back to their highest level of the 10 s before it (the outbox as the API reads it, the lag from the writer's "
+      "/metrics, sampled every second and renewed every one and two, so about ±2 s; a process that is down has no "
+      "reading). The writer's drain rate in the scenario was fitted on "
       "the mongo-freeze drill of 2026-12-01; everything else is a prediction.\n")
 print("| drill | modelled as | faults in the fault: measured / predicted | outbox peak: measured / predicted | "
       "Kafka lag peak: measured / predicted | drained after the fault: measured / predicted |")

@@ -107,12 +107,10 @@ public struct EventConsumerService: Service {
         try await deadLetters.send(topic: deadLetterTopic, key: message.key, value: Self.deadLetter(message, error))
     }
 
-    /// A blocking librdkafka call (a poll that waits, a synchronous commit) off the caller's
-    /// thread, which may be an event loop.
+    /// A blocking librdkafka call (a poll that waits, a synchronous commit) on Kafka's threads
+    /// (``BlockingCalls``), off the caller's, which may be an event loop.
     static func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
-        }
+        try await BlockingCalls.kafka(work)
     }
 
     static func deadLetter(_ message: KafkaConsumer.Message, _ error: any Error) -> [UInt8] {

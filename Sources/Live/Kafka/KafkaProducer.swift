@@ -53,13 +53,11 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Asks the brokers for their metadata: throws when none answers within `timeoutMs` (start-up
     /// and readiness checks).
     public func checkReachable(timeoutMs: Int32 = 2000) async throws {
-        let code = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var metadata: UnsafePointer<rd_kafka_metadata>?
-                let error = rd_kafka_metadata(self.handle, 0, nil, &metadata, timeoutMs)
-                if let metadata { rd_kafka_metadata_destroy(metadata) }
-                continuation.resume(returning: error)
-            }
+        let code = try await BlockingCalls.kafka { [self] in
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            let error = rd_kafka_metadata(handle, 0, nil, &metadata, timeoutMs)
+            if let metadata { rd_kafka_metadata_destroy(metadata) }
+            return error
         }
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(code: code.rawValue, message: Kafka.text(code)) }
     }
@@ -125,10 +123,16 @@ public final class KafkaProducer: @unchecked Sendable {
         return KafkaError(code: code.rawValue, message: String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 
-    /// Waits for every message in flight (up to `timeoutMs`), then stops polling.
+    /// Waits for every message in flight (up to `timeoutMs`), then stops polling. Blocks: from
+    /// async code use ``close(timeoutMs:)``.
     public func shutdown(timeoutMs: Int32 = 10_000) {
         _ = rd_kafka_flush(handle, timeoutMs)
         lock.withLock { stopped = true }
+    }
+
+    /// ``shutdown(timeoutMs:)`` on Kafka's threads (``BlockingCalls``).
+    public func close(timeoutMs: Int32 = 10_000) async {
+        _ = try? await BlockingCalls.kafka { [self] in shutdown(timeoutMs: timeoutMs) }
     }
 
     /// One message's delivery report, counted into its batch's completion.

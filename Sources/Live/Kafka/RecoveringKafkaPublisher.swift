@@ -52,5 +52,5 @@ public final class RecoveringKafkaPublisher: EventPublisher, @unchecked Sendable
     }
 
     /// Flushes what is in flight (graceful shutdown).
-    public func shutdown() { producer.shutdown() }
+    public func shutdown() async { await producer.close() }
 }

@@ -3,7 +3,7 @@ import Domain
 import Foundation
 
 /// A libmongoc client pool. `mongoc_client_t` is not thread-safe, so every operation pops a
-/// client from the (thread-safe) pool, uses it on a worker thread off Swift's cooperative pool,
+/// client from the (thread-safe) pool, uses it on one of MongoDB's threads (``BlockingCalls``),
 /// and pushes it back. Documents cross the boundary as JSON: built with `bson_new_from_json`,
 /// read back with `bson_as_relaxed_extended_json`.
 public final class MongoClient: @unchecked Sendable {
@@ -12,7 +12,6 @@ public final class MongoClient: @unchecked Sendable {
     private let pool: OpaquePointer
     private let uri: OpaquePointer
     public let database: String
-    private let queue = DispatchQueue(label: "flashdeal.mongo", attributes: .concurrent)
     private static let initialised: Void = { mongoc_init() }()
 
     /// How long an operation may wait for MongoDB. Each bound applies where the URI sets none of
@@ -90,17 +89,13 @@ public final class MongoClient: @unchecked Sendable {
         mongoc_uri_destroy(uri)
     }
 
-    /// Runs `body` with a client of its own on a worker thread.
+    /// Runs `body` with a client of its own on one of MongoDB's threads (``BlockingCalls``).
     func run<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { [self] in
-                // Blocks until a client is free; nil only when the pool is being destroyed.
-                guard let client = mongoc_client_pool_pop(pool) else {
-                    return continuation.resume(throwing: MongoError("the MongoDB client pool is closed"))
-                }
-                defer { mongoc_client_pool_push(pool, client) }
-                continuation.resume(with: Result { try body(client) })
-            }
+        try await BlockingCalls.mongo { [self] in
+            // Blocks until a client is free; nil only when the pool is being destroyed.
+            guard let client = mongoc_client_pool_pop(pool) else { throw MongoError("the MongoDB client pool is closed") }
+            defer { mongoc_client_pool_push(pool, client) }
+            return try body(client)
         }
     }
 
