@@ -50,7 +50,7 @@ public struct Comparison: Sendable {
         let components = [
             "listDeals": "http.cpu (listDeals) and the Redis read", "viewDeal": "http.cpu (viewDeal) and the Redis read",
             "placeOrder": "http.cpu (placeOrder) and the Redis gate", "payOrder": "the payment provider and the Redis gate",
-            "cancelOrder": "http.cpu (cancelOrder) and the Redis gate", "orderStatus": "http.cpu (orderStatus) and the Redis read",
+            "cancelOrder": "http.cpu (cancelOrder), the Redis gate and, for a refund, the payment provider", "orderStatus": "http.cpu (orderStatus) and the Redis read",
         ]
         for op in Scenario.Operation.allCases.map(\.name) {
             add("\(op) P95 (ms)", components[op] ?? op) { r in r.operations.first { $0.name == op && $0.requests > 0 }?.p95Ms }
