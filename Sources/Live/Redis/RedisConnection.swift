@@ -65,6 +65,23 @@ final class RedisConnection: @unchecked Sendable {
         return RedisReply(raw.assumingMemoryBound(to: redisReply.self))
     }
 
+    /// The next reply the server pushes, waiting at most `wait` for it to begin; nil when none came
+    /// (the connection stays subscribed: nothing published meanwhile is lost). A reply already read
+    /// into hiredis's buffer is returned at once; a reply that began is read whole (blocking, within
+    /// the connection's own time-out).
+    func awaitReply(within wait: Duration) throws(RedisError) -> RedisReply? {
+        let context = try usableContext()
+        var raw: UnsafeMutableRawPointer?
+        if redisReaderGetReply(context.pointee.reader, &raw) == REDIS_OK, let buffered = raw {
+            defer { freeReplyObject(buffered) }
+            return RedisReply(buffered.assumingMemoryBound(to: redisReply.self))
+        }
+        var descriptor = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, Int32(clamping: wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000))
+        guard ready != 0 else { return nil }
+        return try readReply()
+    }
+
     /// Sends every command before reading any reply: one round trip for the batch (blocking).
     /// Server errors come back as `.error` replies in their places.
     func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisReply] {

@@ -56,8 +56,9 @@ final class NoticeBatch: Sendable {
 }
 
 /// Subscribes to `fd:events` on a connection of its own and hands every batch to this replica's
-/// hub. The blocking read runs on its own thread; it wakes every `wake` to notice shutdown (hiredis
-/// then reconnects and subscribes again).
+/// hub. The blocking read runs on its own thread; it waits at most `wake` at a time for a message,
+/// to notice shutdown, and stays subscribed between waits (only a broken link makes it subscribe
+/// afresh), so nothing published while it is idle is lost.
 public struct RedisBroadcastListener: Service {
     let url: String
     let channel: String
@@ -82,14 +83,14 @@ public struct RedisBroadcastListener: Service {
             while !stop.isSet {
                 do {
                     if connection == nil {
-                        connection = try RedisConnection(host: host, port: port, timeout: wake)
+                        connection = try RedisConnection(host: host, port: port, timeout: .seconds(5))
                         _ = try connection!.send(["SUBSCRIBE", channel])
                     }
-                    let message = try connection!.readReply().array
+                    guard let message = try connection!.awaitReply(within: wake)?.array else { continue }
                     guard message.count == 3, message[0].string == "message", let text = message[2].string else { continue }
                     continuation.yield(text)
                 } catch let error as RedisError where error.kind == .io {
-                    connection = nil  // the read timed out (or the link broke): subscribe afresh
+                    connection = nil  // the link broke: subscribe afresh
                 } catch {
                     logger.warning("Redis unreachable for the event broadcast", metadata: ["flashdeal.error": "\(error)"])
                     connection = nil
