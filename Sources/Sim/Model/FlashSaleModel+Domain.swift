@@ -110,6 +110,9 @@ extension FlashSaleModel {
             for orderID in gates[d].inventory.dueReservations(at: now) {
                 applyGate(Int32(d), gates[d].decideExpire(orderID, at: now))
                 if let o = orderIndex[orderID] { transition(Int(o), .expire); stats.expired += 1 }
+                // The journal's expiry (StockExpired) and the order's event (OrderExpired), relayed
+                // by the writer, where the sweeper runs.
+                relay(deal: Int32(d), messages: 2, entries: 2, replica: 0)
             }
         }
         let idle = arrivalsDone && journeys.live == 0 && requests.live == 0
