@@ -33,7 +33,7 @@ struct ConsumerGroupTests {
             print("consumed" if got else "wedged")
             """
         let python = try #require(Backends.python)
-        let output = try await EventConsumerService.offLoop { try Self.run(python, ["-c", script, "127.0.0.1:\(port)", "wedge-topic"]) }
+        let output = try await Self.offThePool { try Self.run(python, ["-c", script, "127.0.0.1:\(port)", "wedge-topic"]) }
         #expect(output.contains("wedged"), "the broker no longer wedges (then this test documents a fixed bug): \(output)")
     }
 
@@ -55,8 +55,8 @@ struct ConsumerGroupTests {
         let deadline = ContinuousClock.now + .seconds(40)
         while consumed.isEmpty, ContinuousClock.now < deadline { consumed += try await Self.poll(second, max: 10) }
         #expect(consumed.map { String(decoding: $0.value, as: UTF8.self) } == ["first"], "the restarted writer is assigned and consumes")
-        let assignment = try await EventConsumerService.offLoop { second.assignment() }
-        let partitions = try await EventConsumerService.offLoop { try second.subscribedPartitions(timeoutMs: 2000) }
+        let assignment = try await BlockingCalls.kafka { second.assignment() }
+        let partitions = try await BlockingCalls.kafka { try second.subscribedPartitions(timeoutMs: 2000) }
         #expect(second.hasBeenAssigned && !assignment.isEmpty)
         #expect(partitions > 0)
     }
@@ -79,24 +79,32 @@ struct ConsumerGroupTests {
             let deadline = ContinuousClock.now + .seconds(40)
             while consumed < 20, ContinuousClock.now < deadline { consumed += try await Self.poll(first, max: 50).count }
             #expect(consumed == 20)
-            try await EventConsumerService.offLoop { try first.commit() }
-            #expect(try await EventConsumerService.offLoop { first.assignment() }.compactMap(\.lag).reduce(0, +) == 0)
+            try await BlockingCalls.kafka { try first.commit() }
+            #expect(try await BlockingCalls.kafka { first.assignment() }.compactMap(\.lag).reduce(0, +) == 0)
         }  // leaves the group: it was assigned
         let second = try KafkaConsumer(brokers: brokers, group: "lag", topics: [topic])
         let deadline = ContinuousClock.now + .seconds(40)
         while !second.hasBeenAssigned, ContinuousClock.now < deadline {
             #expect(try await Self.poll(second, max: 10).isEmpty, "everything was committed")
         }
-        let assignment = try await EventConsumerService.offLoop { second.assignment() }
+        let assignment = try await BlockingCalls.kafka { second.assignment() }
         #expect(!assignment.isEmpty)
         #expect(assignment.allSatisfy { $0.lag == 0 }, "lag per partition: \(assignment.map { $0.lag.map(String.init) ?? "unknown" })")
     }
 
     /// A poll that may wait half a second, off the cooperative pool: the suites running beside
     /// this one (a server under k6 among them) share its threads, two on this machine. Every
-    /// blocking call here (polls, commits, the Python run) goes through `offLoop`.
+    /// blocking Kafka call here goes through `BlockingCalls.kafka`, as the writer's do; the Python
+    /// run through `offThePool`.
     static func poll(_ consumer: KafkaConsumer, max: Int) async throws -> [KafkaConsumer.Message] {
-        try await EventConsumerService.offLoop { try consumer.poll(max: max, timeoutMs: 500) }
+        try await BlockingCalls.kafka { try consumer.poll(max: max, timeoutMs: 500) }
+    }
+
+    /// Half a minute of a child process, on a thread of its own rather than Kafka's few.
+    static func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
+        }
     }
 
     static func run(_ executable: String, _ arguments: [String]) throws -> String {

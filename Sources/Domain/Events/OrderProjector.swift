@@ -123,9 +123,10 @@ public struct Projector<Aggregate: Projected>: Sendable {
             do {
                 replayed = try Aggregate(replaying: pairs)
             } catch {
-                let good = (1..<pairs.count).reversed().first { (try? Aggregate(replaying: Array(pairs.prefix($0)))) != nil } ?? 0
-                unreplayable[id] = Unreplayable(error: error, from: pairs[good].sequence)
-                replayed = good > 0 ? try? Aggregate(replaying: Array(pairs.prefix(good))) : nil
+                // The longest prefix that replays, and the first event past it.
+                let good = (1..<pairs.count).reversed().lazy.compactMap { n in (try? Aggregate(replaying: Array(pairs.prefix(n)))).map { (n, $0) } }.first
+                unreplayable[id] = Unreplayable(error: error, from: pairs[good?.0 ?? 0].sequence)
+                replayed = good?.1
             }
             let version = stored[id] ?? 0
             if let replayed, replayed.version > version { saves.append((replayed, version)) }

@@ -83,11 +83,11 @@ extension EventConsumerService {
     /// Observes the consumer, renews the verdict, and logs and counts a change.
     func checkProgress() async {
         let consumer = self.consumer
-        let assignment = (try? await Self.offLoop { consumer.assignment(timeoutMs: 1000) }) ?? []
+        let assignment = (try? await BlockingCalls.kafka { consumer.assignment(timeoutMs: 1000) }) ?? []
         let lags = assignment.compactMap(\.lag)
         let lag: Int64? = lags.isEmpty ? nil : lags.reduce(0, +)
         // Only a writer holding nothing asks the broker whether its topics exist (a metadata call).
-        let topicsExist = assignment.isEmpty ? ((try? await Self.offLoop { try consumer.subscribedPartitions(timeoutMs: 2000) }) ?? 0) > 0 : true
+        let topicsExist = assignment.isEmpty ? ((try? await BlockingCalls.kafka { try consumer.subscribedPartitions(timeoutMs: 2000) }) ?? 0) > 0 : true
         metrics?.lag(assignment)
         let (previous, verdict) = watch.state.withLock { state in
             let previous = state.verdict

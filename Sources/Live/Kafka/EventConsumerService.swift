@@ -60,7 +60,7 @@ public struct EventConsumerService: Service {
     /// Reads one batch, writes it, commits; returns how many events were written.
     public func processBatch(timeoutMs: Int32) async throws -> Int {
         let consumer = self.consumer, size = batchSize
-        let messages = try await Self.offLoop { try consumer.poll(max: size, timeoutMs: timeoutMs) }
+        let messages = try await BlockingCalls.kafka { try consumer.poll(max: size, timeoutMs: timeoutMs) }
         guard !messages.isEmpty else { return 0 }
         var decoded: [(message: KafkaConsumer.Message, envelope: EventEnvelope)] = []
         for message in messages {
@@ -78,7 +78,7 @@ public struct EventConsumerService: Service {
         for (message, envelope) in decoded {
             if let failure = broken[envelope.aggregateID], envelope.sequence >= failure.from { try await deadLetter(message, failure.error) }
         }
-        try await Self.offLoop { try consumer.commit() }
+        try await BlockingCalls.kafka { try consumer.commit() }
         watch.progressed(at: .now)
         return envelopes.count
     }
@@ -105,12 +105,6 @@ public struct EventConsumerService: Service {
             "flashdeal.kafka.topic": "\(message.topic)", "flashdeal.kafka.offset": "\(message.offset)", "flashdeal.error": "\(error)",
         ])
         try await deadLetters.send(topic: deadLetterTopic, key: message.key, value: Self.deadLetter(message, error))
-    }
-
-    /// A blocking librdkafka call (a poll that waits, a synchronous commit) on Kafka's threads
-    /// (``BlockingCalls``), off the caller's, which may be an event loop.
-    static func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await BlockingCalls.kafka(work)
     }
 
     static func deadLetter(_ message: KafkaConsumer.Message, _ error: any Error) -> [UInt8] {

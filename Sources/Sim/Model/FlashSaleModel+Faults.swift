@@ -18,8 +18,8 @@ extension FlashSaleModel {
     /// What the outbox and Kafka get from a change the gate step made: `entries` written to the
     /// outbox, `messages` events the relay makes of them (as the live server writes them,
     /// `docs/flows.md`).
-    static func outboxWrites(_ request: Request, refund: Bool) -> (entries: Int, messages: Int) {
-        switch request.op {
+    static func outboxWrites(_ op: Scenario.Operation, refund: Bool) -> (entries: Int, messages: Int) {
+        switch op {
         // The journal's reservation: StockReserved and OrderPlaced.
         case .placeOrder: (1, 2)
         // The journal's confirmation (StockConfirmed), and PaymentCompleted with OrderPaid.

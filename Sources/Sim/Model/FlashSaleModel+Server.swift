@@ -88,7 +88,7 @@ extension FlashSaleModel {
             guard !scenario.kafka.requestWaitsForAck else { return produce(r) }
             // The outbox: the events produced by the relay later, and one Redis round trip now
             // unless the gate step wrote the entries itself.
-            let writes = Self.outboxWrites(request, refund: request.order >= 0 && orders[Int(request.order)].status == .refunded)
+            let writes = Self.outboxWrites(request.op, refund: request.order >= 0 && orders[Int(request.order)].status == .refunded)
             relay(deal: request.deal, messages: writes.messages, entries: writes.entries, replica: Int(request.replica))
             if Self.step(request.op, request.step) == .journalledIfChanged { return nextStep(r) }
             let replica = Int(request.replica)
