@@ -58,12 +58,21 @@ let package = Package(
         .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
         // librdkafka 2.16 from the confluent-kafka wheel, with Debian's headers (see shim.h).
         .systemLibrary(name: "CRdKafka"),
-        // The live server: the GraphQL shop over HTTP and WebSocket, and the Redis, MongoDB and Kafka adapters.
+        // The live server, one target per part (docs/architecture.md draws the graph). What every
+        // live target runs on: the wall clock and random ids, the bounded pools for blocking C
+        // calls, the in-process cache and the change feed subscriptions read.
         .target(
-            name: "Live",
+            name: "LiveRuntime",
+            dependencies: ["Domain", .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Sources/Live/Runtime",
+            swiftSettings: swiftSettings
+        ),
+        // The API: HTTP and WebSocket (Hummingbird), GraphQL (Graphiti), admission. The Domain's
+        // ports only: no C library, no backend.
+        .target(
+            name: "LiveAPI",
             dependencies: [
-                "Domain", "DomainMemory", "CHiredis", "CMongoC", "CRdKafka",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "Domain", "LiveRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -71,11 +80,62 @@ let package = Package(
                 .product(name: "Graphiti", package: "Graphiti"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
+            path: "Sources/Live/API",
+            swiftSettings: swiftSettings
+        ),
+        // Redis (hiredis and a NIO client): the stock gate, hot orders and payments, idempotency,
+        // the outbox and its relay, the catalogue cache, the subscriptions' broadcast.
+        .target(
+            name: "LiveRedis",
+            dependencies: [
+                "Domain", "LiveRuntime", "CHiredis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/Live/Redis",
+            swiftSettings: swiftSettings
+        ),
+        // Kafka (librdkafka): the producer, the writer's consumer and its Service.
+        .target(
+            name: "LiveKafka",
+            dependencies: [
+                "Domain", "LiveRuntime", "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Live/Kafka",
             swiftSettings: swiftSettings,
             linkerSettings: [.unsafeFlags(["-L\(rdkafkaDirectory)", "-Xlinker", "-rpath", "-Xlinker", rdkafkaDirectory])]
+        ),
+        // MongoDB (libmongoc): the catalogue, durable orders and payments, the event store.
+        .target(name: "LiveMongo", dependencies: ["Domain", "LiveRuntime", "CMongoC"], path: "Sources/Live/Mongo", swiftSettings: swiftSettings),
+        // Composition: builds the server from its configuration, in the embedded mode or on the backends.
+        .target(
+            name: "Live",
+            dependencies: [
+                "Domain", "DomainMemory", "LiveRuntime", "LiveAPI", "LiveRedis", "LiveKafka", "LiveMongo",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/Live/Server",
+            swiftSettings: swiftSettings
+        ),
+        // Operator tooling: calibration, read-model replay, the sale audit.
+        .target(
+            name: "LiveTools",
+            dependencies: ["Domain", "LiveRuntime", "LiveAPI", "LiveRedis", "LiveKafka", "LiveMongo"],
+            path: "Sources/Live/Tools",
+            swiftSettings: swiftSettings
         ),
         // The SQLite results store (GRDB on the system libsqlite3).
         .target(
@@ -98,6 +158,12 @@ let package = Package(
                 "Sim",
                 "ResultsStore",
                 "Live",
+                "LiveAPI",
+                "LiveRuntime",
+                "LiveRedis",
+                "LiveKafka",
+                "LiveMongo",
+                "LiveTools",
                 "LoadTest",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -108,17 +174,19 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Live", "Domain", "DomainMemory", "LoadTest", "ResultsStore", "Sim",
+                "Live", "LiveAPI", "LiveRuntime", "LiveRedis", "LiveKafka", "LiveMongo", "LiveTools",
+                "Domain", "DomainMemory", "LoadTest", "ResultsStore", "Sim",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),
+        // The API's tests: the in-memory adapters, no C library linked.
         .testTarget(
             name: "LiveTests",
             dependencies: [
-                "Live", "Domain", "DomainMemory", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "LiveAPI", "LiveRuntime", "Domain", "DomainMemory", .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Domain
 import Foundation
-import Live
+import LiveMongo
+import LiveRedis
+import LiveTools
 
 /// `flashdeal audit`: the end-of-sale (and end-of-drill) audit on the real backends.
 struct AuditCommand: AsyncParsableCommand {

@@ -2,6 +2,10 @@ import ArgumentParser
 import Domain
 import Foundation
 import Live
+import LiveAPI
+import LiveKafka
+import LiveRuntime
+import LiveTools
 import Logging
 
 /// `flashdeal calibrate`: measures the live system's service times on the real backends and writes

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Live
+import LiveRedis
 
 /// `flashdeal outbox`: the relay's dead stream, for an operator after an alert on
 /// `flashdeal_outbox_dead_letters`.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import Live
+import LiveMongo
+import LiveRedis
+import LiveTools
 
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

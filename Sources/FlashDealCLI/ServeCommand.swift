@@ -2,6 +2,10 @@ import ArgumentParser
 import Domain
 import Foundation
 import Live
+import LiveAPI
+import LiveKafka
+import LiveRedis
+import LiveRuntime
 import Logging
 
 struct ServeCommand: AsyncParsableCommand {

@@ -1,5 +1,7 @@
 import Foundation
 import Live
+import LiveMongo
+import LiveRedis
 import Testing
 
 /// The real backends `make test` starts (`scripts/backends.sh up` writes their URLs).

@@ -1,6 +1,9 @@
 import Domain
 import Foundation
 import Live
+import LiveKafka
+import LiveRedis
+import LiveRuntime
 import Logging
 import ServiceLifecycle
 import Testing

@@ -1,6 +1,5 @@
 import Domain
 import Foundation
-import Live
 import Testing
 
 /// The window the issue names ("stock taken in Redis, Kafka send failed, user told success"),

@@ -1,6 +1,8 @@
 import Domain
 import Foundation
 import Live
+import LiveAPI
+import LiveTools
 import Logging
 import Testing
 

@@ -1,6 +1,6 @@
 import Domain
 import DomainMemory
-import Live
+import LiveRedis
 import Synchronization
 import Testing
 

@@ -1,7 +1,8 @@
 import Domain
 import DomainMemory
 import Foundation
-import Live
+import LiveAPI
+import LiveRedis
 import Testing
 
 /// The money path's two steps, one contract for the in-memory shop's ports in sequence and for

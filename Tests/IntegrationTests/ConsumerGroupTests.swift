@@ -1,5 +1,6 @@
 import Foundation
-@testable import Live
+@testable import LiveKafka
+@testable import LiveRuntime
 import Testing
 
 /// The development broker (tansu 0.6) wedges a consumer group for good when a member leaves it

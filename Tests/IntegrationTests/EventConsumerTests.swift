@@ -1,7 +1,9 @@
 import Domain
 import DomainMemory
 import Foundation
-@testable import Live
+@testable import LiveAPI
+@testable import LiveKafka
+@testable import LiveMongo
 import Logging
 import Testing
 

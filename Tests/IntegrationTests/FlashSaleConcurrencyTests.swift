@@ -4,6 +4,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Live
+import LiveAPI
+import LiveMongo
+import LiveRuntime
 import Logging
 import Testing
 

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Live
+import LiveAPI
 import LoadTest
 import Logging
 import ResultsStore

@@ -1,6 +1,6 @@
 import Domain
 import Foundation
-import Live
+import LiveKafka
 import Testing
 
 /// The Kafka adapters against the real broker (tansu in development).

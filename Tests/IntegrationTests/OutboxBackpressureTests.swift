@@ -4,6 +4,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Live
+import LiveAPI
+import LiveRedis
 import Logging
 import Testing
 
@@ -28,7 +30,7 @@ struct OutboxBackpressureTests {
             id: "d-cap", productID: "p-cap", price: Money(minorUnits: 500), startsAt: now - .seconds(1), endsAt: now + .seconds(3600),
             perUserLimit: 2, reservationTTL: .seconds(600), paymentWindow: .seconds(300), initialStock: 10))
         _ = try await shop.startDeal("d-cap")
-        let app = Application(router: try ShopRouter(shop: shop, backpressure: backpressure).router())
+        let app = Application(router: try ShopRouter(shop: shop, orderRefusal: composition.orderRefusal).router())
         try await app.test(.router) { client in
             let first = try await Self.place(client, user: "u-1")
             let id = try #require(((first["data"] as? [String: Any])?["placeOrder"] as? [String: Any])?["order"] as? [String: Any])["id"] as? String

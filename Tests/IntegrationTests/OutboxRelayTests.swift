@@ -1,7 +1,7 @@
 import Domain
 import DomainMemory
 import Foundation
-import Live
+import LiveRedis
 import Logging
 import Synchronization
 import Testing

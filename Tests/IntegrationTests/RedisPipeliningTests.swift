@@ -1,8 +1,8 @@
+@testable import LiveRedis
 import NIOCore
 import NIOPosix
 import Testing
 
-@testable import Live
 
 /// On an event loop a command's flush waits for the end of the loop's turn (`RedisSlot.send`):
 /// every command written in the turn still leaves, and each caller gets its own replies, in the

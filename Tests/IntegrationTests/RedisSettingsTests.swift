@@ -1,5 +1,7 @@
 import Foundation
 import Live
+import LiveRedis
+import LiveRuntime
 import Logging
 import Testing
 

@@ -1,7 +1,8 @@
 import Domain
 import DomainMemory
 import Foundation
-import Live
+import LiveMongo
+import LiveTools
 import Testing
 
 /// `flashdeal replay`: drop the read models (Redis stock gates, MongoDB orders), rebuild them from

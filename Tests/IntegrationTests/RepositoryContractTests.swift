@@ -1,7 +1,9 @@
 import Domain
 import DomainMemory
 import Foundation
-import Live
+import LiveAPI
+import LiveMongo
+import LiveRedis
 import Testing
 
 /// The order repository and event store contracts, run against the in-memory actors and MongoDB.

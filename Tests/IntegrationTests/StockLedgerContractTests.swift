@@ -1,7 +1,6 @@
 import Domain
 import DomainMemory
 import Foundation
-import Live
 import Testing
 
 /// One contract for every stock ledger: random operations applied to the ledger and to the

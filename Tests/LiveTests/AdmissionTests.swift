@@ -3,7 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Live
+import LiveAPI
 import Testing
 
 /// Load shedding: at most `workers` requests run, `queue` more wait, the rest and the ones that

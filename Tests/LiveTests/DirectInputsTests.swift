@@ -1,5 +1,5 @@
 import GraphQL
-@testable import Live
+@testable import LiveAPI
 import Testing
 
 /// The order mutations' inputs read straight from GraphQL's coerced argument map: the same values

@@ -4,7 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Live
+import LiveAPI
 import Testing
 
 /// The GraphQL API over HTTP on the in-memory adapters.

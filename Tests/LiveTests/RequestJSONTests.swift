@@ -1,6 +1,6 @@
 import Foundation
 import GraphQL
-@testable import Live
+@testable import LiveAPI
 import Testing
 
 /// The request body reader against `JSONDecoder` on the same bytes.

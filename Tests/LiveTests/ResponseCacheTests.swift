@@ -4,7 +4,8 @@ import GraphQL
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-@testable import Live
+@testable import LiveAPI
+@testable import LiveRuntime
 import Testing
 
 /// Public queries' answers served from memory for a short time; everything else never.

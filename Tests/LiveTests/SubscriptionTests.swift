@@ -6,7 +6,8 @@ import Hummingbird
 import HummingbirdTesting
 import HummingbirdWSClient
 import HummingbirdWebSocket
-import Live
+import LiveAPI
+import LiveRuntime
 import Logging
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 public import Prometheus
 import Synchronization
+import LiveRuntime
 
 /// Whether a writer does its work, decided from what it sees every few seconds: the partitions
 /// its group assigned it, how far they are behind, whether its topics exist, and when it last

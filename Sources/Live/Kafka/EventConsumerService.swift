@@ -2,6 +2,7 @@ public import Domain
 import Foundation
 public import Logging
 public import ServiceLifecycle
+import LiveRuntime
 
 /// The consumer group that moves events from Kafka into MongoDB: each batch is appended to the
 /// event store (idempotent by event id, so redelivery is harmless), the orders it touched are

@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import LiveRuntime
 
 /// An idempotent librdkafka producer (`enable.idempotence=true`, `acks=all`). `send` resolves when
 /// the broker has acknowledged the message (its delivery report), so a caller never reports

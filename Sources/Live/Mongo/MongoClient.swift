@@ -1,6 +1,7 @@
 import CMongoC
 import Domain
 import Foundation
+import LiveRuntime
 
 /// A libmongoc client pool. `mongoc_client_t` is not thread-safe, so every operation pops a
 /// client from the (thread-safe) pool, uses it on one of MongoDB's threads (``BlockingCalls``),
@@ -119,7 +120,7 @@ public final class MongoClient: @unchecked Sendable {
     }
 
     /// Inserts documents (ordered); duplicate keys are reported as `MongoError.isDuplicateKey`.
-    func insert(_ collection: String, _ documents: [[String: Any]]) async throws {
+    package func insert(_ collection: String, _ documents: [[String: Any]]) async throws {
         let texts = try documents.map { try Self.json($0) }
         let database = self.database
         try await run { client in
@@ -153,7 +154,7 @@ public final class MongoClient: @unchecked Sendable {
 
     /// `find` with options (limit, projection, ...) and a sort in the given key order; returns the
     /// documents.
-    func find(_ collection: String, filter: [String: Any], sort: [(String, Int)] = [], options: [String: Any] = [:]) async throws -> [[String: Any]] {
+    package func find(_ collection: String, filter: [String: Any], sort: [(String, Int)] = [], options: [String: Any] = [:]) async throws -> [[String: Any]] {
         let (f, o) = (try Self.json(filter), try Self.json(options, sort: sort))
         let database = self.database
         let texts = try await run { client in

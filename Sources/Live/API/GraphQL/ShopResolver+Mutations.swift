@@ -68,7 +68,7 @@ extension ShopResolver {
         } catch let error as ValidationError {
             return InvalidInput(field: error.field, message: error.reason)
         }
-        if let refusal = context.backpressure?.refusal { throw OrdersPaused(message: refusal) }
+        if let refusal = context.orderRefusal?() { throw OrdersPaused(message: refusal) }
         switch try await context.shop.placeOrder(command) {
         case .placed(let order): return OrderPlaced(order: OrderNode(order))
         case .soldOut(let available): return SoldOut(dealId: input.dealId, available: available)

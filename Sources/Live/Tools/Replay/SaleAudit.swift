@@ -1,5 +1,6 @@
 public import Domain
 import Foundation
+import LiveMongo
 
 /// `flashdeal audit`: after a sale or a chaos drill, checks the shop's promise against the real
 /// stores. The event store is replayed through the Domain's `Projection` (a gap or an event its

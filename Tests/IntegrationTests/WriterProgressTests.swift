@@ -1,4 +1,4 @@
-import Live
+import LiveKafka
 import Testing
 
 /// The writer's readiness verdict over time: joining, unassigned past the grace, stalled while

@@ -4,6 +4,7 @@ import GraphQL
 import Graphiti
 public import Hummingbird
 import HTTPTypes
+public import LiveRuntime
 
 /// The HTTP surface: `POST /graphql` (JSON) and `GET /graphql?query=`, `GET /health/live` and
 /// `GET /health/ready`. Malformed requests get a 4xx naming the problem; business outcomes are
@@ -43,8 +44,8 @@ public struct ShopRouter: Sendable {
     public let metrics: ShopMetrics
     /// This replica's subscribers; subscriptions need it.
     let hub: EventHub?
-    /// The outbox's bound on new orders (nil: none).
-    let backpressure: OutboxBackpressure?
+    /// Why new orders are refused now (the outbox's bound on the backends; nil: no bound).
+    let orderRefusal: (@Sendable () -> String?)?
     /// Load shedding on `/graphql`, shared by every router this value builds.
     public let gate: AdmissionGate?
     /// Public queries' answers by request body (microcaching; nil: off): under a flash sale every
@@ -57,11 +58,11 @@ public struct ShopRouter: Sendable {
 
     public init(
         shop: Shop, configuration: Configuration = .init(), metrics: ShopMetrics = ShopMetrics(), hub: EventHub? = nil,
-        backpressure: OutboxBackpressure? = nil, readiness: @escaping @Sendable () async -> [String: Bool] = { [:] }
+        orderRefusal: (@Sendable () -> String?)? = nil, readiness: @escaping @Sendable () async -> [String: Bool] = { [:] }
     ) throws {
         self.shop = shop
         self.hub = hub
-        self.backpressure = backpressure
+        self.orderRefusal = orderRefusal
         api = try ShopAPI()
         self.configuration = configuration
         self.metrics = metrics
@@ -154,7 +155,7 @@ public struct ShopRouter: Sendable {
     func context(user header: String?) async throws -> RequestContext {
         let user = try Identity.user(from: header)
         return RequestContext(shop: shop, userID: user, now: await shop.ports.clock.now(), metrics: metrics, hub: hub, admins: configuration.admins,
-            backpressure: backpressure)
+            orderRefusal: orderRefusal)
     }
 
     /// A caller public answers may come from the response cache for: anonymous or a valid user id,

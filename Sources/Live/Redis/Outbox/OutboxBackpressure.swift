@@ -3,6 +3,7 @@ public import Logging
 public import Prometheus
 public import ServiceLifecycle
 import Synchronization
+import LiveRuntime
 
 /// The outbox's streams in Redis: the request path's `fd:outbox` and every deal's journal.
 struct OutboxStreams: Sendable {

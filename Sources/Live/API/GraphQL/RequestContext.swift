@@ -1,5 +1,6 @@
 public import Domain
 public import Foundation
+public import LiveRuntime
 
 /// What one GraphQL request runs with: the shop, the caller, and the request's DataLoaders.
 public struct RequestContext: Sendable {
@@ -16,14 +17,15 @@ public struct RequestContext: Sendable {
     let hub: EventHub?
     /// The callers admin mutations accept.
     let admins: Set<UserID>
-    /// The outbox's bound: new orders wait while it is full (nil: no bound, the embedded mode).
-    let backpressure: OutboxBackpressure?
+    /// Why new orders are refused now, if they are (the outbox's bound on the backends: orders wait
+    /// while it is full); nil: no bound, the embedded mode.
+    let orderRefusal: (@Sendable () -> String?)?
 
     public init(
         shop: Shop, userID: UserID?, now: Instant, metrics: ShopMetrics? = nil, hub: EventHub? = nil, admins: Set<UserID> = [],
-        backpressure: OutboxBackpressure? = nil
+        orderRefusal: (@Sendable () -> String?)? = nil
     ) {
-        self.backpressure = backpressure
+        self.orderRefusal = orderRefusal
         self.metrics = metrics
         self.admins = admins
         self.hub = hub

@@ -1,9 +1,9 @@
+@testable import LiveRedis
 import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
 
-@testable import Live
 
 /// The broadcast's batching: the change notices recorded during one turn of an event loop leave as
 /// one message, in their order; a later turn starts a new one.

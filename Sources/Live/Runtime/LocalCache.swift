@@ -3,7 +3,7 @@ import Synchronization
 /// A small in-process cache, each value kept for `ttl`: the catalogue's decoded terms and pages
 /// (`CachedDealCatalog`) and public queries' answers (`ShopRouter`). Bounded: when full it starts
 /// over, so callers sending endless distinct keys cost memory only up to `capacity`.
-final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+package final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     struct Entry: Sendable {
         let expires: ContinuousClock.Instant
         let value: Value
@@ -12,7 +12,7 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     /// What `lookup` found.
-    enum Lookup: Sendable {
+    package enum Lookup: Sendable {
         /// A value within its time to live.
         case fresh(Value)
         /// An expired value another caller is refreshing: serve it.
@@ -21,7 +21,7 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         case miss
 
         /// The value to serve, fresh or stale; nil on a miss.
-        var value: Value? {
+        package var value: Value? {
             switch self {
             case .fresh(let value), .stale(let value): value
             case .miss: nil
@@ -29,15 +29,15 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
-    let ttl: Duration
+    package let ttl: Duration
     /// How long past its expiry a value may still be served while one caller refreshes it.
-    let staleLimit: Duration
+    package let staleLimit: Duration
     private let entries = Mutex([Key: Entry]())
     private let capacity: Int
     /// The time entries expire by (tests give their own).
     private let now: @Sendable () -> ContinuousClock.Instant
 
-    init(
+    package init(
         ttl: Duration, staleLimit: Duration = .zero, capacity: Int = 4096,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
     ) {
@@ -54,7 +54,7 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// if the refresh never stores (its answer was not cacheable, or it failed), the others get the
     /// expired value until then and every caller computes after. Values are therefore at most
     /// `ttl + staleLimit` old.
-    func lookup(_ key: Key) -> Lookup {
+    package func lookup(_ key: Key) -> Lookup {
         let now = now()
         return entries.withLock { entries in
             guard var entry = entries[key] else { return .miss }
@@ -67,7 +67,7 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
-    func store(_ value: Value, for key: Key) {
+    package func store(_ value: Value, for key: Key) {
         guard ttl > .zero else { return }
         let entry = Entry(expires: now() + ttl, value: value)
         entries.withLock { entries in
@@ -81,7 +81,7 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// first caller after that tries again (the claim, if any, is given up). Returns that value, or
     /// nil when there is none to serve. While the source keeps failing, one caller every `ttl`
     /// waits on it and the others get the last value it gave, however old.
-    func keepAfterFailure(_ key: Key) -> Value? {
+    package func keepAfterFailure(_ key: Key) -> Value? {
         let expires = now() + ttl
         return entries.withLock { entries in
             guard let entry = entries[key] else { return nil }
@@ -90,9 +90,9 @@ final class LocalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
-    func remove(_ key: Key) { _ = entries.withLock { $0.removeValue(forKey: key) } }
+    package func remove(_ key: Key) { _ = entries.withLock { $0.removeValue(forKey: key) } }
 
-    func removeAll() { entries.withLock { $0.removeAll() } }
+    package func removeAll() { entries.withLock { $0.removeAll() } }
 }
 
 extension LocalCache.Lookup: Equatable where Value: Equatable {}

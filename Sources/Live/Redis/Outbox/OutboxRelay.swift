@@ -2,6 +2,7 @@ public import Domain
 import Foundation
 public import Logging
 public import ServiceLifecycle
+import LiveRuntime
 
 /// Carries the Redis outbox to Kafka: the request path's `fd:outbox` stream and every deal's gate
 /// journal. Each stream is read through the consumer group `relay`; an entry is acknowledged and

@@ -5,6 +5,7 @@ import NIOPosix
 import Synchronization
 public import Logging
 public import ServiceLifecycle
+public import LiveRuntime
 
 /// The live server's event publisher: every recorded batch is `PUBLISH`ed on the Redis channel
 /// `fd:events` as change notices (`EventHub.Change`: a line per event naming its stream and deal;

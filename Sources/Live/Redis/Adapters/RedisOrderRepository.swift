@@ -1,5 +1,6 @@
 public import Domain
 import Foundation
+import LiveRuntime
 
 /// The request path's order store on the live server: each order a hash in Redis
 /// (`fd:order:{id}` with its version and JSON), saved with optimistic concurrency by one small

@@ -1,5 +1,10 @@
 public import Domain
 import Foundation
+public import LiveAPI
+import LiveRedis
+import LiveRuntime
+import LiveKafka
+import LiveMongo
 
 /// A mean and standard deviation, in milliseconds.
 public struct Timing: Sendable {

@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import LiveRuntime
 
 /// `dealUpdates` and `orderUpdates`: each subscription first sends the current state, then the
 /// state after each event that concerns it (events reach this replica's hub from every replica).
