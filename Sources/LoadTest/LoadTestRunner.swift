@@ -80,13 +80,13 @@ public struct LoadTestRunner: Sendable {
                 "paymentWindowSeconds": Int(spec.paymentWindow / 1_000_000_000),
             ]], expect: "DealUpdated")
             if spec.startsAt == 0 {
-                try await mutation(#"mutation($id: String!) { startDeal(id: $id) { __typename } }"#, ["id": deal.id], expect: "DealUpdated")
+                try await mutation(#"mutation($id: ID!) { startDeal(id: $id) { __typename } }"#, ["id": deal.id], expect: "DealUpdated")
             }
         }
     }
 
     func dealCounters(_ deal: String) async throws -> K6Results.DealCounters? {
-        let data = try await post(#"query($id: String!) { deal(id: $id) { available reserved sold } }"#, ["id": deal])
+        let data = try await post(#"query($id: ID!) { deal(id: $id) { available reserved sold } }"#, ["id": deal])
         guard let d = (data["deal"] as? [String: Any]), let a = d["available"] as? Int, let r = d["reserved"] as? Int, let s = d["sold"] as? Int
         else { return nil }
         let total = scenario.deals.first { deal.hasPrefix("\($0.id)-") }.map(\.stock) ?? (a + r + s)

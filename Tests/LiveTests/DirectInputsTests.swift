@@ -12,7 +12,7 @@ import Testing
         let direct = try ShopResolver.PlaceOrderInput(InputFields(map["input"], type: "PlaceOrderInput"))
         let decoded = try MapDecoder().decode(ShopResolver.InputArguments<ShopResolver.PlaceOrderInput>.self, from: map).input
         #expect(direct.dealId == decoded.dealId && direct.quantity == decoded.quantity && direct.idempotencyKey == decoded.idempotencyKey)
-        #expect((direct.dealId, direct.quantity, direct.idempotencyKey) == ("deal-1", 2, "k-9"))
+        #expect((direct.dealId.rawValue, direct.quantity, direct.idempotencyKey) == ("deal-1", 2, "k-9"))
     }
 
     @Test func payAndCancelInputsMatchMapDecoder() throws {
@@ -21,7 +21,7 @@ import Testing
         let decoded = try MapDecoder().decode(ShopResolver.InputArguments<ShopResolver.PayOrderInput>.self, from: pay).input
         #expect((direct.orderId, direct.idempotencyKey) == (decoded.orderId, decoded.idempotencyKey))
         let cancel = Self.arguments(["orderId": .string("o-2")])
-        #expect(try ShopResolver.CancelOrderInput(InputFields(cancel["input"], type: "CancelOrderInput")).orderId == "o-2")
+        #expect(try ShopResolver.CancelOrderInput(InputFields(cancel["input"], type: "CancelOrderInput")).orderId.rawValue == "o-2")
     }
 
     @Test func aMismatchNamesTheInputAndField() throws {

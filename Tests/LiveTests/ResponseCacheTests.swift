@@ -10,7 +10,7 @@ import Testing
 
 /// Public queries' answers served from memory for a short time; everything else never.
 @Suite struct ResponseCacheTests {
-    static let view = #"{"query":"query($id: String!) { deal(id: $id) { id available } }","variables":{"id":"deal-sneakers"}}"#
+    static let view = #"{"query":"query($id: ID!) { deal(id: $id) { id available } }","variables":{"id":"deal-sneakers"}}"#
 
     static func available(_ client: some TestClientProtocol, _ body: String, user: String? = nil) async throws -> Int? {
         var headers: HTTPFields = [.contentType: "application/json"]
@@ -101,7 +101,7 @@ import Testing
 
     @Test func onlyCatalogueQueriesArePublic() throws {
         func isPublic(_ text: String) throws -> Bool { DocumentCache.shape(of: try parse(source: Source(body: text))).isPublic }
-        #expect(try isPublic("query($id: String!) { deal(id: $id) { id available product { name } } }"))
+        #expect(try isPublic("query($id: ID!) { deal(id: $id) { id available product { name } } }"))
         #expect(try isPublic("{ deals(first: 10) { edges { node { id } } } product(id: \"p\") { name } }"))
         #expect(try !isPublic("{ myOrders(first: 5) { edges { node { id } } } }"))
         #expect(try !isPublic("{ deal(id: \"d\") { id } order(id: \"o\") { id } }"))

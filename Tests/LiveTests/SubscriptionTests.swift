@@ -51,7 +51,7 @@ import Testing
                 try await outbound.write(.text(#"{"type":"ping"}"#))
                 #expect(try Self.json(try await messages.next())["type"] as? String == "pong")
                 try await outbound.write(.text(#"""
-                    {"id":"s1","type":"subscribe","payload":{"query":"subscription($d: String!) { dealUpdates(dealId: $d) { id status available reserved sold } }","variables":{"d":"deal-sneakers"}}}
+                    {"id":"s1","type":"subscribe","payload":{"query":"subscription($d: ID!) { dealUpdates(dealId: $d) { id status available reserved sold } }","variables":{"d":"deal-sneakers"}}}
                     """#))
                 let first = try Self.json(try await messages.next())
                 #expect(first["id"] as? String == "s1" && first["type"] as? String == "next")

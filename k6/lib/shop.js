@@ -47,7 +47,7 @@ export function graphql(name, query, variables, user, wantData = true) {
 }
 
 export function viewDeal(dealId) {
-  return graphql('viewDeal', 'query($id: String!) { deal(id: $id) { id status available reserved sold price product { name } } }', { id: dealId }, undefined, false);
+  return graphql('viewDeal', 'query($id: ID!) { deal(id: $id) { id status available reserved sold price product { name } } }', { id: dealId }, undefined, false);
 }
 
 export function listDeals() {
@@ -86,7 +86,7 @@ export function cancelOrder(orderId, user) {
 }
 
 export function pollOrder(orderId, user) {
-  return graphql('orderStatus', 'query($id: String!) { order(id: $id) { id status } }', { id: orderId }, user, false);
+  return graphql('orderStatus', 'query($id: ID!) { order(id: $id) { id status } }', { id: orderId }, user, false);
 }
 
 /** A buyer id and an idempotency key unique to this iteration. */

@@ -135,7 +135,7 @@ public struct OperationProbes: Sendable {
         }
         let d = deal.rawValue
         _ = try await measure("listDeals", try (0..<samples).map { _ in (try body("query { deals(first: 10) { edges { node { id status available } } } }"), nil) })
-        _ = try await measure("viewDeal", try (0..<samples).map { _ in (try body("query($id: String!) { deal(id: $id) { id status available reserved sold price product { name } } }", ["id": d]), nil) })
+        _ = try await measure("viewDeal", try (0..<samples).map { _ in (try body("query($id: ID!) { deal(id: $id) { id status available reserved sold price product { name } } }", ["id": d]), nil) })
         let users = (0..<samples).map { "probe-user-\($0)-\(counter.next(1))" }
         let placed = try await measure("placeOrder", try users.map { user in
             (try body("mutation($in: PlaceOrderInput!) { placeOrder(input: $in) { __typename ... on OrderPlaced { order { id } } } }",
@@ -148,7 +148,7 @@ public struct OperationProbes: Sendable {
             return id
         }
         let pairs = Array(zip(orders, users))
-        _ = try await measure("orderStatus", try pairs.map { (try body("query($id: String!) { order(id: $id) { id status } }", ["id": $0.0]), $0.1) })
+        _ = try await measure("orderStatus", try pairs.map { (try body("query($id: ID!) { order(id: $id) { id status } }", ["id": $0.0]), $0.1) })
         let half = pairs.count / 2
         _ = try await measure("payOrder", try pairs.prefix(half).map {
             (try body("mutation($in: PayOrderInput!) { payOrder(input: $in) { __typename } }", ["in": ["orderId": $0.0, "idempotencyKey": "pay-\($0.0)"]]), $0.1)

@@ -23,6 +23,8 @@ struct InputFields {
         return value
     }
 
+    func id(_ name: String) throws -> GraphID { GraphID(try string(name)) }
+
     func int(_ name: String) throws -> Int {
         guard case .number(let value)? = map[name] else { throw mismatch(name, "Int") }
         return value.intValue
@@ -35,19 +37,19 @@ struct InputFields {
 
 extension ShopResolver.PlaceOrderInput: DirectInput {
     init(_ fields: InputFields) throws {
-        self.init(dealId: try fields.string("dealId"), quantity: try fields.int("quantity"), idempotencyKey: try fields.string("idempotencyKey"))
+        self.init(dealId: try fields.id("dealId"), quantity: try fields.int("quantity"), idempotencyKey: try fields.string("idempotencyKey"))
     }
 }
 
 extension ShopResolver.PayOrderInput: DirectInput {
     init(_ fields: InputFields) throws {
-        self.init(orderId: try fields.string("orderId"), idempotencyKey: try fields.string("idempotencyKey"))
+        self.init(orderId: try fields.id("orderId"), idempotencyKey: try fields.string("idempotencyKey"))
     }
 }
 
 extension ShopResolver.CancelOrderInput: DirectInput {
     init(_ fields: InputFields) throws {
-        self.init(orderId: try fields.string("orderId"))
+        self.init(orderId: try fields.id("orderId"))
     }
 }
 

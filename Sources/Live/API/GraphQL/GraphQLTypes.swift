@@ -40,20 +40,38 @@ enum OrderStatusValue: String, Codable, CaseIterable, Sendable {
     }
 }
 
+/// A GraphQL `ID`: every node's `id` and every identifier argument, input field and outcome field,
+/// so a Relay or Apollo client's `query($id: ID!)` is answered. Registered as the built-in `ID`
+/// scalar (``ShopAPI``), coerced as GraphQL coerces it: a string out; a string or an integer in.
+struct GraphID: Codable, Hashable, Sendable, CustomStringConvertible {
+    let rawValue: String
+
+    init(_ rawValue: String) { self.rawValue = rawValue }
+
+    init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    var description: String { rawValue }
+}
+
 struct ProductNode: Codable, Sendable, Identifiable {
-    let id: String
+    let id: GraphID
     let name: String
     let description: String
 
     init(_ p: Product) {
-        id = p.id.rawValue
+        id = GraphID(p.id.rawValue)
         name = p.name
         description = p.description
     }
 }
 
 struct DealNode: Codable, Sendable, Identifiable {
-    let id: String
+    let id: GraphID
     let productId: String
     let status: DealStatusValue
     let price: Int
@@ -66,7 +84,7 @@ struct DealNode: Codable, Sendable, Identifiable {
     let sold: Int
 
     init(_ terms: DealTerms, _ stock: DealStock?, now: Instant) {
-        id = terms.id.rawValue
+        id = GraphID(terms.id.rawValue)
         productId = terms.productID.rawValue
         // A deal past its end reads as ended even before the scheduler has recorded it.
         var status = stock?.status ?? .scheduled
@@ -92,7 +110,7 @@ struct DealNode: Codable, Sendable, Identifiable {
 }
 
 struct OrderNode: Codable, Sendable, Identifiable {
-    let id: String
+    let id: GraphID
     let dealId: String
     let quantity: Int
     let status: OrderStatusValue
@@ -101,7 +119,7 @@ struct OrderNode: Codable, Sendable, Identifiable {
     let deadline: Instant
 
     init(_ o: Order) {
-        id = o.id.rawValue
+        id = GraphID(o.id.rawValue)
         dealId = o.dealID.rawValue
         quantity = o.quantity
         status = OrderStatusValue(o.status)
@@ -135,10 +153,10 @@ protocol DealCommandResult: Sendable {}
 protocol ProductCommandResult: Sendable {}
 
 struct OrderPlaced: PlaceOrderResult, Codable { let order: OrderNode }
-struct SoldOut: PlaceOrderResult, Codable { let dealId: String; let available: Int }
-struct PurchaseLimitExceeded: PlaceOrderResult, Codable { let dealId: String; let limit: Int; let remaining: Int }
-struct DealNotActive: PlaceOrderResult, Codable { let dealId: String; let status: DealStatusValue }
-struct DealNotFound: PlaceOrderResult, DealCommandResult, Codable { let dealId: String }
+struct SoldOut: PlaceOrderResult, Codable { let dealId: GraphID; let available: Int }
+struct PurchaseLimitExceeded: PlaceOrderResult, Codable { let dealId: GraphID; let limit: Int; let remaining: Int }
+struct DealNotActive: PlaceOrderResult, Codable { let dealId: GraphID; let status: DealStatusValue }
+struct DealNotFound: PlaceOrderResult, DealCommandResult, Codable { let dealId: GraphID }
 struct InvalidInput: PlaceOrderResult, DealCommandResult, ProductCommandResult, Codable { let field: String; let message: String }
 
 struct OrderPaid: PayOrderResult, Codable { let order: OrderNode }
@@ -146,9 +164,9 @@ struct ReservationExpired: PayOrderResult, Codable { let order: OrderNode; let r
 struct PaymentDeclined: PayOrderResult, Codable { let order: OrderNode; let reason: String }
 struct PaymentWindowClosed: PayOrderResult, Codable { let order: OrderNode }
 struct OrderNotPayable: PayOrderResult, Codable { let order: OrderNode; let refunded: Bool }
-struct OrderNotFound: PayOrderResult, CancelOrderResult, Codable { let orderId: String }
+struct OrderNotFound: PayOrderResult, CancelOrderResult, Codable { let orderId: GraphID }
 /// The key was first used to pay another order (nothing of that order is told).
-struct IdempotencyKeyReused: PayOrderResult, Codable { let orderId: String }
+struct IdempotencyKeyReused: PayOrderResult, Codable { let orderId: GraphID }
 
 struct OrderCancelled: CancelOrderResult, Codable { let order: OrderNode }
 struct OrderRefunded: CancelOrderResult, Codable { let order: OrderNode }

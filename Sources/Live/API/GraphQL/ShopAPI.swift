@@ -10,6 +10,12 @@ public struct ShopAPI: API, @unchecked Sendable {
 
     public init() throws {
         schema = try Schema<ShopResolver, RequestContext> {
+            // GraphQL's own `ID`, as every GraphQL server and client knows it.
+            Scalar(
+                GraphID.self, as: "ID",
+                serialize: { value, _ in try GraphQLID.serialize(value: (value as? GraphID)?.rawValue ?? value) },
+                parseValue: { map, _ in try GraphQLID.parseValue(value: map) },
+                parseLiteral: { literal, _ in try GraphQLID.parseLiteral(valueAST: literal) })
             Enum(DealStatusValue.self, as: "DealStatus") {
                 Value(.SCHEDULED)
                 Value(.LIVE)

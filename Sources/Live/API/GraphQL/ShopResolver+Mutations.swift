@@ -4,29 +4,29 @@ import Graphiti
 
 extension ShopResolver {
     struct PlaceOrderInput: Codable, Sendable {
-        let dealId: String
+        let dealId: GraphID
         let quantity: Int
         let idempotencyKey: String
     }
 
     struct PayOrderInput: Codable, Sendable {
-        let orderId: String
+        let orderId: GraphID
         let idempotencyKey: String
     }
 
-    struct CancelOrderInput: Codable, Sendable { let orderId: String }
+    struct CancelOrderInput: Codable, Sendable { let orderId: GraphID }
 
     struct InputArguments<Input: Codable & Sendable>: Codable, Sendable { let input: Input }
 
     struct CreateProductInput: Codable, Sendable {
-        let id: String
+        let id: GraphID
         let name: String
         let description: String
     }
 
     struct ScheduleDealInput: Codable, Sendable {
-        let id: String
-        let productId: String
+        let id: GraphID
+        let productId: GraphID
         let price: Int
         let startsAt: String
         let endsAt: String
@@ -37,7 +37,7 @@ extension ShopResolver {
     }
 
     struct RestockArguments: Codable, Sendable {
-        let id: String
+        let id: GraphID
         let quantity: Int
     }
 
@@ -63,7 +63,7 @@ extension ShopResolver {
         let command: PlaceOrderCommand
         do {
             command = PlaceOrderCommand(
-                dealID: try DealID(validating: input.dealId), userID: try Self.caller(context), quantity: input.quantity,
+                dealID: try DealID(validating: input.dealId.rawValue), userID: try Self.caller(context), quantity: input.quantity,
                 idempotencyKey: try IdempotencyKey(validating: input.idempotencyKey))
         } catch let error as ValidationError {
             return InvalidInput(field: error.field, message: error.reason)
@@ -82,7 +82,7 @@ extension ShopResolver {
 
     private func payOrder(_ context: RequestContext, _ input: PayOrderInput) async throws -> any PayOrderResult {
         let command = PayOrderCommand(
-            orderID: try OrderID(validating: input.orderId, field: "orderId"), userID: try Self.caller(context),
+            orderID: try OrderID(validating: input.orderId.rawValue, field: "orderId"), userID: try Self.caller(context),
             idempotencyKey: try IdempotencyKey(validating: input.idempotencyKey))
         switch try await context.shop.payOrder(command) {
         case .paid(let order): return OrderPaid(order: OrderNode(order))
@@ -90,18 +90,18 @@ extension ShopResolver {
         case .paymentDeclined(let order, let reason): return PaymentDeclined(order: OrderNode(order), reason: reason)
         case .paymentWindowClosed(let order): return PaymentWindowClosed(order: OrderNode(order))
         case .notPayable(let order, let refunded): return OrderNotPayable(order: OrderNode(order), refunded: refunded)
-        case .orderNotFound(let id): return OrderNotFound(orderId: id.rawValue)
-        case .idempotencyKeyReused(let id): return IdempotencyKeyReused(orderId: id.rawValue)
+        case .orderNotFound(let id): return OrderNotFound(orderId: GraphID(id.rawValue))
+        case .idempotencyKeyReused(let id): return IdempotencyKeyReused(orderId: GraphID(id.rawValue))
         }
     }
 
     private func cancelOrder(_ context: RequestContext, _ input: CancelOrderInput) async throws -> any CancelOrderResult {
-        let command = CancelOrderCommand(orderID: try OrderID(validating: input.orderId, field: "orderId"), userID: try Self.caller(context))
+        let command = CancelOrderCommand(orderID: try OrderID(validating: input.orderId.rawValue, field: "orderId"), userID: try Self.caller(context))
         switch try await context.shop.cancelOrder(command) {
         case .cancelled(let order): return OrderCancelled(order: OrderNode(order))
         case .refunded(let order): return OrderRefunded(order: OrderNode(order))
         case .notCancellable(let order): return OrderNotCancellable(order: OrderNode(order))
-        case .orderNotFound(let id): return OrderNotFound(orderId: id.rawValue)
+        case .orderNotFound(let id): return OrderNotFound(orderId: GraphID(id.rawValue))
         }
     }
 
@@ -109,7 +109,7 @@ extension ShopResolver {
         try Self.requireAdmin(context)
         let input = arguments.input
         do {
-            let product = try Product(id: try ProductID(validating: input.id, field: "id"), name: input.name, description: input.description)
+            let product = try Product(id: try ProductID(validating: input.id.rawValue, field: "id"), name: input.name, description: input.description)
             try await context.shop.createProduct(product)
             return ProductCreated(product: ProductNode(product))
         } catch let error as ValidationError {
@@ -123,7 +123,7 @@ extension ShopResolver {
         let terms: DealTerms
         do {
             terms = try DealTerms(
-                id: try DealID(validating: input.id, field: "id"), productID: try ProductID(validating: input.productId, field: "productId"),
+                id: try DealID(validating: input.id.rawValue, field: "id"), productID: try ProductID(validating: input.productId.rawValue, field: "productId"),
                 price: Money(minorUnits: Int64(input.price)), startsAt: try Self.instant(input.startsAt, field: "startsAt"),
                 endsAt: try Self.instant(input.endsAt, field: "endsAt"), perUserLimit: input.perUserLimit,
                 reservationTTL: .seconds(input.reservationTtlSeconds), paymentWindow: .seconds(input.paymentWindowSeconds),
@@ -154,11 +154,11 @@ extension ShopResolver {
     }
 
     func dealCommand(
-        _ context: RequestContext, _ id: String, _ run: (DealID) async throws -> DealCommandOutcome
+        _ context: RequestContext, _ id: GraphID, _ run: (DealID) async throws -> DealCommandOutcome
     ) async throws -> any DealCommandResult {
         try Self.requireAdmin(context)
         let dealID: DealID
-        do { dealID = try DealID(validating: id, field: "id") } catch { return InvalidInput(field: error.field, message: error.reason) }
+        do { dealID = try DealID(validating: id.rawValue, field: "id") } catch { return InvalidInput(field: error.field, message: error.reason) }
         switch try await run(dealID) {
         case .done:
             // Gone between the command and the read (ended and purged by another admin): not found.

@@ -5,11 +5,11 @@ import LiveRuntime
 /// `dealUpdates` and `orderUpdates`: each subscription first sends the current state, then the
 /// state after each event that concerns it (events reach this replica's hub from every replica).
 extension ShopResolver {
-    struct DealUpdatesArguments: Codable, Sendable { let dealId: String }
-    struct OrderUpdatesArguments: Codable, Sendable { let orderId: String }
+    struct DealUpdatesArguments: Codable, Sendable { let dealId: GraphID }
+    struct OrderUpdatesArguments: Codable, Sendable { let orderId: GraphID }
 
     func dealUpdates(context: RequestContext, arguments: DealUpdatesArguments) async throws -> AsyncThrowingStream<DealNode, any Error> {
-        let id = try DealID(validating: arguments.dealId, field: "dealId")
+        let id = try DealID(validating: arguments.dealId.rawValue, field: "dealId")
         let hub = try Self.hub(context)
         guard try await context.shop.ports.catalog.deal(id) != nil else { throw ValidationError(field: "dealId", reason: "names no deal") }
         let events = await hub.subscribe { $0.deal == id }
@@ -21,7 +21,7 @@ extension ShopResolver {
     }
 
     func orderUpdates(context: RequestContext, arguments: OrderUpdatesArguments) async throws -> AsyncThrowingStream<OrderNode, any Error> {
-        let id = try OrderID(validating: arguments.orderId, field: "orderId")
+        let id = try OrderID(validating: arguments.orderId.rawValue, field: "orderId")
         let user = try Self.caller(context)
         let hub = try Self.hub(context)
         let orders = context.shop.ports.orders

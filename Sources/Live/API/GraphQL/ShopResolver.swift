@@ -7,7 +7,7 @@ public import Graphiti
 public struct ShopResolver: Sendable {
     public init() {}
 
-    struct IDArguments: Codable, Sendable { let id: String }
+    struct IDArguments: Codable, Sendable { let id: GraphID }
 
     struct DealsArguments: Codable, Sendable {
         let status: DealStatusValue?
@@ -54,21 +54,21 @@ public struct ShopResolver: Sendable {
             guard batch.count == size + 1, let last = batch.last else { break }
             cursor = last.id
         }
-        return try page.connection(from: ForwardPaginationArguments(first: size, after: nil)) { Self.cursor($0.id) }
+        return try page.connection(from: ForwardPaginationArguments(first: size, after: nil)) { Self.cursor($0.id.rawValue) }
     }
 
     func deal(context: RequestContext, arguments: IDArguments) async throws -> DealNode? {
-        let id = try DealID(validating: arguments.id, field: "id")
+        let id = try DealID(validating: arguments.id.rawValue, field: "id")
         return try await context.deal(id)
     }
 
     func product(context: RequestContext, arguments: IDArguments) async throws -> ProductNode? {
-        try await context.products.load(try ProductID(validating: arguments.id, field: "id")).map(ProductNode.init)
+        try await context.products.load(try ProductID(validating: arguments.id.rawValue, field: "id")).map(ProductNode.init)
     }
 
     func order(context: RequestContext, arguments: IDArguments) async throws -> OrderNode? {
         let user = try Self.caller(context)
-        guard let order = try await context.shop.ports.orders.order(try OrderID(validating: arguments.id, field: "id")),
+        guard let order = try await context.shop.ports.orders.order(try OrderID(validating: arguments.id.rawValue, field: "id")),
             order.userID == user
         else { return nil }
         return OrderNode(order)
@@ -85,7 +85,7 @@ public struct ShopResolver: Sendable {
         var terms: [DealTerms] = []
         for id in ids { if let t = try await context.deals.load(id) { terms.append(t) } }
         try await context.prime(deals: terms)
-        return try orders.map(OrderNode.init).connection(from: ForwardPaginationArguments(first: size, after: nil)) { Self.cursor($0.id) }
+        return try orders.map(OrderNode.init).connection(from: ForwardPaginationArguments(first: size, after: nil)) { Self.cursor($0.id.rawValue) }
     }
 
     static func caller(_ context: RequestContext) throws -> UserID {
