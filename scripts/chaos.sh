@@ -46,7 +46,7 @@ TARGET="http://127.0.0.1:$PORT"
 mkdir -p "$OUT"
 # A drill's old results go when it runs again; naming drills keeps the others' for the report.
 [ $# -gt 0 ] || [ "$REPORT_ONLY" = 1 ] || rm -rf "${OUT:?}"/*
-export FLASHDEAL_PAYMENT_LATENCY_MS=20 GOGC=${GOGC:-400}
+export FLASHDEAL_PAYMENT_LATENCY=20ms GOGC=${GOGC:-400}
 RUN_DIR=.run/chaos-backends
 REDIS_PORT=16579
 

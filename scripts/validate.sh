@@ -26,7 +26,7 @@ RESULTS=${FLASHDEAL_RESULTS:-flashdeal-results.sqlite}
 MIX=${FLASHDEAL_VALIDATE_MIX:-validation}
 case $MIX in
     validation) SECTION=levels; WRITE=(--write-calibration experiments/calibration/fitted.json) ;;
-    journey) SECTION=journey-levels; WRITE=(); export FLASHDEAL_PAYMENT_LATENCY_MS=20 ;;
+    journey) SECTION=journey-levels; WRITE=(); export FLASHDEAL_PAYMENT_LATENCY=20ms ;;
     *) echo "validate: FLASHDEAL_VALIDATE_MIX is validation or journey, not $MIX" >&2; exit 2 ;;
 esac
 OUT=.run/validate-$MIX

@@ -18,25 +18,21 @@ struct AuditCommand: AsyncParsableCommand {
             allow. Prints the findings (or --json) and exits 1 when there is one.
             """)
 
-    @Option(help: "Redis URL (FLASHDEAL_REDIS_URL).") var redisURL: String?
-    @Option(help: "MongoDB URI (FLASHDEAL_MONGO_URI).") var mongoURI: String?
-    @Option(help: "The server's key prefix (FLASHDEAL_KEY_PREFIX, default fd).") var keyPrefix: String?
+    @OptionGroup var backends: BackendOptions
     @Option(help: "A client's log of the orders it was told about.") var acknowledged: String?
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let redis = redisURL ?? environment["FLASHDEAL_REDIS_URL"] else { throw ValidationError("--redis-url (or FLASHDEAL_REDIS_URL) is required") }
-        guard let mongo = mongoURI ?? environment["FLASHDEAL_MONGO_URI"] else { throw ValidationError("--mongo-uri (or FLASHDEAL_MONGO_URI) is required") }
+        let configuration = try backends.backends()
         var acks: [SaleAudit.Acknowledged] = []
         if let path = acknowledged {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read --acknowledged \(path)") }
             acks = try SaleAudit.Acknowledged.parse(text)
         }
-        let client = try await MongoClient(uri: mongo)
+        let client = try await MongoClient(uri: configuration.mongo.uri ?? "")
         let audit = SaleAudit(
             events: try await MongoEventStore(client: client),
-            ledger: try await RedisStockLedger(pool: try await RedisPool(.init(url: redis, connections: 1)), prefix: keyPrefix ?? environment["FLASHDEAL_KEY_PREFIX"] ?? "fd"),
+            ledger: try await RedisStockLedger(pool: try await RedisPool(.init(url: configuration.redis.url ?? "", connections: 1)), prefix: configuration.redis.keyPrefix),
             orders: try await MongoOrderRepository(client: client))
         let report = try await audit.run(acknowledged: acks)
         if json {

@@ -24,22 +24,16 @@ struct CalibrateCommand: AsyncParsableCommand {
 
     @Option(help: "The calibration's name: experiments/calibration/<name>.json.") var name = "measured"
     @Option(help: "Samples per measurement.") var samples = 300
-    @Option(help: "Redis URL (FLASHDEAL_REDIS_URL).") var redisURL: String?
-    @Option(help: "Kafka brokers (FLASHDEAL_KAFKA_BROKERS).") var kafkaBrokers: String?
-    @Option(help: "MongoDB URI (FLASHDEAL_MONGO_URI).") var mongoURI: String?
+    @OptionGroup var backends: BackendOptions
     @Option(help: "The payment provider's latency the server runs with, in ms.") var paymentLatencyMs = 0.0
     @Option(help: "The folder calibration files go in.") var directory = "experiments/calibration"
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let redis = redisURL ?? environment["FLASHDEAL_REDIS_URL"], let kafka = kafkaBrokers ?? environment["FLASHDEAL_KAFKA_BROKERS"],
-            let mongo = mongoURI ?? environment["FLASHDEAL_MONGO_URI"]
-        else { throw ValidationError("calibrate needs Redis, Kafka and MongoDB: --redis-url, --kafka-brokers, --mongo-uri (or FLASHDEAL_*)") }
+        var configuration = try backends.backends(kafka: true)
+        let (redis, kafka, mongo) = (configuration.redis.url ?? "", configuration.kafka.brokers ?? "", configuration.mongo.uri ?? "")
         guard (20...100_000).contains(samples) else { throw ValidationError("--samples must be between 20 and 100000") }
         let tag = "calibrate\(UInt32.random(in: 0...UInt32.max))"
-        var configuration = ShopServer.Configuration()
-        (configuration.redisURL, configuration.kafkaBrokers, configuration.mongoURI) = (redis, kafka, mongo)
-        (configuration.keyPrefix, configuration.topicPrefix, configuration.role) = (tag, tag, .api)
+        (configuration.redis.keyPrefix, configuration.kafka.topicPrefix, configuration.server.role) = (tag, tag, .api)
         var logger = Logger(label: "calibrate")
         logger.logLevel = .warning
         let composition: ShopServer.Composition

@@ -7,7 +7,10 @@ enum FlashDealMain {
     static func main() async {
         // `serve` runs Swift concurrency on the event loops (see ShopServer.runConcurrencyOnEventLoops):
         // decided here, on the main thread, before any task is enqueued.
-        if CommandLine.arguments.dropFirst().first == "serve", ProcessInfo.processInfo.environment["FLASHDEAL_EVENT_LOOP_EXECUTOR"] != "0" {
+        // A configuration that does not load is reported by `serve` itself, after this.
+        if CommandLine.arguments.dropFirst().first == "serve", let serve = try? ServeCommand.parse(Array(CommandLine.arguments.dropFirst(2))),
+            (try? serve.backends.configuration(settings: serve.settings))?.server.eventLoopExecutor ?? true
+        {
             ShopServer.runConcurrencyOnEventLoops()
         }
         await FlashDealCommand.main()
@@ -19,7 +22,7 @@ struct FlashDealCommand: AsyncParsableCommand {
         commandName: "flashdeal",
         abstract: "Flash Deal: simulate, serve and load-test a flash sale.",
         version: FlashDealVersion.current,
-        subcommands: [SimulateCommand.self, SweepCommand.self, ResultsCommand.self, ServeCommand.self, ReplayCommand.self, AuditCommand.self, OutboxCommand.self, LoadTestCommand.self, CompareCommand.self, ValidateCommand.self, CalibrateCommand.self]
+        subcommands: [SimulateCommand.self, SweepCommand.self, ResultsCommand.self, ServeCommand.self, ReplayCommand.self, AuditCommand.self, OutboxCommand.self, LoadTestCommand.self, CompareCommand.self, ValidateCommand.self, CalibrateCommand.self, ConfigCommand.self]
     )
 }
 

@@ -10,16 +10,12 @@ struct OutboxCommand: AsyncParsableCommand {
         subcommands: [List.self, Redrive.self])
 
     struct Connection: ParsableArguments {
-        @Option(help: "Redis URL (FLASHDEAL_REDIS_URL).") var redisURL: String?
-        @Option(help: "The server's key prefix (FLASHDEAL_KEY_PREFIX, default fd).") var keyPrefix: String?
+        @OptionGroup var backends: BackendOptions
 
         func deadLetters() async throws -> OutboxDeadLetters {
-            let environment = ProcessInfo.processInfo.environment
-            guard let url = redisURL ?? environment["FLASHDEAL_REDIS_URL"] else {
-                throw ValidationError("--redis-url (or FLASHDEAL_REDIS_URL) is required")
-            }
-            let pool = try await RedisPool(.init(url: url, connections: 1))
-            return OutboxDeadLetters(pool: pool, prefix: keyPrefix ?? environment["FLASHDEAL_KEY_PREFIX"] ?? "fd")
+            let configuration = try backends.backends(mongo: false)
+            let pool = try await RedisPool(.init(url: configuration.redis.url ?? "", connections: 1))
+            return OutboxDeadLetters(pool: pool, prefix: configuration.redis.keyPrefix)
         }
     }
 

@@ -36,12 +36,12 @@ enum Backends {
         // Bound to non-optional names first: `#require` into an optional property never fails.
         let url: String = try #require(redisURL, "FLASHDEAL_REDIS_URL is not set: run through `make test`")
         let kafka: String = try #require(brokers ?? kafkaBrokers, "FLASHDEAL_KAFKA_BROKERS is not set: run through `make test`")
-        configuration.redisURL = url
-        configuration.kafkaBrokers = kafka
-        configuration.mongoURI = try mongoTestURI()
+        configuration.redis.url = url
+        configuration.kafka.brokers = kafka
+        configuration.mongo.uri = try mongoTestURI()
         let tag = UInt32.random(in: 0...UInt32.max)
-        configuration.keyPrefix = "test\(tag)"
-        configuration.topicPrefix = "test\(tag)"
+        configuration.redis.keyPrefix = "test\(tag)"
+        configuration.kafka.topicPrefix = "test\(tag)"
         return configuration
     }
 

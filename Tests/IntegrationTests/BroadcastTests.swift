@@ -110,7 +110,7 @@ struct RoleTests {
     @Test(arguments: ShopServer.Role.allCases)
     func eachRoleRunsItsServices(_ role: ShopServer.Role) async throws {
         var configuration = try Backends.liveConfiguration()
-        configuration.role = role
+        configuration.server.role = role
         let composition = try await ShopServer.compose(configuration, logger: Logger(label: "test"))
         let consumers = composition.services.filter { $0 is EventConsumerService }.count
         let relays = composition.services.filter { $0 is OutboxRelay }.count

@@ -12,13 +12,13 @@ import Testing
 struct CalibrationTests {
     @Test func probesTimeEveryBackendAndEveryOperation() async throws {
         var configuration = try Backends.liveConfiguration()
-        configuration.role = .api
+        configuration.server.role = .api
         let composition = try await ShopServer.compose(configuration, logger: Logger(label: "test"))
         let shop = Shop(ports: composition.ports)
-        let tag = configuration.keyPrefix
+        let tag = configuration.redis.keyPrefix
         let probes = try await BackendProbes(
-            redisURL: try #require(configuration.redisURL), kafkaBrokers: try #require(configuration.kafkaBrokers),
-            mongoURI: try #require(configuration.mongoURI), tag: tag)
+            redisURL: try #require(configuration.redis.url), kafkaBrokers: try #require(configuration.kafka.brokers),
+            mongoURI: try #require(configuration.mongo.uri), tag: tag)
         defer { probes.close() }
         let operations = try await OperationProbes(router: try ShopRouter(shop: shop, hub: composition.hub), shop: shop, tag: tag, samples: 20)
         let ping = try await probes.time(20) { try await probes.ping() }

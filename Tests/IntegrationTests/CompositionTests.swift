@@ -42,9 +42,9 @@ struct CompositionTests {
     @Test
     func oneBackendAloneIsRefusedNamingTheOthers() async throws {
         var configuration = ShopServer.Configuration()
-        configuration.redisURL = "redis://127.0.0.1:1"
+        configuration.redis.url = "redis://127.0.0.1:1"
         #expect(configuration.mode == .backends)
         let error = await #expect(throws: StartupError.self) { try await ShopServer.compose(configuration, logger: Logger(label: "test")) }
-        #expect(error?.description.contains("missing --kafka-brokers, --mongo-uri") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("missing kafka.brokers, mongo.uri") == true, "\(String(describing: error))")
     }
 }

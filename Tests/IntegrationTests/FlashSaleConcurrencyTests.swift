@@ -42,7 +42,7 @@ struct APIReplicaTests {
     @Test func anAPIReplicaLeavesEveryPartitionToTheWriter() async throws {
         let shared = try Backends.liveConfiguration()
         var apiConfiguration = shared
-        apiConfiguration.role = .api
+        apiConfiguration.server.role = .api
         let api = try await ShopServer.compose(apiConfiguration, logger: Logger(label: "test-api"))
         #expect(api.consumer == nil && api.relay == nil, "an API replica neither relays nor consumes")
         let sale = try await LiveSale(stock: 100, limit: 2, configuration: shared)
@@ -82,7 +82,7 @@ struct LiveSale {
         let configuration = try given ?? Backends.liveConfiguration(brokers: brokers)
         composition = try await ShopServer.compose(configuration, logger: Logger(label: "test"))
         shop = Shop(ports: composition.ports)
-        durable = try await MongoOrderRepository(client: try await MongoClient(uri: try #require(configuration.mongoURI)))
+        durable = try await MongoOrderRepository(client: try await MongoClient(uri: try #require(configuration.mongo.uri)))
         try await shop.createProduct(try Product(id: "p", name: "Hot item", description: ""))
         let now = WallClock().now()
         let terms = try DealTerms(

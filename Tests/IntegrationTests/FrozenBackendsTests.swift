@@ -20,7 +20,7 @@ struct FrozenBackendsTests {
         let mongo = try Secantus(port: mongoPort)
         defer { mongo.kill() }
         var configuration = try Backends.liveConfiguration(brokers: "127.0.0.1:\(brokerPort)")
-        configuration.mongoURI = "mongodb://127.0.0.1:\(mongoPort)/frozen"
+        configuration.mongo.uri = "mongodb://127.0.0.1:\(mongoPort)/frozen"
         let sale = try await LiveSale(stock: 100, limit: 2, configuration: configuration)
         #expect(try await sale.place([("u-0", 1, "k-0")]).count == 1)
 

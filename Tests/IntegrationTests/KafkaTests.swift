@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func aProduceThatCannotBeDeliveredFails() async throws {
-        let producer = try KafkaProducer(.init(brokers: "127.0.0.1:1", messageTimeoutMs: 500))
+        let producer = try KafkaProducer(.init(brokers: "127.0.0.1:1", messageTimeout: .milliseconds(500)))
         defer { producer.shutdown(timeoutMs: 100) }
         await #expect(throws: KafkaError.self) { try await producer.send(topic: "nowhere", key: "k", value: [1]) }
     }

@@ -17,10 +17,10 @@ import Testing
 struct OutboxBackpressureTests {
     @Test func newOrdersWaitWhileTheOutboxIsFullAndPaymentsGoOn() async throws {
         var configuration = try Backends.liveConfiguration()
-        configuration.role = .api
-        configuration.outboxCap = 4
-        let url: String = try #require(configuration.redisURL)
-        let prefix = configuration.keyPrefix
+        configuration.server.role = .api
+        configuration.outbox.cap = 4
+        let url: String = try #require(configuration.redis.url)
+        let prefix = configuration.redis.keyPrefix
         let composition = try await ShopServer.compose(configuration, logger: Logger(label: "test"))
         let backpressure = try #require(composition.backpressure)
         let shop = Shop(ports: composition.ports)

@@ -30,8 +30,8 @@ struct RedisSettingsTests {
         defer { Self.stop(redis) }
         for _ in 0..<50 where !Broker.accepts(port) { try await Task.sleep(for: .milliseconds(100)) }
         var configuration = try Backends.liveConfiguration()
-        configuration.redisURL = "redis://127.0.0.1:\(port)"
-        configuration.redisDurability = .always
+        configuration.redis.url = "redis://127.0.0.1:\(port)"
+        configuration.redis.durability = .always
         do {
             _ = try await ShopServer.compose(configuration, logger: Logger(label: "test"))
             Issue.record("started on a Redis with appendfsync everysec where always was required")
@@ -109,7 +109,7 @@ struct RedisSettingsTests {
         defer { Self.stop(redis) }
         for _ in 0..<50 where !Broker.accepts(port) { try await Task.sleep(for: .milliseconds(100)) }
         var configuration = try Backends.liveConfiguration()
-        configuration.redisURL = "redis://127.0.0.1:\(port)"
+        configuration.redis.url = "redis://127.0.0.1:\(port)"
         do {
             _ = try await ShopServer.compose(configuration, logger: Logger(label: "test"))
             Issue.record("started on a Redis that may evict")

@@ -62,7 +62,7 @@ struct ServeLifecycleTests {
     /// A payment whose provider takes a minute is still in flight at SIGTERM: the server stops at
     /// its one-second bound instead of waiting for it.
     @Test func shutdownIsBoundedWhenARequestOutlastsIt() async throws {
-        let (process, port) = try await Self.serve(["--payment-latency-ms", "60000", "--shutdown-timeout-ms", "1000"], withBackends: false)
+        let (process, port) = try await Self.serve(["--payment-latency", "60s", "--shutdown-timeout", "1s"], withBackends: false)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let graphql = "http://127.0.0.1:\(port)/graphql"
         let place = try JSONSerialization.data(withJSONObject: [

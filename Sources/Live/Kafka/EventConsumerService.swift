@@ -20,6 +20,8 @@ public struct EventConsumerService: Service {
     let payments: Projector<Payment>?
     let logger: Logger
     let batchSize: Int
+    /// How long one poll waits for messages.
+    let pollTimeout: Duration
     let metrics: WriterMetrics?
     /// What readiness is decided from: when this writer last wrote a batch.
     let watch: WriterWatch
@@ -28,7 +30,7 @@ public struct EventConsumerService: Service {
         consumer: KafkaConsumer, remake: (@Sendable () throws -> KafkaConsumer)? = nil, deadLetters: KafkaProducer,
         deadLetterTopic: String = "flashdeal.dead-letter",
         events: any EventStore, orders: any OrderRepository, payments: (any PaymentRepository)? = nil, logger: Logger, batchSize: Int = 500,
-        progress: WriterProgress = WriterProgress(), metrics: WriterMetrics? = nil
+        pollTimeout: Duration = .milliseconds(200), progress: WriterProgress = WriterProgress(), metrics: WriterMetrics? = nil
     ) {
         self.metrics = metrics
         watch = WriterWatch(progress)
@@ -40,6 +42,7 @@ public struct EventConsumerService: Service {
         self.payments = payments.map { Projector(events: events, readModel: .payments($0)) }
         self.logger = logger
         self.batchSize = batchSize
+        self.pollTimeout = pollTimeout
     }
 
     public func run() async throws {
@@ -50,7 +53,7 @@ public struct EventConsumerService: Service {
                 await checkProgress()
             }
             do {
-                _ = try await processBatch(timeoutMs: 200)
+                _ = try await processBatch(timeoutMs: Int32(Kafka.milliseconds(pollTimeout)) ?? 200)
             } catch {
                 logger.error("event consumer batch failed; it will be read again", metadata: ["flashdeal.error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(500))

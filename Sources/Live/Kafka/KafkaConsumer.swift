@@ -21,14 +21,30 @@ public final class KafkaConsumer: @unchecked Sendable {
         public var value: [UInt8]
     }
 
-    /// Joins `group` and subscribes to `topics`. Short session timeouts keep rebalances quick; a
-    /// short metadata refresh notices a subscribed topic soon after it is created (the default
-    /// waits five minutes).
-    public init(brokers: String, group: String, topics: [String]) throws {
+    /// The group member's timing.
+    public struct Settings: Sendable, Hashable {
+        /// `session.timeout.ms`: how soon the group notices a member gone.
+        public var sessionTimeout: Duration
+        /// `heartbeat.interval.ms`.
+        public var heartbeatInterval: Duration
+        /// `topic.metadata.refresh.interval.ms`: how soon a subscribed topic is noticed after it is created.
+        public var metadataRefresh: Duration
+
+        /// Short session timeouts keep rebalances quick; a short metadata refresh notices a
+        /// subscribed topic soon after it is created (librdkafka's default waits five minutes).
+        public init(sessionTimeout: Duration = .seconds(6), heartbeatInterval: Duration = .milliseconds(500), metadataRefresh: Duration = .seconds(2)) {
+            self.sessionTimeout = sessionTimeout
+            self.heartbeatInterval = heartbeatInterval
+            self.metadataRefresh = metadataRefresh
+        }
+    }
+
+    /// Joins `group` and subscribes to `topics`.
+    public init(brokers: String, group: String, topics: [String], settings: Settings = Settings()) throws {
         let conf = try Kafka.configuration([
             "bootstrap.servers": brokers, "group.id": group, "enable.auto.commit": "false", "auto.offset.reset": "earliest",
-            "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "enable.partition.eof": "false",
-            "topic.metadata.refresh.interval.ms": "2000",
+            "session.timeout.ms": Kafka.milliseconds(settings.sessionTimeout), "heartbeat.interval.ms": Kafka.milliseconds(settings.heartbeatInterval),
+            "enable.partition.eof": "false", "topic.metadata.refresh.interval.ms": Kafka.milliseconds(settings.metadataRefresh),
         ])
         self.topics = Set(topics)
         handle = try Kafka.handle(RD_KAFKA_CONSUMER, conf)

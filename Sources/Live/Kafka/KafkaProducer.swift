@@ -17,21 +17,22 @@ public final class KafkaProducer: @unchecked Sendable {
     public struct Configuration: Sendable {
         /// `host:port,host:port`.
         public var brokers: String
-        public var lingerMs: Int
-        /// How long a message may wait for delivery before it fails.
-        public var messageTimeoutMs: Int
+        /// How long a batch is gathered (`linger.ms`).
+        public var linger: Duration
+        /// How long a message may wait for delivery before it fails (`message.timeout.ms`).
+        public var messageTimeout: Duration
 
-        public init(brokers: String, lingerMs: Int = 5, messageTimeoutMs: Int = 10_000) {
+        public init(brokers: String, linger: Duration = .milliseconds(5), messageTimeout: Duration = .seconds(10)) {
             self.brokers = brokers
-            self.lingerMs = lingerMs
-            self.messageTimeoutMs = messageTimeoutMs
+            self.linger = linger
+            self.messageTimeout = messageTimeout
         }
     }
 
     public init(_ configuration: Configuration) throws {
         let conf = try Kafka.configuration([
             "bootstrap.servers": configuration.brokers, "enable.idempotence": "true", "acks": "all",
-            "linger.ms": String(configuration.lingerMs), "message.timeout.ms": String(configuration.messageTimeoutMs),
+            "linger.ms": Kafka.milliseconds(configuration.linger), "message.timeout.ms": Kafka.milliseconds(configuration.messageTimeout),
         ])
         rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
             guard let message, let opaque = message.pointee._private else { return }
@@ -177,6 +178,11 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
 }
 
 enum Kafka {
+    /// A duration as librdkafka's millisecond settings take it.
+    static func milliseconds(_ duration: Duration) -> String {
+        String(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
     static func configuration(_ settings: [String: String]) throws -> OpaquePointer {
         let conf = rd_kafka_conf_new()!
         var buffer = [CChar](repeating: 0, count: 512)

@@ -65,12 +65,12 @@ extension ShopServer {
         }
     }
 
-    /// The payment provider both modes use: the simulated one (`--payment-latency-ms`,
-    /// `--payment-decline-rate`), the only provider this shop has.
+    /// The payment provider both modes use: the simulated one (`payment.latency`,
+    /// `payment.declineRate`), the only provider this shop has.
     static func paymentProvider(_ configuration: Configuration) -> any PaymentGateway {
         ProviderLatency(
-            gateway: SimulatedPaymentGateway(seed: UInt64.random(in: 1...UInt64.max), declineRate: configuration.paymentDeclineRate),
-            latency: configuration.paymentLatency)
+            gateway: SimulatedPaymentGateway(seed: UInt64.random(in: 1...UInt64.max), declineRate: configuration.payment.declineRate),
+            latency: configuration.payment.latency)
     }
 
     /// The embedded mode: every store in this process's memory, the wall clock and random ids.
@@ -87,37 +87,44 @@ extension ShopServer {
     /// The backends mode: every port a Redis, Kafka or MongoDB adapter, and the writer's parts
     /// where the role runs them.
     static func backends(_ configuration: Configuration, metrics: ShopMetrics, logger: Logger) async throws -> Composition {
-        let missing = [("--redis-url", configuration.redisURL), ("--kafka-brokers", configuration.kafkaBrokers), ("--mongo-uri", configuration.mongoURI)]
+        let missing = [("redis.url", configuration.redis.url), ("kafka.brokers", configuration.kafka.brokers), ("mongo.uri", configuration.mongo.uri)]
             .filter { $0.1 == nil }.map(\.0)
-        guard missing.isEmpty, let url = configuration.redisURL, let brokers = configuration.kafkaBrokers, let uri = configuration.mongoURI else {
+        guard missing.isEmpty, let url = configuration.redis.url, let brokers = configuration.kafka.brokers, let uri = configuration.mongo.uri else {
             throw StartupError("the live server needs Redis, Kafka and MongoDB together (or none, for the embedded mode); missing \(missing.joined(separator: ", "))")
         }
-        let prefix = configuration.keyPrefix, topics = configuration.topicPrefix
+        BlockingCalls.size(mongo: configuration.pools.mongoThreads, kafka: configuration.pools.kafkaThreads)
+        let prefix = configuration.redis.keyPrefix, topics = configuration.kafka.topicPrefix
+        let (redisText, mongoText) = (Redacted.uri(url), Redacted.uri(uri))
         let pool: RedisPool
         // Settings first, on a pool that does not wait for replicas (its reads write nothing).
         do {
-            let settings = try await RedisSettings.read(try await RedisPool(.init(url: url, connections: 1)))
-            if let refusal = settings.refusal ?? settings.shortfall(configuration.redisDurability, replicas: configuration.redisReplicaWait?.replicas ?? 0) {
-                throw StartupError("Redis at \(url) cannot hold the shop's keys: \(refusal)")
+            let settings = try await RedisSettings.read(try await RedisPool(.init(url: url, connections: 1, connectTimeout: configuration.redis.connectTimeout)))
+            if let refusal = settings.refusal ?? settings.shortfall(configuration.redis.durability, replicas: configuration.redis.replicas) {
+                throw StartupError("Redis at \(redisText) cannot hold the shop's keys: \(refusal)")
             }
             if !settings.appendOnly {
-                logger.warning("Redis keeps no append-only file: a Redis crash loses every order, payment and outbox entry since its last snapshot", metadata: ["flashdeal.redis.url": "\(url)"])
+                logger.warning("Redis keeps no append-only file: a Redis crash loses every order, payment and outbox entry since its last snapshot", metadata: ["flashdeal.redis.url": "\(redisText)"])
             }
-        } catch let error as RedisError { throw StartupError("Redis at \(url) does not answer: \(error)") }
-        do { pool = try await RedisPool(.init(url: url, replicaWait: configuration.redisReplicaWait)) } catch { throw StartupError("Redis at \(url) does not answer: \(error)") }
+        } catch let error as RedisError { throw StartupError("Redis at \(redisText) does not answer: \(error)") }
+        do {
+            pool = try await RedisPool(.init(
+                url: url, connections: configuration.redis.connections, connectTimeout: configuration.redis.connectTimeout, replicaWait: configuration.redis.replicaWait))
+        } catch { throw StartupError("Redis at \(redisText) does not answer: \(error)") }
         // Two pools on one MongoDB: the writer's (libmongoc's time-outs: its batches may wait on a
         // busy database, and are retried) and the one requests wait on (catalogue and order reads,
         // readiness), which gives up within seconds on a MongoDB that is down or hung.
         let mongo: MongoClient, requestMongo: MongoClient
         do {
             mongo = try await MongoClient(uri: uri)
-            requestMongo = try await MongoClient(uri: uri, timeouts: .requestPath)
-        } catch { throw StartupError("MongoDB at \(uri) does not answer: \(error)") }
+            requestMongo = try await MongoClient(uri: uri, timeouts: configuration.mongo.requestTimeouts)
+        } catch { throw StartupError("MongoDB at \(mongoText) does not answer: \(error)") }
         let producer: KafkaProducer, sink: RecoveringKafkaPublisher
         do {
-            producer = try KafkaProducer(.init(brokers: brokers))
+            let producing = KafkaProducer.Configuration(
+                brokers: brokers, linger: configuration.kafka.producer.linger, messageTimeout: configuration.kafka.producer.messageTimeout)
+            producer = try KafkaProducer(producing)
             try await producer.checkReachable()
-            sink = try RecoveringKafkaPublisher(.init(brokers: brokers), prefix: topics)
+            sink = try RecoveringKafkaPublisher(producing, prefix: topics)
         } catch { throw StartupError("Kafka at \(brokers) does not answer: \(error)") }
 
         let durableOrders = try await MongoOrderRepository(client: mongo)
@@ -126,7 +133,9 @@ extension ShopServer {
         let payments = try await RedisPaymentRepository(pool: pool, prefix: prefix, durable: MongoPaymentRepository(client: requestMongo))
         let idempotency = RedisIdempotencyStore(pool: pool, prefix: prefix)
         let outbox = RedisOutbox(pool: pool, prefix: prefix, journalled: true)
-        let catalog = CachedDealCatalog(backing: MongoDealCatalog(client: requestMongo), pool: pool, prefix: prefix)
+        let catalog = CachedDealCatalog(
+            backing: MongoDealCatalog(client: requestMongo), pool: pool, prefix: prefix, ttl: configuration.cache.catalogTTL,
+            localTTL: configuration.cache.localTTL, staleLimit: configuration.cache.staleLimit)
         let ports = Shop.Ports(
             ledger: ledger, orders: orders, payments: payments, catalog: catalog, events: outbox,
             publisher: RedisBroadcast(pool: pool, prefix: prefix), idempotency: idempotency, gateway: paymentProvider(configuration),
@@ -139,34 +148,40 @@ extension ShopServer {
         // of every sale's orders from MongoDB that long.
         var relay: OutboxRelay?, consumer: EventConsumerService?
         let outboxMetrics = OutboxMetrics(registry: metrics.registry)
-        if configuration.role != .api {
+        if configuration.server.role != .api {
             var relayConfiguration = OutboxRelay.Configuration()
             relayConfiguration.prefix = prefix
+            relayConfiguration.batchSize = configuration.outbox.batchSize
+            relayConfiguration.idle = configuration.outbox.idle
+            relayConfiguration.retry = configuration.outbox.retry
+            relayConfiguration.maximumRetry = configuration.outbox.maximumRetry
+            relayConfiguration.claimAfter = configuration.outbox.claimAfter
             relay = OutboxRelay(
                 pool: pool, sink: sink, catalog: catalog, configuration: relayConfiguration, metrics: outboxMetrics, logger: logger)
             let kinds = ["orders", "payments", "inventory", "deals", "products"].map { "\(topics).\($0)" }
+            let settings = configuration.kafka.consumer.settings
             consumer = EventConsumerService(
-                consumer: try KafkaConsumer(brokers: brokers, group: "\(topics)-writers", topics: kinds),
-                remake: { try KafkaConsumer(brokers: brokers, group: "\(topics)-writers", topics: kinds) }, deadLetters: producer,
+                consumer: try KafkaConsumer(brokers: brokers, group: "\(topics)-writers", topics: kinds, settings: settings),
+                remake: { try KafkaConsumer(brokers: brokers, group: "\(topics)-writers", topics: kinds, settings: settings) }, deadLetters: producer,
                 deadLetterTopic: "\(topics).dead-letter", events: try await MongoEventStore(client: mongo), orders: durableOrders,
-                payments: MongoPaymentRepository(client: mongo), logger: logger,
-                metrics: WriterMetrics(registry: metrics.registry))
+                payments: MongoPaymentRepository(client: mongo), logger: logger, batchSize: configuration.writer.batchSize,
+                pollTimeout: configuration.writer.pollTimeout, metrics: WriterMetrics(registry: metrics.registry))
         }
         // Readiness per role: the request path needs Redis alone (a broker or MongoDB outage must
         // not take every API replica out of its load balancer: the outbox holds the orders); the
         // writer needs Kafka and MongoDB, and a consumer that holds partitions and keeps up.
         var health: [String: @Sendable () async -> Bool] = [:]
-        if configuration.role != .writer { health["redis"] = { (try? await pool.send(["PING"])) != nil } }
-        if configuration.role != .api {
+        if configuration.server.role != .writer { health["redis"] = { (try? await pool.send(["PING"])) != nil } }
+        if configuration.server.role != .api {
             health["mongo"] = { (try? await requestMongo.command(["ping": 1])) != nil }
             health["kafka"] = { (try? await producer.checkReachable()) != nil }
         }
         if let consumer { health["consumer"] = { consumer.verdict().isReady } }
-        let backpressure = configuration.role == .writer ? nil : configuration.outboxCap.map {
-            OutboxBackpressure(pool: pool, prefix: prefix, limits: .init(cap: $0), metrics: outboxMetrics, registry: metrics.registry, logger: logger)
-        }
+        let cap = configuration.outbox.cap
+        let backpressure = configuration.server.role == .writer || cap == 0 ? nil
+            : OutboxBackpressure(pool: pool, prefix: prefix, limits: .init(cap: cap), metrics: outboxMetrics, registry: metrics.registry, logger: logger)
         logger.info("live: Redis gate, outbox and hot orders; Kafka relay and consumer; MongoDB catalogue, payments and durable orders", metadata: [
-            "flashdeal.redis.url": "\(url)", "flashdeal.kafka.brokers": "\(brokers)", "flashdeal.mongo.uri": "\(uri)",
+            "flashdeal.redis.url": "\(redisText)", "flashdeal.kafka.brokers": "\(brokers)", "flashdeal.mongo.uri": "\(mongoText)",
             "flashdeal.librdkafka": "\(KafkaProducer.libraryVersion)",
         ])
         let hub = EventHub()
@@ -175,7 +190,7 @@ extension ShopServer {
             // The producers first (they flush last), then the consumer, the relay and the fan-out.
             services: [ProducerService(producer: producer), ProducerService(publisher: sink)]
                 + ([consumer, relay, backpressure] as [(any Service)?]).compactMap { $0 }
-                + (configuration.role != .writer ? [RedisBroadcastListener(url: url, prefix: prefix, hub: hub, logger: logger)] : []),
+                + (configuration.server.role != .writer ? [RedisBroadcastListener(url: url, prefix: prefix, hub: hub, logger: logger)] : []),
             relay: relay, consumer: consumer, hub: hub, backpressure: backpressure)
     }
 }

@@ -76,7 +76,7 @@ public struct RedisBroadcastListener: Service {
     }
 
     public func run() async throws {
-        let (host, port) = try RedisPool.parse(url)
+        let endpoint = try RedisEndpoint(url: url)
         let stop = StopFlag()
         let (batches, continuation) = AsyncStream<String>.makeStream()
         let thread = Thread { [channel, wake, logger] in
@@ -84,7 +84,7 @@ public struct RedisBroadcastListener: Service {
             while !stop.isSet {
                 do {
                     if connection == nil {
-                        connection = try RedisConnection(host: host, port: port, timeout: .seconds(5))
+                        connection = try RedisConnection(endpoint, timeout: .seconds(5))
                         _ = try connection!.send(["SUBSCRIBE", channel])
                     }
                     guard let message = try connection!.awaitReply(within: wake)?.array else { continue }

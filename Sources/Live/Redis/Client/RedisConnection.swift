@@ -7,20 +7,20 @@ import Foundation
 final class RedisConnection: @unchecked Sendable {
     // Safe: the one thread that owns the connection makes every call to the context.
     private var context: UnsafeMutablePointer<redisContext>
-    private let host: String
-    private let port: Int
+    private let endpoint: RedisEndpoint
     private let timeout: Duration
 
-    init(host: String, port: Int, timeout: Duration) throws(RedisError) {
-        self.host = host
-        self.port = port
+    init(_ endpoint: RedisEndpoint, timeout: Duration) throws(RedisError) {
+        self.endpoint = endpoint
         self.timeout = timeout
-        context = try Self.connect(host: host, port: port, timeout: timeout)
+        context = try Self.connect(endpoint, timeout: timeout)
     }
 
     deinit { redisFree(context) }
 
-    static func connect(host: String, port: Int, timeout: Duration) throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+    /// Connects, and logs in when the endpoint has a password.
+    static func connect(_ endpoint: RedisEndpoint, timeout: Duration) throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+        let (host, port) = (endpoint.host, endpoint.port)
         let seconds = timeout.components.seconds
         let tv = timeval(tv_sec: Int(seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
         guard let context = redisConnectWithTimeout(host, Int32(port), tv) else {
@@ -33,13 +33,27 @@ final class RedisConnection: @unchecked Sendable {
         }
         // The same bound on every read and write: a Redis that stops answering is an error, not a hang.
         redisSetTimeout(context, tv)
+        if let login = endpoint.login {
+            let raw = withArgv(login) { argc, argv, lengths in redisCommandArgv(context, argc, argv, lengths) }
+            guard let raw else {
+                let message = Self.text(of: context)
+                redisFree(context)
+                throw RedisError(.connect, "cannot log in to Redis at \(endpoint.description): \(message)")
+            }
+            let reply = RedisReply(raw.assumingMemoryBound(to: redisReply.self))
+            freeReplyObject(raw)
+            if case .error(let message) = reply {
+                redisFree(context)
+                throw RedisEndpoint.refused(message, at: endpoint.description)
+            }
+        }
         return context
     }
 
     /// A context that failed once is unusable (hiredis's rule): connect afresh before the next use.
     private func usableContext() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
         if context.pointee.err != 0 {
-            let fresh = try Self.connect(host: host, port: port, timeout: timeout)
+            let fresh = try Self.connect(endpoint, timeout: timeout)
             redisFree(context)
             context = fresh
         }

@@ -54,19 +54,12 @@ public final class RedisPool: Sendable {
 
     /// Connects every connection now: an unreachable Redis is an error naming it.
     public init(_ configuration: Configuration) async throws {
-        let (host, port) = try Self.parse(configuration.url)
+        let endpoint = try RedisEndpoint(url: configuration.url)
         let group = MultiThreadedEventLoopGroup.singleton
         let timeout = TimeAmount(configuration.connectTimeout)
         replicaWait = configuration.replicaWait
-        slots = (0..<max(1, configuration.connections)).map { _ in RedisSlot(eventLoop: group.next(), host: host, port: port, timeout: timeout) }
+        slots = (0..<max(1, configuration.connections)).map { _ in RedisSlot(eventLoop: group.next(), endpoint: endpoint, timeout: timeout) }
         for slot in slots { _ = try await slot.channel() }
-    }
-
-    static func parse(_ url: String) throws(RedisError) -> (String, Int) {
-        guard let components = URLComponents(string: url), components.scheme == "redis", let host = components.host, !host.isEmpty else {
-            throw RedisError(.connect, "expected a URL like redis://127.0.0.1:6379, found \"\(url)\"")
-        }
-        return (host, components.port ?? 6379)
     }
 
     /// A connection of the caller's event loop if it runs on one, else the next in turn.
@@ -124,15 +117,18 @@ final class RedisSlot: Sendable {
     let eventLoop: any EventLoop
     let host: String
     let port: Int
+    /// `AUTH`, sent first on every new connection (nil: none).
+    let login: [String]?
     let timeout: TimeAmount
     private let state = Mutex(State.idle)
     /// A flush is queued on the event loop (see `send`).
     private let flushQueued = Atomic<Bool>(false)
 
-    init(eventLoop: any EventLoop, host: String, port: Int, timeout: TimeAmount) {
+    init(eventLoop: any EventLoop, endpoint: RedisEndpoint, timeout: TimeAmount) {
         self.eventLoop = eventLoop
-        self.host = host
-        self.port = port
+        host = endpoint.host
+        port = endpoint.port
+        login = endpoint.login
         self.timeout = timeout
     }
 
@@ -203,7 +199,7 @@ final class RedisSlot: Sendable {
 
     private func connect() -> EventLoopFuture<any Channel> {
         let timeout = timeout, endpoint = "\(host):\(port)"
-        return ClientBootstrap(group: eventLoop)
+        let connected = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -212,6 +208,19 @@ final class RedisSlot: Sendable {
                 }
             }
             .connect(host: host, port: port)
+        guard let login else { return connected }
+        // Logged in before anyone else may use it: callers wait on this future.
+        return connected.flatMap { channel in
+            let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
+            channel.writeAndFlush(RedisRequest(commands: [login], promise: promise), promise: nil)
+            return promise.futureResult.flatMapThrowing { replies in
+                if case .error(let message)? = replies.first {
+                    channel.close(promise: nil)
+                    throw RedisEndpoint.refused(message, at: endpoint)
+                }
+                return channel
+            }
+        }
     }
 }
 
