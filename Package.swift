@@ -186,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "LiveTests",
             dependencies: [
-                "LiveAPI", "LiveRuntime", "Domain", "DomainMemory", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "LiveAPI", "LiveRuntime", "Domain", "DomainMemory", .product(name: "Logging", package: "swift-log"), .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

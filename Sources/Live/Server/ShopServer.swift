@@ -23,7 +23,7 @@ public enum ShopServer {
         let health = composition.health
         let shopRouter = try ShopRouter(
             shop: shop, configuration: configuration.router,
-            metrics: metrics, hub: composition.hub, orderRefusal: composition.orderRefusal
+            metrics: metrics, hub: composition.hub, orderRefusal: composition.orderRefusal, logger: logger
         ) {
             var states: [String: Bool] = [:]
             for (name, check) in health { states[name] = await check() }

@@ -39,6 +39,11 @@ final class DocumentCache: @unchecked Sendable {
         var depth: Int
         /// Fields written with an alias, fragments expanded.
         var aliases: Int
+        /// The most expensive operation's estimated cost: each field 1, and what a field with a
+        /// `first:` argument selects times that many (a variable or no value: the largest page, 100).
+        var cost: Int
+        /// Whether an operation asks for the schema (`__schema` or `__type` at its root).
+        var introspects: Bool
         /// One query whose root fields read only the catalogue (`deal`, `deals`, `product`): its
         /// answer is the same for every caller, so it may be served from `ShopRouter`'s response
         /// cache.
@@ -56,6 +61,14 @@ final class DocumentCache: @unchecked Sendable {
     enum Prepared {
         case valid(Document, kind: OperationType?, isPublic: Bool)
         case invalid([GraphQLError])
+    }
+
+    /// The limits a document must keep, on every transport.
+    struct Limits: Sendable {
+        var maxDepth = 12
+        var maxAliases = 15
+        var maxCost = 2000
+        var introspection = true
     }
 
     /// GET asked to run a mutation or a subscription.
@@ -81,20 +94,77 @@ final class DocumentCache: @unchecked Sendable {
         return entry
     }
 
-    /// The document for a request, checked against what its transport allows and the depth
-    /// limit. Throws a parse error, ``ReadOnlyTransport``, or a `ValidationError` naming the depth.
+    /// The document for a request, checked against what its transport allows, the limits and
+    /// its variables' integers. Throws a parse error, ``ReadOnlyTransport``, or a `ValidationError`
+    /// naming the limit or the variable.
     func prepare(
-        _ query: String, operationName: String?, schema: GraphQLSchema, transport: Transport, maxDepth: Int
+        _ query: String, operationName: String?, variables: [String: Map], schema: GraphQLSchema, transport: Transport, limits: Limits
     ) throws -> Prepared {
         let entry = try document(query, schema: schema), shape = entry.shape
-        // The limits first: a document too deep is refused whatever else is wrong with it.
+        // The limits first: a document over one is refused whatever else is wrong with it.
         let kind = shape.kind(of: operationName)
         if transport == .get, let kind, kind != .query { throw ReadOnlyTransport(kind: kind) }
-        guard shape.depth <= maxDepth else {
-            throw Domain.ValidationError(field: "query", reason: "nests \(shape.depth) levels deep; at most \(maxDepth) are allowed")
+        guard shape.depth <= limits.maxDepth else {
+            throw Domain.ValidationError(field: "query", reason: "nests \(shape.depth) levels deep; at most \(limits.maxDepth) are allowed")
+        }
+        guard shape.aliases <= limits.maxAliases else {
+            throw Domain.ValidationError(field: "query", reason: "uses \(shape.aliases) aliases; at most \(limits.maxAliases) are allowed")
+        }
+        guard shape.cost <= limits.maxCost else {
+            throw Domain.ValidationError(field: "query", reason: "costs an estimated \(shape.cost) (fields, times the pages they ask for); at most \(limits.maxCost) is allowed")
+        }
+        guard limits.introspection || !shape.introspects else {
+            throw Domain.ValidationError(field: "query", reason: "asks for the schema, and introspection is off on this server")
         }
         guard entry.errors.isEmpty else { return .invalid(entry.errors) }
+        try Self.checkIntegers(variables, of: entry.document, operationName: operationName, schema: schema)
         return .valid(entry.document, kind: kind, isPublic: shape.isPublic && kind == .query)
+    }
+
+    /// Refuses a variable that fills an `Int` with a fraction (GraphQL 4.3's `Int` takes any
+    /// number in range and a resolver would read `1.99` as 1), inside input objects and lists too.
+    static func checkIntegers(_ variables: [String: Map], of document: Document, operationName: String?, schema: GraphQLSchema) throws {
+        guard !variables.isEmpty else { return }
+        let operations = document.definitions.compactMap { $0 as? OperationDefinition }
+        guard let operation = operationName.map({ name in operations.first { $0.name?.value == name } }) ?? (operations.count == 1 ? operations.first : nil) else { return }
+        for definition in operation.variableDefinitions {
+            let name = definition.variable.name.value
+            guard let value = variables[name], let type = inputType(definition.type, schema: schema) else { continue }
+            try checkIntegers(value, type, at: "$\(name)")
+        }
+    }
+
+    static func checkIntegers(_ value: Map, _ type: any GraphQLType, at path: String) throws {
+        switch (type, value) {
+        case (let nonNull as GraphQLNonNull, _):
+            if let inner = nonNull.ofType as? any GraphQLType { try checkIntegers(value, inner, at: path) }
+        case (let list as GraphQLList, .array(let items)):
+            for (index, item) in items.enumerated() { try checkIntegers(item, list.ofType, at: "\(path)[\(index)]") }
+        case (let list as GraphQLList, _):
+            try checkIntegers(value, list.ofType, at: path)
+        case (let object as GraphQLInputObjectType, .dictionary(let fields)):
+            let definitions = try object.fields()
+            for (name, field) in fields {
+                if let definition = definitions[name] { try checkIntegers(field, definition.type, at: "\(path).\(name)") }
+            }
+        case (let scalar as GraphQLScalarType, .number(let number)) where scalar.name == "Int":
+            let double = number.doubleValue
+            guard double.rounded(.towardZero) == double else {
+                throw Domain.ValidationError(field: path, reason: "must be an integer (Int), found \(double)")
+            }
+        default:
+            return
+        }
+    }
+
+    /// The schema's type for a variable's declared type (nil: unknown, which validation reports).
+    static func inputType(_ ast: any GraphQL.`Type`, schema: GraphQLSchema) -> (any GraphQLType)? {
+        switch ast {
+        case let named as NamedType: return schema.getType(name: named.name.value)
+        case let list as ListType: return inputType(list.type, schema: schema).flatMap { try? GraphQLList($0) }
+        case let nonNull as NonNullType: return inputType(nonNull.type, schema: schema).flatMap { try? GraphQLNonNull($0 as! any GraphQLNullableType) }
+        default: return nil
+        }
     }
 
     /// Runs a prepared query or mutation (what `graphql(schema:request:…)` does, minus the repeated
@@ -118,43 +188,71 @@ final class DocumentCache: @unchecked Sendable {
         let operations = document.definitions.compactMap { $0 as? OperationDefinition }
         var fragments: [String: SelectionSet] = [:]
         for case let fragment as FragmentDefinition in document.definitions { fragments[fragment.name.value] = fragment.selectionSet }
-        var depth = 0, aliases = 0
+        var depth = 0, aliases = 0, cost = 0, introspects = false
         for operation in operations {
             let measured = measure(operation.selectionSet, fragments: fragments, expanding: [])
             depth = max(depth, measured.depth)
             aliases += measured.aliases
+            cost = max(cost, measured.cost)
+            introspects = introspects || rootFields(operation.selectionSet, fragments: fragments, expanding: []).contains { ["__schema", "__type"].contains($0) }
         }
         return Shape(
-            operations: operations.map { ($0.name?.value, $0.operation) }, depth: depth, aliases: aliases,
+            operations: operations.map { ($0.name?.value, $0.operation) }, depth: depth, aliases: aliases, cost: cost, introspects: introspects,
             isPublic: operations.count == 1 && operations[0].operation == .query
                 && operations[0].selectionSet.selections.allSatisfy { ($0 as? Field).map { publicRootFields.contains($0.name.value) } ?? false })
     }
 
-    /// A selection set's depth (itself one level) and aliases. `expanding`: the fragments being
-    /// expanded above, so a cycle (which validation refuses anyway) ends.
-    static func measure(_ set: SelectionSet, fragments: [String: SelectionSet], expanding: Set<String>) -> (depth: Int, aliases: Int) {
-        var below = 0, aliases = 0
+    /// The page a `first:` without a literal may ask for (``ShopResolver/maxPage``).
+    static let largestPage = 100
+
+    /// A selection set's depth (itself one level), aliases and cost. `expanding`: the fragments
+    /// being expanded above, so a cycle (which validation refuses anyway) ends.
+    static func measure(_ set: SelectionSet, fragments: [String: SelectionSet], expanding: Set<String>) -> (depth: Int, aliases: Int, cost: Int) {
+        var below = 0, aliases = 0, cost = 0
         for selection in set.selections {
-            let inner: (depth: Int, aliases: Int)
+            let inner: (depth: Int, aliases: Int, cost: Int)
             switch selection {
             case let field as Field:
                 if field.alias != nil { aliases += 1 }
-                inner = field.selectionSet.map { measure($0, fragments: fragments, expanding: expanding) } ?? (0, 0)
+                let measured = field.selectionSet.map { measure($0, fragments: fragments, expanding: expanding) } ?? (depth: 0, aliases: 0, cost: 0)
+                inner = (measured.depth, measured.aliases, 1 + pageSize(field) * measured.cost)
             case let fragment as InlineFragment:
                 // No level of its own: its fields sit at this set's level.
                 let measured = measure(fragment.selectionSet, fragments: fragments, expanding: expanding)
-                inner = (measured.depth - 1, measured.aliases)
+                inner = (measured.depth - 1, measured.aliases, measured.cost)
             case let spread as FragmentSpread:
                 let name = spread.name.value
                 guard let body = fragments[name], !expanding.contains(name) else { continue }
                 let measured = measure(body, fragments: fragments, expanding: expanding.union([name]))
-                inner = (measured.depth - 1, measured.aliases)
+                inner = (measured.depth - 1, measured.aliases, measured.cost)
             default:
                 continue
             }
             below = max(below, inner.depth)
             aliases += inner.aliases
+            cost = cost.addingReportingOverflow(inner.cost).overflow ? Int.max / 2 : cost + inner.cost
         }
-        return (1 + below, aliases)
+        return (1 + below, aliases, min(cost, Int.max / 2))
+    }
+
+    /// How many items a field's `first:` asks for: its literal (capped at the largest page), the
+    /// largest page for a variable; 1 for a field without one.
+    static func pageSize(_ field: Field) -> Int {
+        guard let first = field.arguments.first(where: { $0.name.value == "first" }) else { return 1 }
+        if let literal = first.value as? IntValue, let size = Int(literal.value) { return min(max(size, 0), largestPage) }
+        return largestPage
+    }
+
+    /// The names of the fields an operation selects at its root, fragments expanded.
+    static func rootFields(_ set: SelectionSet, fragments: [String: SelectionSet], expanding: Set<String>) -> [String] {
+        set.selections.flatMap { selection -> [String] in
+            switch selection {
+            case let field as Field: [field.name.value]
+            case let fragment as InlineFragment: rootFields(fragment.selectionSet, fragments: fragments, expanding: expanding)
+            case let spread as FragmentSpread:
+                fragments[spread.name.value].map { expanding.contains(spread.name.value) ? [] : rootFields($0, fragments: fragments, expanding: expanding.union([spread.name.value])) } ?? []
+            default: []
+            }
+        }
     }
 }

@@ -109,29 +109,29 @@ actor GraphQLWebSocketSession {
             prepared = try router.prepare(request, transport: .webSocket)
             context = try await router.context(user: user)
         } catch {
-            return await send(["id": id, "type": "error", "payload": [["message": "\(error)"]]])
+            return await send(["id": id, "type": "error", "payload": [["message": ClientErrors.message(error, logger: router.logger)]]])
         }
         do {
             guard case .valid(_, .subscription?, _) = prepared else {
                 let result = try await DocumentCache.execute(
                     prepared, api: router.api, context: context, variables: request.variables ?? [:], operationName: request.operationName)
-                await send(id: id, result)
+                await send(id: id, ClientErrors.publicResult(result, logger: router.logger))
                 return await send(["id": id, "type": "complete"])
             }
             switch try await router.api.subscribe(
                 request: request.query, context: context, variables: request.variables ?? [:], operationName: request.operationName)
             {
             case .failure(let errors):
-                await send(["id": id, "type": "error", "payload": errors.errors.map { ["message": $0.message] }])
+                await send(["id": id, "type": "error", "payload": errors.errors.map { ["message": ClientErrors.message($0, logger: router.logger)] }])
             case .success(let stream):
                 for try await result in stream {
                     if Task.isCancelled { return }
-                    await send(id: id, result)
+                    await send(id: id, ClientErrors.publicResult(result, logger: router.logger))
                 }
                 if !Task.isCancelled { await send(["id": id, "type": "complete"]) }
             }
         } catch {
-            if !Task.isCancelled { await send(["id": id, "type": "error", "payload": [["message": "\(error)"]]]) }
+            if !Task.isCancelled { await send(["id": id, "type": "error", "payload": [["message": ClientErrors.message(error, logger: router.logger)]]]) }
         }
     }
 

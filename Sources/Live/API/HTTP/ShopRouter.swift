@@ -1,4 +1,5 @@
 public import Domain
+public import Logging
 public import Foundation
 import GraphQL
 import Graphiti
@@ -13,8 +14,14 @@ public struct ShopRouter: Sendable {
     public struct Configuration: Sendable {
         /// Largest request body accepted (bytes); larger is 413.
         public var maxBodyBytes: Int
-        /// Deepest brace nesting a query may have; deeper is refused before execution.
+        /// Deepest selection nesting a query may have; deeper is refused before execution.
         public var maxQueryDepth: Int
+        /// Most aliased fields a document may have.
+        public var maxAliases: Int
+        /// Highest estimated cost a document's operation may have (``DocumentCache/Shape/cost``).
+        public var maxCost: Int
+        /// Whether `__schema` and `__type` are answered.
+        public var introspection: Bool
         /// The callers admin mutations accept.
         public var admins: Set<UserID>
         /// Load shedding on `/graphql` (nil, the default here: none; `flashdeal serve` sheds with
@@ -24,11 +31,14 @@ public struct ShopRouter: Sendable {
         public var responseCacheTTL: Duration
 
         public init(
-            maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12, admins: Set<UserID> = Identity.defaultAdmins,
-            admission: AdmissionGate.Limits? = nil, responseCacheTTL: Duration = .zero
+            maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12, maxAliases: Int = 15, maxCost: Int = 2000, introspection: Bool = true,
+            admins: Set<UserID> = Identity.defaultAdmins, admission: AdmissionGate.Limits? = nil, responseCacheTTL: Duration = .zero
         ) {
             self.maxBodyBytes = maxBodyBytes
             self.maxQueryDepth = maxQueryDepth
+            self.maxAliases = maxAliases
+            self.maxCost = maxCost
+            self.introspection = introspection
             self.admins = admins
             self.admission = admission
             self.responseCacheTTL = responseCacheTTL
@@ -42,6 +52,8 @@ public struct ShopRouter: Sendable {
     /// Each backend's health, by name (readiness).
     let readiness: @Sendable () async -> [String: Bool]
     public let metrics: ShopMetrics
+    /// Where errors not meant for clients are logged, with the id the client was given.
+    let logger: Logger
     /// This replica's subscribers; subscriptions need it.
     let hub: EventHub?
     /// Why new orders are refused now (the outbox's bound on the backends; nil: no bound).
@@ -58,9 +70,11 @@ public struct ShopRouter: Sendable {
 
     public init(
         shop: Shop, configuration: Configuration = .init(), metrics: ShopMetrics = ShopMetrics(), hub: EventHub? = nil,
-        orderRefusal: (@Sendable () -> String?)? = nil, readiness: @escaping @Sendable () async -> [String: Bool] = { [:] }
+        orderRefusal: (@Sendable () -> String?)? = nil, logger: Logger = Logger(label: "flashdeal.api"),
+        readiness: @escaping @Sendable () async -> [String: Bool] = { [:] }
     ) throws {
         self.shop = shop
+        self.logger = logger
         self.hub = hub
         self.orderRefusal = orderRefusal
         api = try ShopAPI()
@@ -143,12 +157,18 @@ public struct ShopRouter: Sendable {
         return (Int(status.code), answer)
     }
 
-    /// The request's document, checked against its transport and the depth limit (one parse,
-    /// cached, decides for every transport).
+    /// The request's document, checked against its transport, the limits and its variables (one
+    /// parse, cached, decides for every transport).
     func prepare(_ payload: GraphQLHTTPRequest, transport: DocumentCache.Transport) throws -> DocumentCache.Prepared {
         try documents.prepare(
-            payload.query, operationName: payload.operationName, schema: api.schema.schema, transport: transport,
-            maxDepth: configuration.maxQueryDepth)
+            payload.query, operationName: payload.operationName, variables: payload.variables ?? [:], schema: api.schema.schema,
+            transport: transport, limits: limits)
+    }
+
+    var limits: DocumentCache.Limits {
+        DocumentCache.Limits(
+            maxDepth: configuration.maxQueryDepth, maxAliases: configuration.maxAliases, maxCost: configuration.maxCost,
+            introspection: configuration.introspection)
     }
 
     /// The request's context, once the caller's identity is valid.
@@ -178,14 +198,16 @@ public struct ShopRouter: Sendable {
         do {
             let prepared = try prepare(payload, transport: transport)
             let context = try await self.context(user: header)
-            let result = try await DocumentCache.execute(
-                prepared, api: api, context: context, variables: payload.variables ?? [:], operationName: payload.operationName)
+            let result = ClientErrors.publicResult(
+                try await DocumentCache.execute(prepared, api: api, context: context, variables: payload.variables ?? [:], operationName: payload.operationName),
+                logger: logger)
             guard case .valid(_, _, let isPublic) = prepared else { return (.ok, try ResponseJSON.encode(result), false) }
             return (.ok, try ResponseJSON.encode(result), isPublic && result.errors.isEmpty)
         } catch let error as DocumentCache.ReadOnlyTransport {
             return (.methodNotAllowed, Self.problemBody("\(error)"), false)
         } catch {
-            return (.badRequest, Self.problemBody("\(error)"), false)
+            let status: HTTPResponse.Status = ClientErrors.isPublic(error) ? .badRequest : .internalServerError
+            return (status, Self.problemBody(ClientErrors.message(error, logger: logger)), false)
         }
     }
 

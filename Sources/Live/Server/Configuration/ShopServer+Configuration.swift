@@ -51,6 +51,18 @@ extension ShopServer {
             public var maxBodyBytes = 64 * 1024
             /// Deepest selection nesting a query may have; deeper is refused before execution.
             public var maxQueryDepth = 12
+            /// Most aliased fields a document may have.
+            public var maxAliases = 15
+            /// Highest estimated cost an operation may have: each field 1, what a field with
+            /// `first: n` selects n times (a page of 100 deals with every field and its product costs about 1,600).
+            public var maxCost = 2000
+            /// Whether `__schema` and `__type` are answered: `auto` answers them in the embedded
+            /// mode (the demo, where tools explore the schema) and not on the backends.
+            public var introspection: Introspection = .auto
+        }
+
+        public enum Introspection: String, Sendable, CaseIterable {
+            case auto, on, off
         }
 
         /// Load shedding on `/graphql` (``AdmissionGate``).
@@ -191,8 +203,9 @@ extension ShopServer {
         /// The router's part.
         var router: ShopRouter.Configuration {
             ShopRouter.Configuration(
-                maxBodyBytes: api.maxBodyBytes, maxQueryDepth: api.maxQueryDepth, admins: api.admins, admission: admission.limits,
-                responseCacheTTL: api.responseCacheTTL)
+                maxBodyBytes: api.maxBodyBytes, maxQueryDepth: api.maxQueryDepth, maxAliases: api.maxAliases, maxCost: api.maxCost,
+                introspection: api.introspection == .on || (api.introspection == .auto && mode == .embedded), admins: api.admins,
+                admission: admission.limits, responseCacheTTL: api.responseCacheTTL)
         }
     }
 
