@@ -37,8 +37,9 @@ rm -f "$OUT"/*.json
 . scripts/live-server.sh
 live_server_up bench-live "$PORT" "$OUT"
 
+ADMIN_AUTH="Authorization: Bearer $("$LIVE_BIN" token --user admin --admin --ttl 24h)"
 admin() {
-    curl -fs -X POST "$TARGET/graphql" -H 'Content-Type: application/json' -H 'X-User-Id: admin' -d "$1" >/dev/null
+    curl -fs -X POST "$TARGET/graphql" -H 'Content-Type: application/json' -H "$ADMIN_AUTH" -d "$1" >/dev/null
 }
 RUN=$(date +%s)
 admin '{"query":"mutation { createProduct(input: {id: \"bench-product\", name: \"Bench kettle\", description: \"1.7 l\"}) { __typename } }"}'

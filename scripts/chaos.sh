@@ -47,6 +47,9 @@ mkdir -p "$OUT"
 # A drill's old results go when it runs again; naming drills keeps the others' for the report.
 [ $# -gt 0 ] || [ "$REPORT_ONLY" = 1 ] || rm -rf "${OUT:?}"/*
 export FLASHDEAL_PAYMENT_LATENCY=20ms GOGC=${GOGC:-400}
+# Tokens: the servers verify with a secret of this run's own, k6 signs its buyers' with it
+# (k6/lib/shop.js reads FLASHDEAL_AUTH_SECRET), `flashdeal token` the admin's.
+export FLASHDEAL_AUTH_SECRET=${FLASHDEAL_AUTH_SECRET:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')}
 RUN_DIR=.run/chaos-backends
 REDIS_PORT=16579
 
@@ -70,7 +73,8 @@ wait_ready() {  # wait_ready URL SECONDS
     for _ in $(seq 1 $(($2 * 5))); do curl -fs "$1/health/ready" >/dev/null 2>&1 && return 0; sleep 0.2; done
     return 1
 }
-admin() { curl -fs -X POST "$TARGET/graphql" -H 'Content-Type: application/json' -H 'X-User-Id: admin' -d "$1" >/dev/null; }
+ADMIN_AUTH="Authorization: Bearer $("$BIN" token --user admin --admin --ttl 24h)"
+admin() { curl -fs -X POST "$TARGET/graphql" -H 'Content-Type: application/json' -H "$ADMIN_AUTH" -d "$1" >/dev/null; }
 now() { date +%s.%N; }
 
 # The backlog every second: epoch, outbox entries (as the API reads them for its backpressure, so

@@ -26,6 +26,9 @@ cleanup() {
 }
 trap cleanup EXIT
 set -a; . .run/backends.env; set +a
+# The server verifies tokens with a secret of this run's own; `flashdeal loadtest` signs the admin's
+# and k6 its buyers' with it.
+export FLASHDEAL_AUTH_SECRET=${FLASHDEAL_AUTH_SECRET:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')}
 
 "$BIN" serve --port "$PORT" >.run/loadtest/server.log 2>&1 &
 SERVER=$!

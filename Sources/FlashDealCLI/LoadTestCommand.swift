@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Live
+import LiveAPI
 import LoadTest
 import ResultsStore
 import Sim
@@ -30,7 +32,11 @@ struct LoadTestCommand: AsyncParsableCommand {
         let scenario = try loadScenario(self.scenario)
         let k6 = self.k6 ?? ProcessInfo.processInfo.environment["FLASHDEAL_K6"] ?? ".venv/flashdeal/k6"
         guard FileManager.default.isExecutableFile(atPath: k6) else { throw ValidationError("no k6 at \(k6): run scripts/bootstrap.sh or pass --k6") }
-        let runner = LoadTestRunner(scenario: scenario, target: target, k6: k6, script: script, workDirectory: workDirectory)
+        // Buyers' tokens are signed by k6 with the server's secret (FLASHDEAL_AUTH_SECRET, or the
+        // development one the embedded mode uses); the seeding runs as an admin.
+        let secret = try ConfigurationSources(environment: ProcessInfo.processInfo.environment).load().configuration.auth.secret ?? Authenticator.developmentSecret
+        let admin = "Bearer " + (try await Authenticator.token(user: "admin", admin: true, ttl: .seconds(86_400), secret: secret))
+        let runner = LoadTestRunner(scenario: scenario, target: target, k6: k6, script: script, workDirectory: workDirectory, admin: admin, secret: secret)
         let results = try store.open()
         let stamp = Int(Date().timeIntervalSince1970)
         for i in 0..<`repeat` {

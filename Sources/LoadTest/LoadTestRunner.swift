@@ -13,9 +13,14 @@ public struct LoadTestRunner: Sendable {
     public var k6: String
     public var script: String
     public var workDirectory: String
-    public var admin = "admin"
+    /// The `Authorization` the seeding mutations send: an admin's bearer token.
+    public var admin: String
+    /// The HS256 secret k6 signs each buyer's token with (the server's `auth.secret`).
+    public var secret: String
 
-    public init(scenario: Scenario, target: String, k6: String, script: String, workDirectory: String) {
+    public init(scenario: Scenario, target: String, k6: String, script: String, workDirectory: String, admin: String, secret: String) {
+        self.admin = admin
+        self.secret = secret
         self.scenario = scenario
         self.target = target.hasSuffix("/") ? String(target.dropLast()) : target
         self.k6 = k6
@@ -48,7 +53,7 @@ public struct LoadTestRunner: Sendable {
         process.executableURL = URL(fileURLWithPath: k6)
         process.arguments = [
             "run", "--quiet", "--out", "json=\(points)", "--summary-export", summary,
-            "--system-tags", "status,method,scenario,expected_response", "-e", "PLAN=\(plan)", "-e", "TARGET=\(target)",
+            "--system-tags", "status,method,scenario,expected_response", "-e", "PLAN=\(plan)", "-e", "TARGET=\(target)", "-e", "SECRET=\(secret)",
             "-e", "TIMEOUT_MS=\(Int(timeoutMs.rounded(.up)))", script,
         ]
         let log = FileHandle(forWritingAtPath: "/dev/null")
@@ -106,7 +111,7 @@ public struct LoadTestRunner: Sendable {
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue(admin, forHTTPHeaderField: "X-User-Id")
+        request.setValue(admin, forHTTPHeaderField: "Authorization")
         request.httpBody = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
         let body: Data
         do {

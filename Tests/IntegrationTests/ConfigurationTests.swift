@@ -1,5 +1,6 @@
 import Foundation
 import Live
+import LiveAPI
 import LiveRuntime
 import Testing
 
@@ -89,6 +90,25 @@ import Testing
         let configuration = try Self.load(["FLASHDEAL_MONGO_URI": "mongodb://u:s3cret@h/fd"])
         let shown = ConfigurationKey.all.map { "\($0.key) = \($0.value(in: configuration))" }
         #expect(shown.contains("mongo.uri = mongodb://u:***@h/fd") && !shown.joined().contains("s3cret"))
+    }
+
+    /// There is no default admin: on the backends with no key nobody is authenticated, the
+    /// development secret is refused there, and a secret is never echoed.
+    @Test func identityHasNoDefaultsToAbuse() async throws {
+        var backends = ShopServer.Configuration()
+        (backends.redis.url, backends.kafka.brokers, backends.mongo.uri) = ("redis://h:1", "h:1", "mongodb://h:1/fd")
+        let anonymous = try await ShopServer.authenticator(backends, logger: .init(label: "test"))
+        let devToken = try await Authenticator.bearer("ops", admin: true)
+        await #expect(throws: AuthenticationError.self, "no key verifies any token") { _ = try await anonymous.caller(authorization: devToken) }
+        #expect(try await anonymous.caller(authorization: nil) == nil)
+        backends.auth.secret = Authenticator.developmentSecret
+        await #expect(throws: StartupError.self) { _ = try await ShopServer.authenticator(backends, logger: .init(label: "test")) }
+        let embedded = try await ShopServer.authenticator(ShopServer.Configuration(), logger: .init(label: "test"))
+        #expect(try await embedded.caller(authorization: devToken) == Caller(user: "ops", isAdmin: true), "the demo verifies development tokens")
+        let short = Self.error(["FLASHDEAL_AUTH_SECRET": "s3cret-but-short"])
+        #expect(short == #"FLASHDEAL_AUTH_SECRET (auth.secret): expected a secret of at least 32 characters, found "***""#, "\(short)")
+        let shown = ConfigurationKey.all.map { "\($0.key) = \($0.value(in: try! Self.load(["FLASHDEAL_AUTH_SECRET": String(repeating: "x", count: 40)])))" }
+        #expect(shown.contains("auth.secret = ***"))
     }
 
     /// The composition reads its parts from the tree: an unreachable Redis with a password is named

@@ -104,7 +104,7 @@ struct LiveSale {
                             "query": "mutation { placeOrder(input: {dealId: \"\(dealID)\", quantity: \(attempt.quantity), idempotencyKey: \"\(attempt.key)\"}) { __typename ... on OrderPlaced { order { id quantity } } } }",
                         ])
                         var headers: HTTPFields = [.contentType: "application/json"]
-                        headers[HTTPField.Name("X-User-Id")!] = attempt.user
+                        headers[.authorization] = try await Authenticator.bearer(attempt.user)
                         return try await client.execute(uri: "/graphql", method: .post, headers: headers, body: ByteBuffer(bytes: body)) { response in
                             let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as! [String: Any]
                             let result = try #require((json["data"] as? [String: Any])?["placeOrder"] as? [String: Any], "\(json)")

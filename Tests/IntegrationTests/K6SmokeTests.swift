@@ -27,7 +27,8 @@ struct K6SmokeTests {
             let runner = LoadTestRunner(
                 scenario: scenario, target: "http://127.0.0.1:\(port)", k6: try #require(Backends.k6),
                 script: Self.root.appendingPathComponent("k6/scenario.js").path,
-                workDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("flashdeal-k6").path)
+                workDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("flashdeal-k6").path,
+                admin: try await Authenticator.bearer("admin", admin: true), secret: Authenticator.developmentSecret)
             let measured = try await runner.run(tag: "t\(UInt32.random(in: 0...UInt32.max))")
             #expect(measured.overall.requests > 50, "k6 sent \(measured.overall.requests) requests")
             #expect(measured.rates.errorRate == 0, "faults: \(measured.overall.errors)")

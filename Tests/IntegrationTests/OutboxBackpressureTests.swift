@@ -62,7 +62,7 @@ struct OutboxBackpressureTests {
 
     static func post(_ client: some TestClientProtocol, _ query: String, user: String) async throws -> [String: Any] {
         let body = try JSONSerialization.data(withJSONObject: ["query": query])
-        let headers: HTTPFields = [.contentType: "application/json", HTTPField.Name("X-User-Id")!: user]
+        let headers: HTTPFields = [.contentType: "application/json", .authorization: try await Authenticator.bearer(user)]
         return try await client.execute(uri: "/graphql", method: .post, headers: headers, body: ByteBuffer(bytes: body)) { response in
             try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any] ?? [:]
         }

@@ -1,4 +1,6 @@
+import Domain
 import Foundation
+import LiveAPI
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -13,20 +15,27 @@ struct ServeLifecycleTests {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flashdeal")
     }
 
-    static func request(_ url: String, body: Data?, user: String, timeout: TimeInterval) -> URLRequest {
+    /// The secret the server under test verifies tokens with (a shop on the backends refuses the development one).
+    static let secret = "serve-lifecycle-test-secret-0123456789"
+
+    static func bearer(_ user: String, admin: Bool = false) async throws -> String {
+        "Bearer " + (try await Authenticator.token(user: try UserID(validating: user), admin: admin, secret: secret))
+    }
+
+    static func request(_ url: String, body: Data?, authorization: String?, timeout: TimeInterval) -> URLRequest {
         var request = URLRequest(url: URL(string: url)!)
         request.timeoutInterval = timeout
         if let body {
             request.httpMethod = "POST"
             request.httpBody = body
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue(user, forHTTPHeaderField: "X-User-Id")
+            request.setValue(authorization, forHTTPHeaderField: "Authorization")
         }
         return request
     }
 
-    static func get(_ url: String, body: Data? = nil, user: String = "admin") -> (Int, String)? {
-        let request = request(url, body: body, user: user, timeout: 2)
+    static func get(_ url: String, body: Data? = nil, authorization: String? = nil) -> (Int, String)? {
+        let request = request(url, body: body, authorization: authorization, timeout: 2)
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var result: (Int, String)?
         URLSession.shared.dataTask(with: request) { data, response, _ in
@@ -43,7 +52,7 @@ struct ServeLifecycleTests {
         let port = Int.random(in: 20_000...29_999)
         let process = Process()
         process.executableURL = Self.binary
-        process.arguments = ["serve", "--port", "\(port)"] + arguments
+        process.arguments = ["serve", "--port", "\(port)", "--auth-secret", secret] + arguments
         var environment = ProcessInfo.processInfo.environment
         if !withBackends { for key in ["FLASHDEAL_REDIS_URL", "FLASHDEAL_KAFKA_BROKERS", "FLASHDEAL_MONGO_URI"] { environment.removeValue(forKey: key) } }
         process.environment = environment
@@ -68,12 +77,13 @@ struct ServeLifecycleTests {
         let place = try JSONSerialization.data(withJSONObject: [
             "query": #"mutation { placeOrder(input: {dealId: "deal-sneakers", quantity: 1, idempotencyKey: "k"}) { ... on OrderPlaced { order { id } } } }"#,
         ])
-        let placed = try #require(Self.get(graphql, body: place, user: "u-1")?.1)
+        let buyer = try await Self.bearer("u-1")
+        let placed = try #require(Self.get(graphql, body: place, authorization: buyer)?.1)
         let orderID = try #require(placed.split(separator: "\"").first { $0.hasPrefix("o-") })
         let pay = try JSONSerialization.data(withJSONObject: [
             "query": "mutation { payOrder(input: {orderId: \"\(orderID)\", idempotencyKey: \"p\"}) { __typename } }",
         ])
-        URLSession.shared.dataTask(with: Self.request(graphql, body: pay, user: "u-1", timeout: 90)) { _, _, _ in }.resume()
+        URLSession.shared.dataTask(with: Self.request(graphql, body: pay, authorization: buyer, timeout: 90)) { _, _, _ in }.resume()
         try await Task.sleep(for: .milliseconds(500))
         let stopping = ContinuousClock.now
         kill(process.processIdentifier, SIGTERM)
@@ -87,7 +97,8 @@ struct ServeLifecycleTests {
         let (process, port) = try await Self.serve([], withBackends: withBackends)
         defer { if process.isRunning { process.terminate() } }
         let create = try JSONSerialization.data(withJSONObject: ["query": #"mutation { createProduct(input: {id: "lifecycle", name: "L", description: ""}) { __typename } }"#])
-        #expect(Self.get("http://127.0.0.1:\(port)/graphql", body: create)?.1.contains("ProductCreated") == true)
+        let admin = try await Self.bearer("admin", admin: true)
+        #expect(Self.get("http://127.0.0.1:\(port)/graphql", body: create, authorization: admin)?.1.contains("ProductCreated") == true)
         let stopping = ContinuousClock.now
         kill(process.processIdentifier, SIGTERM)
         while process.isRunning, ContinuousClock.now - stopping < .seconds(20) { try await Task.sleep(for: .milliseconds(50)) }

@@ -24,7 +24,7 @@ import Testing
     static func post(_ client: some TestClientProtocol, _ query: String, variables: [String: Any] = [:]) async throws -> (Int, [String: Any]) {
         let body = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
         return try await client.execute(
-            uri: "/graphql", method: .post, headers: [.contentType: "application/json", HTTPField.Name("X-User-Id")!: "u-1"], body: ByteBuffer(bytes: body)
+            uri: "/graphql", method: .post, headers: [.contentType: "application/json", .authorization: try await Authenticator.bearer("u-1")], body: ByteBuffer(bytes: body)
         ) { response in
             (Int(response.status.code), try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any] ?? [:])
         }

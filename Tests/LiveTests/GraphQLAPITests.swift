@@ -18,7 +18,7 @@ import Testing
 
     static func post(_ client: some TestClientProtocol, _ query: String, user: String? = "u-1", variables: [String: Any] = [:]) async throws -> [String: Any] {
         var headers: HTTPFields = [.contentType: "application/json"]
-        if let user { headers[HTTPField.Name("X-User-Id")!] = user }
+        if let user { headers[.authorization] = try await Authenticator.bearer(user, admin: user == "admin") }
         let body = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
         return try await client.execute(uri: "/graphql", method: .post, headers: headers, body: ByteBuffer(bytes: body)) { response in
             #expect(response.status == .ok)
@@ -177,7 +177,7 @@ import Testing
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~ ")
         let query = parameters.map { "\($0)=\($1.addingPercentEncoding(withAllowedCharacters: allowed)!.replacingOccurrences(of: " ", with: "+"))" }
-        return try await client.execute(uri: "/graphql?" + query.joined(separator: "&"), method: .get, headers: [HTTPField.Name("X-User-Id")!: "u-1"]) {
+        return try await client.execute(uri: "/graphql?" + query.joined(separator: "&"), method: .get, headers: [.authorization: try await Authenticator.bearer("u-1")]) {
             ($0.status, String(buffer: $0.body))
         }
     }
@@ -230,7 +230,7 @@ import Testing
             let create = #"mutation { createProduct(input: {id: "tv-55", name: "TV", description: "OLED"}) { __typename } }"#
             let refused = try await GraphQLAPITests.post(client, create, user: "u-1")
             #expect(typename(refused, "createProduct") == nil)
-            #expect(String(describing: refused["errors"] ?? "").contains("admin mutations need an admin caller"))
+            #expect(String(describing: refused["errors"] ?? "").contains("admin mutations need a token with the admin role"))
             let product = try await GraphQLAPITests.post(client, create, user: "admin")
             #expect(typename(product, "createProduct") == "ProductCreated")
             let bad = try await GraphQLAPITests.post(client, #"mutation { createProduct(input: {id: "tv 55", name: "TV", description: ""}) { __typename ... on InvalidInput { field } } }"#, user: "admin")

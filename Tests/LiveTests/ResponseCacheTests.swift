@@ -14,7 +14,7 @@ import Testing
 
     static func available(_ client: some TestClientProtocol, _ body: String, user: String? = nil) async throws -> Int? {
         var headers: HTTPFields = [.contentType: "application/json"]
-        if let user { headers[HTTPField.Name(Identity.header)!] = user }
+        if let user { headers[.authorization] = try await Authenticator.bearer(user, admin: user == "admin") }
         return try await client.execute(uri: "/graphql", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
             #expect(response.status == .ok)
             let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
@@ -30,7 +30,7 @@ import Testing
         try await app.test(.router) { client in
             let before = try #require(try await Self.available(client, Self.view))
             let place = #"{"query":"mutation { placeOrder(input: {dealId: \"deal-sneakers\", quantity: 2, idempotencyKey: \"rc-1\"}) { __typename } }"}"#
-            try await client.execute(uri: "/graphql", method: .post, headers: [.contentType: "application/json", HTTPField.Name(Identity.header)!: "u-rc"], body: ByteBuffer(string: place)) { response in
+            try await client.execute(uri: "/graphql", method: .post, headers: [.contentType: "application/json", .authorization: try await Authenticator.bearer("u-rc")], body: ByteBuffer(string: place)) { response in
                 #expect(String(buffer: response.body).contains("OrderPlaced"))
             }
             // Shoppers, anonymous or not, get the kept answer; an admin reads the stock as it is.

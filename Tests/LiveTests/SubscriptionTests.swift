@@ -46,7 +46,7 @@ import Testing
             try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/graphql", configuration: Self.configuration, logger: Logger(label: "ws")) {
                 inbound, outbound, _ in
                 var messages = inbound.messages(maxSize: 1 << 16).makeAsyncIterator()
-                try await outbound.write(.text(#"{"type":"connection_init","payload":{"X-User-Id":"u-1"}}"#))
+                try await outbound.write(.text(#"{"type":"connection_init","payload":{"Authorization":"\#(try await Authenticator.bearer("u-1"))"}}"#))
                 #expect(try Self.json(try await messages.next())["type"] as? String == "connection_ack")
                 try await outbound.write(.text(#"{"type":"ping"}"#))
                 #expect(try Self.json(try await messages.next())["type"] as? String == "pong")

@@ -1,5 +1,7 @@
 // The Flash Deal GraphQL operations every k6 script uses, and the metrics that separate
 // business outcomes (sold out, over the limit) from failures. Plain ES module, no remote imports.
+import crypto from 'k6/crypto';
+import encoding from 'k6/encoding';
 import http from 'k6/http';
 import { Counter, Rate } from 'k6/metrics';
 
@@ -13,6 +15,30 @@ const target = __ENV.TARGET || 'http://127.0.0.1:8080';
 // The client's time-out per request (`flashdeal loadtest` passes the scenario's); k6's default is 60 s.
 const timeout = __ENV.TIMEOUT_MS ? `${__ENV.TIMEOUT_MS}ms` : '60s';
 
+// Buyers prove who they are with a bearer token (HS256) signed with the server's secret: SECRET (or
+// FLASHDEAL_AUTH_SECRET from the environment, as the server reads it); by default the development
+// secret the embedded mode verifies with.
+const secret = __ENV.SECRET || __ENV.FLASHDEAL_AUTH_SECRET || 'flashdeal-development-secret-not-for-production';
+const jwtHeader = encoding.b64encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' }), 'rawurl');
+let tokens = {};
+let tokenCount = 0;
+
+/** `Bearer <token>` for `user`, valid for a day; made once per user and VU (at most 10,000 kept). */
+export function bearer(user) {
+  const known = tokens[user];
+  if (known) return known;
+  if (tokenCount >= 10000) {
+    tokens = {};
+    tokenCount = 0;
+  }
+  const claims = encoding.b64encode(JSON.stringify({ sub: user, exp: Math.floor(Date.now() / 1000) + 86400 }), 'rawurl');
+  const body = `${jwtHeader}.${claims}`;
+  const token = `Bearer ${body}.${crypto.hmac('sha256', secret, body, 'base64rawurl')}`;
+  tokens[user] = token;
+  tokenCount += 1;
+  return token;
+}
+
 /**
  * POSTs one GraphQL operation; a transport error, a non-200 or an `errors` array is a fault.
  * Returns the `data` object when `wantData` (the default), else `true`, or null on a fault. A body
@@ -23,7 +49,7 @@ const timeout = __ENV.TIMEOUT_MS ? `${__ENV.TIMEOUT_MS}ms` : '60s';
  */
 export function graphql(name, query, variables, user, wantData = true) {
   const headers = { 'Content-Type': 'application/json' };
-  if (user) headers['X-User-Id'] = user;
+  if (user) headers.Authorization = bearer(user);
   const response = http.post(`${target}/graphql`, JSON.stringify({ query, variables }), {
     headers,
     timeout,

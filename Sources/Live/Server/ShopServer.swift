@@ -23,7 +23,8 @@ public enum ShopServer {
         let health = composition.health
         let shopRouter = try ShopRouter(
             shop: shop, configuration: configuration.router,
-            metrics: metrics, hub: composition.hub, orderRefusal: composition.orderRefusal, logger: logger
+            metrics: metrics, hub: composition.hub, orderRefusal: composition.orderRefusal,
+            authenticator: try await authenticator(configuration, logger: logger), logger: logger
         ) {
             var states: [String: Bool] = [:]
             for (name, check) in health { states[name] = await check() }

@@ -126,7 +126,7 @@ public struct OperationProbes: Sendable {
             var answers: [Data] = []
             let start = Self.cpuSeconds()
             for (body, user) in requests {
-                let (status, answer) = await router.execute(body: body, user: user)
+                let (status, answer) = await router.execute(body: body, caller: try user.map { Caller(user: try UserID(validating: $0)) })
                 guard status == 200 else { throw StartupError("calibrating \(name): HTTP \(status) \(String(decoding: answer, as: UTF8.self))") }
                 answers.append(answer)
             }

@@ -5,8 +5,9 @@ public import LiveRuntime
 /// What one GraphQL request runs with: the shop, the caller, and the request's DataLoaders.
 public struct RequestContext: Sendable {
     public let shop: Shop
-    /// The caller, from the `X-User-Id` header (`Identity` reads it; real authentication replaces it).
-    public let userID: UserID?
+    /// Who sent the request, as its credentials prove (``Authenticator``); nil: anonymous.
+    public let caller: Caller?
+    public var userID: UserID? { caller?.user }
     public let now: Instant
     let products: BatchLoader<ProductID, Product>
     let deals: BatchLoader<DealID, DealTerms>
@@ -15,22 +16,19 @@ public struct RequestContext: Sendable {
     let metrics: ShopMetrics?
     /// This replica's subscribers (subscriptions only).
     let hub: EventHub?
-    /// The callers admin mutations accept.
-    let admins: Set<UserID>
     /// Why new orders are refused now, if they are (the outbox's bound on the backends: orders wait
     /// while it is full); nil: no bound, the embedded mode.
     let orderRefusal: (@Sendable () -> String?)?
 
     public init(
-        shop: Shop, userID: UserID?, now: Instant, metrics: ShopMetrics? = nil, hub: EventHub? = nil, admins: Set<UserID> = [],
+        shop: Shop, caller: Caller?, now: Instant, metrics: ShopMetrics? = nil, hub: EventHub? = nil,
         orderRefusal: (@Sendable () -> String?)? = nil
     ) {
         self.orderRefusal = orderRefusal
         self.metrics = metrics
-        self.admins = admins
         self.hub = hub
         self.shop = shop
-        self.userID = userID
+        self.caller = caller
         self.now = now
         let ports = shop.ports
         products = BatchLoader { ids in
@@ -55,17 +53,12 @@ public struct RequestContext: Sendable {
     }
 }
 
-/// The caller's identity, read in one place. For now the `X-User-Id` header, with the admins a
-/// configured list of user ids (`--admin-users`, default `admin`); a later issue replaces both with
-/// real authentication.
+/// Where a caller's credentials are read from.
 public enum Identity {
-    public static let header = "X-User-Id"
-    public static let defaultAdmins: Set<UserID> = ["admin"]
-
-    public static func user(from value: String?) throws(ValidationError) -> UserID? {
-        guard let value, !value.isEmpty else { return nil }
-        return try UserID(validating: value, field: header)
-    }
+    /// `Authorization: Bearer <JWT>` (``Authenticator``).
+    public static let authorization = "Authorization"
+    /// The header a trusted gateway names the caller in, in the trusted-header mode only.
+    public static let trustedHeader = "X-User-Id"
 }
 
 /// GraphQL reports a resolver's error by its localized description: make it the field and reason.

@@ -171,8 +171,8 @@ extension ShopResolver {
 
     /// Admin mutations are a fault, not an outcome, for anyone else (the `errors` array).
     static func requireAdmin(_ context: RequestContext) throws {
-        guard let user = context.userID, context.admins.contains(user) else {
-            throw ValidationError(field: Identity.header, reason: "admin mutations need an admin caller")
+        guard context.caller?.isAdmin == true else {
+            throw ValidationError(field: Identity.authorization, reason: "admin mutations need a token with the admin role")
         }
     }
 }

@@ -16,7 +16,7 @@ extension ShopResolver {
         let shop = context.shop
         return Self.states(after: events) {
             // A context of its own per push: the loaders must not serve the previous counters.
-            try await RequestContext(shop: shop, userID: nil, now: await shop.ports.clock.now()).deal(id)
+            try await RequestContext(shop: shop, caller: nil, now: await shop.ports.clock.now()).deal(id)
         }
     }
 

@@ -89,7 +89,7 @@ public struct ShopResolver: Sendable {
     }
 
     static func caller(_ context: RequestContext) throws -> UserID {
-        guard let user = context.userID else { throw ValidationError(field: Identity.header, reason: "is required") }
+        guard let user = context.userID else { throw ValidationError(field: Identity.authorization, reason: "is required: a buyer's token") }
         return user
     }
 }

@@ -12,19 +12,41 @@ import NIOCore
 /// then `subscribe` operations by id, answered with `next`… `complete` or `error`; `complete` from
 /// the client stops one; `ping`/`pong`. Protocol violations close the socket with the protocol's
 /// codes (4400 invalid message, 4401 subscribe before ack, 4408 no init in time, 4409 duplicate id,
-/// 4429 second init). The caller is the upgrade request's `X-User-Id`, or the same key in the
-/// `connection_init` payload (browsers cannot set headers on a WebSocket).
+/// 4429 second init). The caller is authenticated as on HTTP, from the upgrade request's
+/// `Authorization` or, since browsers cannot set headers on a WebSocket, the `connection_init`
+/// payload's `Authorization` (`Bearer <JWT>`); bad credentials close the socket with 4403. A
+/// browser's socket (it sends `Origin`) is accepted only from the server's own origin or one of
+/// `allowedOrigins`.
 extension ShopRouter {
     public static let webSocketProtocol = "graphql-transport-ws"
+
+    /// Whether a socket from `origin` may open. A browser names the page that opens a socket in
+    /// `Origin` (`http(s)://host[:port]`, or `null`), and a page of another site must not act with
+    /// the buyer's credentials: a browser's origin must be the server's own (`Host`) or a
+    /// configured one. Other clients send none, or what they like (`ws://host`): they are not
+    /// checked, since they could send anything.
+    func allows(origin: String?, host: String?) -> Bool {
+        guard let origin else { return true }
+        if configuration.allowedOrigins.contains(origin) { return true }
+        if origin == "null" { return false }
+        guard let url = URLComponents(string: origin), let scheme = url.scheme?.lowercased(), let originHost = url.host else { return false }
+        guard scheme == "http" || scheme == "https" else { return true }
+        let port = url.port ?? (scheme == "https" ? 443 : 80)
+        guard let host else { return false }
+        let hostWithPort = host.contains(":") ? host : "\(host):\(scheme == "https" ? 443 : 80)"
+        return "\(originHost):\(port)".lowercased() == hostWithPort.lowercased()
+    }
 
     public func webSocketRouter() -> Router<BasicWebSocketRequestContext> {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.ws("/graphql") { request, _ in
             let offered = (request.headers[.secWebSocketProtocol] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard offered.contains(Self.webSocketProtocol) else { return .dontUpgrade }
+            guard offered.contains(Self.webSocketProtocol), allows(origin: request.headers[.origin], host: request.head.authority) else { return .dontUpgrade }
             return .upgrade([.secWebSocketProtocol: Self.webSocketProtocol])
         } onUpgrade: { inbound, outbound, context in
-            let session = GraphQLWebSocketSession(router: self, outbound: outbound, header: context.request.headers[Self.userHeader])
+            let headers = context.request.headers
+            let trusted = authenticator.trustedHeaderName.flatMap { HTTPField.Name($0) }.flatMap { headers[$0] }
+            let session = GraphQLWebSocketSession(router: self, outbound: outbound, authorization: headers[.authorization], trusted: trusted)
             await session.run(inbound.messages(maxSize: configuration.maxBodyBytes))
         }
         return router
@@ -34,16 +56,20 @@ extension ShopRouter {
 actor GraphQLWebSocketSession {
     let router: ShopRouter
     let outbound: WebSocketOutboundWriter
-    var user: String?
+    /// The upgrade request's credentials, until `connection_init` replaces or confirms them.
+    var authorization: String?
+    let trusted: String?
+    var caller: Caller?
     var acknowledged = false
     var closed = false
     var operations: [String: Task<Void, Never>] = [:]
     static let initTimeout: Duration = .seconds(10)
 
-    init(router: ShopRouter, outbound: WebSocketOutboundWriter, header: String?) {
+    init(router: ShopRouter, outbound: WebSocketOutboundWriter, authorization: String?, trusted: String?) {
         self.router = router
         self.outbound = outbound
-        user = header
+        self.authorization = authorization
+        self.trusted = trusted
     }
 
     func run(_ messages: WebSocketInboundMessageStream) async {
@@ -75,8 +101,13 @@ actor GraphQLWebSocketSession {
         switch type {
         case "connection_init":
             guard !acknowledged else { return await close(4429, "Too many initialisation requests") }
-            if let payload = message["payload"] as? [String: Any], let value = payload[Identity.header] as? String, user == nil {
-                user = value
+            if let payload = message["payload"] as? [String: Any], let value = (payload["Authorization"] ?? payload["authorization"]) as? String {
+                authorization = value
+            }
+            do {
+                caller = try await router.authenticator.caller(authorization: authorization, trusted: trusted)
+            } catch {
+                return await close(4403, "Forbidden: \(error)")
             }
             acknowledged = true
             await send(["type": "connection_ack"])
@@ -107,7 +138,7 @@ actor GraphQLWebSocketSession {
         let context: RequestContext, prepared: DocumentCache.Prepared
         do {
             prepared = try router.prepare(request, transport: .webSocket)
-            context = try await router.context(user: user)
+            context = await router.context(caller: caller)
         } catch {
             return await send(["id": id, "type": "error", "payload": [["message": ClientErrors.message(error, logger: router.logger)]]])
         }

@@ -22,8 +22,8 @@ public struct ShopRouter: Sendable {
         public var maxCost: Int
         /// Whether `__schema` and `__type` are answered.
         public var introspection: Bool
-        /// The callers admin mutations accept.
-        public var admins: Set<UserID>
+        /// The `Origin`s a browser's WebSocket may come from besides the server's own (its `Host`).
+        public var allowedOrigins: Set<String>
         /// Load shedding on `/graphql` (nil, the default here: none; `flashdeal serve` sheds with
         /// `ShopServer.Configuration`'s limits).
         public var admission: AdmissionGate.Limits?
@@ -32,14 +32,14 @@ public struct ShopRouter: Sendable {
 
         public init(
             maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12, maxAliases: Int = 15, maxCost: Int = 2000, introspection: Bool = true,
-            admins: Set<UserID> = Identity.defaultAdmins, admission: AdmissionGate.Limits? = nil, responseCacheTTL: Duration = .zero
+            allowedOrigins: Set<String> = [], admission: AdmissionGate.Limits? = nil, responseCacheTTL: Duration = .zero
         ) {
             self.maxBodyBytes = maxBodyBytes
             self.maxQueryDepth = maxQueryDepth
             self.maxAliases = maxAliases
             self.maxCost = maxCost
             self.introspection = introspection
-            self.admins = admins
+            self.allowedOrigins = allowedOrigins
             self.admission = admission
             self.responseCacheTTL = responseCacheTTL
         }
@@ -54,6 +54,8 @@ public struct ShopRouter: Sendable {
     public let metrics: ShopMetrics
     /// Where errors not meant for clients are logged, with the id the client was given.
     let logger: Logger
+    /// Who a request is.
+    let authenticator: Authenticator
     /// This replica's subscribers; subscriptions need it.
     let hub: EventHub?
     /// Why new orders are refused now (the outbox's bound on the backends; nil: no bound).
@@ -70,11 +72,12 @@ public struct ShopRouter: Sendable {
 
     public init(
         shop: Shop, configuration: Configuration = .init(), metrics: ShopMetrics = ShopMetrics(), hub: EventHub? = nil,
-        orderRefusal: (@Sendable () -> String?)? = nil, logger: Logger = Logger(label: "flashdeal.api"),
+        orderRefusal: (@Sendable () -> String?)? = nil, authenticator: Authenticator = .development, logger: Logger = Logger(label: "flashdeal.api"),
         readiness: @escaping @Sendable () async -> [String: Bool] = { [:] }
     ) throws {
         self.shop = shop
         self.logger = logger
+        self.authenticator = authenticator
         self.hub = hub
         self.orderRefusal = orderRefusal
         api = try ShopAPI()
@@ -112,8 +115,9 @@ public struct ShopRouter: Sendable {
                 return Self.problem(.unsupportedMediaType, "POST /graphql takes application/json")
             }
             let bytes = Data(buffer: body)
-            let user = request.headers[Self.userHeader]
-            let cacheable = responses != nil && isShopper(user)
+            let caller: Caller?
+            do throws(AuthenticationError) { caller = try await self.caller(request.headers) } catch { return Self.unauthorized(error) }
+            let cacheable = responses != nil && caller?.isAdmin != true
             if cacheable, let cached = responses?.lookup(bytes).value { return Self.json(body: cached, status: .ok) }
             let payload: GraphQLHTTPRequest
             do {
@@ -121,7 +125,7 @@ public struct ShopRouter: Sendable {
             } catch {
                 return Self.problem(.badRequest, "the body is not a GraphQL request ({\"query\", \"variables\", \"operationName\"}): \(error)")
             }
-            let (status, answer, isPublic) = await self.answer(payload, user: user)
+            let (status, answer, isPublic) = await self.answer(payload, caller: caller)
             if cacheable, isPublic, status == .ok { responses?.store(answer, for: bytes) }
             return Self.json(body: answer, status: status)
         }
@@ -139,21 +143,36 @@ public struct ShopRouter: Sendable {
                 variables = decoded
             }
             let payload = GraphQLHTTPRequest(query: query, variables: variables, operationName: parameters["operationName"])
-            let (status, body, _) = await answer(payload, user: request.headers[Self.userHeader], transport: .get)
+            let caller: Caller?
+            do throws(AuthenticationError) { caller = try await self.caller(request.headers) } catch { return Self.unauthorized(error) }
+            let (status, body, _) = await answer(payload, caller: caller, transport: .get)
             return Self.json(body: body, status: status)
         }
         return router
     }
 
-    static let userHeader = HTTPField.Name(Identity.header)!
+    /// The caller a request's headers prove (the bearer token, or the trusted gateway's header in
+    /// that mode); nil: anonymous.
+    func caller(_ headers: HTTPFields) async throws(AuthenticationError) -> Caller? {
+        let trusted = authenticator.trustedHeaderName.flatMap { HTTPField.Name($0) }.flatMap { headers[$0] }
+        return try await authenticator.caller(authorization: headers[.authorization], trusted: trusted)
+    }
 
-    /// Runs one `POST /graphql` body as the route does, without the HTTP layer (what
-    /// `flashdeal calibrate` times); returns the status and the response body.
-    public func execute(body: Data, user: String?) async -> (status: Int, body: Data) {
+    /// 401 with the reason and RFC 6750's challenge.
+    static func unauthorized(_ error: AuthenticationError) -> Response {
+        Response(
+            status: .unauthorized,
+            headers: [.contentType: "application/json", .wwwAuthenticate: "Bearer error=\"invalid_token\""],
+            body: .init(byteBuffer: ByteBuffer(bytes: problemBody("\(error)"))))
+    }
+
+    /// Runs one `POST /graphql` body as the route does, for an authenticated `caller`, without the
+    /// HTTP layer (what `flashdeal calibrate` times); returns the status and the response body.
+    public func execute(body: Data, caller: Caller?) async -> (status: Int, body: Data) {
         guard let payload = try? GraphQLHTTPRequest.parse(body) else {
             return (400, Self.problemBody("not a GraphQL request"))
         }
-        let (status, answer, _) = await answer(payload, user: user)
+        let (status, answer, _) = await answer(payload, caller: caller)
         return (Int(status.code), answer)
     }
 
@@ -171,19 +190,9 @@ public struct ShopRouter: Sendable {
             introspection: configuration.introspection)
     }
 
-    /// The request's context, once the caller's identity is valid.
-    func context(user header: String?) async throws -> RequestContext {
-        let user = try Identity.user(from: header)
-        return RequestContext(shop: shop, userID: user, now: await shop.ports.clock.now(), metrics: metrics, hub: hub, admins: configuration.admins,
-            orderRefusal: orderRefusal)
-    }
-
-    /// A caller public answers may come from the response cache for: anonymous or a valid user id,
-    /// not an admin (admins read what they just changed).
-    func isShopper(_ header: String?) -> Bool {
-        guard let header else { return true }
-        guard let user = try? Identity.user(from: header) else { return false }
-        return !configuration.admins.contains(user)
+    /// The request's context.
+    func context(caller: Caller?) async -> RequestContext {
+        RequestContext(shop: shop, caller: caller, now: await shop.ports.clock.now(), metrics: metrics, hub: hub, orderRefusal: orderRefusal)
     }
 
     static func json(body: Data, status: HTTPResponse.Status) -> Response {
@@ -193,11 +202,11 @@ public struct ShopRouter: Sendable {
     /// The status and JSON body of one GraphQL request, and whether a successful answer is the
     /// same for every caller (a public query without errors).
     func answer(
-        _ payload: GraphQLHTTPRequest, user header: String?, transport: DocumentCache.Transport = .post
+        _ payload: GraphQLHTTPRequest, caller: Caller?, transport: DocumentCache.Transport = .post
     ) async -> (HTTPResponse.Status, Data, isPublic: Bool) {
         do {
             let prepared = try prepare(payload, transport: transport)
-            let context = try await self.context(user: header)
+            let context = await self.context(caller: caller)
             let result = ClientErrors.publicResult(
                 try await DocumentCache.execute(prepared, api: api, context: context, variables: payload.variables ?? [:], operationName: payload.operationName),
                 logger: logger)

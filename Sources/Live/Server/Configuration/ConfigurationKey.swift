@@ -17,6 +17,8 @@ public struct ConfigurationKey {
     public let redacts: Bool
     let read: (inout Tree, String) throws(ConfigurationError.Reason) -> Void
     let show: (Tree) -> String
+    /// Never shown, not even in an error about it.
+    var isSecret = false
 
     /// `FLASHDEAL_` and the key's words in capitals, joined by `_`.
     public var environmentName: String { "FLASHDEAL_" + Self.words(key).joined(separator: "_").uppercased() }
@@ -63,6 +65,29 @@ extension ConfigurationKey {
             guard !text.isEmpty, scheme.map({ text.hasPrefix($0 + "://") }) ?? !text.contains("://") else { throw .expected }
             tree[keyPath: path] = text
         }, show: { $0[keyPath: path] ?? "" })
+    }
+
+    /// An optional text (unset by default).
+    static func optionalText(_ key: String, _ path: WritableKeyPath<Tree, String?>, _ expected: String, _ summary: String) -> Self {
+        Self(key: key, expected: expected, summary: summary, redacts: false, read: { tree, text throws(ConfigurationError.Reason) in
+            guard !text.isEmpty else { throw .expected }
+            tree[keyPath: path] = text
+        }, show: { $0[keyPath: path] ?? "" })
+    }
+
+    /// A secret: shown as `***` when set.
+    static func secret(_ key: String, _ path: WritableKeyPath<Tree, String?>, _ summary: String) -> Self {
+        Self(key: key, expected: "a secret of at least 32 characters", summary: summary, redacts: false, read: { tree, text throws(ConfigurationError.Reason) in
+            guard text.count >= 32 else { throw .expected }
+            tree[keyPath: path] = text
+        }, show: { $0[keyPath: path] == nil ? "" : "***" }, isSecret: true)
+    }
+
+    /// Comma-separated texts.
+    static func list(_ key: String, _ path: WritableKeyPath<Tree, Set<String>>, _ summary: String) -> Self {
+        Self(key: key, expected: "comma-separated texts", summary: summary, redacts: false, read: { tree, text throws(ConfigurationError.Reason) in
+            tree[keyPath: path] = Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }, show: { $0[keyPath: path].sorted().joined(separator: ",") })
     }
 
     static func int(_ key: String, _ path: WritableKeyPath<Tree, Int>, _ range: ClosedRange<Int>, _ summary: String) -> Self {
@@ -125,6 +150,11 @@ extension ConfigurationKey {
             } catch { throw .expected }
         }, show: { $0[keyPath: path].map(\.rawValue).sorted().joined(separator: ",") })
     }
+}
+
+extension ConfigurationKey {
+    /// A duration written as settings write them (`250ms`, `2s`, `1h`), for commands' own options.
+    public static func duration(_ text: String) -> Duration? { DurationText.read(text) }
 }
 
 /// Durations as settings write them: a number and a unit, `250ms`, `2s`, `1.5s`, `5m`, `1h`, or

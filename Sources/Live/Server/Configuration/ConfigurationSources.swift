@@ -76,7 +76,7 @@ public struct ConfigurationSources {
         do {
             try key.read(&tree, text.trimmingCharacters(in: .whitespaces))
         } catch {
-            let shown = key.redacts ? Redacted.uri(text) : text
+            let shown = key.isSecret ? "***" : key.redacts ? Redacted.uri(text) : text
             throw ConfigurationError("\(source)\(source.hasSuffix(key.key) ? "" : " (\(key.key))"): expected \(key.expected), found \"\(shown)\"")
         }
     }

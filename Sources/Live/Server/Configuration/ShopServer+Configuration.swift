@@ -11,6 +11,7 @@ extension ShopServer {
     public struct Configuration: Sendable {
         public var server = Server()
         public var api = API()
+        public var auth = Auth()
         public var admission = Admission()
         public var redis = Redis()
         public var kafka = Kafka()
@@ -43,8 +44,8 @@ extension ShopServer {
 
         /// The GraphQL API's own limits.
         public struct API: Sendable {
-            /// The callers admin mutations accept (`X-User-Id`).
-            public var admins: Set<UserID> = Identity.defaultAdmins
+            /// The `Origin`s a browser's WebSocket may come from besides the server's own.
+            public var allowedOrigins: Set<String> = []
             /// How long public queries' answers are served from this replica's memory (`.zero`: never).
             public var responseCacheTTL: Duration = .milliseconds(250)
             /// Largest request body accepted; larger is 413.
@@ -63,6 +64,31 @@ extension ShopServer {
 
         public enum Introspection: String, Sendable, CaseIterable {
             case auto, on, off
+        }
+
+        /// Who a caller is (``Authenticator``).
+        public struct Auth: Sendable {
+            /// `jwt`: bearer tokens; `trusted-header`: a gateway in front authenticates and names
+            /// the caller in `trustedHeader` (only behind such a gateway).
+            public var mode: AuthMode = .jwt
+            /// The HS256 secret tokens are signed with. Unset with no `jwks` either: the embedded
+            /// mode uses ``Authenticator/developmentSecret`` (what `flashdeal token` signs with);
+            /// on the backends nobody is authenticated.
+            public var secret: String?
+            /// A JWKS (a file's path, or an http(s) URL read at start-up) whose keys verify RS256,
+            /// ES256 and the other algorithms it names.
+            public var jwks: String?
+            /// The `aud` tokens must name, and the `iss` they must come from (unset: not checked).
+            public var audience: String?
+            public var issuer: String?
+            /// In `trusted-header` mode: the header, and the users who are admins.
+            public var trustedHeader = Identity.trustedHeader
+            public var trustedAdmins: Set<UserID> = []
+        }
+
+        public enum AuthMode: String, Sendable, CaseIterable {
+            case jwt
+            case trustedHeader = "trusted-header"
         }
 
         /// Load shedding on `/graphql` (``AdmissionGate``).
@@ -204,7 +230,7 @@ extension ShopServer {
         var router: ShopRouter.Configuration {
             ShopRouter.Configuration(
                 maxBodyBytes: api.maxBodyBytes, maxQueryDepth: api.maxQueryDepth, maxAliases: api.maxAliases, maxCost: api.maxCost,
-                introspection: api.introspection == .on || (api.introspection == .auto && mode == .embedded), admins: api.admins,
+                introspection: api.introspection == .on || (api.introspection == .auto && mode == .embedded), allowedOrigins: api.allowedOrigins,
                 admission: admission.limits, responseCacheTTL: api.responseCacheTTL)
         }
     }
