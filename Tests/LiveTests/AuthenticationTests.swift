@@ -160,6 +160,28 @@ import Testing
         }
     }
 
+    @Test func anotherBuyersOrderCannotBeWatched() async throws {
+        let (app, shop) = try await SubscriptionTests.app()
+        guard case .placed(let order) = try await shop.placeOrder(PlaceOrderCommand(dealID: "deal-sneakers", userID: "u-a", quantity: 1, idempotencyKey: "k")) else {
+            Issue.record("placed")
+            return
+        }
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let b = try await Authenticator.bearer("u-b")
+            _ = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/graphql", configuration: Self.configuration(origin: nil), logger: Logger(label: "ws")) {
+                inbound, outbound, _ in
+                var messages = inbound.messages(maxSize: 1 << 16).makeAsyncIterator()
+                try await outbound.write(.text(#"{"type":"connection_init","payload":{"Authorization":"\#(b)"}}"#))
+                #expect(try SubscriptionTests.json(try await messages.next())["type"] as? String == "connection_ack")
+                try await outbound.write(.text(#"{"id":"w","type":"subscribe","payload":{"query":"subscription { orderUpdates(orderId: \"\#(order.id)\") { id status } }"}}"#))
+                let reply = String(describing: try SubscriptionTests.json(try await messages.next()))
+                #expect(reply.contains("names no order of yours") && !reply.contains("RESERVED"), "\(reply)")
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+        }
+    }
+
     /// A browser names the page's origin; the server's own (its `Host`) and the configured ones
     /// open, any other site's does not. Clients that are not browsers are not checked.
     @Test(arguments: [
