@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What `make test` runs: start the backends, build once (debug), run every test suite and two
-# short chaos drills, and stop the backends again whatever happened.
+# What `make test` runs: start the backends, build once (debug), run every test suite, the
+# GraphQL fuzzing and two short chaos drills, and stop the backends again whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/backends.sh up
@@ -9,6 +9,8 @@ set -a; . .run/backends.env; set +a
 bash scripts/backends.sh status
 swift build --build-tests
 swift test --skip-build
+# Generated GraphQL documents and variables against the server on the backends (scripts/fuzz.sh).
+bash scripts/fuzz.sh
 # Two fault drills, short, on the debug build: the API killed mid-load and the broker frozen, each
 # audited (scripts/chaos.sh; `make chaos` runs every drill on the release build).
 bash scripts/chaos.sh --short
