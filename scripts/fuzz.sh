@@ -14,7 +14,7 @@ mkdir -p "$OUT"
 export FLASHDEAL_AUTH_SECRET
 FLASHDEAL_AUTH_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')
 TAG=fuzz$(date +%s)
-"$BIN" serve --port "$PORT" --redis-key-prefix "$TAG" --kafka-topic-prefix "$TAG" --mongo-uri "${FLASHDEAL_MONGO_URI%/*}/$TAG" >"$OUT/server.log" 2>&1 &
+"$BIN" serve --port "$PORT" --limits-address-rate 0 --redis-key-prefix "$TAG" --kafka-topic-prefix "$TAG" --mongo-uri "${FLASHDEAL_MONGO_URI%/*}/$TAG" >"$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

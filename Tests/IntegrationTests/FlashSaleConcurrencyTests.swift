@@ -68,7 +68,7 @@ struct APIReplicaTests {
 struct LiveSale {
     let composition: ShopServer.Composition
     let shop: Shop
-    let app: Application<RouterResponder<BasicRequestContext>>
+    let app: Application<RouterResponder<ShopRequestContext>>
     let durable: MongoOrderRepository
     let dealID: DealID = "hot"
 

@@ -20,6 +20,7 @@ const timeout = __ENV.TIMEOUT_MS ? `${__ENV.TIMEOUT_MS}ms` : '60s';
 // secret the embedded mode verifies with.
 const secret = __ENV.SECRET || __ENV.FLASHDEAL_AUTH_SECRET || 'flashdeal-development-secret-not-for-production';
 const jwtHeader = encoding.b64encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' }), 'rawurl');
+const trustedHeader = __ENV.FLASHDEAL_AUTH_MODE === 'trusted-header';
 let tokens = {};
 let tokenCount = 0;
 
@@ -40,6 +41,18 @@ export function bearer(user) {
 }
 
 /**
+ * The client address a load balancer would name in X-Forwarded-For for this buyer (anonymous
+ * requests: the VU's): the server's per-address buckets see many clients, as they do in
+ * production, rather than k6's one loopback address (the scripts run the server with
+ * limits.clientAddressHeader = X-Forwarded-For).
+ */
+function addressOf(name) {
+  let h = 0;
+  for (let i = 0; i < name.length; i += 1) h = (h * 31 + name.charCodeAt(i)) | 0;
+  return `10.${(h >>> 16) & 255}.${(h >>> 8) & 255}.${h & 255}`;
+}
+
+/**
  * POSTs one GraphQL operation; a transport error, a non-200 or an `errors` array is a fault.
  * Returns the `data` object when `wantData` (the default), else `true`, or null on a fault. A body
  * without the text "errors" anywhere cannot carry an `errors` array, so a caller that needs no data
@@ -49,7 +62,11 @@ export function bearer(user) {
  */
 export function graphql(name, query, variables, user, wantData = true) {
   const headers = { 'Content-Type': 'application/json' };
-  if (user) headers.Authorization = bearer(user);
+  // A server run with auth.mode trusted-header (a gateway in front; benchmarks compare it with
+  // tokens) reads the caller from X-User-Id instead.
+  if (user && trustedHeader) headers['X-User-Id'] = user;
+  else if (user) headers.Authorization = bearer(user);
+  headers['X-Forwarded-For'] = addressOf(user || `vu-${__VU}`);
   const response = http.post(`${target}/graphql`, JSON.stringify({ query, variables }), {
     headers,
     timeout,

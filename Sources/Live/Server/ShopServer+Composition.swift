@@ -32,6 +32,8 @@ extension ShopServer {
         public var hub: EventHub
         /// The outbox's bound on new orders (the request path's roles on the backends).
         public var backpressure: OutboxBackpressure?
+        /// The buyers' and addresses' token buckets.
+        public var rateLimiter: any RateLimiter
 
         /// Why the API refuses new orders now: the outbox's bound, where there is one.
         public var orderRefusal: (@Sendable () -> String?)? {
@@ -81,7 +83,9 @@ extension ShopServer {
             ledger: memory.ledger, orders: memory.orders, payments: memory.payments, catalog: memory.catalog, events: memory.events,
             publisher: hub, idempotency: memory.idempotency, gateway: paymentProvider(configuration), clock: WallClock(),
             identifiers: RandomIdentifiers())
-        return Composition(mode: .embedded, ports: ports, health: [:], services: [], relay: nil, consumer: nil, hub: hub, backpressure: nil)
+        return Composition(
+            mode: .embedded, ports: ports, health: [:], services: [], relay: nil, consumer: nil, hub: hub, backpressure: nil,
+            rateLimiter: InMemoryRateLimiter())
     }
 
     /// The backends mode: every port a Redis, Kafka or MongoDB adapter, and the writer's parts
@@ -191,6 +195,6 @@ extension ShopServer {
             services: [ProducerService(producer: producer), ProducerService(publisher: sink)]
                 + ([consumer, relay, backpressure] as [(any Service)?]).compactMap { $0 }
                 + (configuration.server.role != .writer ? [RedisBroadcastListener(url: url, prefix: prefix, hub: hub, logger: logger)] : []),
-            relay: relay, consumer: consumer, hub: hub, backpressure: backpressure)
+            relay: relay, consumer: consumer, hub: hub, backpressure: backpressure, rateLimiter: try await RedisRateLimiter(pool: pool, prefix: prefix))
     }
 }

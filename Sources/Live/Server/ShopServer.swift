@@ -24,7 +24,7 @@ public enum ShopServer {
         let shopRouter = try ShopRouter(
             shop: shop, configuration: configuration.router,
             metrics: metrics, hub: composition.hub, orderRefusal: composition.orderRefusal,
-            authenticator: try await authenticator(configuration, logger: logger), logger: logger
+            authenticator: try await authenticator(configuration, logger: logger), rateLimiter: composition.rateLimiter, logger: logger
         ) {
             var states: [String: Bool] = [:]
             for (name, check) in health { states[name] = await check() }

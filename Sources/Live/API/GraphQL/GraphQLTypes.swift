@@ -169,6 +169,14 @@ struct OrderNotFound: PayOrderResult, CancelOrderResult, Codable { let orderId: 
 struct IdempotencyKeyReused: PayOrderResult, Codable { let orderId: GraphID }
 
 struct OrderCancelled: CancelOrderResult, Codable { let order: OrderNode }
+/// The caller's bucket is empty: nothing was done; the same request may be sent after `retryAfterMs`.
+struct RateLimited: PlaceOrderResult, PayOrderResult, CancelOrderResult, Codable {
+    let retryAfterMs: Int
+
+    init(_ wait: Duration) {
+        retryAfterMs = max(1, Int((Double(wait.components.seconds) * 1000 + Double(wait.components.attoseconds) / 1e15).rounded(.up)))
+    }
+}
 struct OrderRefunded: CancelOrderResult, Codable { let order: OrderNode }
 struct OrderNotCancellable: CancelOrderResult, Codable { let order: OrderNode }
 

@@ -19,12 +19,16 @@ public struct RequestContext: Sendable {
     /// Why new orders are refused now, if they are (the outbox's bound on the backends: orders wait
     /// while it is full); nil: no bound, the embedded mode.
     let orderRefusal: (@Sendable () -> String?)?
+    /// Takes a token from the caller's bucket: nil when there was one, else how long until there is
+    /// (nil closure: no limit).
+    let buyerToken: (@Sendable () async -> Duration?)?
 
     public init(
         shop: Shop, caller: Caller?, now: Instant, metrics: ShopMetrics? = nil, hub: EventHub? = nil,
-        orderRefusal: (@Sendable () -> String?)? = nil
+        orderRefusal: (@Sendable () -> String?)? = nil, buyerToken: (@Sendable () async -> Duration?)? = nil
     ) {
         self.orderRefusal = orderRefusal
+        self.buyerToken = buyerToken
         self.metrics = metrics
         self.hub = hub
         self.shop = shop

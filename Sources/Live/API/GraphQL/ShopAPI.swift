@@ -99,11 +99,12 @@ public struct ShopAPI: API, @unchecked Sendable {
             Type(OrderRefunded.self) { Field("order", at: \.order) }
             Type(OrderNotCancellable.self) { Field("order", at: \.order) }
             Type(DealUpdated.self) { Field("deal", at: \.deal) }
+            Type(RateLimited.self) { Field("retryAfterMs", at: \.retryAfterMs) }
             Type(ProductCreated.self) { Field("product", at: \.product) }
 
-            Union((any PlaceOrderResult).self, as: "PlaceOrderResult", members: OrderPlaced.self, SoldOut.self, PurchaseLimitExceeded.self, DealNotActive.self, DealNotFound.self, InvalidInput.self)
-            Union((any PayOrderResult).self, as: "PayOrderResult", members: OrderPaid.self, ReservationExpired.self, PaymentDeclined.self, PaymentWindowClosed.self, OrderNotPayable.self, OrderNotFound.self, IdempotencyKeyReused.self)
-            Union((any CancelOrderResult).self, as: "CancelOrderResult", members: OrderCancelled.self, OrderRefunded.self, OrderNotCancellable.self, OrderNotFound.self)
+            Union((any PlaceOrderResult).self, as: "PlaceOrderResult", members: OrderPlaced.self, SoldOut.self, PurchaseLimitExceeded.self, DealNotActive.self, DealNotFound.self, InvalidInput.self, RateLimited.self)
+            Union((any PayOrderResult).self, as: "PayOrderResult", members: OrderPaid.self, ReservationExpired.self, PaymentDeclined.self, PaymentWindowClosed.self, OrderNotPayable.self, OrderNotFound.self, IdempotencyKeyReused.self, RateLimited.self)
+            Union((any CancelOrderResult).self, as: "CancelOrderResult", members: OrderCancelled.self, OrderRefunded.self, OrderNotCancellable.self, OrderNotFound.self, RateLimited.self)
             Union((any DealCommandResult).self, as: "DealCommandResult", members: DealUpdated.self, DealNotFound.self, InvalidInput.self)
             Union((any ProductCommandResult).self, as: "ProductCommandResult", members: ProductCreated.self, InvalidInput.self)
 

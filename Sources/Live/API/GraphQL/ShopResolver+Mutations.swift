@@ -60,6 +60,7 @@ extension ShopResolver {
     }
 
     private func placeOrder(_ context: RequestContext, _ input: PlaceOrderInput) async throws -> any PlaceOrderResult {
+        if let take = context.buyerToken, let wait = await take() { return RateLimited(wait) }
         let command: PlaceOrderCommand
         do {
             command = PlaceOrderCommand(
@@ -81,6 +82,7 @@ extension ShopResolver {
     }
 
     private func payOrder(_ context: RequestContext, _ input: PayOrderInput) async throws -> any PayOrderResult {
+        if let take = context.buyerToken, let wait = await take() { return RateLimited(wait) }
         let command = PayOrderCommand(
             orderID: try OrderID(validating: input.orderId.rawValue, field: "orderId"), userID: try Self.caller(context),
             idempotencyKey: try IdempotencyKey(validating: input.idempotencyKey))
@@ -96,6 +98,7 @@ extension ShopResolver {
     }
 
     private func cancelOrder(_ context: RequestContext, _ input: CancelOrderInput) async throws -> any CancelOrderResult {
+        if let take = context.buyerToken, let wait = await take() { return RateLimited(wait) }
         let command = CancelOrderCommand(orderID: try OrderID(validating: input.orderId.rawValue, field: "orderId"), userID: try Self.caller(context))
         switch try await context.shop.cancelOrder(command) {
         case .cancelled(let order): return OrderCancelled(order: OrderNode(order))

@@ -129,7 +129,7 @@ public final class AdmissionGate: Sendable {
 
 /// The gate in front of the routes it guards (`/graphql`); health and metrics always answer.
 struct AdmissionMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = ShopRequestContext
     let gate: AdmissionGate
     let metrics: ShopMetrics
     let path: String

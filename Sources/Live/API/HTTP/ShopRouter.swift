@@ -29,11 +29,23 @@ public struct ShopRouter: Sendable {
         public var admission: AdmissionGate.Limits?
         /// How long a public query's answer is served from this replica's memory (`.zero`: never).
         public var responseCacheTTL: Duration
+        /// Each buyer's bucket for the business mutations (placeOrder, payOrder, cancelOrder), and
+        /// each client address's for every request; rate 0: no limit.
+        public var buyerLimit: TokenBucket.Policy
+        public var addressLimit: TokenBucket.Policy
+        /// The header a proxy in front names the client's address in (its last entry: the one the
+        /// nearest proxy added); nil: the connection's peer.
+        public var clientAddressHeader: String?
 
         public init(
             maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12, maxAliases: Int = 15, maxCost: Int = 2000, introspection: Bool = true,
-            allowedOrigins: Set<String> = [], admission: AdmissionGate.Limits? = nil, responseCacheTTL: Duration = .zero
+            allowedOrigins: Set<String> = [], admission: AdmissionGate.Limits? = nil, responseCacheTTL: Duration = .zero,
+            buyerLimit: TokenBucket.Policy = .init(rate: 0, burst: 0), addressLimit: TokenBucket.Policy = .init(rate: 0, burst: 0),
+            clientAddressHeader: String? = nil
         ) {
+            self.buyerLimit = buyerLimit
+            self.addressLimit = addressLimit
+            self.clientAddressHeader = clientAddressHeader
             self.maxBodyBytes = maxBodyBytes
             self.maxQueryDepth = maxQueryDepth
             self.maxAliases = maxAliases
@@ -56,6 +68,8 @@ public struct ShopRouter: Sendable {
     let logger: Logger
     /// Who a request is.
     let authenticator: Authenticator
+    /// The buyers' and addresses' token buckets (nil: no limits).
+    let rateLimiter: (any RateLimiter)?
     /// This replica's subscribers; subscriptions need it.
     let hub: EventHub?
     /// Why new orders are refused now (the outbox's bound on the backends; nil: no bound).
@@ -72,12 +86,14 @@ public struct ShopRouter: Sendable {
 
     public init(
         shop: Shop, configuration: Configuration = .init(), metrics: ShopMetrics = ShopMetrics(), hub: EventHub? = nil,
-        orderRefusal: (@Sendable () -> String?)? = nil, authenticator: Authenticator = .development, logger: Logger = Logger(label: "flashdeal.api"),
+        orderRefusal: (@Sendable () -> String?)? = nil, authenticator: Authenticator = .development, rateLimiter: (any RateLimiter)? = nil,
+        logger: Logger = Logger(label: "flashdeal.api"),
         readiness: @escaping @Sendable () async -> [String: Bool] = { [:] }
     ) throws {
         self.shop = shop
         self.logger = logger
         self.authenticator = authenticator
+        self.rateLimiter = rateLimiter
         self.hub = hub
         self.orderRefusal = orderRefusal
         api = try ShopAPI()
@@ -89,8 +105,8 @@ public struct ShopRouter: Sendable {
             ? LocalCache(ttl: configuration.responseCacheTTL, staleLimit: max(configuration.responseCacheTTL, .seconds(1)), capacity: 1024) : nil
     }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func router() -> Router<ShopRequestContext> {
+        let router = Router(context: ShopRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         if let gate { router.add(middleware: AdmissionMiddleware(gate: gate, metrics: metrics, path: "/graphql")) }
         router.get("/metrics") { _, _ in
@@ -104,7 +120,8 @@ public struct ShopRouter: Sendable {
             let ready = checks.values.allSatisfy { $0 }
             return Self.json(["status": ready ? "ready" : "not ready", "backends": checks], status: ready ? .ok : .serviceUnavailable)
         }
-        router.post("/graphql") { request, _ in
+        router.post("/graphql") { request, context in
+            if let refusal = await self.refusal(address: self.address(request, context)) { return refusal }
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: configuration.maxBodyBytes)
@@ -129,7 +146,8 @@ public struct ShopRouter: Sendable {
             if cacheable, isPublic, status == .ok { responses?.store(answer, for: bytes) }
             return Self.json(body: answer, status: status)
         }
-        router.get("/graphql") { request, _ in
+        router.get("/graphql") { request, context in
+            if let refusal = await self.refusal(address: self.address(request, context)) { return refusal }
             // Decoded as browsers and GraphQL clients encode a query string (`+` for a space).
             let parameters = Self.formDecoded(request.uri.query ?? "")
             guard let query = parameters["query"] else {
@@ -156,6 +174,41 @@ public struct ShopRouter: Sendable {
     func caller(_ headers: HTTPFields) async throws(AuthenticationError) -> Caller? {
         let trusted = authenticator.trustedHeaderName.flatMap { HTTPField.Name($0) }.flatMap { headers[$0] }
         return try await authenticator.caller(authorization: headers[.authorization], trusted: trusted)
+    }
+
+    /// The client's address: the last entry of the proxy's header when one is configured and
+    /// present, else the connection's peer.
+    func address(_ request: Request, _ context: ShopRequestContext) -> String? {
+        if let header = configuration.clientAddressHeader, let name = HTTPField.Name(header),
+            let named = request.headers[name]?.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !named.isEmpty
+        {
+            return named
+        }
+        return context.remoteAddress?.ipAddress
+    }
+
+    /// 429 with a jittered `Retry-After` when the address's bucket is empty; nil otherwise (and
+    /// when the limiter cannot be reached: limits protect the shop, they must not stop it).
+    func refusal(address: String?) async -> Response? {
+        guard let rateLimiter, configuration.addressLimit.limits, let address else { return nil }
+        let wait: Duration?
+        do { wait = try await rateLimiter.take([RateLimitedKey("address:\(address)", configuration.addressLimit)], at: await shop.ports.clock.now()) } catch {
+            logger.warning("rate limiter unreachable; the request goes on", metadata: ["flashdeal.error": "\(error)"])
+            return nil
+        }
+        guard let wait else { return nil }
+        metrics.outcome("request", "RateLimited")
+        return Response(
+            status: .tooManyRequests,
+            headers: [.contentType: "application/json", .retryAfter: String(Self.retryAfterSeconds(wait))],
+            body: .init(byteBuffer: ByteBuffer(bytes: Self.problemBody("too many requests from this address; retry after the Retry-After seconds"))))
+    }
+
+    /// Whole seconds to wait, plus up to a second of jitter, so refused clients do not all come back
+    /// in the same instant.
+    static func retryAfterSeconds(_ wait: Duration) -> Int {
+        let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
+        return max(1, Int((seconds + Double.random(in: 0...1)).rounded(.up)))
     }
 
     /// 401 with the reason and RFC 6750's challenge.
@@ -192,7 +245,17 @@ public struct ShopRouter: Sendable {
 
     /// The request's context.
     func context(caller: Caller?) async -> RequestContext {
-        RequestContext(shop: shop, caller: caller, now: await shop.ports.clock.now(), metrics: metrics, hub: hub, orderRefusal: orderRefusal)
+        var buyerToken: (@Sendable () async -> Duration?)?
+        if let rateLimiter, let caller, configuration.buyerLimit.limits {
+            let key = RateLimitedKey("buyer:\(caller.user)", configuration.buyerLimit), clock = shop.ports.clock, logger = logger
+            buyerToken = {
+                do { return try await rateLimiter.take([key], at: await clock.now()) } catch {
+                    logger.warning("rate limiter unreachable; the request goes on", metadata: ["flashdeal.error": "\(error)"])
+                    return nil
+                }
+            }
+        }
+        return RequestContext(shop: shop, caller: caller, now: await shop.ports.clock.now(), metrics: metrics, hub: hub, orderRefusal: orderRefusal, buyerToken: buyerToken)
     }
 
     static func json(body: Data, status: HTTPResponse.Status) -> Response {
@@ -251,7 +314,7 @@ public struct ShopRouter: Sendable {
 
 /// Counts every request by route and status and records its duration.
 struct RequestMetricsMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = ShopRequestContext
     let metrics: ShopMetrics
     static let routes: Set<String> = ["/graphql", "/health/live", "/health/ready", "/metrics"]
 

@@ -31,6 +31,12 @@ extension ConfigurationKey {
             .int("admission.workers", \.admission.workers, 0...100_000, "GraphQL requests run at once per replica; 0 turns load shedding off."),
             .int("admission.queue", \.admission.queue, 0...1_000_000, "Requests that may wait for a worker; more are answered 503 with Retry-After."),
             .duration("admission.queueTimeout", \.admission.queueTimeout, .milliseconds(1)...Duration.seconds(600), "A request that waited longer for a worker is answered 503."),
+            // Rate limits.
+            .double("limits.buyerRate", \.limits.buyerRate, 0...100_000, "Business mutations (placeOrder, payOrder, cancelOrder) a buyer may run a second, on every replica together; more are answered `RateLimited`. 0: no limit."),
+            .double("limits.buyerBurst", \.limits.buyerBurst, 1...1_000_000, "How many of them a buyer may run at once before the rate applies."),
+            .double("limits.addressRate", \.limits.addressRate, 0...1_000_000, "Requests a client address may send a second; more are answered 429 with a jittered `Retry-After`. 0: no limit."),
+            .double("limits.addressBurst", \.limits.addressBurst, 1...10_000_000, "How many requests an address may send at once before the rate applies."),
+            .optionalText("limits.clientAddressHeader", \.limits.clientAddressHeader, "a header name", "The header a load balancer in front names the client in (`X-Forwarded-For`: its last entry counts); unset: the connection's peer."),
             // Redis.
             .connection("redis.url", \.redis.url, scheme: "redis", "a redis:// URL such as redis://127.0.0.1:6379", "Redis: stock gate, hot orders and payments, idempotency, outbox, cache. Unset (with Kafka and MongoDB): the embedded mode."),
             .choice("redis.durability", \.redis.durability, "The durability Redis must have, checked at start-up: `any` (warns without an append-only file), `everysec` or `always` (its appendfsync)."),

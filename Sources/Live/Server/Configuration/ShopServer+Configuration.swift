@@ -13,6 +13,7 @@ extension ShopServer {
         public var api = API()
         public var auth = Auth()
         public var admission = Admission()
+        public var limits = Limits()
         public var redis = Redis()
         public var kafka = Kafka()
         public var mongo = Mongo()
@@ -104,6 +105,19 @@ extension ShopServer {
             public var limits: AdmissionGate.Limits? {
                 workers > 0 ? AdmissionGate.Limits(workers: workers, queue: queue, timeout: queueTimeout) : nil
             }
+        }
+
+        /// Token buckets shared by every replica (Redis; in memory in the embedded mode): each
+        /// buyer's for the business mutations (answered `RateLimited`), each client address's for
+        /// every request (answered 429). A rate of 0 is no limit.
+        public struct Limits: Sendable {
+            public var buyerRate = 5.0
+            public var buyerBurst = 10.0
+            public var addressRate = 50.0
+            public var addressBurst = 100.0
+            /// The header a load balancer in front names the client's address in (`X-Forwarded-For`;
+            /// its last entry counts); unset: the connection's peer.
+            public var clientAddressHeader: String?
         }
 
         /// Redis: stock gate, hot orders and payments, idempotency, outbox, cache.
@@ -231,7 +245,9 @@ extension ShopServer {
             ShopRouter.Configuration(
                 maxBodyBytes: api.maxBodyBytes, maxQueryDepth: api.maxQueryDepth, maxAliases: api.maxAliases, maxCost: api.maxCost,
                 introspection: api.introspection == .on || (api.introspection == .auto && mode == .embedded), allowedOrigins: api.allowedOrigins,
-                admission: admission.limits, responseCacheTTL: api.responseCacheTTL)
+                admission: admission.limits, responseCacheTTL: api.responseCacheTTL,
+                buyerLimit: .init(rate: limits.buyerRate, burst: limits.buyerBurst), addressLimit: .init(rate: limits.addressRate, burst: limits.addressBurst),
+                clientAddressHeader: limits.clientAddressHeader)
         }
     }
 
