@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func anAddressIsBoundedByItsBucketWith429AndAJitteredRetryAfter() async throws {
-        let (app, _) = try await Self.app(.init(addressLimit: .init(rate: 1, burst: 2), clientAddressHeader: "X-Forwarded-For"))
+        let (app, memory) = try await Self.app(.init(addressLimit: .init(rate: 1, burst: 2), clientAddressHeader: "X-Forwarded-For"))
         try await app.test(.router) { client in
             let query = #"{ deal(id: "deal-sneakers") { id } }"#
             for _ in 0..<2 { #expect(try await Self.post(client, query, user: "u-1", address: "198.51.100.7").0.status == .ok) }
@@ -54,6 +54,10 @@ import Testing
             let retry = try #require(head.headerFields[.retryAfter].flatMap(Int.init))
             #expect((1...2).contains(retry), "one second to wait, up to a second of jitter: \(retry)")
             #expect(try await Self.post(client, query, user: "u-1", address: "198.51.100.8").0.status == .ok, "another address")
+            // A mutation from the address that is over waits for its bucket and does not run.
+            let place = #"mutation { placeOrder(input: {dealId: "deal-sneakers", quantity: 1, idempotencyKey: "k-rl"}) { __typename } }"#
+            #expect(try await Self.post(client, place, user: "u-3", address: "198.51.100.7").0.status == .tooManyRequests)
+            #expect(try await memory.ledger.stock("deal-sneakers")?.inventory.reserved == 0, "nothing was ordered")
         }
     }
 }

@@ -121,7 +121,10 @@ public struct ShopRouter: Sendable {
             return Self.json(["status": ready ? "ready" : "not ready", "backends": checks], status: ready ? .ok : .serviceUnavailable)
         }
         router.post("/graphql") { request, context in
-            if let refusal = await self.refusal(address: self.address(request, context)) { return refusal }
+            // The address's bucket is asked at once, and a query runs meanwhile: it changes nothing,
+            // so when the address was over its answer is dropped; a mutation waits for the bucket.
+            // A query's answer then costs no round trip more than it did without limits.
+            async let refused = self.refusal(address: self.address(request, context))
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: configuration.maxBodyBytes)
@@ -135,14 +138,16 @@ public struct ShopRouter: Sendable {
             let caller: Caller?
             do throws(AuthenticationError) { caller = try await self.caller(request.headers) } catch { return Self.unauthorized(error) }
             let cacheable = responses != nil && caller?.isAdmin != true
-            if cacheable, let cached = responses?.lookup(bytes).value { return Self.json(body: cached, status: .ok) }
+            if cacheable, let cached = responses?.lookup(bytes).value { return await refused ?? Self.json(body: cached, status: .ok) }
             let payload: GraphQLHTTPRequest
             do {
                 payload = try GraphQLHTTPRequest.parse(bytes)
             } catch {
                 return Self.problem(.badRequest, "the body is not a GraphQL request ({\"query\", \"variables\", \"operationName\"}): \(error)")
             }
+            if !self.isQuery(payload), let refusal = await refused { return refusal }
             let (status, answer, isPublic) = await self.answer(payload, caller: caller)
+            if let refusal = await refused { return refusal }
             if cacheable, isPublic, status == .ok { responses?.store(answer, for: bytes) }
             return Self.json(body: answer, status: status)
         }
@@ -174,6 +179,11 @@ public struct ShopRouter: Sendable {
     func caller(_ headers: HTTPFields) async throws(AuthenticationError) -> Caller? {
         let trusted = authenticator.trustedHeaderName.flatMap { HTTPField.Name($0) }.flatMap { headers[$0] }
         return try await authenticator.caller(authorization: headers[.authorization], trusted: trusted)
+    }
+
+    /// Whether a request runs a query (nothing it does changes the shop), by its parsed document.
+    func isQuery(_ payload: GraphQLHTTPRequest) -> Bool {
+        (try? documents.document(payload.query, schema: api.schema.schema))?.shape.kind(of: payload.operationName) == .query
     }
 
     /// The client's address: the last entry of the proxy's header when one is configured and
