@@ -47,12 +47,7 @@ mkdir -p "$OUT"
 # A drill's old results go when it runs again; naming drills keeps the others' for the report.
 [ $# -gt 0 ] || [ "$REPORT_ONLY" = 1 ] || rm -rf "${OUT:?}"/*
 export FLASHDEAL_PAYMENT_LATENCY=20ms GOGC=${GOGC:-400}
-# Tokens: the servers verify with a secret of this run's own, k6 signs its buyers' with it
-# (k6/lib/shop.js reads FLASHDEAL_AUTH_SECRET), `flashdeal token` the admin's.
-export FLASHDEAL_AUTH_SECRET=${FLASHDEAL_AUTH_SECRET:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')}
-# k6 names each buyer's (synthetic) address in X-Forwarded-For, as a load balancer would: the
-# per-address buckets then see many clients instead of k6's one loopback address.
-export FLASHDEAL_LIMITS_CLIENT_ADDRESS_HEADER=X-Forwarded-For
+. scripts/run-identity.sh
 RUN_DIR=.run/chaos-backends
 REDIS_PORT=16579
 

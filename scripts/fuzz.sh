@@ -11,8 +11,7 @@ PORT=${FLASHDEAL_FUZZ_PORT:-18390}
 OUT=.run/fuzz
 mkdir -p "$OUT"
 : "${FLASHDEAL_REDIS_URL:?run under make test, or source .run/backends.env}"
-export FLASHDEAL_AUTH_SECRET
-FLASHDEAL_AUTH_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')
+. scripts/run-identity.sh
 TAG=fuzz$(date +%s)
 "$BIN" serve --port "$PORT" --limits-address-rate 0 --redis-key-prefix "$TAG" --kafka-topic-prefix "$TAG" --mongo-uri "${FLASHDEAL_MONGO_URI%/*}/$TAG" >"$OUT/server.log" 2>&1 &
 SERVER=$!

@@ -16,12 +16,7 @@
 # API's pid; FLASHDEAL_LIVE_BIN runs another build, for A/B runs). k6 (Go) runs with GOGC=400 unless told otherwise: at Go's default its garbage
 # collector is about a tenth of its CPU, taken from the cores the server needs.
 export GOGC=${GOGC:-400}
-# The servers verify tokens with a secret of this run's own; k6 signs its buyers' tokens with it
-# (k6/lib/shop.js reads FLASHDEAL_AUTH_SECRET) and `flashdeal token` the admin's.
-export FLASHDEAL_AUTH_SECRET=${FLASHDEAL_AUTH_SECRET:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')}
-# k6 names each buyer's (synthetic) address in X-Forwarded-For, as a load balancer would: the
-# per-address buckets then see many clients instead of k6's one loopback address.
-export FLASHDEAL_LIMITS_CLIENT_ADDRESS_HEADER=X-Forwarded-For
+. scripts/run-identity.sh
 
 live_backends() {
     FLASHDEAL_RUN_DIR=.run/bench-backends FLASHDEAL_REDIS_ARGS="--auto-aof-rewrite-min-size 4gb" FLASHDEAL_REDIS_PORT=${FLASHDEAL_BENCH_REDIS_PORT:-16479} \

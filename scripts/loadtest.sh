@@ -26,12 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 set -a; . .run/backends.env; set +a
-# The server verifies tokens with a secret of this run's own; `flashdeal loadtest` signs the admin's
-# and k6 its buyers' with it.
-export FLASHDEAL_AUTH_SECRET=${FLASHDEAL_AUTH_SECRET:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')}
-# k6 names each buyer's (synthetic) address in X-Forwarded-For, as a load balancer would: the
-# per-address buckets then see many clients instead of k6's one loopback address.
-export FLASHDEAL_LIMITS_CLIENT_ADDRESS_HEADER=X-Forwarded-For
+. scripts/run-identity.sh
 
 "$BIN" serve --port "$PORT" >.run/loadtest/server.log 2>&1 &
 SERVER=$!

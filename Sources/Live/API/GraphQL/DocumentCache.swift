@@ -63,12 +63,13 @@ final class DocumentCache: @unchecked Sendable {
         case invalid([GraphQLError])
     }
 
-    /// The limits a document must keep, on every transport.
+    /// The limits a document must keep, on every transport (``ShopRouter/Configuration`` holds
+    /// their defaults).
     struct Limits: Sendable {
-        var maxDepth = 12
-        var maxAliases = 15
-        var maxCost = 2000
-        var introspection = true
+        var maxDepth: Int
+        var maxAliases: Int
+        var maxCost: Int
+        var introspection: Bool
     }
 
     /// GET asked to run a mutation or a subscription.
@@ -162,7 +163,7 @@ final class DocumentCache: @unchecked Sendable {
         switch ast {
         case let named as NamedType: return schema.getType(name: named.name.value)
         case let list as ListType: return inputType(list.type, schema: schema).flatMap { try? GraphQLList($0) }
-        case let nonNull as NonNullType: return inputType(nonNull.type, schema: schema).flatMap { try? GraphQLNonNull($0 as! any GraphQLNullableType) }
+        case let nonNull as NonNullType: return (inputType(nonNull.type, schema: schema) as? any GraphQLNullableType).flatMap { try? GraphQLNonNull($0) }
         default: return nil
         }
     }

@@ -44,9 +44,8 @@ extension ShopRouter {
             guard offered.contains(Self.webSocketProtocol), allows(origin: request.headers[.origin], host: request.head.authority) else { return .dontUpgrade }
             return .upgrade([.secWebSocketProtocol: Self.webSocketProtocol])
         } onUpgrade: { inbound, outbound, context in
-            let headers = context.request.headers
-            let trusted = authenticator.trustedHeaderName.flatMap { HTTPField.Name($0) }.flatMap { headers[$0] }
-            let session = GraphQLWebSocketSession(router: self, outbound: outbound, authorization: headers[.authorization], trusted: trusted)
+            let (authorization, trusted) = credentials(context.request.headers)
+            let session = GraphQLWebSocketSession(router: self, outbound: outbound, authorization: authorization, trusted: trusted)
             await session.run(inbound.messages(maxSize: configuration.maxBodyBytes))
         }
         return router

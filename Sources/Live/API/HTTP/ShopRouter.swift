@@ -177,8 +177,14 @@ public struct ShopRouter: Sendable {
     /// The caller a request's headers prove (the bearer token, or the trusted gateway's header in
     /// that mode); nil: anonymous.
     func caller(_ headers: HTTPFields) async throws(AuthenticationError) -> Caller? {
-        let trusted = authenticator.trustedHeaderName.flatMap { HTTPField.Name($0) }.flatMap { headers[$0] }
-        return try await authenticator.caller(authorization: headers[.authorization], trusted: trusted)
+        let (authorization, trusted) = credentials(headers)
+        return try await authenticator.caller(authorization: authorization, trusted: trusted)
+    }
+
+    /// What a request's headers offer as credentials: `Authorization`, and the trusted gateway's
+    /// header in that mode.
+    func credentials(_ headers: HTTPFields) -> (authorization: String?, trusted: String?) {
+        (headers[.authorization], authenticator.trustedHeaderName.flatMap { HTTPField.Name($0) }.flatMap { headers[$0] })
     }
 
     /// Whether a request runs a query (nothing it does changes the shop), by its parsed document.
