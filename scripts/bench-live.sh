@@ -16,6 +16,10 @@
 # default (appendfsync everysec): `always` (CONFIG SET appendfsync always: an fsync before each
 # reply) and `replica` (a replica Redis of the benchmark's own, and the API started with
 # FLASHDEAL_REDIS_REPLICAS=1: every write acknowledged by it, WAIT, before it is answered).
+# Then the price of security: the journey at the top level with authentication and rate limits on
+# (bearer tokens, the buyer's and the address's buckets) and off (a trusted gateway's X-User-Id, no
+# buckets), alternately, FLASHDEAL_BENCH_SECURITY_PAIRS times (2; 0 for none) in the order on, off,
+# off, on, ...; the report compares the server's CPU per request.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +30,7 @@ DURATION=${FLASHDEAL_BENCH_DURATION:-30s}
 STOCK=${FLASHDEAL_BENCH_STOCK:-40000}
 MIXES=${FLASHDEAL_BENCH_MIXES:-"bench journey"}
 DURABILITY=${FLASHDEAL_BENCH_DURABILITY-"always replica"}
+SECURITY_PAIRS=${FLASHDEAL_BENCH_SECURITY_PAIRS:-2}
 PAYMENT_MS=${FLASHDEAL_BENCH_PAYMENT_MS:-20}
 export FLASHDEAL_PAYMENT_LATENCY=${PAYMENT_MS}ms
 OUT=.run/bench-live
@@ -57,7 +62,7 @@ echo "bench-live: ceiling (GET /health/live, closed model, 10 s)"
 
 run_level() {  # run_level MIX LEVEL NAME
     local mix=$1 level=$2 name=$3
-    local deal="bench-$RUN-${name//+/.}"  # a deal id takes letters, digits and -_.:
+    local deal="bench-$RUN-${name//[+~]/.}"  # a deal id takes letters, digits and -_.:
     admin "{\"query\":\"mutation { scheduleDeal(input: {id: \\\"$deal\\\", productId: \\\"bench-product\\\", price: 9900, startsAt: \\\"$NOW\\\", endsAt: \\\"$END\\\", perUserLimit: 2, stock: $STOCK, reservationTtlSeconds: 600, paymentWindowSeconds: 300}) { __typename } }\"}"
     admin "{\"query\":\"mutation { startDeal(id: \\\"$deal\\\") { __typename } }\"}"
     echo "bench-live: $mix mix, $level rps for $DURATION on $deal"
@@ -101,6 +106,23 @@ for variant in $DURABILITY; do
     esac
 done
 
+security_run() {  # security_run on|off PAIR
+    if [ "$1" = on ]; then
+        live_api_restart
+        run_level journey "$TOP" "journey~on$2-$TOP"
+    else
+        # k6 reads FLASHDEAL_AUTH_MODE too, and names its buyers in X-User-Id.
+        export FLASHDEAL_AUTH_MODE=trusted-header
+        live_api_restart FLASHDEAL_AUTH_TRUSTED_ADMINS=admin FLASHDEAL_LIMITS_BUYER_RATE=0 FLASHDEAL_LIMITS_ADDRESS_RATE=0
+        run_level journey "$TOP" "journey~off$2-$TOP"
+        unset FLASHDEAL_AUTH_MODE
+    fi
+}
+for pair in $(seq 1 "$SECURITY_PAIRS"); do
+    if [ $((pair % 2)) = 1 ]; then security_run on "$pair"; security_run off "$pair"; else security_run off "$pair"; security_run on "$pair"; fi
+done
+[ "$SECURITY_PAIRS" -gt 0 ] && live_api_restart
+
 echo "bench-live: waiting for the writer to put every placed order in MongoDB"
 .venv/bin/python scripts/bench/orders_written.py "$FLASHDEAL_MONGO_URI" "${FLASHDEAL_BENCH_DRAIN_LIMIT:-900}" "$OUT"/level-*.json >"$OUT/drain.json"
-python3 scripts/bench/bench_live_report.py "$OUT" "$LEVELS" "$MIXES" "$PAYMENT_MS" "$DURABILITY" | tee "$OUT/report.txt"
+python3 scripts/bench/bench_live_report.py "$OUT" "$LEVELS" "$MIXES" "$PAYMENT_MS" "$DURABILITY" "$SECURITY_PAIRS" | tee "$OUT/report.txt"

@@ -6,15 +6,12 @@ public actor InMemoryRateLimiter: RateLimiter {
 
     public init() {}
 
-    public func take(_ keys: [RateLimitedKey], at now: Instant) -> Duration? {
-        var taken: [(String, TokenBucket)] = []
-        var wait = Duration.zero
-        for limited in keys where limited.policy.limits {
+    public func take(_ keys: [RateLimitedKey], at now: Instant) -> RateLimitRefusal? {
+        for (index, limited) in keys.enumerated() where limited.policy.limits {
             let (allowed, bucket, retryAfter) = TokenBucket.take(buckets[limited.key], policy: limited.policy, at: now)
-            if allowed { taken.append((limited.key, bucket)) } else { wait = max(wait, retryAfter) }
+            guard allowed else { return RateLimitRefusal(index: index, retryAfter: retryAfter) }
+            buckets[limited.key] = bucket
         }
-        guard wait == .zero else { return wait }
-        for (key, bucket) in taken { buckets[key] = bucket }
         return nil
     }
 }

@@ -22,8 +22,9 @@ import Testing
         let limiter = try await Self.limiter(adapter)
         let buyer = [RateLimitedKey("buyer:u-1", .init(rate: 2, burst: 3))]
         for i in 0..<3 { #expect(try await limiter.take(buyer, at: Self.start) == nil, "token \(i) of the burst") }
-        let wait = try #require(try await limiter.take(buyer, at: Self.start), "the fourth is refused")
-        #expect(abs(Double(wait.components.attoseconds) / 1e18 + Double(wait.components.seconds) - 0.5) < 0.001, "a token every half second: \(wait)")
+        let refused = try #require(try await limiter.take(buyer, at: Self.start), "the fourth is refused")
+        let seconds = Double(refused.retryAfter.components.attoseconds) / 1e18 + Double(refused.retryAfter.components.seconds)
+        #expect(refused.index == 0 && abs(seconds - 0.5) < 0.001, "a token every half second: \(refused)")
         #expect(try await limiter.take(buyer, at: Self.start + .milliseconds(400)) != nil)
         #expect(try await limiter.take(buyer, at: Self.start + .milliseconds(500)) == nil, "refilled one")
         #expect(try await limiter.take(buyer, at: Self.start + .milliseconds(500)) != nil)
@@ -33,15 +34,17 @@ import Testing
     }
 
     @Test(arguments: Adapter.allCases)
-    func aRequestTakesFromAllItsBucketsOrNone(_ adapter: Adapter) async throws {
+    func aRequestTakesFromItsBucketsInOrderUntilOneIsEmpty(_ adapter: Adapter) async throws {
         guard adapter == .memory || Backends.redisURL != nil else { return }
         let limiter = try await Self.limiter(adapter)
-        let buyer = RateLimitedKey("buyer:u-1", .init(rate: 1, burst: 1)), address = RateLimitedKey("address:10.0.0.7", .init(rate: 1, burst: 3))
-        #expect(try await limiter.take([buyer, address], at: Self.start) == nil)
-        #expect(try await limiter.take([buyer, address], at: Self.start) != nil, "the buyer's bucket is empty")
-        // The address gave nothing for the refused request: two tokens are left.
+        let address = RateLimitedKey("address:10.0.0.7", .init(rate: 1, burst: 3)), buyer = RateLimitedKey("buyer:u-1", .init(rate: 1, burst: 1))
+        let off = RateLimitedKey("off", .init(rate: 0, burst: 0))
+        #expect(try await limiter.take([address, off, buyer], at: Self.start) == nil)
+        let refused = try await limiter.take([address, off, buyer], at: Self.start)
+        #expect(refused?.index == 2 && refused?.retryAfter == .seconds(1), "the buyer's bucket is empty: \(String(describing: refused))")
+        // The address gave its token before the buyer's refused: one is left.
         #expect(try await limiter.take([address], at: Self.start) == nil)
-        #expect(try await limiter.take([address], at: Self.start) == nil)
-        #expect(try await limiter.take([address], at: Self.start) != nil)
+        #expect(try await limiter.take([address, buyer], at: Self.start)?.index == 0, "the address is empty, and the buyer is not asked")
+        #expect(try await limiter.take([buyer], at: Self.start + .seconds(1)) == nil, "the buyer's bucket refills at its rate")
     }
 }

@@ -11,10 +11,12 @@ import Testing
 /// requests (429 with a jittered `Retry-After`); the shop's clock decides, so these run on the
 /// manual one.
 @Suite struct RateLimitTests {
-    static func app(_ configuration: ShopRouter.Configuration) async throws -> (some ApplicationProtocol, InMemoryShop) {
+    static func app(
+        _ configuration: ShopRouter.Configuration, limiter: any RateLimiter = InMemoryRateLimiter()
+    ) async throws -> (some ApplicationProtocol, InMemoryShop) {
         let memory = InMemoryShop()
         try await DemoCatalog.seed(memory.shop, now: await memory.clock.now())
-        let router = try ShopRouter(shop: memory.shop, configuration: configuration, rateLimiter: InMemoryRateLimiter())
+        let router = try ShopRouter(shop: memory.shop, configuration: configuration, rateLimiter: limiter)
         return (Application(router: router.router()), memory)
     }
 
@@ -58,6 +60,38 @@ import Testing
             let place = #"mutation { placeOrder(input: {dealId: "deal-sneakers", quantity: 1, idempotencyKey: "k-rl"}) { __typename } }"#
             #expect(try await Self.post(client, place, user: "u-3", address: "198.51.100.7").0.status == .tooManyRequests)
             #expect(try await memory.ledger.stock("deal-sneakers")?.inventory.reserved == 0, "nothing was ordered")
+        }
+    }
+
+    /// The rate limiter's round trips, by the keys each asked.
+    actor CountingLimiter: RateLimiter {
+        let limiter = InMemoryRateLimiter()
+        var asked: [[String]] = []
+
+        func take(_ keys: [RateLimitedKey], at now: Instant) async throws -> RateLimitRefusal? {
+            asked.append(keys.map(\.key))
+            return await limiter.take(keys, at: now)
+        }
+    }
+
+    @Test func aBusinessMutationAsksBothBucketsInOneRoundTrip() async throws {
+        let counting = CountingLimiter()
+        let (app, _) = try await Self.app(
+            .init(buyerLimit: .init(rate: 2, burst: 4), addressLimit: .init(rate: 1, burst: 3), clientAddressHeader: "X-Forwarded-For"), limiter: counting)
+        try await app.test(.router) { client in
+            #expect(Self.result(try await Self.post(client, Self.cancel(0), user: "u-1", address: "198.51.100.7").1)?["__typename"] as? String == "OrderNotFound")
+            #expect(await counting.asked == [["address:198.51.100.7", "buyer:u-1"]])
+            // Two business calls in one document: the second asks the buyer's bucket on its own.
+            let twice = #"mutation { a: cancelOrder(input: {orderId: "o-1"}) { __typename } b: cancelOrder(input: {orderId: "o-2"}) { __typename } }"#
+            _ = try await Self.post(client, twice, user: "u-1", address: "198.51.100.7")
+            #expect(await counting.asked.suffix(2) == [["address:198.51.100.7", "buyer:u-1"], ["buyer:u-1"]])
+            _ = try await Self.post(client, #"{ deal(id: "deal-sneakers") { id } }"#, user: "u-1", address: "198.51.100.7")
+            #expect(await counting.asked.last == ["address:198.51.100.7"], "a query asks the address's bucket only")
+            // The address is over: the 429 took nothing from the buyer's bucket (one token is left of four).
+            #expect(try await Self.post(client, Self.cancel(3), user: "u-1", address: "198.51.100.7").0.status == .tooManyRequests)
+            #expect(Self.result(try await Self.post(client, Self.cancel(4), user: "u-1", address: "198.51.100.8").1)?["__typename"] as? String == "OrderNotFound")
+            let limited = Self.result(try await Self.post(client, Self.cancel(5), user: "u-1", address: "198.51.100.8").1)
+            #expect(limited?["__typename"] as? String == "RateLimited", "\(String(describing: limited))")
         }
     }
 }

@@ -52,9 +52,23 @@ public struct RateLimitedKey: Hashable, Sendable {
     }
 }
 
+/// The bucket that refused a request: its position among the keys asked, and how long until it
+/// has a token again.
+public struct RateLimitRefusal: Hashable, Sendable {
+    public var index: Int
+    public var retryAfter: Duration
+
+    public init(index: Int, retryAfter: Duration) {
+        self.index = index
+        self.retryAfter = retryAfter
+    }
+}
+
 /// Rate limits shared by every replica. Adapters: in-memory, Redis (one script, atomic).
 public protocol RateLimiter: Sendable {
-    /// Takes a token from each bucket, all or none: `nil` when every bucket had one, otherwise how
-    /// long until the emptiest has one again (nothing taken).
-    func take(_ keys: [RateLimitedKey], at now: Instant) async throws -> Duration?
+    /// Takes a token from each bucket in order, as one step: the first that has none stops it, and
+    /// it and the ones after give nothing, while the ones before keep what they gave (a request
+    /// asks its address's bucket, then its buyer's, in one round trip, as it would in two).
+    /// `nil`: every bucket gave a token.
+    func take(_ keys: [RateLimitedKey], at now: Instant) async throws -> RateLimitRefusal?
 }

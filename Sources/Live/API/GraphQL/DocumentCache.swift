@@ -32,8 +32,9 @@ final class DocumentCache: @unchecked Sendable {
 
     /// What the syntax tree says about a document, measured once when it is cached.
     struct Shape: Sendable {
-        /// Each operation's name (nil when anonymous) and kind, in document order.
-        var operations: [(name: String?, kind: OperationType)]
+        /// Each operation's name (nil when anonymous), kind, and whether it calls a business
+        /// mutation (one of ``DocumentCache/buyerLimitedFields`` at its root), in document order.
+        var operations: [(name: String?, kind: OperationType, buyerCalls: Bool)]
         /// The deepest nesting of selection sets, the operation's own counting as one and
         /// fragments expanded (a fragment or an inline fragment adds no level of its own).
         var depth: Int
@@ -52,8 +53,17 @@ final class DocumentCache: @unchecked Sendable {
         /// The kind of the operation a request with `operationName` runs: the one of that name, or
         /// the only one when no name is given; nil when none matches (execution reports why).
         func kind(of operationName: String?) -> OperationType? {
-            guard let operationName else { return operations.count == 1 ? operations[0].kind : nil }
-            return operations.first { $0.name == operationName }?.kind
+            operation(operationName)?.kind
+        }
+
+        /// Whether the operation a request with `operationName` runs calls a business mutation.
+        func buyerCalls(_ operationName: String?) -> Bool {
+            operation(operationName)?.buyerCalls ?? false
+        }
+
+        private func operation(_ operationName: String?) -> (name: String?, kind: OperationType, buyerCalls: Bool)? {
+            guard let operationName else { return operations.count == 1 ? operations[0] : nil }
+            return operations.first { $0.name == operationName }
         }
     }
 
@@ -80,6 +90,8 @@ final class DocumentCache: @unchecked Sendable {
 
     /// Root fields whose answers do not depend on the caller.
     static let publicRootFields: Set<String> = ["deal", "deals", "product", "__typename"]
+    /// The mutations each buyer's rate-limit bucket bounds.
+    static let buyerLimitedFields: Set<String> = ["placeOrder", "payOrder", "cancelOrder"]
 
     init(capacity: Int = 512) { self.capacity = capacity }
 
@@ -189,16 +201,18 @@ final class DocumentCache: @unchecked Sendable {
         let operations = document.definitions.compactMap { $0 as? OperationDefinition }
         var fragments: [String: SelectionSet] = [:]
         for case let fragment as FragmentDefinition in document.definitions { fragments[fragment.name.value] = fragment.selectionSet }
-        var depth = 0, aliases = 0, cost = 0, introspects = false
+        var depth = 0, aliases = 0, cost = 0, introspects = false, buyerCalls: [Bool] = []
         for operation in operations {
             let measured = measure(operation.selectionSet, fragments: fragments, expanding: [])
             depth = max(depth, measured.depth)
             aliases += measured.aliases
             cost = max(cost, measured.cost)
-            introspects = introspects || rootFields(operation.selectionSet, fragments: fragments, expanding: []).contains { ["__schema", "__type"].contains($0) }
+            let roots = rootFields(operation.selectionSet, fragments: fragments, expanding: [])
+            introspects = introspects || roots.contains { ["__schema", "__type"].contains($0) }
+            buyerCalls.append(operation.operation == .mutation && roots.contains { buyerLimitedFields.contains($0) })
         }
         return Shape(
-            operations: operations.map { ($0.name?.value, $0.operation) }, depth: depth, aliases: aliases, cost: cost, introspects: introspects,
+            operations: zip(operations, buyerCalls).map { ($0.name?.value, $0.operation, $1) }, depth: depth, aliases: aliases, cost: cost, introspects: introspects,
             isPublic: operations.count == 1 && operations[0].operation == .query
                 && operations[0].selectionSet.selections.allSatisfy { ($0 as? Field).map { publicRootFields.contains($0.name.value) } ?? false })
     }

@@ -5,6 +5,7 @@ import GraphQL
 import Graphiti
 public import Hummingbird
 import HTTPTypes
+import Synchronization
 public import LiveRuntime
 
 /// The HTTP surface: `POST /graphql` (JSON) and `GET /graphql?query=`, `GET /health/live` and
@@ -84,6 +85,12 @@ public struct ShopRouter: Sendable {
     /// stock gate, not the page, decides every order, and subscriptions push changes as they happen.
     let responses: LocalCache<Data, Data>?
 
+    /// A buyer's token taken ahead of the business call that spends it: nil wait when the bucket
+    /// gave it, else how long until it has one.
+    struct BuyerToken: Sendable {
+        var wait: Duration?
+    }
+
     public init(
         shop: Shop, configuration: Configuration = .init(), metrics: ShopMetrics = ShopMetrics(), hub: EventHub? = nil,
         orderRefusal: (@Sendable () -> String?)? = nil, authenticator: Authenticator = .development, rateLimiter: (any RateLimiter)? = nil,
@@ -121,10 +128,7 @@ public struct ShopRouter: Sendable {
             return Self.json(["status": ready ? "ready" : "not ready", "backends": checks], status: ready ? .ok : .serviceUnavailable)
         }
         router.post("/graphql") { request, context in
-            // The address's bucket is asked at once, and a query runs meanwhile: it changes nothing,
-            // so when the address was over its answer is dropped; a mutation waits for the bucket.
-            // A query's answer then costs no round trip more than it did without limits.
-            async let refused = self.refusal(address: self.address(request, context))
+            let address = self.address(request, context)
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: configuration.maxBodyBytes)
@@ -138,14 +142,25 @@ public struct ShopRouter: Sendable {
             let caller: Caller?
             do throws(AuthenticationError) { caller = try await self.caller(request.headers) } catch { return Self.unauthorized(error) }
             let cacheable = responses != nil && caller?.isAdmin != true
-            if cacheable, let cached = responses?.lookup(bytes).value { return await refused ?? Self.json(body: cached, status: .ok) }
+            if cacheable, let cached = responses?.lookup(bytes).value { return await self.refusal(address: address) ?? Self.json(body: cached, status: .ok) }
             let payload: GraphQLHTTPRequest
             do {
                 payload = try GraphQLHTTPRequest.parse(bytes)
             } catch {
                 return Self.problem(.badRequest, "the body is not a GraphQL request ({\"query\", \"variables\", \"operationName\"}): \(error)")
             }
-            if !self.isQuery(payload), let refusal = await refused { return refusal }
+            let operation = self.operation(payload)
+            guard operation.kind == .query else {
+                // A mutation waits for its buckets: the address's and, when it makes a business
+                // call, the caller's first token, in one round trip.
+                let (refusal, buyerToken) = await self.admit(address: address, buyer: operation.buyerCalls ? caller : nil)
+                if let refusal { return refusal }
+                let (status, answer, _) = await self.answer(payload, caller: caller, buyerToken: buyerToken)
+                return Self.json(body: answer, status: status)
+            }
+            // A query changes nothing: the address's bucket is asked while it runs, and its answer
+            // dropped when the address was over, so it costs no round trip more than without limits.
+            async let refused = self.refusal(address: address)
             let (status, answer, isPublic) = await self.answer(payload, caller: caller)
             if let refusal = await refused { return refusal }
             if cacheable, isPublic, status == .ok { responses?.store(answer, for: bytes) }
@@ -187,9 +202,12 @@ public struct ShopRouter: Sendable {
         (headers[.authorization], authenticator.trustedHeaderName.flatMap { HTTPField.Name($0) }.flatMap { headers[$0] })
     }
 
-    /// Whether a request runs a query (nothing it does changes the shop), by its parsed document.
-    func isQuery(_ payload: GraphQLHTTPRequest) -> Bool {
-        (try? documents.document(payload.query, schema: api.schema.schema))?.shape.kind(of: payload.operationName) == .query
+    /// The kind of operation a request runs and whether it calls a business mutation (one a
+    /// buyer's bucket limits), by its parsed document; a document that does not parse counts as a
+    /// query (it runs nothing).
+    func operation(_ payload: GraphQLHTTPRequest) -> (kind: OperationType?, buyerCalls: Bool) {
+        guard let shape = try? documents.document(payload.query, schema: api.schema.schema).shape else { return (.query, false) }
+        return (shape.kind(of: payload.operationName), shape.buyerCalls(payload.operationName))
     }
 
     /// The client's address: the last entry of the proxy's header when one is configured and
@@ -206,18 +224,39 @@ public struct ShopRouter: Sendable {
     /// 429 with a jittered `Retry-After` when the address's bucket is empty; nil otherwise (and
     /// when the limiter cannot be reached: limits protect the shop, they must not stop it).
     func refusal(address: String?) async -> Response? {
-        guard let rateLimiter, configuration.addressLimit.limits, let address else { return nil }
-        let wait: Duration?
-        do { wait = try await rateLimiter.take([RateLimitedKey("address:\(address)", configuration.addressLimit)], at: await shop.ports.clock.now()) } catch {
+        await admit(address: address, buyer: nil).refusal
+    }
+
+    /// Takes the address's token and, for a `buyer`, the buyer's first, in one round trip: the
+    /// 429 when the address is over (the buyer's bucket untouched), else the buyer's answer for
+    /// the request's first business call (nil: not asked).
+    func admit(address: String?, buyer: Caller?) async -> (refusal: Response?, buyerToken: BuyerToken?) {
+        guard let rateLimiter else { return (nil, nil) }
+        var keys: [RateLimitedKey] = []
+        if configuration.addressLimit.limits, let address { keys.append(RateLimitedKey("address:\(address)", configuration.addressLimit)) }
+        let buyerKey = buyer.flatMap(buyerKey)
+        if let buyerKey { keys.append(buyerKey) }
+        guard !keys.isEmpty else { return (nil, nil) }
+        let refused: RateLimitRefusal?
+        do { refused = try await rateLimiter.take(keys, at: await shop.ports.clock.now()) } catch {
             logger.warning("rate limiter unreachable; the request goes on", metadata: ["flashdeal.error": "\(error)"])
-            return nil
+            return (nil, nil)
         }
-        guard let wait else { return nil }
+        guard let refused else { return (nil, buyerKey.map { _ in BuyerToken(wait: nil) }) }
+        guard keys[refused.index] != buyerKey else { return (nil, BuyerToken(wait: refused.retryAfter)) }
         metrics.outcome("request", "RateLimited")
-        return Response(
-            status: .tooManyRequests,
-            headers: [.contentType: "application/json", .retryAfter: String(Self.retryAfterSeconds(wait))],
-            body: .init(byteBuffer: ByteBuffer(bytes: Self.problemBody("too many requests from this address; retry after the Retry-After seconds"))))
+        return (
+            Response(
+                status: .tooManyRequests,
+                headers: [.contentType: "application/json", .retryAfter: String(Self.retryAfterSeconds(refused.retryAfter))],
+                body: .init(byteBuffer: ByteBuffer(bytes: Self.problemBody("too many requests from this address; retry after the Retry-After seconds")))),
+            nil
+        )
+    }
+
+    /// The caller's bucket, when buyers are limited.
+    func buyerKey(_ caller: Caller) -> RateLimitedKey? {
+        configuration.buyerLimit.limits ? RateLimitedKey("buyer:\(caller.user)", configuration.buyerLimit) : nil
     }
 
     /// Whole seconds to wait, plus up to a second of jitter, so refused clients do not all come back
@@ -259,13 +298,15 @@ public struct ShopRouter: Sendable {
             introspection: configuration.introspection)
     }
 
-    /// The request's context.
-    func context(caller: Caller?) async -> RequestContext {
+    /// The request's context; `buyerToken`: the caller's token for the first business call, when it
+    /// was taken with the address's.
+    func context(caller: Caller?, buyerToken first: BuyerToken? = nil) async -> RequestContext {
         var buyerToken: (@Sendable () async -> Duration?)?
-        if let rateLimiter, let caller, configuration.buyerLimit.limits {
-            let key = RateLimitedKey("buyer:\(caller.user)", configuration.buyerLimit), clock = shop.ports.clock, logger = logger
+        if let rateLimiter, let key = caller.flatMap(buyerKey) {
+            let clock = shop.ports.clock, logger = logger, taken = Mutex(first)
             buyerToken = {
-                do { return try await rateLimiter.take([key], at: await clock.now()) } catch {
+                if let answer = taken.withLock({ answer in defer { answer = nil }; return answer }) { return answer.wait }
+                do { return try await rateLimiter.take([key], at: await clock.now())?.retryAfter } catch {
                     logger.warning("rate limiter unreachable; the request goes on", metadata: ["flashdeal.error": "\(error)"])
                     return nil
                 }
@@ -281,11 +322,11 @@ public struct ShopRouter: Sendable {
     /// The status and JSON body of one GraphQL request, and whether a successful answer is the
     /// same for every caller (a public query without errors).
     func answer(
-        _ payload: GraphQLHTTPRequest, caller: Caller?, transport: DocumentCache.Transport = .post
+        _ payload: GraphQLHTTPRequest, caller: Caller?, transport: DocumentCache.Transport = .post, buyerToken: BuyerToken? = nil
     ) async -> (HTTPResponse.Status, Data, isPublic: Bool) {
         do {
             let prepared = try prepare(payload, transport: transport)
-            let context = await self.context(caller: caller)
+            let context = await self.context(caller: caller, buyerToken: buyerToken)
             let result = ClientErrors.publicResult(
                 try await DocumentCache.execute(prepared, api: api, context: context, variables: payload.variables ?? [:], operationName: payload.operationName),
                 logger: logger)
