@@ -14,11 +14,11 @@ public enum DemoCatalog {
         let live = try DealTerms(
             id: "deal-sneakers", productID: "sneakers-270", price: Money(minorUnits: 99_000), startsAt: now,
             endsAt: now + .seconds(6 * 3600), perUserLimit: 2, reservationTTL: .seconds(600), paymentWindow: .seconds(300),
-            initialStock: 100)
+            initialStock: 100, reservationCap: 3, cancelCoolDown: .seconds(10))
         let later = try DealTerms(
             id: "deal-headphones", productID: "headphones-x", price: Money(minorUnits: 149_000), startsAt: now + .seconds(3600),
             endsAt: now + .seconds(7 * 3600), perUserLimit: 1, reservationTTL: .seconds(600), paymentWindow: .seconds(300),
-            initialStock: 50)
+            initialStock: 50, reservationCap: 3, cancelCoolDown: .seconds(10))
         _ = try await shop.scheduleDeal(live)
         _ = try await shop.scheduleDeal(later)
         _ = try await shop.startDeal(live.id)

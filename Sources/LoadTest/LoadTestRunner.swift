@@ -83,6 +83,8 @@ public struct LoadTestRunner: Sendable {
                 "id": deal.id, "productId": product, "price": Int(spec.price), "startsAt": iso.string(from: starts), "endsAt": iso.string(from: ends),
                 "perUserLimit": spec.perUserLimit, "stock": spec.stock, "reservationTtlSeconds": Int(spec.reservationTTL / 1_000_000_000),
                 "paymentWindowSeconds": Int(spec.paymentWindow / 1_000_000_000),
+                // The scenario's buyer rules, not the API's defaults: the simulator enforces the same.
+                "reservationCap": spec.reservationCap, "cancelCoolDownSeconds": Int((Double(spec.cancelCoolDown) / 1e9).rounded(.up)),
             ]], expect: "DealUpdated")
             if spec.startsAt == 0 {
                 try await mutation(#"mutation($id: ID!) { startDeal(id: $id) { __typename } }"#, ["id": deal.id], expect: "DealUpdated")

@@ -19,11 +19,12 @@ struct SaleFixture {
 
     static func terms(
         _ id: DealID, stock: Int, limit: Int = 2, ttl: Duration = .seconds(600), window: Duration = .seconds(300),
-        startsAt: Instant = start, length: Duration = .seconds(3600)
+        startsAt: Instant = start, length: Duration = .seconds(3600), reservationCap: Int = 0, coolDown: Duration = .zero
     ) -> DealTerms {
         try! DealTerms(
             id: id, productID: "prod-1", price: Money(minorUnits: 9900), startsAt: startsAt, endsAt: startsAt + length,
-            perUserLimit: limit, reservationTTL: ttl, paymentWindow: window, initialStock: stock)
+            perUserLimit: limit, reservationTTL: ttl, paymentWindow: window, initialStock: stock, reservationCap: reservationCap,
+            cancelCoolDown: coolDown)
     }
 
     /// Creates the product, schedules `deals` and starts those whose start has come.

@@ -31,6 +31,38 @@ import Testing
         #expect(try await sale.place("d-1", "u-1", 1, key: "k2").order != nil)
     }
 
+    @Test func aBuyerWhoCancelledCoolsDownBeforeReservingAgain() async throws {
+        let sale = SaleFixture()
+        try await sale.open([SaleFixture.terms("d-1", stock: 10, limit: 1, coolDown: .seconds(10))])
+        let order = try #require(try await sale.place("d-1", "u-1", 1, key: "k1").order)
+        await sale.memory.clock.advance(by: .seconds(2))
+        guard case .cancelled = try await sale.cancel(order) else { Issue.record("not cancelled"); return }
+        await sale.memory.clock.advance(by: .seconds(4))
+        #expect(try await sale.place("d-1", "u-1", 1, key: "k2") == .coolingDown(retryAfter: .seconds(6)), "ten seconds from the cancellation")
+        #expect(try await sale.place("d-1", "u-1", 1, key: "k1").order?.id == order.id, "a retry of the first request still answers with its order")
+        #expect(try await sale.place("d-1", "u-2", 1, key: "k2").order != nil, "another buyer is not cooling down")
+        await sale.memory.clock.advance(by: .seconds(6))
+        #expect(try await sale.place("d-1", "u-1", 1, key: "k3").order != nil, "the cool-down is over")
+    }
+
+    @Test func aBuyerOpensAtMostTheCapOfUnpaidReservationsAcrossCancellations() async throws {
+        let sale = SaleFixture()
+        try await sale.open([SaleFixture.terms("d-1", stock: 10, limit: 2, reservationCap: 2)])
+        // Place and cancel, twice: the cap counts reservations opened, whatever became of them.
+        for key in ["k1", "k2"] {
+            let order = try #require(try await sale.place("d-1", "u-1", 1, key: IdempotencyKey(key)).order)
+            guard case .cancelled = try await sale.cancel(order) else { Issue.record("not cancelled"); return }
+        }
+        #expect(try await sale.place("d-1", "u-1", 1, key: "k3") == .reservationCapReached(cap: 2))
+        // A paid reservation does not count: a buyer who pays is not the one the cap stops.
+        let other = try #require(try await sale.place("d-1", "u-2", 1, key: "k1").order)
+        guard case .paid = try await sale.pay(other) else { Issue.record("not paid"); return }
+        let again = try #require(try await sale.place("d-1", "u-2", 1, key: "k2").order, "u-2 has opened one unpaid, the paid one freed its slot")
+        #expect(again.quantity == 1)
+        let stock = await sale.memory.ledger.gate("d-1")
+        #expect(stock?.inventory.unpaidReservations == ["u-1": 2, "u-2": 1] && stock?.inventory.checkInvariants() == [])
+    }
+
     @Test(arguments: [0, 3, -1])
     func quantityOutsideOneToLimitIsInvalid(_ quantity: Int) async throws {
         let sale = SaleFixture()

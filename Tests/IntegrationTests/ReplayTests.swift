@@ -23,7 +23,7 @@ import Testing
         let now = await memory.clock.now()
         let terms = try DealTerms(
             id: "deal-r", productID: "p", price: Money(minorUnits: 500), startsAt: now, endsAt: now + .seconds(3600), perUserLimit: 2,
-            reservationTTL: .seconds(600), paymentWindow: .seconds(300), initialStock: 5)
+            reservationTTL: .seconds(600), paymentWindow: .seconds(300), initialStock: 5, reservationCap: 1, cancelCoolDown: .seconds(60))
         _ = try await shop.scheduleDeal(terms)
         _ = try await shop.startDeal("deal-r")
         var placed: [Order] = []
@@ -50,5 +50,8 @@ import Testing
         // The rebuilt gate still knows the keys and the limits.
         #expect(try await shop.placeOrder(PlaceOrderCommand(dealID: "deal-r", userID: "a", quantity: 2, idempotencyKey: "k")) == .placed(ordersBefore.first { $0.userID == "a" }!))
         #expect(try await shop.placeOrder(PlaceOrderCommand(dealID: "deal-r", userID: "a", quantity: 1, idempotencyKey: "k2")) == .limitExceeded(limit: 2, remaining: 0))
+        // And the buyer rules: b cancelled (cooling down), c holds the one unpaid reservation the cap allows.
+        #expect(try await shop.placeOrder(PlaceOrderCommand(dealID: "deal-r", userID: "b", quantity: 1, idempotencyKey: "k2")) == .coolingDown(retryAfter: .seconds(60)))
+        #expect(try await shop.placeOrder(PlaceOrderCommand(dealID: "deal-r", userID: "c", quantity: 1, idempotencyKey: "k2")) == .reservationCapReached(cap: 1))
     }
 }

@@ -77,6 +77,8 @@ struct ContractWalk {
     var orders: [(DealID, OrderID)] = []
     var now = Instant.seconds(1_800_000_000)
     var nextOrder = 0
+    /// The buyer rules the walk's reservations ran into.
+    var buyerRulesMet: Set<String> = []
 
     init(ledger: any StockLedger, seed: UInt64) {
         self.ledger = ledger
@@ -86,11 +88,13 @@ struct ContractWalk {
     mutating func below(_ n: Int) -> Int { Int(random.next() % UInt64(n)) }
 
     mutating func run(steps: Int) async throws {
-        for (id, stock, startsIn) in [(DealID("deal-a"), 6, 0), (DealID("deal-b"), 0, 30)] {
+        // deal-a: a cool-down after a cancellation (some reservations come while it runs, some
+        // after); deal-b: a cap of three unpaid reservations per buyer as well.
+        for (id, stock, startsIn, cap, coolDown) in [(DealID("deal-a"), 6, 0, 0, Duration.milliseconds(7_250)), (DealID("deal-b"), 0, 30, 3, .seconds(3))] {
             let terms = try DealTerms(
                 id: id, productID: "p", price: Money(minorUnits: 100), startsAt: now + .seconds(Int64(startsIn)),
                 endsAt: now + .seconds(4000), perUserLimit: 2, reservationTTL: .seconds(60), paymentWindow: .seconds(40),
-                initialStock: stock)
+                initialStock: stock, reservationCap: cap, cancelCoolDown: coolDown)
             let (gate, events) = StockGate.create(terms)
             reference[id] = gate
             #expect(try await ledger.create(terms) == events)
@@ -105,11 +109,14 @@ struct ContractWalk {
                 nextOrder += 1
                 let request = ReserveRequest(
                     orderID: OrderID("o-\(nextOrder)"), userID: UserID("u-\(below(5))"), quantity: below(4),
-                    idempotencyKey: IdempotencyKey("k-\(below(8))"), expiresAt: now + .seconds(60))
+                    // Half the keys from a small set (retries), half new ones (a buyer's next order).
+                    idempotencyKey: IdempotencyKey(below(2) == 0 ? "k-\(below(8))" : "k-new-\(nextOrder)"), expiresAt: now + .seconds(60))
                 let (decision, change) = reference[deal]!.decideReserve(request, at: now)
                 let expected = reference[deal]!.apply(change)
                 let got = try await ledger.reserve(deal, request, at: now)
                 if case .reserve = decision { orders.append((deal, request.orderID)) }
+                if case .coolingDown = decision { buyerRulesMet.insert("coolingDown") }
+                if case .reservationCapReached = decision { buyerRulesMet.insert("reservationCapReached") }
                 ok = got.decision == decision && got.events == expected
             case ..<55 where !orders.isEmpty:
                 let (d, order) = orders[below(orders.count)]
@@ -149,7 +156,9 @@ struct ContractWalk {
             case ..<97:
                 ok = try await compareStart(deal)
             default:
-                if below(4) == 0 {
+                // Rarely: an ended deal refuses every reservation, so the walk must spend most of
+                // its steps before that.
+                if below(25) == 0 {
                     let expected = reference[deal]!.apply(reference[deal]!.decideEnd(at: now))
                     ok = try await ledger.end(deal, at: now) == expected
                 } else {
@@ -163,6 +172,7 @@ struct ContractWalk {
             }
             #expect(reference[deal]!.inventory.checkInvariants().isEmpty)
         }
+        #expect(buyerRulesMet == ["coolingDown", "reservationCapReached"], "the walk met both buyer rules: \(buyerRulesMet)")
     }
 
     mutating func compareStart(_ deal: DealID) async throws -> Bool {

@@ -249,6 +249,45 @@ import Testing
     }
 }
 
+/// A deal scheduled through the API has the buyer rules by default: a cool-down after a
+/// cancellation, and a cap on unpaid reservations across cancellations.
+@Suite struct BuyerRulesAPITests {
+    static func field(_ answer: [String: Any], _ name: String) -> [String: Any] {
+        (answer["data"] as? [String: Any])?[name] as? [String: Any] ?? [:]
+    }
+
+    @Test func aDealHasTheBuyerRulesByDefaultAndAnswersThemAsUnionMembers() async throws {
+        let (app, memory) = try await GraphQLAPITests.app()
+        try await app.test(.router) { client in
+            _ = try await GraphQLAPITests.post(client, #"mutation { createProduct(input: {id: "tv-55", name: "TV", description: "OLED"}) { __typename } }"#, user: "admin")
+            let schedule = #"mutation { scheduleDeal(input: {id: "deal-tv", productId: "tv-55", price: 990000, startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z", perUserLimit: 1, stock: 5, reservationTtlSeconds: 600, paymentWindowSeconds: 300}) { ... on DealUpdated { deal { reservationCap cancelCoolDownSeconds } } } }"#
+            let answer = try await GraphQLAPITests.post(client, schedule, user: "admin")
+            let deal = Self.field(answer, "scheduleDeal")["deal"] as? [String: Any] ?? [:]
+            #expect(deal["reservationCap"] as? Int == 3 && deal["cancelCoolDownSeconds"] as? Int == 10, "\(answer)")
+            _ = try await GraphQLAPITests.post(client, #"mutation { startDeal(id: "deal-tv") { __typename } }"#, user: "admin")
+            let place = """
+                mutation($key: String!) { placeOrder(input: {dealId: "deal-tv", quantity: 1, idempotencyKey: $key}) {
+                  __typename ... on OrderPlaced { order { id } } ... on CancelCoolDown { dealId retryAfterMs } ... on ReservationCapReached { cap } } }
+                """
+            let cancel = #"mutation($id: ID!) { cancelOrder(input: {orderId: $id}) { __typename } }"#
+            for round in 1...3 {
+                let placed = Self.field(try await GraphQLAPITests.post(client, place, variables: ["key": "k-\(round)"]), "placeOrder")
+                let id = try #require((placed["order"] as? [String: Any])?["id"] as? String, "round \(round): \(placed)")
+                #expect(Self.field(try await GraphQLAPITests.post(client, cancel, variables: ["id": id]), "cancelOrder")["__typename"] as? String == "OrderCancelled")
+                await memory.clock.advance(by: .seconds(4))
+                let cooling = Self.field(try await GraphQLAPITests.post(client, place, variables: ["key": "k-cool-\(round)"]), "placeOrder")
+                #expect(cooling["__typename"] as? String == "CancelCoolDown" && cooling["retryAfterMs"] as? Int == 6000, "\(cooling)")
+                await memory.clock.advance(by: .seconds(6))
+            }
+            let capped = Self.field(try await GraphQLAPITests.post(client, place, variables: ["key": "k-4"]), "placeOrder")
+            #expect(capped["__typename"] as? String == "ReservationCapReached" && capped["cap"] as? Int == 3, "\(capped)")
+            let bad = schedule.replacingOccurrences(of: "deal-tv", with: "deal-2").replacingOccurrences(of: "paymentWindowSeconds: 300", with: "paymentWindowSeconds: 300, reservationCap: 1001")
+            let refused = Self.field(try await GraphQLAPITests.post(client, bad.replacingOccurrences(of: "... on DealUpdated", with: "__typename ... on InvalidInput { field } ... on DealUpdated"), user: "admin"), "scheduleDeal")
+            #expect(refused["__typename"] as? String == "InvalidInput" && refused["field"] as? String == "reservationCap", "\(refused)")
+        }
+    }
+}
+
 @Suite struct MetricsEndpointTests {
     @Test func metricsCountRequestsAndOutcomes() async throws {
         let memory = InMemoryShop()

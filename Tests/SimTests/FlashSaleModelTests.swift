@@ -37,6 +37,21 @@ import Testing
     /// The simulator follows the live server's payment: three Redis round trips around the
     /// provider (the order read, the opening, the completion with its outbox entry inside it), so
     /// with nothing else taking time a payment takes three round trips plus the provider's latency.
+    @Test func theSimulatorEnforcesTheReservationCapThroughTheDomain() throws {
+        // Few buyers, many of whom do not pay: each comes back, and with a cap of one unpaid
+        // reservation the ones who left one open are refused.
+        var open = try Fixtures.shortSpike()
+        open.traffic.users = 200
+        open.traffic.journey.payProbability = 0.3
+        open.deals[0].perUserLimit = 5
+        var capped = open
+        capped.deals[0].reservationCap = 1
+        let free = Simulator.run(open, seed: 3), held = Simulator.run(capped, seed: 3)
+        #expect(held.orders.limitAnswers > free.orders.limitAnswers + 50, "capped \(held.orders.limitAnswers), not \(free.orders.limitAnswers)")
+        #expect(held.orders.accepted < free.orders.accepted)
+        #expect(held.orders.oversoldUnits == 0 && held.orders.conservationHolds && held.orders.perUserLimitHolds)
+    }
+
     @Test func aPaymentIsThreeRedisRoundTripsAndARefundFourAroundTheProvider() throws {
         var scenario = try Fixtures.shortSpike()
         scenario.http.cpu = scenario.http.cpu.map { _ in .constantMs(0.001) }

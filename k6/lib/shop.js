@@ -109,7 +109,8 @@ export function placeOrder(dealId, user, key, quantity = 1) {
   const result = data.placeOrder;
   if (result.__typename === 'OrderPlaced') { ordersPlaced.add(1); return result.order.id; }
   if (result.__typename === 'SoldOut') soldOut.add(1);
-  if (result.__typename === 'PurchaseLimitExceeded') limitReached.add(1);
+  // A buyer's limits: the per-user limit, the reservation cap, the cool-down after a cancellation.
+  if (['PurchaseLimitExceeded', 'ReservationCapReached', 'CancelCoolDown'].includes(result.__typename)) limitReached.add(1);
   return null;
 }
 

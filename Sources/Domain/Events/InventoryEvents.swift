@@ -14,10 +14,29 @@ public struct InventoryCreated: Hashable, Sendable, Codable {
     public var dealID: DealID
     public var total: Int
     public var perUserLimit: Int
-    public init(dealID: DealID, total: Int, perUserLimit: Int) {
+    /// The deal's ``DealTerms/reservationCap`` (0: none).
+    public var reservationCap: Int
+    /// The deal's ``DealTerms/cancelCoolDown``, in nanoseconds (0: none).
+    public var cancelCoolDownNanoseconds: Int64
+
+    public init(dealID: DealID, total: Int, perUserLimit: Int, reservationCap: Int = 0, cancelCoolDown: Duration = .zero) {
         self.dealID = dealID
         self.total = total
         self.perUserLimit = perUserLimit
+        self.reservationCap = reservationCap
+        self.cancelCoolDownNanoseconds = cancelCoolDown.nanoseconds
+    }
+
+    enum CodingKeys: String, CodingKey { case dealID, total, perUserLimit, reservationCap, cancelCoolDownNanoseconds }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        dealID = try c.decode(DealID.self, forKey: .dealID)
+        total = try c.decode(Int.self, forKey: .total)
+        perUserLimit = try c.decode(Int.self, forKey: .perUserLimit)
+        // Inventories created before these rules existed have none.
+        reservationCap = try c.decodeIfPresent(Int.self, forKey: .reservationCap) ?? 0
+        cancelCoolDownNanoseconds = try c.decodeIfPresent(Int64.self, forKey: .cancelCoolDownNanoseconds) ?? 0
     }
 }
 

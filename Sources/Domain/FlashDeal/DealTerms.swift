@@ -2,7 +2,7 @@
 ///
 /// Invariants: `startsAt < endsAt`; `perUserLimit >= 1`; `initialStock >= 0`;
 /// `0 < paymentWindow <= reservationTTL`, so a payment may only be requested while the
-/// reservation still holds its stock.
+/// reservation still holds its stock; `0 <= reservationCap <= 1000`; `0 <= cancelCoolDown <= 1 day`.
 public struct DealTerms: Hashable, Sendable, Codable {
     public let id: DealID
     public let productID: ProductID
@@ -15,11 +15,21 @@ public struct DealTerms: Hashable, Sendable, Codable {
     /// How long after placing an order its payment may be requested.
     public let paymentWindow: Duration
     public let initialStock: Int
+    /// Reservations a buyer may open on this deal that do not end paid (open, cancelled or
+    /// expired ones), over the whole sale: a cycle of placing and cancelling to keep units off the
+    /// shelf ends there. 0: no cap.
+    public let reservationCap: Int
+    /// How long after cancelling a reservation the buyer may not reserve this deal again. Zero:
+    /// no cool-down.
+    public let cancelCoolDown: Duration
+
+    /// The longest cool-down a deal may have.
+    public static let maximumCoolDown = Duration.seconds(86_400)
 
     /// Validates the terms, naming the first field that breaks a rule.
     public init(
         id: DealID, productID: ProductID, price: Money, startsAt: Instant, endsAt: Instant, perUserLimit: Int,
-        reservationTTL: Duration, paymentWindow: Duration, initialStock: Int
+        reservationTTL: Duration, paymentWindow: Duration, initialStock: Int, reservationCap: Int = 0, cancelCoolDown: Duration = .zero
     ) throws(ValidationError) {
         guard price.minorUnits >= 0 else { throw ValidationError(field: "price", reason: "must not be negative") }
         guard startsAt < endsAt else { throw ValidationError(field: "endsAt", reason: "must be after startsAt") }
@@ -35,6 +45,12 @@ public struct DealTerms: Hashable, Sendable, Codable {
         guard paymentWindow > .zero, paymentWindow <= reservationTTL else {
             throw ValidationError(field: "paymentWindow", reason: "must be positive and at most reservationTTL")
         }
+        guard reservationCap >= 0, reservationCap <= 1000 else {
+            throw ValidationError(field: "reservationCap", reason: "must be between 0 (no cap) and 1000")
+        }
+        guard cancelCoolDown >= .zero, cancelCoolDown <= Self.maximumCoolDown else {
+            throw ValidationError(field: "cancelCoolDown", reason: "must be between 0 and one day")
+        }
         self.id = id
         self.productID = productID
         self.price = price
@@ -44,6 +60,8 @@ public struct DealTerms: Hashable, Sendable, Codable {
         self.reservationTTL = reservationTTL
         self.paymentWindow = paymentWindow
         self.initialStock = initialStock
+        self.reservationCap = reservationCap
+        self.cancelCoolDown = cancelCoolDown
     }
 
     /// Whether `quantity` is one a single order may ask for.
@@ -57,6 +75,7 @@ extension DealTerms {
     enum CodingKeys: String, CodingKey {
         case id, productID = "productId", price, startsAt, endsAt, perUserLimit
         case reservationTTL = "reservationTtlNanoseconds", paymentWindow = "paymentWindowNanoseconds", initialStock
+        case reservationCap, cancelCoolDown = "cancelCoolDownNanoseconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -67,7 +86,10 @@ extension DealTerms {
             endsAt: c.decode(Instant.self, forKey: .endsAt), perUserLimit: c.decode(Int.self, forKey: .perUserLimit),
             reservationTTL: .nanoseconds(c.decode(Int64.self, forKey: .reservationTTL)),
             paymentWindow: .nanoseconds(c.decode(Int64.self, forKey: .paymentWindow)),
-            initialStock: c.decode(Int.self, forKey: .initialStock))
+            initialStock: c.decode(Int.self, forKey: .initialStock),
+            // Terms stored before these rules existed have none.
+            reservationCap: c.decodeIfPresent(Int.self, forKey: .reservationCap) ?? 0,
+            cancelCoolDown: .nanoseconds(c.decodeIfPresent(Int64.self, forKey: .cancelCoolDown) ?? 0))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -81,5 +103,7 @@ extension DealTerms {
         try c.encode(reservationTTL.nanoseconds, forKey: .reservationTTL)
         try c.encode(paymentWindow.nanoseconds, forKey: .paymentWindow)
         try c.encode(initialStock, forKey: .initialStock)
+        try c.encode(reservationCap, forKey: .reservationCap)
+        try c.encode(cancelCoolDown.nanoseconds, forKey: .cancelCoolDown)
     }
 }

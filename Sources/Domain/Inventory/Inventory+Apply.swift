@@ -21,6 +21,7 @@ extension Inventory {
             orderForKey[IdempotencyScope(userID: e.userID, key: e.idempotencyKey)] = KeyRecord(
                 orderID: e.orderID, quantity: e.quantity, reservedAt: e.at, expiresAt: e.expiresAt)
             holdings[e.userID, default: 0] += e.quantity
+            unpaidReservations[e.userID, default: 0] += 1
             available -= e.quantity
             reserved += e.quantity
         case .confirmed(let e):
@@ -28,10 +29,14 @@ extension Inventory {
                 throw illegal("confirm of \(e.orderID), which holds no reservation")
             }
             soldOrders[e.orderID] = Holding(userID: reservation.userID, quantity: reservation.quantity)
+            let unpaid = unpaidReservations[reservation.userID, default: 0] - 1
+            unpaidReservations[reservation.userID] = unpaid <= 0 ? nil : unpaid
             reserved -= reservation.quantity
             sold += reservation.quantity
         case .released(let e):
+            let user = reservations[e.orderID]?.userID
             try returnReservation(e.orderID, illegal)
+            if let user, cancelCoolDown > .zero { coolingUntil[user] = e.at + cancelCoolDown }
         case .expired(let e):
             try returnReservation(e.orderID, illegal)
         case .returned(let e):

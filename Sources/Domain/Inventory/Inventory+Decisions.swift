@@ -27,6 +27,10 @@ public enum ReserveDecision: Hashable, Sendable {
     case soldOut(available: Int)
     /// The user would exceed the per-user limit; `remaining` units are still allowed.
     case limitExceeded(remaining: Int)
+    /// The user cancelled a reservation of this deal and may not reserve again before `until`.
+    case coolingDown(until: Instant)
+    /// The user has opened the deal's cap of reservations that did not end paid.
+    case reservationCapReached(cap: Int)
     case invalidQuantity
 }
 
@@ -42,13 +46,16 @@ public enum ConfirmDecision: Hashable, Sendable {
 }
 
 extension Inventory {
-    /// Decides a reservation: the gate is open, the quantity is within the limit, the user stays
-    /// within the limit over all their open and paid orders, and the whole quantity is available.
-    /// A repeated idempotency key returns the first order.
+    /// Decides a reservation: the gate is open, the quantity is within the limit, the user is not
+    /// cooling down after a cancellation and has opened fewer unpaid reservations than the cap,
+    /// stays within the limit over all their open and paid orders, and the whole quantity is
+    /// available. A repeated idempotency key returns the first order.
     public func decideReserve(_ request: ReserveRequest, at instant: Instant) -> ReserveDecision {
         let scope = IdempotencyScope(userID: request.userID, key: request.idempotencyKey)
         if let first = orderForKey[scope] { return .duplicate(first) }
         guard request.quantity >= 1, request.quantity <= perUserLimit else { return .invalidQuantity }
+        if let until = coolingUntil[request.userID], instant < until { return .coolingDown(until: until) }
+        if reservationCap > 0, unpaidReservations[request.userID, default: 0] >= reservationCap { return .reservationCapReached(cap: reservationCap) }
         let remaining = perUserLimit - holding(of: request.userID)
         guard request.quantity <= remaining else { return .limitExceeded(remaining: max(0, remaining)) }
         guard request.quantity <= available else { return .soldOut(available: available) }

@@ -4,7 +4,8 @@
 /// Invariants, checked by ``checkInvariants()`` and held by every method:
 /// `available + reserved + sold == total`, none negative; each open reservation and each sold
 /// order is counted once; a user's holding (units in open and paid orders) never exceeds the
-/// per-user limit; an idempotency key maps to at most one order.
+/// per-user limit; an idempotency key maps to at most one order; with a reservation cap, no buyer
+/// has opened more unpaid reservations than it.
 ///
 /// Every change is an ``InventoryEvent``: the `decide` methods return the event (or a refusal)
 /// without changing anything, ``apply(_:)`` is the only mutation, so replaying the events
@@ -12,6 +13,10 @@
 public struct Inventory: Hashable, Sendable {
     public let dealID: DealID
     public let perUserLimit: Int
+    /// Unpaid reservations a buyer may open over the sale (``DealTerms/reservationCap``; 0: no cap).
+    public let reservationCap: Int
+    /// How long a buyer who cancelled waits to reserve again (``DealTerms/cancelCoolDown``).
+    public let cancelCoolDown: Duration
     public internal(set) var total: Int
     public internal(set) var available: Int
     public internal(set) var reserved: Int
@@ -22,6 +27,11 @@ public struct Inventory: Hashable, Sendable {
     public internal(set) var soldOrders: [OrderID: Holding]
     public internal(set) var holdings: [UserID: Int]
     public internal(set) var orderForKey: [IdempotencyScope: KeyRecord]
+    /// Per buyer, the reservations opened that were not paid (open, cancelled or expired): what
+    /// the reservation cap counts.
+    public internal(set) var unpaidReservations: [UserID: Int]
+    /// Per buyer who cancelled while the deal has a cool-down, when they may reserve again.
+    public internal(set) var coolingUntil: [UserID: Instant]
 
     /// Units held by one open reservation.
     public struct Reservation: Hashable, Sendable, Codable {
@@ -66,6 +76,8 @@ public struct Inventory: Hashable, Sendable {
     public init(_ created: InventoryCreated) {
         dealID = created.dealID
         perUserLimit = created.perUserLimit
+        reservationCap = created.reservationCap
+        cancelCoolDown = .nanoseconds(created.cancelCoolDownNanoseconds)
         total = created.total
         available = created.total
         reserved = 0
@@ -75,6 +87,8 @@ public struct Inventory: Hashable, Sendable {
         soldOrders = [:]
         holdings = [:]
         orderForKey = [:]
+        unpaidReservations = [:]
+        coolingUntil = [:]
     }
 
     /// The counters at this version.
@@ -110,6 +124,9 @@ public struct Inventory: Hashable, Sendable {
         }
         for (user, units) in holdings where units > perUserLimit || units < 0 {
             broken.append("user \(user) holds \(units), limit \(perUserLimit)")
+        }
+        for (user, opened) in unpaidReservations where opened < 0 || (reservationCap > 0 && opened > reservationCap) {
+            broken.append("user \(user) opened \(opened) unpaid reservations, cap \(reservationCap)")
         }
         return broken
     }

@@ -14,7 +14,9 @@ public struct StockGate: Hashable, Sendable {
     /// A newly scheduled deal with its full stock on the shelf, and the two creation events.
     public static func create(_ terms: DealTerms) -> (StockGate, [SequencedEvent]) {
         let scheduled = DealScheduled(terms: terms)
-        let created = InventoryCreated(dealID: terms.id, total: terms.initialStock, perUserLimit: terms.perUserLimit)
+        let created = InventoryCreated(
+            dealID: terms.id, total: terms.initialStock, perUserLimit: terms.perUserLimit, reservationCap: terms.reservationCap,
+            cancelCoolDown: terms.cancelCoolDown)
         let gate = StockGate(deal: FlashDeal(scheduled), inventory: Inventory(created))
         return (gate, [
             SequencedEvent(stream: .deal(terms.id), sequence: 1, event: .deal(.scheduled(scheduled))),

@@ -19,14 +19,21 @@ public enum PlaceOrderOutcome: Hashable, Sendable {
     /// Fewer than the requested units are left; `available` is what is.
     case soldOut(available: Int)
     case limitExceeded(limit: Int, remaining: Int)
+    /// The buyer cancelled a reservation of this deal moments ago: they may reserve again after
+    /// `retryAfter` (``DealTerms/cancelCoolDown``).
+    case coolingDown(retryAfter: Duration)
+    /// The buyer has opened the deal's cap of reservations that did not end paid
+    /// (``DealTerms/reservationCap``).
+    case reservationCapReached(cap: Int)
     case dealNotActive(DealStatus)
     case dealNotFound(DealID)
     case invalidInput(ValidationError)
 }
 
 extension Shop {
-    /// Places an order: the deal is live, the quantity is 1...limit, the user stays within the
-    /// per-user limit over their open and paid orders, and the whole quantity is reserved or none.
+    /// Places an order: the deal is live, the quantity is 1...limit, the user is not cooling down
+    /// after a cancellation, is under the reservation cap, stays within the per-user limit over
+    /// their open and paid orders, and the whole quantity is reserved or none.
     public func placeOrder(_ command: PlaceOrderCommand) async throws -> PlaceOrderOutcome {
         guard let terms = try await ports.catalog.deal(command.dealID) else { return .dealNotFound(command.dealID) }
         guard terms.admits(quantity: command.quantity) else {
@@ -58,6 +65,10 @@ extension Shop {
             return .soldOut(available: available)
         case .limitExceeded(let remaining):
             return .limitExceeded(limit: terms.perUserLimit, remaining: remaining)
+        case .coolingDown(let until):
+            return .coolingDown(retryAfter: until - now)
+        case .reservationCapReached(let cap):
+            return .reservationCapReached(cap: cap)
         case .invalidQuantity:
             return .invalidInput(ValidationError(field: "quantity", reason: "must be between 1 and \(terms.perUserLimit)"))
         }

@@ -28,7 +28,9 @@ extension FlashSaleModel {
             case .soldOut, .notActive:
                 requests[r].outcome = .business
                 stats.soldOutAnswers += 1
-            case .limitExceeded:
+            case .limitExceeded, .coolingDown, .reservationCapReached:
+                // A buyer's limits: the per-user limit, the cool-down after a cancellation, the
+                // reservation cap.
                 requests[r].outcome = .business
                 stats.limitAnswers += 1
             case .invalidQuantity:

@@ -198,7 +198,8 @@ public struct FlashSaleModel {
                 id: DealID(d.id), productID: ProductID("product-\(d.id)"), price: Money(minorUnits: d.price),
                 startsAt: Instant(nanosecondsSinceEpoch: d.startsAt), endsAt: Instant(nanosecondsSinceEpoch: d.endsAt),
                 perUserLimit: d.perUserLimit, reservationTTL: .nanoseconds(d.reservationTTL),
-                paymentWindow: .nanoseconds(d.paymentWindow), initialStock: d.stock)
+                paymentWindow: .nanoseconds(d.paymentWindow), initialStock: d.stock, reservationCap: d.reservationCap,
+                cancelCoolDown: .nanoseconds(d.cancelCoolDown))
         }
         gates = terms.map { StockGate.create($0).0 }
         let totalWeight = scenario.deals.reduce(0) { $0 + $1.weight }

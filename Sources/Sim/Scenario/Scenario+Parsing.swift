@@ -149,7 +149,9 @@ extension Scenario {
         return DealSpec(
             id: id, stock: try d.int("stock", in: 0...Int(Int32.max)), perUserLimit: try d.int("perUserLimit", default: 1, in: 1...1000),
             price: Int64(try d.int("price", default: 10_000, in: 0...1_000_000_000)), startsAt: startsAt, endsAt: endsAt,
-            reservationTTL: ttl, paymentWindow: window, weight: try d.double("weight", default: 1, in: 0...1_000_000))
+            reservationTTL: ttl, paymentWindow: window, weight: try d.double("weight", default: 1, in: 0...1_000_000),
+            reservationCap: try d.int("reservationCap", default: 0, in: 0...1000),
+            cancelCoolDown: seconds(try d.double("cancelCoolDownSeconds", default: 0, in: 0...86_400)))
     }
 
     static func readHTTPDefaults() -> HTTPTier {

@@ -82,6 +82,10 @@ public struct Scenario: Sendable, Hashable {
         public var paymentWindow: Int64
         /// Share of journeys that target this deal.
         public var weight: Double
+        /// Unpaid reservations a buyer may open over the sale (0: no cap; `DealTerms.reservationCap`).
+        public var reservationCap: Int = 0
+        /// Nanoseconds a buyer who cancelled waits to reserve again (0: none; `DealTerms.cancelCoolDown`).
+        public var cancelCoolDown: Int64 = 0
     }
 
     public enum Operation: Int, Sendable, Hashable, CaseIterable {

@@ -79,6 +79,8 @@ struct DealNode: Codable, Sendable, Identifiable {
     let starts: Instant
     let ends: Instant
     let perUserLimit: Int
+    let reservationCap: Int
+    let cancelCoolDownSeconds: Int
     let available: Int
     let reserved: Int
     let sold: Int
@@ -95,6 +97,8 @@ struct DealNode: Codable, Sendable, Identifiable {
         starts = terms.startsAt
         ends = terms.endsAt
         perUserLimit = terms.perUserLimit
+        reservationCap = terms.reservationCap
+        cancelCoolDownSeconds = Int((Double(terms.cancelCoolDown.nanoseconds) / 1e9).rounded(.up))
         available = stock?.inventory.available ?? terms.initialStock
         reserved = stock?.inventory.reserved ?? 0
         sold = stock?.inventory.sold ?? 0
@@ -155,6 +159,19 @@ protocol ProductCommandResult: Sendable {}
 struct OrderPlaced: PlaceOrderResult, Codable { let order: OrderNode }
 struct SoldOut: PlaceOrderResult, Codable { let dealId: GraphID; let available: Int }
 struct PurchaseLimitExceeded: PlaceOrderResult, Codable { let dealId: GraphID; let limit: Int; let remaining: Int }
+/// The buyer cancelled a reservation of this deal moments ago: they may reserve again after
+/// `retryAfterMs` (the deal's `cancelCoolDownSeconds`).
+struct CancelCoolDown: PlaceOrderResult, Codable {
+    let dealId: GraphID
+    let retryAfterMs: Int
+
+    init(dealId: GraphID, _ wait: Duration) {
+        self.dealId = dealId
+        retryAfterMs = RateLimited.milliseconds(wait)
+    }
+}
+/// The buyer has opened the deal's cap of reservations that did not end paid.
+struct ReservationCapReached: PlaceOrderResult, Codable { let dealId: GraphID; let cap: Int }
 struct DealNotActive: PlaceOrderResult, Codable { let dealId: GraphID; let status: DealStatusValue }
 struct DealNotFound: PlaceOrderResult, DealCommandResult, Codable { let dealId: GraphID }
 struct InvalidInput: PlaceOrderResult, DealCommandResult, ProductCommandResult, Codable { let field: String; let message: String }
@@ -174,7 +191,12 @@ struct RateLimited: PlaceOrderResult, PayOrderResult, CancelOrderResult, Codable
     let retryAfterMs: Int
 
     init(_ wait: Duration) {
-        retryAfterMs = max(1, Int((Double(wait.components.seconds) * 1000 + Double(wait.components.attoseconds) / 1e15).rounded(.up)))
+        retryAfterMs = Self.milliseconds(wait)
+    }
+
+    /// A wait in whole milliseconds, rounded up, at least 1.
+    static func milliseconds(_ wait: Duration) -> Int {
+        max(1, Int((Double(wait.components.seconds) * 1000 + Double(wait.components.attoseconds) / 1e15).rounded(.up)))
     }
 }
 struct OrderRefunded: CancelOrderResult, Codable { let order: OrderNode }

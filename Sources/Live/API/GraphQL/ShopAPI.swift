@@ -44,6 +44,10 @@ public struct ShopAPI: API, @unchecked Sendable {
                 Field("startsAt", at: \.startsAt)
                 Field("endsAt", at: \.endsAt)
                 Field("perUserLimit", at: \.perUserLimit)
+                Field("reservationCap", at: \.reservationCap)
+                    .description("Unpaid reservations (open, cancelled or expired) a buyer may open on this deal over the sale; 0: no cap.")
+                Field("cancelCoolDownSeconds", at: \.cancelCoolDownSeconds)
+                    .description("How long after cancelling a reservation a buyer may not reserve this deal again.")
                 Field("available", at: \.available)
                 Field("reserved", at: \.reserved)
                 Field("sold", at: \.sold)
@@ -69,6 +73,14 @@ public struct ShopAPI: API, @unchecked Sendable {
                 Field("dealId", at: \.dealId)
                 Field("limit", at: \.limit)
                 Field("remaining", at: \.remaining)
+            }
+            Type(CancelCoolDown.self) {
+                Field("dealId", at: \.dealId)
+                Field("retryAfterMs", at: \.retryAfterMs)
+            }
+            Type(ReservationCapReached.self) {
+                Field("dealId", at: \.dealId)
+                Field("cap", at: \.cap)
             }
             Type(DealNotActive.self) {
                 Field("dealId", at: \.dealId)
@@ -102,7 +114,7 @@ public struct ShopAPI: API, @unchecked Sendable {
             Type(RateLimited.self) { Field("retryAfterMs", at: \.retryAfterMs) }
             Type(ProductCreated.self) { Field("product", at: \.product) }
 
-            Union((any PlaceOrderResult).self, as: "PlaceOrderResult", members: OrderPlaced.self, SoldOut.self, PurchaseLimitExceeded.self, DealNotActive.self, DealNotFound.self, InvalidInput.self, RateLimited.self)
+            Union((any PlaceOrderResult).self, as: "PlaceOrderResult", members: OrderPlaced.self, SoldOut.self, PurchaseLimitExceeded.self, CancelCoolDown.self, ReservationCapReached.self, DealNotActive.self, DealNotFound.self, InvalidInput.self, RateLimited.self)
             Union((any PayOrderResult).self, as: "PayOrderResult", members: OrderPaid.self, ReservationExpired.self, PaymentDeclined.self, PaymentWindowClosed.self, OrderNotPayable.self, OrderNotFound.self, IdempotencyKeyReused.self, RateLimited.self)
             Union((any CancelOrderResult).self, as: "CancelOrderResult", members: OrderCancelled.self, OrderRefunded.self, OrderNotCancellable.self, OrderNotFound.self, RateLimited.self)
             Union((any DealCommandResult).self, as: "DealCommandResult", members: DealUpdated.self, DealNotFound.self, InvalidInput.self)
@@ -132,6 +144,8 @@ public struct ShopAPI: API, @unchecked Sendable {
                 InputField("stock", at: \.stock)
                 InputField("reservationTtlSeconds", at: \.reservationTtlSeconds)
                 InputField("paymentWindowSeconds", at: \.paymentWindowSeconds)
+                InputField("reservationCap", at: \.reservationCap).defaultValue(ShopResolver.ScheduleDealInput.defaultReservationCap)
+                InputField("cancelCoolDownSeconds", at: \.cancelCoolDownSeconds).defaultValue(ShopResolver.ScheduleDealInput.defaultCancelCoolDownSeconds)
             }
             Input(ShopResolver.CancelOrderInput.self, as: "CancelOrderInput") {
                 InputField("orderId", at: \.orderId)

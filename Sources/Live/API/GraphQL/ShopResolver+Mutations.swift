@@ -34,6 +34,13 @@ extension ShopResolver {
         let stock: Int
         let reservationTtlSeconds: Int
         let paymentWindowSeconds: Int
+        let reservationCap: Int
+        let cancelCoolDownSeconds: Int
+
+        /// A deal scheduled through the API has these unless told otherwise: three unpaid
+        /// reservations per buyer over the sale, and ten seconds after a cancellation.
+        static let defaultReservationCap = 3
+        static let defaultCancelCoolDownSeconds = 10
     }
 
     struct RestockArguments: Codable, Sendable {
@@ -74,6 +81,8 @@ extension ShopResolver {
         case .placed(let order): return OrderPlaced(order: OrderNode(order))
         case .soldOut(let available): return SoldOut(dealId: input.dealId, available: available)
         case .limitExceeded(let limit, let remaining): return PurchaseLimitExceeded(dealId: input.dealId, limit: limit, remaining: remaining)
+        case .coolingDown(let wait): return CancelCoolDown(dealId: input.dealId, wait)
+        case .reservationCapReached(let cap): return ReservationCapReached(dealId: input.dealId, cap: cap)
         case .dealNotActive(.soldOut): return SoldOut(dealId: input.dealId, available: 0)
         case .dealNotActive(let status): return DealNotActive(dealId: input.dealId, status: DealStatusValue(status))
         case .dealNotFound: return DealNotFound(dealId: input.dealId)
@@ -130,7 +139,7 @@ extension ShopResolver {
                 price: Money(minorUnits: Int64(input.price)), startsAt: try Self.instant(input.startsAt, field: "startsAt"),
                 endsAt: try Self.instant(input.endsAt, field: "endsAt"), perUserLimit: input.perUserLimit,
                 reservationTTL: .seconds(input.reservationTtlSeconds), paymentWindow: .seconds(input.paymentWindowSeconds),
-                initialStock: input.stock)
+                initialStock: input.stock, reservationCap: input.reservationCap, cancelCoolDown: .seconds(input.cancelCoolDownSeconds))
         } catch {
             return InvalidInput(field: error.field, message: error.reason)
         }

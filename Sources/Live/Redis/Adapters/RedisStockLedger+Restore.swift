@@ -10,6 +10,7 @@ extension RedisStockLedger {
             "HSET", k[0], "status", gate.deal.status.rawValue, "starts", Self.time(gate.terms.startsAt), "ends", Self.time(gate.terms.endsAt),
             "limit", String(gate.terms.perUserLimit), "total", String(i.total), "available", String(i.available),
             "reserved", String(i.reserved), "sold", String(i.sold), "iv", String(i.version), "dv", String(gate.deal.version),
+            "cap", String(i.reservationCap), "cool", String(i.cancelCoolDown.nanoseconds),
         ])
         for (order, r) in i.reservations.sorted(by: { $0.key < $1.key }) {
             commands.append(["HSET", k[1], order.rawValue, "\(r.userID)|\(r.quantity)|\(Self.time(r.expiresAt))"])
@@ -20,6 +21,12 @@ extension RedisStockLedger {
         }
         for (user, units) in i.holdings.sorted(by: { $0.key < $1.key }) {
             commands.append(["HSET", k[3], user.rawValue, String(units)])
+        }
+        for (user, opened) in i.unpaidReservations.sorted(by: { $0.key < $1.key }) {
+            commands.append(["HSET", k[3], "u|\(user)", String(opened)])
+        }
+        for (user, until) in i.coolingUntil.sorted(by: { $0.key < $1.key }) {
+            commands.append(["HSET", k[3], "c|\(user)", Self.time(until)])
         }
         for (scope, record) in i.orderForKey.sorted(by: { ($0.key.userID, $0.key.key) < ($1.key.userID, $1.key.key) }) {
             commands.append([

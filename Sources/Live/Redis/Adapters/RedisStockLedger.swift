@@ -44,7 +44,10 @@ public struct RedisStockLedger: StockLedger {
     }
 
     public func create(_ terms: DealTerms) async throws -> [SequencedEvent] {
-        let arguments = [Self.time(terms.startsAt), Self.time(terms.endsAt), String(terms.perUserLimit), String(terms.initialStock)]
+        let arguments = [
+            Self.time(terms.startsAt), Self.time(terms.endsAt), String(terms.perUserLimit), String(terms.initialStock), String(terms.reservationCap),
+            String(terms.cancelCoolDown.nanoseconds),
+        ]
         let reply = try await gate(terms.id, "create", at: terms.startsAt, arguments)
         _ = try await pool.send(["SADD", dealsKey, terms.id.rawValue])
         return try Self.events("create", terms.id, at: terms.startsAt, arguments, reply, terms: terms)
@@ -117,6 +120,10 @@ public struct RedisStockLedger: StockLedger {
             return LedgerResult(decision: .notActive(status), events: [])
         case "invalid": return LedgerResult(decision: .invalidQuantity, events: [])
         case "limit": return LedgerResult(decision: .limitExceeded(remaining: try Self.int(r, 1)), events: [])
+        case "coolingDown":
+            guard let until = Int64(try Self.text(r, 1)) else { throw Self.malformed(r) }
+            return LedgerResult(decision: .coolingDown(until: Instant(nanosecondsSinceEpoch: until)), events: [])
+        case "capReached": return LedgerResult(decision: .reservationCapReached(cap: try Self.int(r, 1)), events: [])
         case "soldOut": return LedgerResult(decision: .soldOut(available: try Self.int(r, 1)), events: [])
         default: throw Self.malformed(r)
         }

@@ -1,8 +1,9 @@
 /// The stock gate as one Lua script, run with EVALSHA: the Redis twin of the Domain's
 /// `StockGate`, kept equal to it by the contract tests (`IntegrationTests/StockLedgerContractTests`).
 ///
-/// KEYS (one deal, all under its hash tag): gate hash, reservations, sold, holdings,
-/// idempotency keys, expiry index, journal; `pay`, `refund` and `cancel` add the keys they also
+/// KEYS (one deal, all under its hash tag): gate hash, reservations, sold, per buyer (units held
+/// as `<user>`, unpaid reservations opened as `u|<user>`, the end of a cool-down as `c|<user>`;
+/// `|` is never in a user id), idempotency keys, expiry index, journal; `pay`, `refund` and `cancel` add the keys they also
 /// write (below).
 /// ARGV: operation, now, then the operation's arguments.
 ///
@@ -25,6 +26,13 @@ enum StockGateScript {
       return t
     end
     local function num(field) return tonumber(redis.call('HGET', gate, field)) end
+    -- An instant plus a duration of `d` nanoseconds, exactly (the instant's digits exceed Lua's
+    -- exact integers; its seconds and nanoseconds apart do not).
+    local function later(t, d)
+      local nanos = tonumber(string.sub(t, 12, 20)) + d % 1000000000
+      local secs = tonumber(string.sub(t, 1, 11)) + math.floor(d / 1000000000) + math.floor(nanos / 1000000000)
+      return string.format('%011d%09d', secs, nanos % 1000000000)
+    end
     local function bump(field) return redis.call('HINCRBY', gate, field, 1) end
     local function drop_holding(user, qty)
       local left = tonumber(redis.call('HGET', hold, user) or '0') - qty
@@ -68,6 +76,8 @@ enum StockGateScript {
       redis.call('HDEL', res, order)
       redis.call('ZREM', exp, order)
       redis.call('HSET', sold, order, r[1] .. '|' .. qty)
+      -- Paid: no longer one of the buyer's unpaid reservations.
+      if redis.call('HINCRBY', hold, 'u|' .. r[1], -1) <= 0 then redis.call('HDEL', hold, 'u|' .. r[1]) end
       redis.call('HINCRBY', gate, 'reserved', -qty)
       redis.call('HINCRBY', gate, 'sold', qty)
       return {'confirm', qty, bump('iv')}
@@ -88,6 +98,8 @@ enum StockGateScript {
       if not found then return {'none'} end
       local r = split(found)
       if lapsed_only and r[3] > now then return {'none'} end
+      local cool = num('cool') or 0
+      if not lapsed_only and cool > 0 then redis.call('HSET', hold, 'c|' .. r[1], later(now, cool)) end
       local qty, iv, deal_event, dv = give_back(order, r)
       return {lapsed_only and 'expire' or 'release', qty, iv, deal_event, dv}
     end
@@ -96,7 +108,7 @@ enum StockGateScript {
     if op == 'create' then
       if redis.call('EXISTS', gate) == 1 then return {'exists'} end
       redis.call('HSET', gate, 'status', 'scheduled', 'starts', ARGV[3], 'ends', ARGV[4], 'limit', ARGV[5],
-        'total', ARGV[6], 'available', ARGV[6], 'reserved', 0, 'sold', 0, 'iv', 1, 'dv', 1)
+        'total', ARGV[6], 'available', ARGV[6], 'reserved', 0, 'sold', 0, 'iv', 1, 'dv', 1, 'cap', ARGV[7] or 0, 'cool', ARGV[8] or 0)
       return {'created'}
     end
     if redis.call('EXISTS', gate) == 0 then return {'unknown'} end
@@ -116,6 +128,10 @@ enum StockGateScript {
       end
       local limit = num('limit')
       if qty < 1 or qty > limit then return {'invalid'} end
+      local cooling = redis.call('HGET', hold, 'c|' .. user)
+      if cooling and now < cooling then return {'coolingDown', cooling} end
+      local cap = num('cap') or 0
+      if cap > 0 and tonumber(redis.call('HGET', hold, 'u|' .. user) or '0') >= cap then return {'capReached', cap} end
       local remaining = limit - tonumber(redis.call('HGET', hold, user) or '0')
       if qty > remaining then return {'limit', math.max(0, remaining)} end
       local available = num('available')
@@ -124,6 +140,7 @@ enum StockGateScript {
       redis.call('HSET', keys, user .. '|' .. key, order .. '|' .. qty .. '|' .. now .. '|' .. expires)
       redis.call('ZADD', exp, math.floor(tonumber(expires) / 1000000), order)
       redis.call('HINCRBY', hold, user, qty)
+      redis.call('HINCRBY', hold, 'u|' .. user, 1)
       redis.call('HINCRBY', gate, 'available', -qty)
       redis.call('HINCRBY', gate, 'reserved', qty)
       local iv = bump('iv')
