@@ -6,6 +6,7 @@ public import Hummingbird
 import HTTPTypes
 public import HummingbirdWebSocket
 import NIOCore
+import Synchronization
 
 /// GraphQL over WebSocket on `/graphql` with the `graphql-transport-ws` protocol (what the
 /// `graphql-ws` JavaScript client and Python's `gql` speak): `connection_init` → `connection_ack`,
@@ -17,6 +18,13 @@ import NIOCore
 /// payload's `Authorization` (`Bearer <JWT>`); bad credentials close the socket with 4403. A
 /// browser's socket (it sends `Origin`) is accepted only from the server's own origin or one of
 /// `allowedOrigins`.
+///
+/// A socket is held to what HTTP is: each operation takes a token from the client address's
+/// bucket (refused with an `error` message) and a query or mutation runs through the admission
+/// gate, mutations take from the buyer's bucket as on HTTP (`RateLimited`). Besides, a signed-in
+/// buyer may hold `maxSocketsPerBuyer` sockets on this replica and an anonymous address
+/// `maxAnonymousSocketsPerAddress` (more are closed with 4430 once `connection_init` says who it
+/// is), and one socket runs at most `maxOperationsPerSocket` operations at once.
 extension ShopRouter {
     public static let webSocketProtocol = "graphql-transport-ws"
 
@@ -37,19 +45,57 @@ extension ShopRouter {
         return "\(originHost):\(port)".lowercased() == hostWithPort.lowercased()
     }
 
-    public func webSocketRouter() -> Router<BasicWebSocketRequestContext> {
-        let router = Router(context: BasicWebSocketRequestContext.self)
+    public func webSocketRouter() -> Router<ShopWebSocketContext> {
+        let router = Router(context: ShopWebSocketContext.self)
         router.ws("/graphql") { request, _ in
             let offered = (request.headers[.secWebSocketProtocol] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             guard offered.contains(Self.webSocketProtocol), allows(origin: request.headers[.origin], host: request.head.authority) else { return .dontUpgrade }
             return .upgrade([.secWebSocketProtocol: Self.webSocketProtocol])
         } onUpgrade: { inbound, outbound, context in
             let (authorization, trusted) = credentials(context.request.headers)
-            let session = GraphQLWebSocketSession(router: self, outbound: outbound, authorization: authorization, trusted: trusted)
+            let session = GraphQLWebSocketSession(
+                router: self, outbound: outbound, authorization: authorization, trusted: trusted,
+                address: address(context.request.headers, peer: context.requestContext.remoteAddress))
             await session.run(inbound.messages(maxSize: configuration.maxBodyBytes))
         }
         return router
     }
+}
+
+/// The WebSocket router's context: the connection's peer, for the client's address.
+public struct ShopWebSocketContext: Hummingbird.RequestContext, WebSocketRequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<Self>
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// This replica's open sockets by who holds them (`buyer:<user>` or `address:<ip>`).
+final class SocketCounts: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    /// Counts one more socket for `key` unless it holds `cap` already.
+    func open(_ key: String, cap: Int) -> Bool {
+        counts.withLock { counts in
+            guard counts[key, default: 0] < cap else { return false }
+            counts[key, default: 0] += 1
+            return true
+        }
+    }
+
+    func close(_ key: String) {
+        counts.withLock { counts in
+            let left = counts[key, default: 0] - 1
+            counts[key] = left > 0 ? left : nil
+        }
+    }
+
+    func count(_ key: String) -> Int { counts.withLock { $0[key, default: 0] } }
 }
 
 actor GraphQLWebSocketSession {
@@ -58,17 +104,24 @@ actor GraphQLWebSocketSession {
     /// The upgrade request's credentials, until `connection_init` replaces or confirms them.
     var authorization: String?
     let trusted: String?
+    /// The client's address (the proxy's header or the peer), for its bucket.
+    let address: String?
     var caller: Caller?
+    /// Whom this socket is counted against in ``ShopRouter/sockets`` once acknowledged.
+    var counted: String?
     var acknowledged = false
     var closed = false
     var operations: [String: Task<Void, Never>] = [:]
     static let initTimeout: Duration = .seconds(10)
+    /// The close code for a buyer (or anonymous address) over its socket cap.
+    static let tooManySockets: UInt16 = 4430
 
-    init(router: ShopRouter, outbound: WebSocketOutboundWriter, authorization: String?, trusted: String?) {
+    init(router: ShopRouter, outbound: WebSocketOutboundWriter, authorization: String?, trusted: String?, address: String?) {
         self.router = router
         self.outbound = outbound
         self.authorization = authorization
         self.trusted = trusted
+        self.address = address
     }
 
     func run(_ messages: WebSocketInboundMessageStream) async {
@@ -87,6 +140,7 @@ actor GraphQLWebSocketSession {
         }
         timeout.cancel()
         for task in operations.values { task.cancel() }
+        if let counted { router.sockets.close(counted) }
     }
 
     func closeIfNotAcknowledged() async {
@@ -108,6 +162,16 @@ actor GraphQLWebSocketSession {
             } catch {
                 return await close(4403, "Forbidden: \(error)")
             }
+            let limits = router.configuration
+            let (key, cap) = caller.map { ("buyer:\($0.user)", limits.maxSocketsPerBuyer) }
+                ?? (address.map { "address:\($0)" }, limits.maxAnonymousSocketsPerAddress)
+            if let key {
+                guard router.sockets.open(key, cap: cap) else {
+                    router.metrics.outcome("webSocket", "TooManySockets")
+                    return await close(Self.tooManySockets, "Too many sockets: at most \(cap) for \(caller == nil ? "an anonymous address" : "one buyer")")
+                }
+                counted = key
+            }
             acknowledged = true
             await send(["type": "connection_ack"])
         case "ping":
@@ -120,6 +184,9 @@ actor GraphQLWebSocketSession {
                 let query = payload["query"] as? String
             else { return await close(4400, "subscribe needs an id and a payload with a query") }
             guard operations[id] == nil else { return await close(4409, "Subscriber for \(id) already exists") }
+            guard operations.count < router.configuration.maxOperationsPerSocket else {
+                return await send(["id": id, "type": "error", "payload": [["message": "at most \(router.configuration.maxOperationsPerSocket) operations run at once on one socket"]]])
+            }
             let variables = (try? JSONSerialization.data(withJSONObject: payload["variables"] ?? [String: Any]()))
                 .flatMap { try? JSONDecoder().decode([String: Map].self, from: $0) } ?? [:]
             let request = GraphQLHTTPRequest(query: query, variables: variables, operationName: payload["operationName"] as? String)
@@ -134,6 +201,12 @@ actor GraphQLWebSocketSession {
     /// Runs one operation: a subscription streams `next` messages; a query or mutation sends one.
     func operate(_ id: String, _ request: GraphQLHTTPRequest) async {
         defer { operations.removeValue(forKey: id) }
+        // The address's bucket, as for an HTTP request.
+        if let wait = await router.limit(address: address, buyer: nil).addressWait {
+            router.metrics.outcome("webSocket", "RateLimited")
+            let seconds = ShopRouter.retryAfterSeconds(wait)
+            return await send(["id": id, "type": "error", "payload": [["message": "too many requests from this address; retry after \(seconds) s", "extensions": ["retryAfterSeconds": seconds]]]])
+        }
         let context: RequestContext, prepared: DocumentCache.Prepared
         do {
             prepared = try router.prepare(request, transport: .webSocket)
@@ -143,6 +216,15 @@ actor GraphQLWebSocketSession {
         }
         do {
             guard case .valid(_, .subscription?, _) = prepared else {
+                // A query or mutation takes a place in the admission gate, as on HTTP.
+                if let gate = router.gate {
+                    let admission = await gate.acquire()
+                    guard admission == .admitted else {
+                        router.metrics.outcome("webSocket", "Shed")
+                        return await send(["id": id, "type": "error", "payload": [["message": "the server is busy; retry in a moment"]]])
+                    }
+                }
+                defer { router.gate?.release() }
                 let result = try await DocumentCache.execute(
                     prepared, api: router.api, context: context, variables: request.variables ?? [:], operationName: request.operationName)
                 await send(id: id, ClientErrors.publicResult(result, logger: router.logger))

@@ -5,6 +5,7 @@ import GraphQL
 import Graphiti
 public import Hummingbird
 import HTTPTypes
+import NIOCore
 import Synchronization
 public import LiveRuntime
 
@@ -37,13 +38,23 @@ public struct ShopRouter: Sendable {
         /// The header a proxy in front names the client's address in (its last entry: the one the
         /// nearest proxy added); nil: the connection's peer.
         public var clientAddressHeader: String?
+        /// WebSockets one signed-in buyer may hold open on this replica, and anonymous ones one
+        /// client address may; more are closed with 4430.
+        public var maxSocketsPerBuyer: Int
+        public var maxAnonymousSocketsPerAddress: Int
+        /// Operations (subscriptions, queries, mutations) one socket may run at once; more are
+        /// answered with an `error` message.
+        public var maxOperationsPerSocket: Int
 
         public init(
             maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12, maxAliases: Int = 15, maxCost: Int = 2000, introspection: Bool = true,
             allowedOrigins: Set<String> = [], admission: AdmissionGate.Limits? = nil, responseCacheTTL: Duration = .zero,
             buyerLimit: TokenBucket.Policy = .init(rate: 0, burst: 0), addressLimit: TokenBucket.Policy = .init(rate: 0, burst: 0),
-            clientAddressHeader: String? = nil
+            clientAddressHeader: String? = nil, maxSocketsPerBuyer: Int = 8, maxAnonymousSocketsPerAddress: Int = 64, maxOperationsPerSocket: Int = 16
         ) {
+            self.maxSocketsPerBuyer = maxSocketsPerBuyer
+            self.maxAnonymousSocketsPerAddress = maxAnonymousSocketsPerAddress
+            self.maxOperationsPerSocket = maxOperationsPerSocket
             self.buyerLimit = buyerLimit
             self.addressLimit = addressLimit
             self.clientAddressHeader = clientAddressHeader
@@ -84,6 +95,8 @@ public struct ShopRouter: Sendable {
     /// never computed by a crowd at once. The stock counters shown may be that much behind; the
     /// stock gate, not the page, decides every order, and subscriptions push changes as they happen.
     let responses: LocalCache<Data, Data>?
+    /// This replica's open WebSockets, by buyer or anonymous address.
+    let sockets = SocketCounts()
 
     /// A buyer's token taken ahead of the business call that spends it: nil wait when the bucket
     /// gave it, else how long until it has one.
@@ -213,12 +226,16 @@ public struct ShopRouter: Sendable {
     /// The client's address: the last entry of the proxy's header when one is configured and
     /// present, else the connection's peer.
     func address(_ request: Request, _ context: ShopRequestContext) -> String? {
+        address(request.headers, peer: context.remoteAddress)
+    }
+
+    func address(_ headers: HTTPFields, peer: SocketAddress?) -> String? {
         if let header = configuration.clientAddressHeader, let name = HTTPField.Name(header),
-            let named = request.headers[name]?.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !named.isEmpty
+            let named = headers[name]?.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !named.isEmpty
         {
             return named
         }
-        return context.remoteAddress?.ipAddress
+        return peer?.ipAddress
     }
 
     /// 429 with a jittered `Retry-After` when the address's bucket is empty; nil otherwise (and
@@ -231,6 +248,22 @@ public struct ShopRouter: Sendable {
     /// 429 when the address is over (the buyer's bucket untouched), else the buyer's answer for
     /// the request's first business call (nil: not asked).
     func admit(address: String?, buyer: Caller?) async -> (refusal: Response?, buyerToken: BuyerToken?) {
+        let (wait, buyerToken) = await limit(address: address, buyer: buyer)
+        guard let wait else { return (nil, buyerToken) }
+        metrics.outcome("request", "RateLimited")
+        return (
+            Response(
+                status: .tooManyRequests,
+                headers: [.contentType: "application/json", .retryAfter: String(Self.retryAfterSeconds(wait))],
+                body: .init(byteBuffer: ByteBuffer(bytes: Self.problemBody("too many requests from this address; retry after the Retry-After seconds")))),
+            nil
+        )
+    }
+
+    /// Takes the address's token and, for a `buyer`, the buyer's first, in one round trip: how
+    /// long until the address has one when it is over (the buyer's bucket untouched), else the
+    /// buyer's answer (nil: not asked).
+    func limit(address: String?, buyer: Caller?) async -> (addressWait: Duration?, buyerToken: BuyerToken?) {
         guard let rateLimiter else { return (nil, nil) }
         var keys: [RateLimitedKey] = []
         if configuration.addressLimit.limits, let address { keys.append(RateLimitedKey("address:\(address)", configuration.addressLimit)) }
@@ -244,14 +277,7 @@ public struct ShopRouter: Sendable {
         }
         guard let refused else { return (nil, buyerKey.map { _ in BuyerToken(wait: nil) }) }
         guard keys[refused.index] != buyerKey else { return (nil, BuyerToken(wait: refused.retryAfter)) }
-        metrics.outcome("request", "RateLimited")
-        return (
-            Response(
-                status: .tooManyRequests,
-                headers: [.contentType: "application/json", .retryAfter: String(Self.retryAfterSeconds(refused.retryAfter))],
-                body: .init(byteBuffer: ByteBuffer(bytes: Self.problemBody("too many requests from this address; retry after the Retry-After seconds")))),
-            nil
-        )
+        return (refused.retryAfter, nil)
     }
 
     /// The caller's bucket, when buyers are limited.

@@ -19,6 +19,9 @@ extension ConfigurationKey {
             .int("api.maxQueryDepth", \.api.maxQueryDepth, 2...64, "Deepest selection nesting a query may have; deeper is 400 before execution."),
             .int("api.maxAliases", \.api.maxAliases, 0...10_000, "Most aliased fields a document may have; more is 400 before execution."),
             .int("api.maxCost", \.api.maxCost, 1...10_000_000, "Highest estimated cost of an operation (each field 1, what a field with `first: n` selects n times; a variable counts as the largest page, 100); more is 400 before execution."),
+            .int("api.maxSocketsPerBuyer", \.api.maxSocketsPerBuyer, 1...10_000, "WebSockets one signed-in buyer may hold open on one replica; more are closed with 4430."),
+            .int("api.maxAnonymousSocketsPerAddress", \.api.maxAnonymousSocketsPerAddress, 1...100_000, "WebSockets without a buyer that one client address may hold open on one replica; more are closed with 4430."),
+            .int("api.maxOperationsPerSocket", \.api.maxOperationsPerSocket, 1...10_000, "Operations (subscriptions, queries, mutations) one WebSocket may run at once; more are answered with an error message."),
             .choice("api.introspection", \.api.introspection, "Whether `__schema` and `__type` are answered: `auto` (in the embedded mode only), `on`, `off`."),
             // Identity.
             .choice("auth.mode", \.auth.mode, "`jwt`: callers prove who they are with `Authorization: Bearer <JWT>`; `trusted-header`: a gateway in front has authenticated them and names them in `auth.trustedHeader` (only behind such a gateway)."),

@@ -61,6 +61,11 @@ extension ShopServer {
             /// Whether `__schema` and `__type` are answered: `auto` answers them in the embedded
             /// mode (the demo, where tools explore the schema) and not on the backends.
             public var introspection: Introspection = .auto
+            /// WebSockets a signed-in buyer may hold open on one replica, anonymous ones one client
+            /// address may, and operations one socket may run at once.
+            public var maxSocketsPerBuyer = 8
+            public var maxAnonymousSocketsPerAddress = 64
+            public var maxOperationsPerSocket = 16
         }
 
         public enum Introspection: String, Sendable, CaseIterable {
@@ -247,7 +252,8 @@ extension ShopServer {
                 introspection: api.introspection == .on || (api.introspection == .auto && mode == .embedded), allowedOrigins: api.allowedOrigins,
                 admission: admission.limits, responseCacheTTL: api.responseCacheTTL,
                 buyerLimit: .init(rate: limits.buyerRate, burst: limits.buyerBurst), addressLimit: .init(rate: limits.addressRate, burst: limits.addressBurst),
-                clientAddressHeader: limits.clientAddressHeader)
+                clientAddressHeader: limits.clientAddressHeader, maxSocketsPerBuyer: api.maxSocketsPerBuyer,
+                maxAnonymousSocketsPerAddress: api.maxAnonymousSocketsPerAddress, maxOperationsPerSocket: api.maxOperationsPerSocket)
         }
     }
 
