@@ -20,6 +20,7 @@ struct CompositionTests {
             "events": "DomainMemory.InMemoryEventStore", "publisher": "LiveRuntime.EventHub",
             "idempotency": "DomainMemory.InMemoryIdempotencyStore", "gateway": Self.provider, "clock": "LiveRuntime.WallClock",
             "identifiers": "LiveRuntime.RandomIdentifiers", "checkoutSteps": "Domain.SequentialCheckoutSteps",
+            "rateLimiter": "DomainMemory.InMemoryRateLimiter", "waitingRooms": "DomainMemory.InMemoryWaitingRoomStore",
         ])
         #expect(composition.services.isEmpty && composition.health.isEmpty, "nothing to run or check beside the HTTP server")
     }
@@ -33,6 +34,7 @@ struct CompositionTests {
             "catalog": "LiveRedis.CachedDealCatalog", "events": "LiveRedis.RedisOutbox", "publisher": "LiveRedis.RedisBroadcast",
             "idempotency": "LiveRedis.RedisIdempotencyStore", "gateway": Self.provider, "clock": "LiveRuntime.WallClock",
             "identifiers": "LiveRuntime.RandomIdentifiers", "checkoutSteps": "LiveRedis.RedisCheckoutSteps",
+            "rateLimiter": "LiveRedis.RedisRateLimiter", "waitingRooms": "LiveRedis.RedisWaitingRoomStore",
         ])
         let inMemory = composition.adapters.filter { $0.value.hasPrefix("DomainMemory.") }
         #expect(inMemory.isEmpty, "ports left in memory: \(inMemory)")

@@ -264,6 +264,15 @@ import Testing
             let answer = try await GraphQLAPITests.post(client, schedule, user: "admin")
             let deal = Self.field(answer, "scheduleDeal")["deal"] as? [String: Any] ?? [:]
             #expect(deal["reservationCap"] as? Int == 3 && deal["cancelCoolDownSeconds"] as? Int == 10, "\(answer)")
+            // The same defaults when the input comes as a variable (GraphQL 4.3 fills an input
+            // field's default only in a literal).
+            let byVariable = try await GraphQLAPITests.post(client, "mutation($in: ScheduleDealInput!) { scheduleDeal(input: $in) { ... on DealUpdated { deal { reservationCap cancelCoolDownSeconds waitingRoom { ticketTtlSeconds } } } } }", user: "admin", variables: ["in": [
+                "id": "deal-var", "productId": "tv-55", "price": 1, "startsAt": "2020-01-01T00:00:00Z", "endsAt": "2099-01-01T00:00:00Z", "perUserLimit": 1,
+                "stock": 1, "reservationTtlSeconds": 600, "paymentWindowSeconds": 300, "waitingRoomAdmissionRate": 5.0,
+            ]])
+            let variableDeal = Self.field(byVariable, "scheduleDeal")["deal"] as? [String: Any] ?? [:]
+            #expect(variableDeal["reservationCap"] as? Int == 3 && variableDeal["cancelCoolDownSeconds"] as? Int == 10, "\(byVariable)")
+            #expect((variableDeal["waitingRoom"] as? [String: Any])?["ticketTtlSeconds"] as? Int == 60, "\(byVariable)")
             _ = try await GraphQLAPITests.post(client, #"mutation { startDeal(id: "deal-tv") { __typename } }"#, user: "admin")
             let place = """
                 mutation($key: String!) { placeOrder(input: {dealId: "deal-tv", quantity: 1, idempotencyKey: $key}) {

@@ -15,7 +15,7 @@ import Testing
 /// its own: sockets per buyer, operations per socket.
 @Suite struct SocketLimitTests {
     static func app(_ configuration: ShopRouter.Configuration) async throws -> (some ApplicationProtocol, ShopRouter) {
-        let (shop, hub) = try await SubscriptionTests.shopWithHub()
+        let (shop, hub, _) = try await SubscriptionTests.shopWithHub()
         let router = try ShopRouter(shop: shop, configuration: configuration, hub: hub, rateLimiter: InMemoryRateLimiter())
         let app = Application(
             router: router.router(), server: .http1WebSocketUpgrade(webSocketRouter: router.webSocketRouter()),

@@ -15,18 +15,18 @@ import Testing
 /// real WebSocket client against the running server.
 @Suite struct SubscriptionTests {
     /// The demo shop on the in-memory adapters, publishing to a hub subscriptions read.
-    static func shopWithHub() async throws -> (Shop, EventHub) {
+    static func shopWithHub() async throws -> (Shop, EventHub, InMemoryShop) {
         let memory = InMemoryShop()
         var ports = memory.shop.ports
         let hub = EventHub()
         ports.publisher = hub
         let shop = Shop(ports: ports)
         try await DemoCatalog.seed(shop, now: await memory.clock.now())
-        return (shop, hub)
+        return (shop, hub, memory)
     }
 
     static func app() async throws -> (some ApplicationProtocol, Shop) {
-        let (shop, hub) = try await shopWithHub()
+        let (shop, hub, _) = try await shopWithHub()
         let router = try ShopRouter(shop: shop, hub: hub)
         let app = Application(
             router: router.router(), server: .http1WebSocketUpgrade(webSocketRouter: router.webSocketRouter()),

@@ -22,6 +22,9 @@ public struct DealTerms: Hashable, Sendable, Codable {
     /// How long after cancelling a reservation the buyer may not reserve this deal again. Zero:
     /// no cool-down.
     public let cancelCoolDown: Duration
+    /// The deal's waiting room, when it has one (``WaitingRoomPolicy``): then an order needs an
+    /// admission ticket.
+    public let waitingRoom: WaitingRoomPolicy?
 
     /// The longest cool-down a deal may have.
     public static let maximumCoolDown = Duration.seconds(86_400)
@@ -29,7 +32,8 @@ public struct DealTerms: Hashable, Sendable, Codable {
     /// Validates the terms, naming the first field that breaks a rule.
     public init(
         id: DealID, productID: ProductID, price: Money, startsAt: Instant, endsAt: Instant, perUserLimit: Int,
-        reservationTTL: Duration, paymentWindow: Duration, initialStock: Int, reservationCap: Int = 0, cancelCoolDown: Duration = .zero
+        reservationTTL: Duration, paymentWindow: Duration, initialStock: Int, reservationCap: Int = 0, cancelCoolDown: Duration = .zero,
+        waitingRoom: WaitingRoomPolicy? = nil
     ) throws(ValidationError) {
         guard price.minorUnits >= 0 else { throw ValidationError(field: "price", reason: "must not be negative") }
         guard startsAt < endsAt else { throw ValidationError(field: "endsAt", reason: "must be after startsAt") }
@@ -62,6 +66,7 @@ public struct DealTerms: Hashable, Sendable, Codable {
         self.initialStock = initialStock
         self.reservationCap = reservationCap
         self.cancelCoolDown = cancelCoolDown
+        self.waitingRoom = waitingRoom
     }
 
     /// Whether `quantity` is one a single order may ask for.
@@ -75,7 +80,7 @@ extension DealTerms {
     enum CodingKeys: String, CodingKey {
         case id, productID = "productId", price, startsAt, endsAt, perUserLimit
         case reservationTTL = "reservationTtlNanoseconds", paymentWindow = "paymentWindowNanoseconds", initialStock
-        case reservationCap, cancelCoolDown = "cancelCoolDownNanoseconds"
+        case reservationCap, cancelCoolDown = "cancelCoolDownNanoseconds", waitingRoom
     }
 
     public init(from decoder: any Decoder) throws {
@@ -89,7 +94,8 @@ extension DealTerms {
             initialStock: c.decode(Int.self, forKey: .initialStock),
             // Terms stored before these rules existed have none.
             reservationCap: c.decodeIfPresent(Int.self, forKey: .reservationCap) ?? 0,
-            cancelCoolDown: .nanoseconds(c.decodeIfPresent(Int64.self, forKey: .cancelCoolDown) ?? 0))
+            cancelCoolDown: .nanoseconds(c.decodeIfPresent(Int64.self, forKey: .cancelCoolDown) ?? 0),
+            waitingRoom: c.decodeIfPresent(WaitingRoomPolicy.self, forKey: .waitingRoom))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -105,5 +111,6 @@ extension DealTerms {
         try c.encode(initialStock, forKey: .initialStock)
         try c.encode(reservationCap, forKey: .reservationCap)
         try c.encode(cancelCoolDown.nanoseconds, forKey: .cancelCoolDown)
+        try c.encodeIfPresent(waitingRoom, forKey: .waitingRoom)
     }
 }

@@ -39,6 +39,17 @@ extension ShopServer {
         }
     }
 
+    /// The waiting rooms' ticket signer: `auth.ticketSecret`, else `auth.secret`, else the
+    /// development secret in the embedded mode; on the backends with neither, a random secret of
+    /// this process (a warning: its tickets are good on this replica only).
+    static func admissionTickets(_ configuration: Configuration, logger: Logger) -> AdmissionTickets {
+        let auth = configuration.auth
+        if let secret = auth.ticketSecret ?? auth.secret { return AdmissionTickets(secret: secret) }
+        if configuration.mode == .embedded { return AdmissionTickets(secret: Authenticator.developmentSecret) }
+        logger.warning("auth: no auth.ticketSecret or auth.secret: waiting rooms sign admission tickets with a secret of this process, good on this replica only")
+        return AdmissionTickets(secret: (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 36) }.joined())
+    }
+
     /// A JWKS document from a file or an http(s) URL.
     static func readJWKS(_ location: String) async throws -> String {
         guard location.hasPrefix("http://") || location.hasPrefix("https://") else {

@@ -34,6 +34,8 @@ extension ShopServer {
         public var backpressure: OutboxBackpressure?
         /// The buyers' and addresses' token buckets.
         public var rateLimiter: any RateLimiter
+        /// The waiting rooms' queues and spent tickets.
+        public var waitingRooms: any WaitingRoomStore
 
         /// Why the API refuses new orders now: the outbox's bound, where there is one.
         public var orderRefusal: (@Sendable () -> String?)? {
@@ -52,6 +54,8 @@ extension ShopServer {
                 "identifiers": name(ports.identifiers),
             ]
             adapters["checkoutSteps"] = ports.checkoutSteps.map(name) ?? "Domain.SequentialCheckoutSteps"
+            adapters["rateLimiter"] = name(rateLimiter)
+            adapters["waitingRooms"] = name(waitingRooms)
             return adapters
         }
     }
@@ -85,7 +89,7 @@ extension ShopServer {
             identifiers: RandomIdentifiers())
         return Composition(
             mode: .embedded, ports: ports, health: [:], services: [], relay: nil, consumer: nil, hub: hub, backpressure: nil,
-            rateLimiter: InMemoryRateLimiter())
+            rateLimiter: InMemoryRateLimiter(), waitingRooms: InMemoryWaitingRoomStore())
     }
 
     /// The backends mode: every port a Redis, Kafka or MongoDB adapter, and the writer's parts
@@ -195,6 +199,7 @@ extension ShopServer {
             services: [ProducerService(producer: producer), ProducerService(publisher: sink)]
                 + ([consumer, relay, backpressure] as [(any Service)?]).compactMap { $0 }
                 + (configuration.server.role != .writer ? [RedisBroadcastListener(url: url, prefix: prefix, hub: hub, logger: logger)] : []),
-            relay: relay, consumer: consumer, hub: hub, backpressure: backpressure, rateLimiter: try await RedisRateLimiter(pool: pool, prefix: prefix))
+            relay: relay, consumer: consumer, hub: hub, backpressure: backpressure, rateLimiter: try await RedisRateLimiter(pool: pool, prefix: prefix),
+            waitingRooms: try await RedisWaitingRoomStore(pool: pool, prefix: prefix))
     }
 }

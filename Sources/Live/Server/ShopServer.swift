@@ -24,7 +24,8 @@ public enum ShopServer {
         let shopRouter = try ShopRouter(
             shop: shop, configuration: configuration.router,
             metrics: metrics, hub: composition.hub, orderRefusal: composition.orderRefusal,
-            authenticator: try await authenticator(configuration, logger: logger), rateLimiter: composition.rateLimiter, logger: logger
+            authenticator: try await authenticator(configuration, logger: logger), rateLimiter: composition.rateLimiter, logger: logger,
+            waitingRoom: WaitingRoomAccess(store: composition.waitingRooms, tickets: admissionTickets(configuration, logger: logger), clock: composition.ports.clock)
         ) {
             var states: [String: Bool] = [:]
             for (name, check) in health { states[name] = await check() }

@@ -25,6 +25,15 @@ struct InputFields {
 
     func id(_ name: String) throws -> GraphID { GraphID(try string(name)) }
 
+    /// A nullable `String` field: nil when absent or null.
+    func optionalString(_ name: String) throws -> String? {
+        switch map[name] {
+        case nil, .null?, .undefined?: nil
+        case .string(let value)?: value
+        default: throw mismatch(name, "String")
+        }
+    }
+
     func int(_ name: String) throws -> Int {
         guard case .number(let value)? = map[name] else { throw mismatch(name, "Int") }
         return value.intValue
@@ -37,7 +46,9 @@ struct InputFields {
 
 extension ShopResolver.PlaceOrderInput: DirectInput {
     init(_ fields: InputFields) throws {
-        self.init(dealId: try fields.id("dealId"), quantity: try fields.int("quantity"), idempotencyKey: try fields.string("idempotencyKey"))
+        self.init(
+            dealId: try fields.id("dealId"), quantity: try fields.int("quantity"), idempotencyKey: try fields.string("idempotencyKey"),
+            admissionTicket: try fields.optionalString("admissionTicket"))
     }
 }
 

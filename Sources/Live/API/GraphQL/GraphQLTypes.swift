@@ -81,6 +81,7 @@ struct DealNode: Codable, Sendable, Identifiable {
     let perUserLimit: Int
     let reservationCap: Int
     let cancelCoolDownSeconds: Int
+    let waitingRoom: WaitingRoomPolicyNode?
     let available: Int
     let reserved: Int
     let sold: Int
@@ -99,6 +100,7 @@ struct DealNode: Codable, Sendable, Identifiable {
         perUserLimit = terms.perUserLimit
         reservationCap = terms.reservationCap
         cancelCoolDownSeconds = Int((Double(terms.cancelCoolDown.nanoseconds) / 1e9).rounded(.up))
+        waitingRoom = terms.waitingRoom.map(WaitingRoomPolicyNode.init)
         available = stock?.inventory.available ?? terms.initialStock
         reserved = stock?.inventory.reserved ?? 0
         sold = stock?.inventory.sold ?? 0
@@ -172,8 +174,54 @@ struct CancelCoolDown: PlaceOrderResult, Codable {
 }
 /// The buyer has opened the deal's cap of reservations that did not end paid.
 struct ReservationCapReached: PlaceOrderResult, Codable { let dealId: GraphID; let cap: Int }
+/// The deal has a waiting room and the order came without a good admission ticket.
+struct AdmissionRequired: PlaceOrderResult, Codable { let dealId: GraphID; let reason: String }
+
+protocol JoinWaitingRoomResult: Sendable {}
+/// The deal has no waiting room: order directly.
+struct NoWaitingRoom: JoinWaitingRoomResult, Codable { let dealId: GraphID }
+
+/// A deal's waiting room as a deal shows it.
+struct WaitingRoomPolicyNode: Codable, Sendable {
+    let admissionRate: Double
+    let ticketTtlSeconds: Int
+
+    init(_ policy: WaitingRoomPolicy) {
+        admissionRate = policy.admissionRate
+        ticketTtlSeconds = Int(policy.ticketTTL.nanoseconds / 1_000_000_000)
+    }
+}
+
+/// Where the caller stands in a deal's waiting room; once through, each read of
+/// `admissionTicket` signs a fresh ticket good for one order.
+struct WaitingRoomNode: JoinWaitingRoomResult, Codable {
+    let dealId: GraphID
+    let position: Int
+    let queueLength: Int
+    let drawn: Bool
+    let admitted: Bool
+    let admittedAtInstant: Instant
+
+    init(deal: DealID, _ standing: WaitingRoomStanding) {
+        dealId = GraphID(deal.rawValue)
+        position = standing.position
+        queueLength = standing.queueLength
+        drawn = standing.drawn
+        admitted = standing.isAdmitted
+        admittedAtInstant = standing.admittedAt
+    }
+
+    var admittedAt: String { ISO8601.string(admittedAtInstant) }
+
+    func admissionTicket(context: RequestContext, arguments: NoArguments) async throws -> String? {
+        guard admitted, let user = context.userID, let room = context.waitingRoom,
+            let terms = try await context.deals.load(DealID(generated: dealId.rawValue)), let policy = terms.waitingRoom
+        else { return nil }
+        return try await room.tickets.issue(deal: terms.id, user: user, at: await context.shop.ports.clock.now(), ttl: policy.ticketTTL)
+    }
+}
 struct DealNotActive: PlaceOrderResult, Codable { let dealId: GraphID; let status: DealStatusValue }
-struct DealNotFound: PlaceOrderResult, DealCommandResult, Codable { let dealId: GraphID }
+struct DealNotFound: PlaceOrderResult, DealCommandResult, JoinWaitingRoomResult, Codable { let dealId: GraphID }
 struct InvalidInput: PlaceOrderResult, DealCommandResult, ProductCommandResult, Codable { let field: String; let message: String }
 
 struct OrderPaid: PayOrderResult, Codable { let order: OrderNode }

@@ -22,11 +22,15 @@ public struct RequestContext: Sendable {
     /// Takes a token from the caller's bucket: nil when there was one, else how long until there is
     /// (nil closure: no limit).
     let buyerToken: (@Sendable () async -> Duration?)?
+    /// The waiting rooms (nil: a deal with one takes no orders here).
+    let waitingRoom: WaitingRoomAccess?
 
     public init(
         shop: Shop, caller: Caller?, now: Instant, metrics: ShopMetrics? = nil, hub: EventHub? = nil,
-        orderRefusal: (@Sendable () -> String?)? = nil, buyerToken: (@Sendable () async -> Duration?)? = nil
+        orderRefusal: (@Sendable () -> String?)? = nil, buyerToken: (@Sendable () async -> Duration?)? = nil,
+        waitingRoom: WaitingRoomAccess? = nil
     ) {
+        self.waitingRoom = waitingRoom
         self.orderRefusal = orderRefusal
         self.buyerToken = buyerToken
         self.metrics = metrics

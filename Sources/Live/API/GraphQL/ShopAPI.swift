@@ -48,6 +48,8 @@ public struct ShopAPI: API, @unchecked Sendable {
                     .description("Unpaid reservations (open, cancelled or expired) a buyer may open on this deal over the sale; 0: no cap.")
                 Field("cancelCoolDownSeconds", at: \.cancelCoolDownSeconds)
                     .description("How long after cancelling a reservation a buyer may not reserve this deal again.")
+                Field("waitingRoom", at: \.waitingRoom)
+                    .description("The deal's waiting room, when it has one: then placeOrder needs an admission ticket from it.")
                 Field("available", at: \.available)
                 Field("reserved", at: \.reserved)
                 Field("sold", at: \.sold)
@@ -82,6 +84,25 @@ public struct ShopAPI: API, @unchecked Sendable {
                 Field("dealId", at: \.dealId)
                 Field("cap", at: \.cap)
             }
+            Type(AdmissionRequired.self) {
+                Field("dealId", at: \.dealId)
+                Field("reason", at: \.reason)
+            }
+            Type(NoWaitingRoom.self) { Field("dealId", at: \.dealId) }
+            Type(WaitingRoomPolicyNode.self, as: "WaitingRoomPolicy") {
+                Field("admissionRate", at: \.admissionRate).description("Buyers let through each second from the deal's start.")
+                Field("ticketTtlSeconds", at: \.ticketTtlSeconds).description("How long an admission ticket stays valid; each is good for one order.")
+            }
+            Type(WaitingRoomNode.self, as: "WaitingRoomStanding") {
+                Field("dealId", at: \.dealId)
+                Field("position", at: \.position).description("Buyers ahead plus one while waiting (1: next); 0 once through.")
+                Field("queueLength", at: \.queueLength)
+                Field("drawn", at: \.drawn).description("Whether the deal has started: before, the early crowd's order is still being drawn at random.")
+                Field("admitted", at: \.admitted)
+                Field("admittedAt", at: \.admittedAt).description("When the buyer is (or was) let through, at the admission rate.")
+                Field("admissionTicket", at: WaitingRoomNode.admissionTicket)
+                    .description("Once through: a fresh signed ticket, good for one placeOrder on this deal until it expires.")
+            }
             Type(DealNotActive.self) {
                 Field("dealId", at: \.dealId)
                 Field("status", at: \.status)
@@ -114,9 +135,10 @@ public struct ShopAPI: API, @unchecked Sendable {
             Type(RateLimited.self) { Field("retryAfterMs", at: \.retryAfterMs) }
             Type(ProductCreated.self) { Field("product", at: \.product) }
 
-            Union((any PlaceOrderResult).self, as: "PlaceOrderResult", members: OrderPlaced.self, SoldOut.self, PurchaseLimitExceeded.self, CancelCoolDown.self, ReservationCapReached.self, DealNotActive.self, DealNotFound.self, InvalidInput.self, RateLimited.self)
+            Union((any PlaceOrderResult).self, as: "PlaceOrderResult", members: OrderPlaced.self, SoldOut.self, PurchaseLimitExceeded.self, CancelCoolDown.self, ReservationCapReached.self, AdmissionRequired.self, DealNotActive.self, DealNotFound.self, InvalidInput.self, RateLimited.self)
             Union((any PayOrderResult).self, as: "PayOrderResult", members: OrderPaid.self, ReservationExpired.self, PaymentDeclined.self, PaymentWindowClosed.self, OrderNotPayable.self, OrderNotFound.self, IdempotencyKeyReused.self, RateLimited.self)
             Union((any CancelOrderResult).self, as: "CancelOrderResult", members: OrderCancelled.self, OrderRefunded.self, OrderNotCancellable.self, OrderNotFound.self, RateLimited.self)
+            Union((any JoinWaitingRoomResult).self, as: "JoinWaitingRoomResult", members: WaitingRoomNode.self, NoWaitingRoom.self, DealNotFound.self)
             Union((any DealCommandResult).self, as: "DealCommandResult", members: DealUpdated.self, DealNotFound.self, InvalidInput.self)
             Union((any ProductCommandResult).self, as: "ProductCommandResult", members: ProductCreated.self, InvalidInput.self)
 
@@ -124,6 +146,8 @@ public struct ShopAPI: API, @unchecked Sendable {
                 InputField("dealId", at: \.dealId)
                 InputField("quantity", at: \.quantity)
                 InputField("idempotencyKey", at: \.idempotencyKey)
+                InputField("admissionTicket", at: \.admissionTicket)
+                    .description("For a deal with a waiting room: a ticket from the caller's standing once through.")
             }
             Input(ShopResolver.PayOrderInput.self, as: "PayOrderInput") {
                 InputField("orderId", at: \.orderId)
@@ -146,6 +170,9 @@ public struct ShopAPI: API, @unchecked Sendable {
                 InputField("paymentWindowSeconds", at: \.paymentWindowSeconds)
                 InputField("reservationCap", at: \.reservationCap).defaultValue(ShopResolver.ScheduleDealInput.defaultReservationCap)
                 InputField("cancelCoolDownSeconds", at: \.cancelCoolDownSeconds).defaultValue(ShopResolver.ScheduleDealInput.defaultCancelCoolDownSeconds)
+                InputField("waitingRoomAdmissionRate", at: \.waitingRoomAdmissionRate)
+                    .description("Buyers let through each second from the start, for a deal with a waiting room; unset: none.")
+                InputField("waitingRoomTicketTtlSeconds", at: \.waitingRoomTicketTtlSeconds).defaultValue(ShopResolver.ScheduleDealInput.defaultTicketTtlSeconds)
             }
             Input(ShopResolver.CancelOrderInput.self, as: "CancelOrderInput") {
                 InputField("orderId", at: \.orderId)
@@ -160,6 +187,8 @@ public struct ShopAPI: API, @unchecked Sendable {
                 Field("deal", at: ShopResolver.deal) { Argument("id", at: \.id) }
                 Field("product", at: ShopResolver.product) { Argument("id", at: \.id) }
                 Field("order", at: ShopResolver.order) { Argument("id", at: \.id) }
+                Field("waitingRoom", at: ShopResolver.waitingRoom) { Argument("dealId", at: \.dealId) }
+                    .description("Where the caller stands in the deal's waiting room; null when not in it.")
                 Field("myOrders", at: ShopResolver.myOrders) {
                     Argument("first", at: \.first)
                     Argument("after", at: \.after)
@@ -168,11 +197,13 @@ public struct ShopAPI: API, @unchecked Sendable {
             Subscription {
                 SubscriptionField("dealUpdates", as: DealNode.self, atSub: ShopResolver.dealUpdates) { Argument("dealId", at: \.dealId) }
                 SubscriptionField("orderUpdates", as: OrderNode.self, atSub: ShopResolver.orderUpdates) { Argument("orderId", at: \.orderId) }
+                SubscriptionField("waitingRoomUpdates", as: WaitingRoomNode.self, atSub: ShopResolver.waitingRoomUpdates) { Argument("dealId", at: \.dealId) }
             }
             Mutation {
                 Field("placeOrder", at: ShopResolver.placeOrder) { Argument("input", at: \.input) }
                 Field("payOrder", at: ShopResolver.payOrder) { Argument("input", at: \.input) }
                 Field("cancelOrder", at: ShopResolver.cancelOrder) { Argument("input", at: \.input) }
+                Field("joinWaitingRoom", at: ShopResolver.joinWaitingRoom) { Argument("dealId", at: \.dealId) }
                 Field("createProduct", at: ShopResolver.createProduct) { Argument("input", at: \.input) }
                 Field("scheduleDeal", at: ShopResolver.scheduleDeal) { Argument("input", at: \.input) }
                 Field("startDeal", at: ShopResolver.startDeal) { Argument("id", at: \.id) }

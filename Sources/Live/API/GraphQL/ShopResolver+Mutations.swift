@@ -7,6 +7,8 @@ extension ShopResolver {
         let dealId: GraphID
         let quantity: Int
         let idempotencyKey: String
+        /// The waiting room's ticket, for a deal with one.
+        let admissionTicket: String?
     }
 
     struct PayOrderInput: Codable, Sendable {
@@ -34,13 +36,19 @@ extension ShopResolver {
         let stock: Int
         let reservationTtlSeconds: Int
         let paymentWindowSeconds: Int
-        let reservationCap: Int
-        let cancelCoolDownSeconds: Int
+        // Nullable with defaults: GraphQL 4.3 applies an input field's default to a literal
+        // argument but not to a variable's object, so an absent field arrives as nil there.
+        let reservationCap: Int?
+        let cancelCoolDownSeconds: Int?
+        /// Buyers let through each second, for a deal with a waiting room (nil: none).
+        let waitingRoomAdmissionRate: Double?
+        let waitingRoomTicketTtlSeconds: Int?
 
         /// A deal scheduled through the API has these unless told otherwise: three unpaid
         /// reservations per buyer over the sale, and ten seconds after a cancellation.
         static let defaultReservationCap = 3
         static let defaultCancelCoolDownSeconds = 10
+        static let defaultTicketTtlSeconds = 60
     }
 
     struct RestockArguments: Codable, Sendable {
@@ -77,6 +85,11 @@ extension ShopResolver {
             return InvalidInput(field: error.field, message: error.reason)
         }
         if let refusal = context.orderRefusal?() { throw OrdersPaused(message: refusal) }
+        if let terms = try await context.deals.load(command.dealID),
+            let refusal = try await Self.admissionRefusal(context, terms, ticket: input.admissionTicket, user: command.userID, key: command.idempotencyKey)
+        {
+            return AdmissionRequired(dealId: input.dealId, reason: refusal)
+        }
         switch try await context.shop.placeOrder(command) {
         case .placed(let order): return OrderPlaced(order: OrderNode(order))
         case .soldOut(let available): return SoldOut(dealId: input.dealId, available: available)
@@ -134,12 +147,17 @@ extension ShopResolver {
         let input = arguments.input
         let terms: DealTerms
         do {
+            let waitingRoom = try input.waitingRoomAdmissionRate.map { rate throws(ValidationError) in
+                try WaitingRoomPolicy(admissionRate: rate, ticketTTL: .seconds(input.waitingRoomTicketTtlSeconds ?? ScheduleDealInput.defaultTicketTtlSeconds))
+            }
             terms = try DealTerms(
                 id: try DealID(validating: input.id.rawValue, field: "id"), productID: try ProductID(validating: input.productId.rawValue, field: "productId"),
                 price: Money(minorUnits: Int64(input.price)), startsAt: try Self.instant(input.startsAt, field: "startsAt"),
                 endsAt: try Self.instant(input.endsAt, field: "endsAt"), perUserLimit: input.perUserLimit,
                 reservationTTL: .seconds(input.reservationTtlSeconds), paymentWindow: .seconds(input.paymentWindowSeconds),
-                initialStock: input.stock, reservationCap: input.reservationCap, cancelCoolDown: .seconds(input.cancelCoolDownSeconds))
+                initialStock: input.stock, reservationCap: input.reservationCap ?? ScheduleDealInput.defaultReservationCap,
+                cancelCoolDown: .seconds(input.cancelCoolDownSeconds ?? ScheduleDealInput.defaultCancelCoolDownSeconds),
+                waitingRoom: waitingRoom)
         } catch {
             return InvalidInput(field: error.field, message: error.reason)
         }

@@ -97,6 +97,9 @@ public struct ShopRouter: Sendable {
     let responses: LocalCache<Data, Data>?
     /// This replica's open WebSockets, by buyer or anonymous address.
     let sockets = SocketCounts()
+    /// The waiting rooms: queues every replica shares and the tickets they sign (nil: a deal with
+    /// a waiting room takes no orders through this router).
+    let waitingRoom: WaitingRoomAccess?
 
     /// A buyer's token taken ahead of the business call that spends it: nil wait when the bucket
     /// gave it, else how long until it has one.
@@ -107,10 +110,11 @@ public struct ShopRouter: Sendable {
     public init(
         shop: Shop, configuration: Configuration = .init(), metrics: ShopMetrics = ShopMetrics(), hub: EventHub? = nil,
         orderRefusal: (@Sendable () -> String?)? = nil, authenticator: Authenticator = .development, rateLimiter: (any RateLimiter)? = nil,
-        logger: Logger = Logger(label: "flashdeal.api"),
+        logger: Logger = Logger(label: "flashdeal.api"), waitingRoom: WaitingRoomAccess? = nil,
         readiness: @escaping @Sendable () async -> [String: Bool] = { [:] }
     ) throws {
         self.shop = shop
+        self.waitingRoom = waitingRoom
         self.logger = logger
         self.authenticator = authenticator
         self.rateLimiter = rateLimiter
@@ -338,7 +342,9 @@ public struct ShopRouter: Sendable {
                 }
             }
         }
-        return RequestContext(shop: shop, caller: caller, now: await shop.ports.clock.now(), metrics: metrics, hub: hub, orderRefusal: orderRefusal, buyerToken: buyerToken)
+        return RequestContext(
+            shop: shop, caller: caller, now: await shop.ports.clock.now(), metrics: metrics, hub: hub, orderRefusal: orderRefusal, buyerToken: buyerToken,
+            waitingRoom: waitingRoom)
     }
 
     static func json(body: Data, status: HTTPResponse.Status) -> Response {

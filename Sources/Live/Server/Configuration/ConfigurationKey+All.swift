@@ -26,6 +26,7 @@ extension ConfigurationKey {
             // Identity.
             .choice("auth.mode", \.auth.mode, "`jwt`: callers prove who they are with `Authorization: Bearer <JWT>`; `trusted-header`: a gateway in front has authenticated them and names them in `auth.trustedHeader` (only behind such a gateway)."),
             .secret("auth.secret", \.auth.secret, "The HS256 secret tokens are signed with. With neither it nor `auth.jwks`, the embedded mode uses the development secret `flashdeal token` signs with, and a shop on the backends authenticates nobody (and has no admin)."),
+            .secret("auth.ticketSecret", \.auth.ticketSecret, "The secret waiting rooms sign admission tickets with (every replica must share it; a key derived from it, so a ticket is never a bearer token). Unset: `auth.secret`'s, or in the embedded mode the development secret; with neither on the backends, a random one per process, so a ticket is good only on the replica that signed it."),
             .optionalText("auth.jwks", \.auth.jwks, "a file's path or an http(s) URL", "A JWKS whose keys verify RS256, ES256 and the other algorithms it names, read at start-up."),
             .optionalText("auth.audience", \.auth.audience, "a text", "The `aud` tokens must name (unset: not checked)."),
             .optionalText("auth.issuer", \.auth.issuer, "a text", "The `iss` tokens must come from (unset: not checked)."),

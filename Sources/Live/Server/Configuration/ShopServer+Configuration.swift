@@ -81,6 +81,9 @@ extension ShopServer {
             /// mode uses ``Authenticator/developmentSecret`` (what `flashdeal token` signs with);
             /// on the backends nobody is authenticated.
             public var secret: String?
+            /// The secret waiting rooms sign admission tickets with (every replica must share it);
+            /// unset: `secret`'s, or the development secret in the embedded mode.
+            public var ticketSecret: String?
             /// A JWKS (a file's path, or an http(s) URL read at start-up) whose keys verify RS256,
             /// ES256 and the other algorithms it names.
             public var jwks: String?

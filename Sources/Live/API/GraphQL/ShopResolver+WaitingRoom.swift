@@ -1,0 +1,75 @@
+import Domain
+import Foundation
+
+/// A deal's waiting room: `joinWaitingRoom` puts the caller in the queue, `waitingRoom` says where
+/// they stand, `waitingRoomUpdates` pushes it as the queue moves; once through, the standing's
+/// `admissionTicket` is what `placeOrder` needs for that deal.
+extension ShopResolver {
+    struct WaitingRoomArguments: Codable, Sendable { let dealId: GraphID }
+
+    /// How often `waitingRoomUpdates` looks at the queue (it moves with time, at the admission rate).
+    static let waitingRoomTick = Duration.milliseconds(250)
+
+    func joinWaitingRoom(context: RequestContext, arguments: WaitingRoomArguments) async throws -> any JoinWaitingRoomResult {
+        let user = try Self.caller(context)
+        let id = try DealID(validating: arguments.dealId.rawValue, field: "dealId")
+        guard let terms = try await context.deals.load(id) else { return DealNotFound(dealId: arguments.dealId) }
+        guard let room = try Self.room(context), let standing = try await room.desk.join(terms, user) else { return NoWaitingRoom(dealId: arguments.dealId) }
+        context.metrics?.outcome("joinWaitingRoom", standing.isAdmitted ? "Admitted" : "Waiting")
+        return WaitingRoomNode(deal: id, standing)
+    }
+
+    func waitingRoom(context: RequestContext, arguments: WaitingRoomArguments) async throws -> WaitingRoomNode? {
+        let user = try Self.caller(context)
+        let id = try DealID(validating: arguments.dealId.rawValue, field: "dealId")
+        guard let terms = try await context.deals.load(id), let room = try Self.room(context) else { return nil }
+        return try await room.desk.standing(terms, user).map { WaitingRoomNode(deal: id, $0) }
+    }
+
+    func waitingRoomUpdates(context: RequestContext, arguments: WaitingRoomArguments) async throws -> AsyncThrowingStream<WaitingRoomNode, any Error> {
+        let user = try Self.caller(context)
+        let id = try DealID(validating: arguments.dealId.rawValue, field: "dealId")
+        guard let terms = try await context.deals.load(id), terms.waitingRoom != nil, let room = try Self.room(context) else {
+            throw ValidationError(field: "dealId", reason: "names no deal with a waiting room")
+        }
+        guard try await room.desk.standing(terms, user) != nil else { throw ValidationError(field: "dealId", reason: "names a waiting room you have not joined") }
+        // The standing now, then each time it changes, until the buyer is through.
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    var last: WaitingRoomStanding?
+                    while !Task.isCancelled {
+                        guard let standing = try await room.desk.standing(terms, user) else { break }
+                        if standing != last { continuation.yield(WaitingRoomNode(deal: id, standing)) }
+                        last = standing
+                        if standing.isAdmitted { break }
+                        try await Task.sleep(for: Self.waitingRoomTick)
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    static func room(_ context: RequestContext) throws -> WaitingRoomAccess? { context.waitingRoom }
+
+    /// Why an order for `terms` may not be placed with `ticket` (nil: it may): a deal with a
+    /// waiting room takes orders with a ticket this shop signed for the caller and the deal,
+    /// unexpired, and not spent on another order.
+    static func admissionRefusal(_ context: RequestContext, _ terms: DealTerms, ticket: String?, user: UserID, key: IdempotencyKey) async throws -> String? {
+        guard let policy = terms.waitingRoom else { return nil }
+        guard let room = context.waitingRoom else { return "this server runs no waiting rooms" }
+        guard let ticket, !ticket.isEmpty else { return AdmissionTickets.TicketRefusal.missing.rawValue }
+        switch await room.tickets.verify(ticket, deal: terms.id, user: user, at: await context.shop.ports.clock.now()) {
+        case .failure(let refusal): return refusal.rawValue
+        case .success(let valid):
+            guard try await room.store.spend(ticket: valid.id, deal: terms.id, key: key, ttl: policy.ticketTTL) else {
+                return AdmissionTickets.TicketRefusal.spent.rawValue
+            }
+            return nil
+        }
+    }
+}
