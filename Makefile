@@ -2,7 +2,7 @@
 SWIFT ?= swift
 .DEFAULT_GOAL := help
 
-.PHONY: help bootstrap build test simulate serve bench bench-live chaos loadtest validate backends-up backends-down backends-status clean
+.PHONY: help bootstrap build test simulate serve bench bench-live chaos fairness loadtest validate backends-up backends-down backends-status clean
 
 help:
 	@echo "make simulate         the main job: simulate experiments/flash-spike.json (bootstraps first)"
@@ -11,6 +11,7 @@ help:
 	@echo "make bench            release build; the engine against SimPy, and the 100k-rps spike"
 	@echo "make bench-live       release server on the real backends under k6: ceiling, then 500/1k/2k rps, two mixes"
 	@echo "make chaos            fault drills under a k6 buyer journey, each audited; rewrites docs/chaos-report.md"
+	@echo "make fairness         bots against humans, with and without a waiting room: predicted and measured; rewrites docs/fairness.md"
 	@echo "make loadtest         k6 against the release server on the real backends, then predicted vs measured"
 	@echo "make validate         k6 five times at 500/1k/2k rps, fit on 2k, predict all three, rewrite docs/validation.md"
 	@echo "make build            debug build of everything"
@@ -49,6 +50,10 @@ bench-live: bootstrap
 chaos: bootstrap
 	$(SWIFT) build -c release --product flashdeal
 	bash scripts/chaos.sh
+
+fairness: bootstrap
+	$(SWIFT) build -c release --product flashdeal
+	bash scripts/fairness.sh
 
 loadtest: bootstrap
 	$(SWIFT) build -c release --product flashdeal

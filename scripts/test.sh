@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What `make test` runs: start the backends, build once (debug), run every test suite, the
-# GraphQL fuzzing and two short chaos drills, and stop the backends again whatever happened.
+# GraphQL fuzzing, two short chaos drills and a short fairness run, and stop the backends again whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/backends.sh up
@@ -14,3 +14,6 @@ bash scripts/fuzz.sh
 # Two fault drills, short, on the debug build: the API killed mid-load and the broker frozen, each
 # audited (scripts/chaos.sh; `make chaos` runs every drill on the release build).
 bash scripts/chaos.sh --short
+# Humans and bots at a sale's start, with and without a waiting room, measured and checked
+# (scripts/fairness.sh; `make fairness` runs the full scenario on the release build).
+bash scripts/fairness.sh --short
