@@ -58,13 +58,17 @@ public struct WaitingRoomPolicy: Hashable, Sendable, Codable {
     public func standing(rank: Int, length: Int, at instant: Instant, startsAt: Instant) -> WaitingRoomStanding {
         let through = admitted(at: instant, startsAt: startsAt)
         return WaitingRoomStanding(
-            position: rank < through ? 0 : rank - through + 1, queueLength: length, drawn: instant >= startsAt,
+            rank: rank, position: rank < through ? 0 : rank - through + 1, queueLength: length, drawn: instant >= startsAt,
             admittedAt: admission(ofRank: rank, startsAt: startsAt))
     }
 }
 
 /// Where a buyer stands in a deal's waiting room.
 public struct WaitingRoomStanding: Hashable, Sendable {
+    /// The buyer's 0-based place in the queue. Once the deal has started it no longer changes
+    /// (the early crowd is drawn, later arrivals only join behind), so the position follows from it
+    /// and the clock alone.
+    public var rank: Int
     /// Buyers ahead plus one while waiting (1: next); 0 once through.
     public var position: Int
     /// Everyone who joined so far.
@@ -75,7 +79,8 @@ public struct WaitingRoomStanding: Hashable, Sendable {
     /// When the buyer is (or was) let through, at the admission rate.
     public var admittedAt: Instant
 
-    public init(position: Int, queueLength: Int, drawn: Bool, admittedAt: Instant) {
+    public init(rank: Int, position: Int, queueLength: Int, drawn: Bool, admittedAt: Instant) {
+        self.rank = rank
         self.position = position
         self.queueLength = queueLength
         self.drawn = drawn

@@ -9,6 +9,8 @@ extension ShopResolver {
 
     /// How often `waitingRoomUpdates` looks at the queue (it moves with time, at the admission rate).
     static let waitingRoomTick = Duration.milliseconds(250)
+    /// Every how many ticks `waitingRoomUpdates` reads the queue's length again once the deal runs.
+    static let waitingRoomRefresh = 20
 
     func joinWaitingRoom(context: RequestContext, arguments: WaitingRoomArguments) async throws -> any JoinWaitingRoomResult {
         let user = try Self.caller(context)
@@ -33,13 +35,24 @@ extension ShopResolver {
             throw ValidationError(field: "dealId", reason: "names no deal with a waiting room")
         }
         guard try await room.desk.standing(terms, user) != nil else { throw ValidationError(field: "dealId", reason: "names a waiting room you have not joined") }
-        // The standing now, then each time it changes, until the buyer is through.
+        // The standing now, then each time it changes, until the buyer is through. Once the deal
+        // has started the buyer's rank is fixed, so the position follows from the clock: the store
+        // is asked again only for the queue's length, every `waitingRoomRefresh` ticks.
+        let policy = terms.waitingRoom!, clock = context.shop.ports.clock
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
                     var last: WaitingRoomStanding?
+                    var tick = 0
                     while !Task.isCancelled {
-                        guard let standing = try await room.desk.standing(terms, user) else { break }
+                        let standing: WaitingRoomStanding
+                        if let last, last.drawn, tick % Self.waitingRoomRefresh != 0 {
+                            standing = policy.standing(rank: last.rank, length: last.queueLength, at: await clock.now(), startsAt: terms.startsAt)
+                        } else {
+                            guard let read = try await room.desk.standing(terms, user) else { break }
+                            standing = read
+                        }
+                        tick += 1
                         if standing != last { continuation.yield(WaitingRoomNode(deal: id, standing)) }
                         last = standing
                         if standing.isAdmitted { break }
