@@ -1,4 +1,4 @@
-// Humans and bots at a sale's start, as experiments/fairness-bots.json describes them (what
+// Humans and bots at a sale's start, as experiments/fairness/bots.json describes them (what
 // `flashdeal fairness` predicts), against the live shop: scripts/fairness.sh runs it once on a deal
 // without a waiting room (ROOM=0) and once on one with (ROOM=1) and turns the FAIR lines it prints
 // into docs/fairness.md.

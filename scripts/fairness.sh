@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # `make fairness`: who wins a scarce stock when bots come, predicted and measured, with and without
 # a waiting room; rewrites docs/fairness.md. The prediction is `flashdeal fairness` on
-# experiments/fairness-bots.json (mean of 5 seeds); the measurement runs k6/fairness.js with the
+# experiments/fairness/bots.json (mean of 5 seeds); the measurement runs k6/fairness.js with the
 # same numbers against the release server on the real backends (live-server.sh: the API and the
 # writer apart), once on a deal without a waiting room and once on one with, each deal started by
 # the admin at its start instant. Results: .run/fairness/{predicted.json,open.log,room.log}.
-# --short (what `make test` runs): experiments/fairness-bots-short.json on the debug build, the
+# --short (what `make test` runs): experiments/fairness/bots-short.json on the debug build, the
 # report in .run/fairness-short/report.md only, and a check that fails the run when the measurement
 # does not show what the waiting room is for (scripts/fairness/report.py --check).
 set -euo pipefail
@@ -14,11 +14,11 @@ cd "$(dirname "$0")/.."
 SHORT=0
 if [ "${1:-}" = --short ]; then SHORT=1; shift; fi
 if [ "$SHORT" = 1 ]; then
-    SCENARIO=experiments/fairness-bots-short.json
+    SCENARIO=experiments/fairness/bots-short.json
     OUT=.run/fairness-short
     export FLASHDEAL_LIVE_BIN=${FLASHDEAL_LIVE_BIN:-.build/debug/flashdeal}
 else
-    SCENARIO=experiments/fairness-bots.json
+    SCENARIO=experiments/fairness/bots.json
     OUT=.run/fairness
 fi
 PORT=${FLASHDEAL_FAIRNESS_PORT:-18190}

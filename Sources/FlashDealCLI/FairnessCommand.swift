@@ -8,7 +8,7 @@ struct FairnessCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fairness", abstract: "Predict the bots' share of the stock and the order inversions, with and without a waiting room.")
 
-    @Option(help: "A fairness scenario (experiments/fairness-bots.json).") var scenario: String
+    @Option(help: "A fairness scenario (experiments/fairness/bots.json).") var scenario: String
     @Option(help: "Replications (seeds 1...n); the figures are their means.") var replications = 5
     @Flag(help: "Print JSON instead of a table.") var json = false
 

@@ -5,7 +5,7 @@ import Testing
 /// The fairness model: bots against humans, with and without the deal's waiting room.
 @Suite struct FairnessModelTests {
     static func scenario() throws -> FairnessScenario {
-        try FairnessScenario.load(path: Fixtures.root.appendingPathComponent("experiments/fairness-bots.json").path)
+        try FairnessScenario.load(path: Fixtures.root.appendingPathComponent("experiments/fairness/bots.json").path)
     }
 
     @Test func theWaitingRoomTakesTheBotsEdgeAwayAndServesLateArrivalsInOrder() throws {

@@ -48,6 +48,11 @@ import Testing
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
         #expect(files.contains("flash-spike.json") && files.contains("mmc-validation.json"))
         for file in files { _ = try Scenario.load(path: folder.appendingPathComponent(file).path) }
+        // `flashdeal fairness`'s scenarios are of their own kind.
+        let fairness = folder.appendingPathComponent("fairness")
+        let fairnessFiles = try FileManager.default.contentsOfDirectory(atPath: fairness.path).filter { $0.hasSuffix(".json") }
+        #expect(fairnessFiles.contains("bots.json"))
+        for file in fairnessFiles { _ = try FairnessScenario.load(path: fairness.appendingPathComponent(file).path) }
     }
 
     @Test func sweepReportsBadPaths() {

@@ -89,7 +89,7 @@ def main():
           f"(admission rate {scenario['admissionRate']:g} buyers a second) everyone joins on arriving and orders with an admission ticket once through; "
           f"humans look at their standing each second, bots every {scenario['botPollMs']:g} ms. The rate limits are the server's defaults "
           f"(a buyer's business calls {scenario['buyerRate']:g}/s, burst {scenario['buyerBurst']:g}).\n")
-    print("- **Predicted**: `flashdeal fairness --scenario experiments/fairness-bots.json` (the simulator's `FairnessModel`, "
+    print("- **Predicted**: `flashdeal fairness --scenario experiments/fairness/bots.json` (the simulator's `FairnessModel`, "
           f"mean of {predicted['replications']} seeds): the Domain's stock gate decides each order, `WaitingRoomPolicy` the queue, "
           "`TokenBucket` each identity's calls; it has no machine (each request is a round trip of a few milliseconds).")
     print("- **Measured**: k6 (`k6/fairness.js`) against the release server on the real backends (Redis, tansu, SecantusDB), "

@@ -1,0 +1,68 @@
+import Domain
+import Foundation
+import Sim
+import Testing
+
+/// The shared-core model against the textbook: M/G/1-PS's mean response time is E[S]/(1−ρ)
+/// whatever the service distribution (unlike first-come-first-served), M/M/c-PS has M/M/c's mean
+/// number in the system, and the quota and the background processes take their share.
+@Suite struct ProcessorSharingTests {
+    /// Poisson arrivals at `lambda` per ms, each needing `work()` ms: the mean response time (ms).
+    static func meanResponse(cores: Double, lambda: Double, jobs: Int, seed: UInt64, work: (inout SeededGenerator) -> Double) -> Double {
+        var random = SeededGenerator(seed: seed)
+        var cpu = ProcessorSharing(cores: cores)
+        var arrivedAt: [Int64] = []
+        var nextArrival: Int64 = 0, total = 0.0, done = 0
+        let ms = 1_000_000.0
+        while done < jobs {
+            let completion = cpu.nextEvent(now: cpu.lastTime)
+            if arrivedAt.count < jobs, completion.map({ nextArrival <= $0 }) ?? true {
+                cpu.arrive(Int32(arrivedAt.count), work: Int64((work(&random) * ms).rounded()), at: nextArrival)
+                arrivedAt.append(nextArrival)
+                nextArrival += Int64((-log(1 - random.nextUnitInterval()) / lambda * ms).rounded())
+            } else if let completion {
+                while let job = cpu.complete(at: completion) {
+                    total += Double(completion - arrivedAt[Int(job)]) / ms
+                    done += 1
+                }
+            }
+        }
+        return total / Double(done)
+    }
+
+    @Test func mG1PSMeanResponseIsInsensitiveToTheServiceDistribution() {
+        // ρ = 0.7, E[S] = 1 ms: 1 / 0.3 = 3.33 ms for deterministic and exponential service alike
+        // (first come, first served would give M/D/1's 2.17 ms for the deterministic one).
+        let expected = 1 / 0.3
+        let deterministic = Self.meanResponse(cores: 1, lambda: 0.7, jobs: 200_000, seed: 1) { _ in 1 }
+        let exponential = Self.meanResponse(cores: 1, lambda: 0.7, jobs: 200_000, seed: 2) { -log(1 - $0.nextUnitInterval()) }
+        #expect(abs(deterministic - expected) / expected < 0.04, "M/D/1-PS \(deterministic) ms")
+        #expect(abs(exponential - expected) / expected < 0.04, "M/M/1-PS \(exponential) ms")
+    }
+
+    @Test func mMcPSHasTheMeanOfMMc() {
+        // Two cores, λ = 1.6/ms, E[S] = 1 ms (ρ = 0.8): Erlang C gives P(wait) = 0.7111, so
+        // E[T] = 1 + 0.7111 / (2 − 1.6) = 2.778 ms.
+        let expected = 1 + 0.711_111 / 0.4
+        let measured = Self.meanResponse(cores: 2, lambda: 1.6, jobs: 200_000, seed: 3) { -log(1 - $0.nextUnitInterval()) }
+        #expect(abs(measured - expected) / expected < 0.05, "M/M/2-PS \(measured) ms")
+    }
+
+    @Test func aQuotaThrottlesAndBackgroundProcessesTakeTheirShare() {
+        // 100 ms of work on one core with 20 ms of CPU per 100-ms period: four periods throttled,
+        // done 20 ms into the fifth.
+        var limited = ProcessorSharing(cores: 1, quota: .init(cpuPerPeriod: 20_000_000, period: 100_000_000))
+        limited.arrive(1, work: 100_000_000, at: 0)
+        var now: Int64 = 0, finished: Int64?
+        while finished == nil, let next = limited.nextEvent(now: now) {
+            now = next
+            if limited.complete(at: now) != nil { finished = now }
+        }
+        #expect(finished == 420_000_000, "\(String(describing: finished))")
+        #expect(abs(limited.throttled - 320_000_000) < 1_000, "throttled \(limited.throttled)")
+        // One core shared with one other busy process: twice as long.
+        var shared = ProcessorSharing(cores: 1, background: 1)
+        shared.arrive(1, work: 10_000_000, at: 0)
+        #expect(shared.nextEvent(now: 0) == 20_000_000)
+    }
+}
