@@ -65,4 +65,30 @@ import Testing
         shared.arrive(1, work: 10_000_000, at: 0)
         #expect(shared.nextEvent(now: 0) == 20_000_000)
     }
+
+    @Test func aMachineInTheFlashSaleModelSharesTheCores() throws {
+        // mmc-validation reduces to M/M/4: with its cores time-shared the mean stays M/M/4's
+        // 1.745 ms (exponential service: processor sharing on c cores has M/M/c's mean); two other
+        // busy processes on the cores take their share; a CPU quota in 100-ms
+        // periods just above the load, throttles the bursts into the tail.
+        var shared = try Fixtures.experiment("mmc-validation.json")
+        shared.traffic.stages[0].duration = 20_000_000_000
+        shared.http.machine = Scenario.Machine(background: 0, quota: nil, wakeUp: .constant(0))
+        let plain = Simulator.run(shared, seed: 4).overall
+        #expect(abs(plain.meanMs - 1.745) / 1.745 < 0.05, "time-shared M/M/4 mean \(plain.meanMs) ms")
+        var busy = shared
+        busy.http.machine?.background = 2
+        let crowded = Simulator.run(busy, seed: 4).overall
+        #expect(crowded.meanMs > 2 * plain.meanMs, "two busy neighbours: \(crowded.meanMs) ms against \(plain.meanMs)")
+        var limited = shared
+        limited.traffic.stages[0].target = 1200
+        limited.traffic.startRate = 1200
+        let unlimited = Simulator.run(limited, seed: 4).overall
+        limited.http.machine?.quota = ProcessorSharing.Quota(cpuPerPeriod: 130_000_000, period: 100_000_000)
+        let throttled = Simulator.run(limited, seed: 4).overall
+        #expect(throttled.p99Ms > 3 * unlimited.p99Ms, "a 1.3-core quota at 1.2 cores of load stalls the bursts: P99 \(throttled.p99Ms) ms, \(unlimited.p99Ms) without")
+        var woken = shared
+        woken.http.machine?.wakeUp = .constant(0.5e6)
+        #expect(abs(Simulator.run(woken, seed: 4).overall.meanMs - plain.meanMs - 0.5) < 0.1, "the wake-up delay adds to every request")
+    }
 }

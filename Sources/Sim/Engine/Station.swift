@@ -69,6 +69,22 @@ public struct Station {
         return .queued
     }
 
+    /// A job that runs at once whatever the capacity: a processor-sharing CPU counts its runnable
+    /// jobs here, so `busy` may exceed the capacity (the load average's sense of it).
+    public mutating func enter(at now: Int64) {
+        advance(to: now)
+        arrivals &+= 1
+        started &+= 1
+        waited &+= 1
+        busy += 1
+    }
+
+    /// A job counted by ``enter(at:)`` leaves.
+    public mutating func leave(at now: Int64) {
+        advance(to: now)
+        busy -= 1
+    }
+
     /// A server finishes at `now`; returns the job that starts next, if one is waiting. Jobs that
     /// waited longer than `maxWait` are dropped into `expired`.
     public mutating func depart(at now: Int64, expired: inout [Int32]) -> Int32? {

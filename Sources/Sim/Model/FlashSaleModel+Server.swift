@@ -52,6 +52,10 @@ extension FlashSaleModel {
 
     mutating func startCPU(_ r: Int32) {
         let replica = Int(requests[r].replica)
+        if let machine = scenario.http.machine {
+            let wake = machine.wakeUp.sample(&rCPU)
+            return wake > 0 ? calendar.schedule(after: wake, .cpuWake(request: r)) : enterSharedCPU(r)
+        }
         if replicas[replica].cpu.arrive(r, at: calendar.now) == .start {
             calendar.schedule(after: scenario.http.cpu[requests[r].op.rawValue].sample(&rCPU), .cpuDone(request: r))
         }
@@ -63,6 +67,32 @@ extension FlashSaleModel {
             calendar.schedule(after: scenario.http.cpu[requests[next].op.rawValue].sample(&rCPU), .cpuDone(request: next))
         }
         runStep(r)
+    }
+
+    /// A request's CPU work joins the replica's time-shared cores.
+    mutating func enterSharedCPU(_ r: Int32) {
+        let replica = Int(requests[r].replica)
+        replicas[replica].cpu.enter(at: calendar.now)
+        replicas[replica].shared!.arrive(r, work: scenario.http.cpu[requests[r].op.rawValue].sample(&rCPU), at: calendar.now)
+        scheduleSharedCPU(replica)
+    }
+
+    mutating func scheduleSharedCPU(_ replica: Int) {
+        guard let next = replicas[replica].shared!.nextEvent(now: calendar.now) else { return }
+        calendar.schedule(at: next, .cpuShared(replica: Int32(replica), generation: replicas[replica].shared!.generation))
+    }
+
+    /// The shared cores' scheduled change: the requests whose CPU work is done go on; a throttled
+    /// period's end or the quota running out only moves the next change.
+    mutating func sharedCPUChanged(_ replica: Int, generation: Int32) {
+        guard replicas[replica].shared?.generation == generation else { return }
+        finishedCPU.removeAll(keepingCapacity: true)
+        while let r = replicas[replica].shared!.complete(at: calendar.now) { finishedCPU.append(r) }
+        scheduleSharedCPU(replica)
+        for r in finishedCPU {
+            replicas[replica].cpu.leave(at: calendar.now)
+            runStep(r)
+        }
     }
 
     /// Carries out the request's current step.

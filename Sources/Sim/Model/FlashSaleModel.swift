@@ -9,6 +9,10 @@ public struct FlashSaleModel {
         case send(journey: Int32)
         case serverArrive(request: Int32)
         case cpuDone(request: Int32)
+        /// A request's CPU work becomes runnable after the scheduler's wake-up delay (a machine).
+        case cpuWake(request: Int32)
+        /// The shared cores' next change (a machine); stale unless `generation` is still current.
+        case cpuShared(replica: Int32, generation: Int32)
         case redisServed(request: Int32)
         case redisBack(request: Int32)
         case mongoDone(job: Int32)
@@ -108,6 +112,8 @@ public struct FlashSaleModel {
         var ready: Bool
         var http: Station
         var cpu: Station
+        /// The cores time-shared, with a machine (`HTTPTier.machine`); `cpu` then counts runnable requests.
+        var shared: ProcessorSharing?
         var pool: Station
         var batch: [Int32] = []
         var batchOutboxEntries = 0
@@ -169,6 +175,8 @@ public struct FlashSaleModel {
     var mongoJobs = Pool<(consumer: Int32, request: Int32, count: Int)>()
     var expired: [Int32] = []
     var starting: [Int32] = []
+    /// Requests whose time-shared CPU work finished at one instant (reused).
+    var finishedCPU: [Int32] = []
     /// Outbox entries written and not yet acknowledged by the broker (the live outbox's depth).
     var outboxDepth = 0
     /// Outbox entries written while the writer (the relay) was down: relayed when it is back.
@@ -231,6 +239,7 @@ public struct FlashSaleModel {
                 ready: ready,
                 http: Station(name: "http-\(i)", capacity: h.concurrencyPerReplica, queueLimit: h.acceptQueue, maxWait: h.requestTimeout),
                 cpu: Station(name: "cpu-\(i)", capacity: h.coresPerReplica),
+                shared: h.machine.map { ProcessorSharing(cores: Double(h.coresPerReplica), background: $0.background, quota: $0.quota) },
                 pool: Station(name: "redis-pool-\(i)", capacity: scenario.redis.poolSizePerReplica, recordSeries: false)))
     }
 
@@ -265,6 +274,8 @@ public struct FlashSaleModel {
         case .send(let j): send(j)
         case .serverArrive(let r): serverArrive(r)
         case .cpuDone(let r): cpuDone(r)
+        case .cpuWake(let r): enterSharedCPU(r)
+        case .cpuShared(let replica, let generation): sharedCPUChanged(Int(replica), generation: generation)
         case .redisServed(let r): redisServed(r)
         case .redisBack(let r): redisBack(r)
         case .mongoDone(let job): mongoDone(job)

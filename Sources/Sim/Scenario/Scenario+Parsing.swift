@@ -184,6 +184,16 @@ extension Scenario {
                 return (.none, shed)
             }
         }) { (tier.admission, tier.shedLatency) = admission }
+        tier.machine = try h.object("machine") { (m: inout JSONReader) throws(ScenarioError) -> Machine in
+            _ = try m.string("sharing", default: "processorSharing", oneOf: ["processorSharing"])
+            let quota = try m.object("quota") { (q: inout JSONReader) throws(ScenarioError) -> ProcessorSharing.Quota in
+                let period = millis(try q.double("periodMs", default: 100, in: 1...10_000))
+                return ProcessorSharing.Quota(cpuPerPeriod: millis(try q.double("cpuMs", in: 0.01...1_000_000)), period: period)
+            }
+            return Machine(
+                background: try m.double("background", default: 0, in: 0...1000), quota: quota,
+                wakeUp: try m.distribution("wakeUp", directory: directory, default: .constant(0)))
+        }
         return tier
     }
 

@@ -122,6 +122,25 @@ public struct Scenario: Sendable, Hashable {
         public var cpu: [Distribution]
         public var admission: Admission
         public var shedLatency: Distribution
+        /// How a replica's cores are shared (nil: as dedicated FIFO servers, one request per core).
+        public var machine: Machine? = nil
+    }
+
+    /// A replica's cores as the operating system shares them: time-sliced between its runnable
+    /// requests (processor sharing) and `background` other runnable processes on the same cores
+    /// (the load generator, Redis, the writer, on a shared box), under an optional CPU quota per
+    /// period (a Kubernetes CPU limit: CFS bandwidth throttling), each request's CPU work starting
+    /// after a scheduler wake-up delay.
+    public struct Machine: Sendable, Hashable {
+        public var background: Double
+        public var quota: ProcessorSharing.Quota?
+        public var wakeUp: Distribution
+
+        public init(background: Double = 0, quota: ProcessorSharing.Quota? = nil, wakeUp: Distribution = .constant(0)) {
+            self.background = background
+            self.quota = quota
+            self.wakeUp = wakeUp
+        }
     }
 
     public struct Network: Sendable, Hashable {
