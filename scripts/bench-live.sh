@@ -10,7 +10,8 @@
 # SecantusDB writes some 150 a second behind it). Results: .run/bench-live/report.{txt,json}.
 # Environment: FLASHDEAL_BENCH_LEVELS ("500 1000 2000"), FLASHDEAL_BENCH_MIXES ("bench journey"),
 # FLASHDEAL_BENCH_DURATION (30s), FLASHDEAL_BENCH_STOCK (40000 units per level: 2k rps for 30 s
-# places 30000), FLASHDEAL_BENCH_PORT (18090).
+# places 30000), FLASHDEAL_BENCH_PORT (18090), FLASHDEAL_PIN (split: the API and k6 on cores of their
+# own; the placement is in the report).
 # Then the price of durability, the journey at the top level once more under each of
 # FLASHDEAL_BENCH_DURABILITY ("always replica"; "" for none), beside the same level at Redis's
 # default (appendfsync everysec): `always` (CONFIG SET appendfsync always: an fsync before each
@@ -41,6 +42,7 @@ rm -f "$OUT"/*.json
 [ -x "$K6" ] || { echo "bench-live: $K6 is missing: run scripts/bootstrap.sh" >&2; exit 1; }
 . scripts/live-server.sh
 live_server_up bench-live "$PORT" "$OUT"
+live_placement >"$OUT/placement.txt"
 
 ADMIN_AUTH="Authorization: Bearer $("$LIVE_BIN" token --user admin --admin --ttl 24h)"
 admin() {
@@ -58,7 +60,7 @@ cpu_seconds() {  # utime + stime of the server, in seconds
 }
 
 echo "bench-live: ceiling (GET /health/live, closed model, 10 s)"
-"$K6" run --quiet --summary-export "$OUT/ceiling.json" -e TARGET="$TARGET" -e DURATION=10s k6/ceiling.js >"$OUT/ceiling.log" 2>&1 || true
+"${LOAD_PIN[@]}" "$K6" run --quiet --summary-export "$OUT/ceiling.json" -e TARGET="$TARGET" -e DURATION=10s k6/ceiling.js >"$OUT/ceiling.log" 2>&1 || true
 
 run_level() {  # run_level MIX LEVEL NAME
     local mix=$1 level=$2 name=$3
@@ -67,7 +69,7 @@ run_level() {  # run_level MIX LEVEL NAME
     admin "{\"query\":\"mutation { startDeal(id: \\\"$deal\\\") { __typename } }\"}"
     echo "bench-live: $mix mix, $level rps for $DURATION on $deal"
     before=$(cpu_seconds); start=$(date +%s.%N)
-    "$K6" run --quiet --summary-export "$OUT/level-$name.json" -e TARGET="$TARGET" -e DEAL="$deal" -e RATE="$level" -e MIX="$mix" \
+    "${LOAD_PIN[@]}" "$K6" run --quiet --summary-export "$OUT/level-$name.json" -e TARGET="$TARGET" -e DEAL="$deal" -e RATE="$level" -e MIX="$mix" \
         -e PAYMENT_MS="$PAYMENT_MS" -e DURATION="$DURATION" k6/bench-live.js >"$OUT/level-$name.log" 2>&1 || true
     after=$(cpu_seconds); finish=$(date +%s.%N)
     awk -v a="$after" -v b="$before" -v f="$finish" -v s="$start" 'BEGIN { printf "{\"cpu\": %.3f, \"wall\": %.3f}\n", a - b, f - s }' >"$OUT/cpu-$name.json"

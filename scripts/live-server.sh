@@ -16,6 +16,15 @@
 # API's pid; FLASHDEAL_LIVE_BIN runs another build, for A/B runs). k6 (Go) runs with GOGC=400 unless told otherwise: at Go's default its garbage
 # collector is about a tenth of its CPU, taken from the cores the server needs.
 export GOGC=${GOGC:-400}
+# FLASHDEAL_PIN=split puts the API on core 0 and the load generator on core 1 (taskset), so neither
+# takes the other's CPU (the writer, Redis and the backends stay unpinned); unset, every process
+# shares every core, as on a developer's box. `live_placement` says which, for the reports.
+API_PIN=(); LOAD_PIN=()
+if [ "${FLASHDEAL_PIN:-}" = split ]; then API_PIN=(taskset -c 0); LOAD_PIN=(taskset -c 1); fi
+live_placement() {
+    if [ "${FLASHDEAL_PIN:-}" = split ]; then echo "split: the API on core 0, the load generator on core 1 (taskset); the writer, Redis and the backends unpinned"
+    else echo "shared: every process on every core"; fi
+}
 . scripts/run-identity.sh
 
 live_backends() {
@@ -40,7 +49,7 @@ live_server_up() {
     live_idle
     chrt --idle 0 "$LIVE_BIN" serve --role writer --port $((port + 1)) >"$out/writer.log" 2>&1 &
     LIVE_WRITER=$!
-    "$LIVE_BIN" serve --role api --port "$port" >"$out/server.log" 2>&1 &
+    "${API_PIN[@]}" "$LIVE_BIN" serve --role api --port "$port" >"$out/server.log" 2>&1 &
     SERVER=$!
     for _ in $(seq 1 100); do
         curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0
@@ -65,7 +74,7 @@ live_idle() {
 live_api_restart() {
     local port=$LIVE_PORT out=$LIVE_OUT
     kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
-    env "$@" "$LIVE_BIN" serve --role api --port "$port" >>"$out/server.log" 2>&1 &
+    "${API_PIN[@]}" env "$@" "$LIVE_BIN" serve --role api --port "$port" >>"$out/server.log" 2>&1 &
     SERVER=$!
     for _ in $(seq 1 100); do
         curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0

@@ -39,7 +39,7 @@ if [ "$REUSE" != 1 ]; then
     live_server_up validate "$PORT" "$OUT"
     for level in $LEVELS; do
         echo "validate: experiments/$MIX-$level.json, $REPEAT k6 runs"
-        "$LIVE_BIN" loadtest --scenario "experiments/$MIX-$level.json" --target "$TARGET" --repeat "$REPEAT" \
+        "${LOAD_PIN[@]}" "$LIVE_BIN" loadtest --scenario "experiments/$MIX-$level.json" --target "$TARGET" --repeat "$REPEAT" \
             --results "$RESULTS" --work-directory "$OUT/k6" >"$OUT/loadtest-$level.txt"
     done
 fi

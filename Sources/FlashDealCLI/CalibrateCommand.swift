@@ -102,6 +102,12 @@ enum Machine {
         var name = utsname()
         uname(&name)
         let kernel = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(model)), Linux \(kernel), \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
+        return "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(model)), Linux \(kernel), \(ProcessInfo.processInfo.physicalMemory >> 30) GiB, \(placement)"
+    }
+
+    /// Where the scripts put the server and the load generator (scripts/live-server.sh's FLASHDEAL_PIN).
+    static var placement: String {
+        ProcessInfo.processInfo.environment["FLASHDEAL_PIN"] == "split"
+            ? "the API on core 0 and the load generator on core 1 (FLASHDEAL_PIN=split)" : "every process sharing every core"
     }
 }

@@ -72,6 +72,9 @@ def error_share(r):
 
 for r in rows:
     r["error_share"] = error_share(r)
+placement_path = os.path.join(out, "placement.txt")
+placement = open(placement_path).read().strip() if os.path.exists(placement_path) else "shared: every process on every core"
+print(f"placement: {placement}")
 print(f"GET /health/live ceiling: {ceiling_rps:,.0f} rps (P95 {metric(ceiling, 'http_req_duration', 'p(95)'):.2f} ms), "
       f"k6 and the server sharing {cores} cores")
 titles = {
@@ -125,4 +128,4 @@ drain = load("drain.json")
 print(f"writer: {drain['written']:,} of the {drain['expected']:,} orders k6 was told were placed in MongoDB "
       f"{drain['seconds']:.0f} s after the load stopped" + ("" if drain["written"] >= drain["expected"] else " (INCOMPLETE)"))
 with open(os.path.join(out, "report.json"), "w") as f:
-    json.dump({"ceiling_rps": ceiling_rps, "cores": cores, "payment_ms": payment_ms, "levels": rows, "drain": drain, "security": security}, f, indent=2, sort_keys=True)
+    json.dump({"placement": placement, "ceiling_rps": ceiling_rps, "cores": cores, "payment_ms": payment_ms, "levels": rows, "drain": drain, "security": security}, f, indent=2, sort_keys=True)
