@@ -76,7 +76,7 @@ placement_path = os.path.join(out, "placement.txt")
 placement = open(placement_path).read().strip() if os.path.exists(placement_path) else "shared: every process on every core"
 print(f"placement: {placement}")
 print(f"GET /health/live ceiling: {ceiling_rps:,.0f} rps (P95 {metric(ceiling, 'http_req_duration', 'p(95)'):.2f} ms), "
-      f"k6 and the server sharing {cores} cores")
+      + (f"k6 and the server on a core each of {cores}" if placement.startswith("split") else f"k6 and the server sharing {cores} cores"))
 titles = {
     "journey": f" (whole journey; payment provider {payment_ms:.0f} ms; Redis appendfsync everysec)",
     "bench": " (placeOrder and deal reads)",
