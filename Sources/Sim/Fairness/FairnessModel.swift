@@ -130,7 +130,7 @@ public enum FairnessModel {
         }
 
         // Each buyer's next attempt, in time order (ties by index: deterministic).
-        var attempts: [(time: Double, buyer: Int)] = []
+        var attempts = MinHeap()
         for (b, buyer) in buyers.enumerated() {
             let ready = max(buyer.arrival, start)
             var first = buyer.kind == .bot ? ready + exponential(s.botReactionMs / 1000) : ready + exponential(s.humanReactionMs / 1000)
@@ -140,13 +140,13 @@ public enum FairnessModel {
                 let poll = (buyer.kind == .bot ? s.botPollMs : s.humanPollMs) / 1000
                 first = max(first, admittedAt[b] + random.nextUnitInterval() * poll + exponential(buyer.kind == .bot ? s.botReactionMs / 1000 : s.humanReactionMs / 4000))
             }
-            attempts.append((first, b))
+            attempts.push((first, Int32(b)))
         }
         var rateLimited = 0, soldOutAt: Double?
         let bucketPolicy = TokenBucket.Policy(rate: s.buyerRate, burst: s.buyerBurst)
         var serial = 0
-        while let next = attempts.indices.min(by: { (attempts[$0].time, attempts[$0].buyer) < (attempts[$1].time, attempts[$1].buyer) }) {
-            let (time, b) = attempts.remove(at: next)
+        while let (time, buyer) = attempts.pop() {
+            let b = Int(buyer)
             let retry = (buyers[b].kind == .bot ? s.botRetryMs : s.humanRetryMs) / 1000
             let atGate = time + exponential(s.roundTripMs / 2000)
             if bucketPolicy.limits {
@@ -154,7 +154,7 @@ public enum FairnessModel {
                 buyers[b].bucket = bucket
                 guard allowed else {
                     rateLimited += 1
-                    attempts.append((atGate + Double(wait.nanoseconds) / 1e9 + exponential(s.roundTripMs / 2000), b))
+                    attempts.push((atGate + Double(wait.nanoseconds) / 1e9 + exponential(s.roundTripMs / 2000), buyer))
                     continue
                 }
             }
@@ -170,9 +170,9 @@ public enum FairnessModel {
             case .reserve:
                 buyers[b].won += 1
                 if gate.inventory.available == 0, soldOutAt == nil { soldOutAt = atGate }
-                if buyers[b].won < s.perUserLimit, buyers[b].kind == .bot { attempts.append((atGate + retry, b)) }
+                if buyers[b].won < s.perUserLimit, buyers[b].kind == .bot { attempts.push((atGate + retry, buyer)) }
             case .notActive where atGate < start:
-                attempts.append((atGate + retry, b))  // too early: again
+                attempts.push((atGate + retry, buyer))  // too early: again
             default:
                 break  // sold out, the limit, or the deal over: the buyer leaves
             }

@@ -16,7 +16,7 @@ extension ShopResolver {
         let user = try Self.caller(context)
         let id = try DealID(validating: arguments.dealId.rawValue, field: "dealId")
         guard let terms = try await context.deals.load(id) else { return DealNotFound(dealId: arguments.dealId) }
-        guard let room = try Self.room(context), let standing = try await room.desk.join(terms, user) else { return NoWaitingRoom(dealId: arguments.dealId) }
+        guard let room = context.waitingRoom, let standing = try await room.desk.join(terms, user) else { return NoWaitingRoom(dealId: arguments.dealId) }
         context.metrics?.outcome("joinWaitingRoom", standing.isAdmitted ? "Admitted" : "Waiting")
         return WaitingRoomNode(deal: id, standing)
     }
@@ -24,14 +24,14 @@ extension ShopResolver {
     func waitingRoom(context: RequestContext, arguments: WaitingRoomArguments) async throws -> WaitingRoomNode? {
         let user = try Self.caller(context)
         let id = try DealID(validating: arguments.dealId.rawValue, field: "dealId")
-        guard let terms = try await context.deals.load(id), let room = try Self.room(context) else { return nil }
+        guard let terms = try await context.deals.load(id), let room = context.waitingRoom else { return nil }
         return try await room.desk.standing(terms, user).map { WaitingRoomNode(deal: id, $0) }
     }
 
     func waitingRoomUpdates(context: RequestContext, arguments: WaitingRoomArguments) async throws -> AsyncThrowingStream<WaitingRoomNode, any Error> {
         let user = try Self.caller(context)
         let id = try DealID(validating: arguments.dealId.rawValue, field: "dealId")
-        guard let terms = try await context.deals.load(id), terms.waitingRoom != nil, let room = try Self.room(context) else {
+        guard let terms = try await context.deals.load(id), terms.waitingRoom != nil, let room = context.waitingRoom else {
             throw ValidationError(field: "dealId", reason: "names no deal with a waiting room")
         }
         guard try await room.desk.standing(terms, user) != nil else { throw ValidationError(field: "dealId", reason: "names a waiting room you have not joined") }
@@ -66,8 +66,6 @@ extension ShopResolver {
             continuation.onTermination = { _ in task.cancel() }
         }
     }
-
-    static func room(_ context: RequestContext) throws -> WaitingRoomAccess? { context.waitingRoom }
 
     /// Why an order for `terms` may not be placed with `ticket` (nil: it may): a deal with a
     /// waiting room takes orders with a ticket this shop signed for the caller and the deal,

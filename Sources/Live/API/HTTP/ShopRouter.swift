@@ -332,14 +332,11 @@ public struct ShopRouter: Sendable {
     /// was taken with the address's.
     func context(caller: Caller?, buyerToken first: BuyerToken? = nil) async -> RequestContext {
         var buyerToken: (@Sendable () async -> Duration?)?
-        if let rateLimiter, let key = caller.flatMap(buyerKey) {
-            let clock = shop.ports.clock, logger = logger, taken = Mutex(first)
+        if rateLimiter != nil, let caller, buyerKey(caller) != nil {
+            let taken = Mutex(first)
             buyerToken = {
                 if let answer = taken.withLock({ answer in defer { answer = nil }; return answer }) { return answer.wait }
-                do { return try await rateLimiter.take([key], at: await clock.now())?.retryAfter } catch {
-                    logger.warning("rate limiter unreachable; the request goes on", metadata: ["flashdeal.error": "\(error)"])
-                    return nil
-                }
+                return await limit(address: nil, buyer: caller).buyerToken?.wait
             }
         }
         return RequestContext(
