@@ -185,7 +185,7 @@ actor GraphQLWebSocketSession {
             else { return await close(4400, "subscribe needs an id and a payload with a query") }
             guard operations[id] == nil else { return await close(4409, "Subscriber for \(id) already exists") }
             guard operations.count < router.configuration.maxOperationsPerSocket else {
-                return await send(["id": id, "type": "error", "payload": [["message": "at most \(router.configuration.maxOperationsPerSocket) operations run at once on one socket"]]])
+                return await sendError(id, ["at most \(router.configuration.maxOperationsPerSocket) operations run at once on one socket"])
             }
             let variables = (try? JSONSerialization.data(withJSONObject: payload["variables"] ?? [String: Any]()))
                 .flatMap { try? JSONDecoder().decode([String: Map].self, from: $0) } ?? [:]
@@ -212,7 +212,7 @@ actor GraphQLWebSocketSession {
             prepared = try router.prepare(request, transport: .webSocket)
             context = await router.context(caller: caller)
         } catch {
-            return await send(["id": id, "type": "error", "payload": [["message": ClientErrors.message(error, logger: router.logger)]]])
+            return await sendError(id, [ClientErrors.message(error, logger: router.logger)])
         }
         do {
             guard case .valid(_, .subscription?, _) = prepared else {
@@ -221,7 +221,7 @@ actor GraphQLWebSocketSession {
                     let admission = await gate.acquire()
                     guard admission == .admitted else {
                         router.metrics.outcome("webSocket", "Shed")
-                        return await send(["id": id, "type": "error", "payload": [["message": "the server is busy; retry in a moment"]]])
+                        return await sendError(id, ["the server is busy; retry in a moment"])
                     }
                 }
                 defer { router.gate?.release() }
@@ -234,7 +234,7 @@ actor GraphQLWebSocketSession {
                 request: request.query, context: context, variables: request.variables ?? [:], operationName: request.operationName)
             {
             case .failure(let errors):
-                await send(["id": id, "type": "error", "payload": errors.errors.map { ["message": ClientErrors.message($0, logger: router.logger)] }])
+                await sendError(id, errors.errors.map { ClientErrors.message($0, logger: router.logger) })
             case .success(let stream):
                 for try await result in stream {
                     if Task.isCancelled { return }
@@ -243,7 +243,7 @@ actor GraphQLWebSocketSession {
                 if !Task.isCancelled { await send(["id": id, "type": "complete"]) }
             }
         } catch {
-            if !Task.isCancelled { await send(["id": id, "type": "error", "payload": [["message": ClientErrors.message(error, logger: router.logger)]]]) }
+            if !Task.isCancelled { await sendError(id, [ClientErrors.message(error, logger: router.logger)]) }
         }
     }
 
@@ -259,6 +259,11 @@ actor GraphQLWebSocketSession {
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(Next(id: id, payload: result)) else { return }
         await write(String(decoding: data, as: UTF8.self))
+    }
+
+    /// `{"id", "type": "error", "payload": [{"message"}, …]}`: the operation ends with these errors.
+    func sendError(_ id: String, _ messages: [String]) async {
+        await send(["id": id, "type": "error", "payload": messages.map { ["message": $0] }])
     }
 
     func send(_ object: [String: Any]) async {
