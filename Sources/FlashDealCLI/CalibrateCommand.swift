@@ -6,6 +6,7 @@ import LiveAPI
 import LiveKafka
 import LiveRuntime
 import LiveTools
+import LoadTest
 import Logging
 
 /// `flashdeal calibrate`: measures the live system's service times on the real backends and writes
@@ -17,9 +18,14 @@ struct CalibrateCommand: AsyncParsableCommand {
         discussion: """
             Times, on the backends given (flags or FLASHDEAL_* variables): a Redis round trip (PING), a read \
             (HMGET) and a stock-gate EVALSHA; a Kafka produce of one message and of a burst; a MongoDB read, a \
-            one-document and a 500-document insert_many; and the server's CPU per GraphQL operation, executing \
-            each operation in-process through the same router `serve` uses (getrusage before and after). Writes \
-            experiments/calibration/<name>.json with the machine it ran on in its description.
+            one-document and a 500-document insert_many. Then, against the running server at --target (on the same \
+            Redis), open-model k6 phases at --rate requests/s (k6/calibrate.js: the deal list, the deal, an order, an \
+            order and its polls, an order and its payment, an order paid and cancelled), reading the server's \
+            process_cpu_seconds_total, k6's CPU and Redis's INFO cpu around each, and a thread's wake-up delay: each \
+            operation's CPU per request by least squares over the phases. Writes experiments/calibration/<name>.json \
+            (the service times), <name>-machine.json (the other processes' CPU per request and the wake-up delay: \
+            what a scenario of a shared box includes) and <name>-phases.json (the raw phases), with the machine \
+            and the placement it ran on in their descriptions.
             """)
 
     @Option(help: "The calibration's name: experiments/calibration/<name>.json.") var name = "measured"
@@ -27,11 +33,25 @@ struct CalibrateCommand: AsyncParsableCommand {
     @OptionGroup var backends: BackendOptions
     @Option(help: "The payment provider's latency the server runs with, in ms.") var paymentLatencyMs = 0.0
     @Option(help: "The folder calibration files go in.") var directory = "experiments/calibration"
+    @Option(help: "The live server the load phases run against (on the same backends).") var target: String
+    @Option(help: "Requests a second in each operation's load phase.") var rate = 1000.0
+    @Option(help: "Requests a second of the whole-journey phases (comma-separated): how CPU per request changes with the load.")
+    var journeyRates = "250,500,1000,2000"
+    @Option(help: "Seconds each load phase lasts.") var phaseSeconds = 10
+    @Option(help: "The k6 binary (default: .venv/flashdeal/k6, else FLASHDEAL_K6).") var k6: String?
+    @Option(help: "The k6 script of the phases.") var script = "k6/calibrate.js"
 
     func run() async throws {
         var configuration = try backends.backends(kafka: true)
         let (redis, kafka, mongo) = (configuration.redis.url ?? "", configuration.kafka.brokers ?? "", configuration.mongo.uri ?? "")
         guard (20...100_000).contains(samples) else { throw ValidationError("--samples must be between 20 and 100000") }
+        guard (10...20_000).contains(rate), (3...600).contains(phaseSeconds) else { throw ValidationError("--rate must be 10…20000 and --phase-seconds 3…600") }
+        let journeyRates = journeyRates.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !journeyRates.isEmpty, journeyRates.allSatisfy({ (10...20_000).contains($0) }) else {
+            throw ValidationError("--journey-rates takes rates of 10…20000 requests/s, comma-separated, not \(self.journeyRates)")
+        }
+        let k6 = self.k6 ?? ProcessInfo.processInfo.environment["FLASHDEAL_K6"] ?? ".venv/flashdeal/k6"
+        guard FileManager.default.isExecutableFile(atPath: k6) else { throw ValidationError("no k6 at \(k6): run scripts/bootstrap.sh or pass --k6") }
         let tag = "calibrate\(UInt32.random(in: 0...UInt32.max))"
         (configuration.redis.keyPrefix, configuration.kafka.topicPrefix, configuration.server.role) = (tag, tag, .api)
         var logger = Logger(label: "calibrate")
@@ -39,14 +59,12 @@ struct CalibrateCommand: AsyncParsableCommand {
         let composition: ShopServer.Composition
         do { composition = try await ShopServer.compose(configuration, logger: logger) } catch let error as StartupError { throw ValidationError("\(error)") }
         let probes = try await BackendProbes(redisURL: redis, kafkaBrokers: kafka, mongoURI: mongo, tag: tag)
-        func say(_ s: String) { FileHandle.standardError.write(Data("calibrate: \(s)\n".utf8)) }
+        @Sendable func say(_ s: String) { FileHandle.standardError.write(Data("calibrate: \(s)\n".utf8)) }
 
         say("Redis round trip, read and stock gate")
         let ping = try await probes.time(samples) { try await probes.ping() }
         let read = try await probes.time(samples) { try await probes.read() }
-        let shop = Shop(ports: composition.ports)
-        let router = try ShopRouter(shop: shop, hub: composition.hub)
-        let operations = try await OperationProbes(router: router, shop: shop, tag: tag, samples: samples)
+        let operations = try await OperationProbes(shop: Shop(ports: composition.ports), tag: tag)
         let gate = try await probes.time(samples) { try await operations.reserveDirect() }
         say("Kafka produce")
         let produceOne = try await probes.time(max(20, samples / 10)) { try await probes.produce(1) }
@@ -56,9 +74,16 @@ struct CalibrateCommand: AsyncParsableCommand {
         let mongoRead = try await probes.time(max(20, samples / 5)) { try await probes.mongoRead() }
         let insertOne = try await probes.time(20) { try await probes.insert(1) }
         let insertMany = try await probes.time(5) { try await probes.insert(500) }
-        say("server CPU per GraphQL operation (\(samples) each)")
-        let cpu = try await operations.cpuPerOperation()
+        let secret = try ConfigurationSources(environment: ProcessInfo.processInfo.environment).load().configuration.auth.secret ?? Authenticator.developmentSecret
+        let admin = "Bearer " + (try await Authenticator.token(user: "admin", admin: true, ttl: .seconds(86_400), secret: secret))
+        let runner = LoadCalibrationRunner(
+            target: target, k6: k6, script: script, admin: admin, secret: secret, rate: rate, phaseSeconds: phaseSeconds,
+            journeyRates: journeyRates, workDirectory: ".run/calibrate", machine: Machine.describe(), placement: Machine.placement
+        ) { try await probes.redisCPU() }
+        let load = try await runner.run { say($0) }
         probes.close()
+        let fit = try load.fit()
+        let cpu = fit.server
 
         let rtt = ping.mean
         func lognormal(_ ms: Double, _ sd: Double) -> [String: Any] { ["type": "lognormal", "meanMs": round4(max(0.001, ms)), "sdMs": round4(max(0.0005, sd))] }
@@ -68,7 +93,9 @@ struct CalibrateCommand: AsyncParsableCommand {
             "description": "Measured by flashdeal calibrate on \(Machine.describe()), \(ISO8601DateFormatter().string(from: Date())), \(samples) samples each. "
                 + "Redis PING \(fmt(ping.mean)) ms, HMGET \(fmt(read.mean)) ms, gate EVALSHA \(fmt(gate.mean)) ms; Kafka produce \(fmt(produceOne.mean)) ms (linger \(linger) ms), "
                 + "\(burst) messages \(fmt(produceBurst.mean)) ms; MongoDB find \(fmt(mongoRead.mean)) ms, insert 1 \(fmt(insertOne.mean)) ms, insert 500 \(fmt(insertMany.mean)) ms. "
-                + "CPU per operation executed in-process (no HTTP parsing).",
+                + "CPU per request from the server's process_cpu_seconds_total over k6 phases at \(Int(rate)) requests/s "
+                + "(least squares over one phase per operation; \(name)-phases.json has the phases, \(name)-machine.json how the CPU per request "
+                + "changes with the load).",
             "network": ["backendRtt": constant(rtt)],
             "redis": ["gateService": lognormal(gate.mean - rtt, gate.sd), "readService": constant(read.mean - rtt)],
             "kafka": [
@@ -83,11 +110,37 @@ struct CalibrateCommand: AsyncParsableCommand {
             "payment": ["latency": constant(paymentLatencyMs > 0 ? paymentLatencyMs : 0.001)],
         ]
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let path = (directory as NSString).appendingPathComponent("\(name).json")
-        let data = try JSONSerialization.data(withJSONObject: calibration, options: [.sortedKeys, .prettyPrinted])
+        let machine: [String: Any] = [
+            "description": "The processes beside the server on \(Machine.describe()), measured by flashdeal calibrate at \(Int(rate)) requests/s: "
+                + "k6's and Redis's CPU per request of each operation (demand), and a thread's wake-up delay from a 1 ms sleep on the quiet machine "
+                + "(mean \(fmt(load.wakeUpQuiet.meanUs)) µs, P99 \(fmt(load.wakeUpQuiet.p99Us)) µs; under the phases' load mean \(fmt(load.wakeUpLoaded.meanUs)) µs, "
+                + "P99 \(fmt(load.wakeUpLoaded.p99Us)) µs, which the time-shared cores model themselves), and the CPU per request of the whole "
+                + "journey at \(journeyRates.map { String(Int($0)) }.joined(separator: ", ")) requests/s against the per-operation figures (cpuByRate: "
+                + "the server's and the others' multiplier by the tier's request rate). Include it in a scenario of a shared box.",
+            "http": ["machine": [
+                "wakeUp": lognormal(load.wakeUpQuiet.meanUs / 1000, load.wakeUpQuiet.sdUs / 1000),
+                "cpuByRate": fit.byRate.map { ["rate": round4($0.rate), "server": round4($0.server), "others": round4($0.others)] },
+                "demand": Dictionary(uniqueKeysWithValues: cpu.keys.map { op in
+                    let ms = (fit.loadGenerator[op] ?? 0) + (fit.redis[op] ?? 0)
+                    return (op, lognormal(ms, ms / 3))
+                }),
+            ]],
+        ]
+        try write(calibration, to: "\(name).json")
+        try write(machine, to: "\(name)-machine.json")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let phases = (directory as NSString).appendingPathComponent("\(name)-phases.json")
+        try encoder.encode(load).write(to: URL(fileURLWithPath: phases))
+        say("wrote \(phases)")
+    }
+
+    func write(_ object: [String: Any], to file: String) throws {
+        let path = (directory as NSString).appendingPathComponent(file)
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
         try data.write(to: URL(fileURLWithPath: path))
         print(String(decoding: data, as: UTF8.self))
-        say("wrote \(path)")
+        FileHandle.standardError.write(Data("calibrate: wrote \(path)\n".utf8))
     }
 }
 

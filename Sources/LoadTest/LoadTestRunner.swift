@@ -49,13 +49,18 @@ public struct LoadTestRunner: Sendable {
     }
 
     func runK6(plan: String, points: String, summary: String, timeoutMs: Double) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: k6)
-        process.arguments = [
+        try Self.k6(k6, [
             "run", "--quiet", "--out", "json=\(points)", "--summary-export", summary,
             "--system-tags", "status,method,scenario,expected_response", "-e", "PLAN=\(plan)", "-e", "TARGET=\(target)", "-e", "SECRET=\(secret)",
             "-e", "TIMEOUT_MS=\(Int(timeoutMs.rounded(.up)))", script,
-        ]
+        ])
+    }
+
+    /// Runs k6 to its end; a run whose thresholds were crossed (exit 99) is still a measurement.
+    static func k6(_ k6: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: k6)
+        process.arguments = arguments
         let log = FileHandle(forWritingAtPath: "/dev/null")
         process.standardOutput = log
         let errors = Pipe()
@@ -63,7 +68,6 @@ public struct LoadTestRunner: Sendable {
         do { try process.run() } catch { throw LoadTestError("cannot start k6 at \(k6): \(error)") }
         let stderr = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        // 99: thresholds crossed: still a measurement. Anything else is a failed run.
         guard process.terminationStatus == 0 || process.terminationStatus == 99 else {
             throw LoadTestError("k6 exited with \(process.terminationStatus): \(String(decoding: stderr.suffix(2000), as: UTF8.self))")
         }
@@ -101,30 +105,10 @@ public struct LoadTestRunner: Sendable {
     }
 
     func mutation(_ query: String, _ variables: [String: Any], expect: String) async throws {
-        let data = try await post(query, variables)
-        let result = data.values.first as? [String: Any]
-        guard result?["__typename"] as? String == expect else {
-            throw LoadTestError("seeding \(target): \(query.prefix(60))… answered \(data)")
-        }
+        try await AdminClient(target: target, authorization: admin).mutation(query, variables, expect: expect)
     }
 
     func post(_ query: String, _ variables: [String: Any]) async throws -> [String: Any] {
-        guard let url = URL(string: "\(target)/graphql") else { throw LoadTestError("--target \(target) is not a URL") }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue(admin, forHTTPHeaderField: "Authorization")
-        request.httpBody = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
-        let body: Data
-        do {
-            (body, _) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw LoadTestError("the server at \(target) does not answer: \(error)")
-        }
-        guard let json = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
-            throw LoadTestError("\(target)/graphql answered something that is not JSON")
-        }
-        if let errors = json["errors"] { throw LoadTestError("\(target)/graphql: \(errors)") }
-        return json["data"] as? [String: Any] ?? [:]
+        try await AdminClient(target: target, authorization: admin).post(query, variables)
     }
 }

@@ -1,16 +1,21 @@
 import Domain
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Live
 import LiveAPI
 import LiveTools
+import LoadTest
 import Logging
 import Testing
 
-/// `flashdeal calibrate`'s probes on the real backends: every timing is measured and positive, and
-/// every GraphQL operation of the simulator gets a CPU time.
-@Suite(.enabled(if: Backends.allThere))
+/// `flashdeal calibrate` on the real backends: every backend probe times something, and the load
+/// phases (the real k6 against the live server's composition) give every operation of the
+/// simulator a CPU per request from the server's own `process_cpu_seconds_total`, with k6's and
+/// Redis's CPU and the wake-up delay measured beside it.
+@Suite(.enabled(if: Backends.allThere && Backends.k6 != nil))
 struct CalibrationTests {
-    @Test func probesTimeEveryBackendAndEveryOperation() async throws {
+    @Test func probesTimeEveryBackendAndTheLoadPhasesEveryOperation() async throws {
         var configuration = try Backends.liveConfiguration()
         configuration.server.role = .api
         let composition = try await ShopServer.compose(configuration, logger: Logger(label: "test"))
@@ -20,16 +25,36 @@ struct CalibrationTests {
             redisURL: try #require(configuration.redis.url), kafkaBrokers: try #require(configuration.kafka.brokers),
             mongoURI: try #require(configuration.mongo.uri), tag: tag)
         defer { probes.close() }
-        let operations = try await OperationProbes(router: try ShopRouter(shop: shop, hub: composition.hub), shop: shop, tag: tag, samples: 20)
+        let operations = try await OperationProbes(shop: shop, tag: tag)
         let ping = try await probes.time(20) { try await probes.ping() }
         let gate = try await probes.time(20) { try await operations.reserveDirect() }
         let produce = try await probes.time(3) { try await probes.produce(50) }
         let insert = try await probes.time(3) { try await probes.insert(100) }
         #expect(ping.mean > 0 && gate.mean > 0 && produce.mean > 0 && insert.mean > 0)
-        let cpu = try await operations.cpuPerOperation()
-        #expect(Set(cpu.keys) == ["listDeals", "viewDeal", "placeOrder", "payOrder", "cancelOrder", "orderStatus"])
-        #expect(cpu.values.allSatisfy { $0 > 0 })
         let stock = try #require(try await shop.ports.ledger.stock(DealID(generated: "probe-\(tag)")))
         #expect(stock.inventory.reserved + stock.inventory.sold > 0, "the probes really placed orders")
+
+        let router = try ShopRouter(shop: shop, hub: composition.hub)
+        let app = Application(router: router.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let runner = LoadCalibrationRunner(
+                target: "http://127.0.0.1:\(try #require(client.port))", k6: try #require(Backends.k6),
+                script: K6SmokeTests.root.appendingPathComponent("k6/calibrate.js").path,
+                admin: try await Authenticator.bearer("admin", admin: true), secret: Authenticator.developmentSecret, rate: 40, phaseSeconds: 3, journeyRates: [20, 60],
+                workDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("flashdeal-calibrate-\(tag)").path,
+                machine: "test", placement: "shared"
+            ) { try await probes.redisCPU() }
+            let load = try await runner.run()
+            #expect(load.phases.map(\.name) == LoadCalibrationRunner.phases)
+            let pay = try #require(load.phases.first { $0.name == "pay" })
+            #expect((pay.requests["placeOrder"] ?? 0) > 50 && pay.requests["placeOrder"] == pay.requests["payOrder"], "\(pay.requests)")
+            #expect(load.phases.allSatisfy { $0.server > 0 && $0.loadGenerator > 0 && $0.redis > 0 }, "\(load.phases)")
+            #expect(load.wakeUpQuiet.samples > 100 && load.wakeUpLoaded.samples > 100)
+            let fit = try load.fit()
+            #expect(Set(fit.server.keys) == ["listDeals", "viewDeal", "placeOrder", "payOrder", "cancelOrder", "orderStatus"])
+            #expect(fit.loadGenerator.values.contains { $0 > 0 } && fit.redis.values.contains { $0 > 0 })
+            #expect(load.journeys.count == 2 && fit.byRate.count == 2 && fit.byRate[0].rate < fit.byRate[1].rate)
+            #expect(fit.byRate.allSatisfy { $0.server > 0 && $0.others > 0 }, "\(fit.byRate)")
+        }
     }
 }

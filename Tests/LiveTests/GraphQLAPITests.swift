@@ -317,6 +317,17 @@ import Testing
                 // Paths the server does not serve share one label: clients cannot grow the metrics.
                 #expect(text.contains(#"flashdeal_http_requests_total{route="other",status="404"} 2"#) && !text.contains("nope"))
                 #expect(text.contains("flashdeal_http_request_duration_seconds_bucket"))
+                // The process's own series, as every Prometheus client names them: the CPU so far
+                // (what calibrate divides among a phase's requests), memory, files, start time.
+                func value(_ name: String) -> Double? {
+                    text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+                }
+                let cpu = try #require(value("process_cpu_seconds_total"))
+                var usage = rusage()
+                getrusage(RUSAGE_SELF.rawValue, &usage)
+                #expect(cpu > 0 && cpu <= Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + 2)
+                #expect((value("process_resident_memory_bytes") ?? 0) > 1_000_000 && (value("process_open_fds") ?? 0) > 2)
+                #expect(abs((value("process_start_time_seconds") ?? 0) - Date().timeIntervalSince1970) < 3600)
             }
         }
     }

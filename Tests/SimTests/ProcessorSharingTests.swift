@@ -91,4 +91,60 @@ import Testing
         woken.http.machine?.wakeUp = .constant(0.5e6)
         #expect(abs(Simulator.run(woken, seed: 4).overall.meanMs - plain.meanMs - 0.5) < 0.1, "the wake-up delay adds to every request")
     }
+
+    @Test func anotherClassOfJobsTakesItsShareAsTheTextbookSays() {
+        // M/G/1-PS with two Poisson classes: each class's mean response is E[S]/(1 − ρ₁ − ρ₂). The
+        // requests (λ = 0.5/ms, 1 ms) beside other processes' jobs (λ = 1/ms, 0.2 ms, job -1 as
+        // the model gives them): ρ = 0.7, so 1 / 0.3 = 3.33 ms for a request.
+        var random = SeededGenerator(seed: 7)
+        var cpu = ProcessorSharing(cores: 1)
+        let ms = 1_000_000.0
+        func exponential(_ rate: Double) -> Int64 { Int64((-log(1 - random.nextUnitInterval()) / rate * ms).rounded()) }
+        var nextRequest = exponential(0.5), nextOther = exponential(1)
+        var arrivedAt: [Int64] = [], total = 0.0, done = 0
+        while done < 150_000 {
+            let completion = cpu.nextEvent(now: cpu.lastTime)
+            let arrival = min(nextRequest, nextOther)
+            if completion.map({ arrival <= $0 }) ?? true {
+                if nextRequest <= nextOther {
+                    cpu.arrive(Int32(arrivedAt.count), work: exponential(1), at: nextRequest)
+                    arrivedAt.append(nextRequest)
+                    nextRequest += exponential(0.5)
+                } else {
+                    cpu.arrive(-1, work: exponential(5), at: nextOther)
+                    nextOther += exponential(1)
+                }
+            } else if let completion {
+                while let job = cpu.complete(at: completion) {
+                    guard job >= 0 else { continue }
+                    total += Double(completion - arrivedAt[Int(job)]) / ms
+                    done += 1
+                }
+            }
+        }
+        let mean = total / Double(done), expected = 1 / 0.3
+        #expect(abs(mean - expected) / expected < 0.05, "a request beside other jobs: \(mean) ms")
+    }
+
+    @Test func otherProcessesDemandAndTheRateCurveScaleTheWork() throws {
+        var shared = try Fixtures.experiment("mmc-validation.json")
+        shared.traffic.stages[0].duration = 20_000_000_000
+        shared.http.machine = Scenario.Machine()
+        let plain = Simulator.run(shared, seed: 5).overall
+        // k6 and Redis beside the server: 0.125 ms per request more on the cores (ρ 0.8 → 0.9).
+        var crowded = shared
+        crowded.http.machine?.demand = Scenario.Operation.allCases.map { _ in .constant(125_000) }
+        let beside = Simulator.run(crowded, seed: 5).overall
+        #expect(beside.requests == plain.requests && beside.meanMs > 1.3 * plain.meanMs, "\(beside.meanMs) ms against \(plain.meanMs)")
+        // Half the CPU per request from 3,000 requests/s up (the level runs at 3,200): as fast as
+        // half the CPU outright.
+        var curve = shared
+        curve.http.machine?.cpuByRate = [.init(rate: 1000, server: 1, others: 1), .init(rate: 3000, server: 0.5, others: 0.5)]
+        var halved = shared
+        halved.http.cpu = halved.http.cpu.map { _ in .exponential(mean: 500_000) }
+        let (scaled, half) = (Simulator.run(curve, seed: 5).overall, Simulator.run(halved, seed: 5).overall)
+        #expect(abs(scaled.meanMs - half.meanMs) / half.meanMs < 0.03, "\(scaled.meanMs) ms against \(half.meanMs)")
+        let machine = try #require(curve.http.machine)
+        #expect(machine.multipliers(at: 500) == (1, 1) && machine.multipliers(at: 2000) == (0.75, 0.75) && machine.multipliers(at: 9000) == (0.5, 0.5))
+    }
 }

@@ -48,6 +48,19 @@ public struct BackendProbes: Sendable {
     }
 
     public func ping() async throws { _ = try await pool.send(["PING"]) }
+
+    /// Redis's own CPU seconds so far (`INFO cpu`: used_cpu_user + used_cpu_sys).
+    public func redisCPU() async throws -> Double {
+        guard let text = try await pool.send(["INFO", "cpu"]).string else { throw StartupError("Redis answered INFO cpu with no text") }
+        let fields = text.split(whereSeparator: \.isNewline).compactMap { line -> (String, Double)? in
+            let parts = line.split(separator: ":")
+            guard parts.count == 2, let value = Double(parts[1].trimmingCharacters(in: .whitespaces)) else { return nil }
+            return (String(parts[0]), value)
+        }
+        let cpu = Dictionary(fields, uniquingKeysWith: { a, _ in a })
+        guard let user = cpu["used_cpu_user"], let system = cpu["used_cpu_sys"] else { throw StartupError("Redis's INFO cpu has no used_cpu_user or used_cpu_sys") }
+        return user + system
+    }
     public func read() async throws { _ = try await pool.send(["HMGET", "\(tag):{probe}:gate", "status", "total", "available"]) }
 
     /// `n` messages at once, until the broker acknowledged them all.
@@ -77,20 +90,14 @@ final class ProbeCounter: @unchecked Sendable {
     func next(_ n: Int) -> Int { lock.withLock { defer { value += n }; return value } }
 }
 
-/// The server's CPU per GraphQL operation: each operation executed in-process through the router
-/// `serve` uses (GraphQL, resolvers, the Domain, the Redis client), `samples` times in a row, with
-/// the process's CPU time read before and after. HTTP parsing is not included.
+/// A deal of the calibration's own, for timing the stock gate script straight through the ledger.
 public struct OperationProbes: Sendable {
-    let router: ShopRouter
     let shop: Shop
     let deal: DealID
-    let samples: Int
     let counter = ProbeCounter()
 
-    public init(router: ShopRouter, shop: Shop, tag: String, samples: Int) async throws {
-        self.router = router
+    public init(shop: Shop, tag: String) async throws {
         self.shop = shop
-        self.samples = samples
         deal = DealID(generated: "probe-\(tag)")
         let now = await shop.ports.clock.now()
         try await shop.createProduct(try Product(id: ProductID(generated: "probe-\(tag)"), name: "Probe", description: "calibration"))
@@ -107,55 +114,5 @@ public struct OperationProbes: Sendable {
         _ = try await shop.ports.ledger.reserve(deal, ReserveRequest(
             orderID: OrderID(generated: "probe-\(deal)-\(n)"), userID: UserID(generated: "probe-\(n)"), quantity: 1,
             idempotencyKey: IdempotencyKey(generated: "k\(n)"), expiresAt: now + .seconds(600)), at: now)
-    }
-
-    static func cpuSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    func body(_ query: String, _ variables: [String: Any] = [:]) throws -> Data {
-        try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
-    }
-
-    /// Milliseconds of CPU per operation, by the simulator's operation names.
-    public func cpuPerOperation() async throws -> [String: Double] {
-        var result: [String: Double] = [:]
-        func measure(_ name: String, _ requests: [(Data, String?)]) async throws -> [Data] {
-            var answers: [Data] = []
-            let start = Self.cpuSeconds()
-            for (body, user) in requests {
-                let (status, answer) = await router.execute(body: body, caller: try user.map { Caller(user: try UserID(validating: $0)) })
-                guard status == 200 else { throw StartupError("calibrating \(name): HTTP \(status) \(String(decoding: answer, as: UTF8.self))") }
-                answers.append(answer)
-            }
-            result[name] = (Self.cpuSeconds() - start) * 1000 / Double(requests.count)
-            return answers
-        }
-        let d = deal.rawValue
-        _ = try await measure("listDeals", try (0..<samples).map { _ in (try body("query { deals(first: 10) { edges { node { id status available } } } }"), nil) })
-        _ = try await measure("viewDeal", try (0..<samples).map { _ in (try body("query($id: ID!) { deal(id: $id) { id status available reserved sold price product { name } } }", ["id": d]), nil) })
-        let users = (0..<samples).map { "probe-user-\($0)-\(counter.next(1))" }
-        let placed = try await measure("placeOrder", try users.map { user in
-            (try body("mutation($in: PlaceOrderInput!) { placeOrder(input: $in) { __typename ... on OrderPlaced { order { id } } } }",
-                      ["in": ["dealId": d, "quantity": 1, "idempotencyKey": "k-\(user)"]]), user)
-        })
-        let orders = try placed.map { answer -> String in
-            let json = try JSONSerialization.jsonObject(with: answer) as? [String: Any]
-            guard let id = (((json?["data"] as? [String: Any])?["placeOrder"] as? [String: Any])?["order"] as? [String: Any])?["id"] as? String
-            else { throw StartupError("calibrating placeOrder: no order in \(String(decoding: answer, as: UTF8.self))") }
-            return id
-        }
-        let pairs = Array(zip(orders, users))
-        _ = try await measure("orderStatus", try pairs.map { (try body("query($id: ID!) { order(id: $id) { id status } }", ["id": $0.0]), $0.1) })
-        let half = pairs.count / 2
-        _ = try await measure("payOrder", try pairs.prefix(half).map {
-            (try body("mutation($in: PayOrderInput!) { payOrder(input: $in) { __typename } }", ["in": ["orderId": $0.0, "idempotencyKey": "pay-\($0.0)"]]), $0.1)
-        })
-        _ = try await measure("cancelOrder", try pairs.suffix(from: half).map {
-            (try body("mutation($in: CancelOrderInput!) { cancelOrder(input: $in) { __typename } }", ["in": ["orderId": $0.0]]), $0.1)
-        })
-        return result
     }
 }

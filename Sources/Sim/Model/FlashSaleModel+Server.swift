@@ -19,6 +19,8 @@ extension FlashSaleModel {
             guard http.busy + http.queueLength < limit else { return shed(r) }
         }
         requests[r].replica = replica
+        noteArrival()
+        otherProcesses(r)
         switch replicas[Int(replica)].http.arrive(r, at: now) {
         case .start: startCPU(r)
         case .queued: break
@@ -69,12 +71,40 @@ extension FlashSaleModel {
         runStep(r)
     }
 
+    /// The CPU the processes beside the server spend on the request (a machine's `demand`): a job
+    /// on the replica's time-shared cores that no request waits on (job -1).
+    mutating func otherProcesses(_ r: Int32) {
+        guard let machine = scenario.http.machine, !machine.demand.isEmpty else { return }
+        let work = scaled(machine.demand[requests[r].op.rawValue].sample(&rCPU), by: machine.multipliers(at: requestRate).others)
+        guard work > 0 else { return }
+        let replica = Int(requests[r].replica)
+        replicas[replica].shared!.arrive(-1, work: work, at: calendar.now)
+        scheduleSharedCPU(replica)
+    }
+
     /// A request's CPU work joins the replica's time-shared cores.
     mutating func enterSharedCPU(_ r: Int32) {
         let replica = Int(requests[r].replica)
         replicas[replica].cpu.enter(at: calendar.now)
-        replicas[replica].shared!.arrive(r, work: scenario.http.cpu[requests[r].op.rawValue].sample(&rCPU), at: calendar.now)
+        let multiplier = scenario.http.machine!.multipliers(at: requestRate).server
+        replicas[replica].shared!.arrive(r, work: scaled(scenario.http.cpu[requests[r].op.rawValue].sample(&rCPU), by: multiplier), at: calendar.now)
         scheduleSharedCPU(replica)
+    }
+
+    /// Keeps the last second's arrivals at the tier when the machine's CPU depends on the rate.
+    mutating func noteArrival() {
+        guard scenario.http.machine?.cpuByRate.isEmpty == false else { return }
+        recentArrivals.append(calendar.now)
+        while let first = recentArrivals.first, first <= calendar.now - 1_000_000_000 { recentArrivals.removeFirst() }
+    }
+
+    /// Requests a second arriving at the tier, over the last second (or since the start).
+    var requestRate: Double {
+        Double(recentArrivals.count) / max(0.001, min(1, Double(calendar.now) / 1e9))
+    }
+
+    func scaled(_ work: Int64, by multiplier: Double) -> Int64 {
+        multiplier == 1 ? work : Int64((Double(work) * multiplier).rounded())
     }
 
     mutating func scheduleSharedCPU(_ replica: Int) {
@@ -89,7 +119,7 @@ extension FlashSaleModel {
         finishedCPU.removeAll(keepingCapacity: true)
         while let r = replicas[replica].shared!.complete(at: calendar.now) { finishedCPU.append(r) }
         scheduleSharedCPU(replica)
-        for r in finishedCPU {
+        for r in finishedCPU where r >= 0 {
             replicas[replica].cpu.leave(at: calendar.now)
             runStep(r)
         }

@@ -177,6 +177,8 @@ public struct FlashSaleModel {
     var starting: [Int32] = []
     /// Requests whose time-shared CPU work finished at one instant (reused).
     var finishedCPU: [Int32] = []
+    /// Arrival times at the HTTP tier over the last second, oldest first (a machine with `cpuByRate`).
+    var recentArrivals = Deque64()
     /// Outbox entries written and not yet acknowledged by the broker (the live outbox's depth).
     var outboxDepth = 0
     /// Outbox entries written while the writer (the relay) was down: relayed when it is back.

@@ -190,9 +190,21 @@ extension Scenario {
                 let period = millis(try q.double("periodMs", default: 100, in: 1...10_000))
                 return ProcessorSharing.Quota(cpuPerPeriod: millis(try q.double("cpuMs", in: 0.01...1_000_000)), period: period)
             }
+            let demand = try m.object("demand") { (d: inout JSONReader) throws(ScenarioError) -> [Distribution] in
+                var result: [Distribution] = []
+                for op in Operation.allCases { result.append(try d.distribution(op.name, directory: directory, default: .constant(0))) }
+                return result
+            }
+            let byRate = try m.objects("cpuByRate") { (p: inout JSONReader) throws(ScenarioError) -> Machine.RatePoint in
+                Machine.RatePoint(
+                    rate: try p.double("rate", in: 0...10_000_000), server: try p.double("server", in: 0.01...100), others: try p.double("others", in: 0.01...100))
+            } ?? []
+            guard zip(byRate, byRate.dropFirst()).allSatisfy({ $0.rate < $1.rate }) else {
+                throw ScenarioError(path: "\(m.path).cpuByRate", message: "the points' rates must rise")
+            }
             return Machine(
                 background: try m.double("background", default: 0, in: 0...1000), quota: quota,
-                wakeUp: try m.distribution("wakeUp", directory: directory, default: .constant(0)))
+                wakeUp: try m.distribution("wakeUp", directory: directory, default: .constant(0)), demand: demand ?? [], cpuByRate: byRate)
         }
         return tier
     }

@@ -130,16 +130,55 @@ public struct Scenario: Sendable, Hashable {
     /// requests (processor sharing) and `background` other runnable processes on the same cores
     /// (the load generator, Redis, the writer, on a shared box), under an optional CPU quota per
     /// period (a Kubernetes CPU limit: CFS bandwidth throttling), each request's CPU work starting
-    /// after a scheduler wake-up delay.
+    /// after a scheduler wake-up delay. `demand` is the CPU other processes on the same cores spend
+    /// per request, by operation (the load generator sending it and reading its answer, Redis
+    /// serving its commands: `flashdeal calibrate` measures both): work that competes for the
+    /// cores when the request arrives but that no request waits on. `cpuByRate` scales both by the
+    /// tier's request rate over the last second: on a virtual machine the CPU a request costs falls
+    /// as the load rises (more events are handled per wake-up of a thread and of a virtual CPU), and
+    /// `flashdeal calibrate` measures by how much.
     public struct Machine: Sendable, Hashable {
         public var background: Double
         public var quota: ProcessorSharing.Quota?
         public var wakeUp: Distribution
+        /// By operation (`Operation.rawValue`); empty: none.
+        public var demand: [Distribution]
+        /// Multipliers of the server's CPU and of the demand, by requests a second, ascending;
+        /// linear between points, the end points' beyond them. Empty: 1.
+        public var cpuByRate: [RatePoint]
 
-        public init(background: Double = 0, quota: ProcessorSharing.Quota? = nil, wakeUp: Distribution = .constant(0)) {
+        public init(
+            background: Double = 0, quota: ProcessorSharing.Quota? = nil, wakeUp: Distribution = .constant(0), demand: [Distribution] = [],
+            cpuByRate: [RatePoint] = []
+        ) {
             self.background = background
             self.quota = quota
             self.wakeUp = wakeUp
+            self.demand = demand
+            self.cpuByRate = cpuByRate
+        }
+
+        public struct RatePoint: Sendable, Hashable {
+            public var rate: Double
+            public var server: Double
+            public var others: Double
+
+            public init(rate: Double, server: Double, others: Double) {
+                self.rate = rate
+                self.server = server
+                self.others = others
+            }
+        }
+
+        /// The server's and the others' multipliers at `rate` requests a second.
+        public func multipliers(at rate: Double) -> (server: Double, others: Double) {
+            guard let first = cpuByRate.first, let last = cpuByRate.last else { return (1, 1) }
+            if rate <= first.rate { return (first.server, first.others) }
+            if rate >= last.rate { return (last.server, last.others) }
+            let upper = cpuByRate.firstIndex { $0.rate >= rate }!
+            let (a, b) = (cpuByRate[upper - 1], cpuByRate[upper])
+            let t = b.rate > a.rate ? (rate - a.rate) / (b.rate - a.rate) : 0
+            return (a.server + t * (b.server - a.server), a.others + t * (b.others - a.others))
         }
     }
 

@@ -13,6 +13,7 @@ public final class ShopMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
+        process = ProcessMetrics(registry: registry)
     }
 
     /// The counter and histogram of a route and status, made once (the registry's lookup takes a
@@ -53,6 +54,55 @@ public final class ShopMetrics: Sendable {
         ).increment()
     }
 
-    /// The exposition text.
-    public func text() -> String { registry.emitToString() }
+    /// The exposition text, with the process's own series (CPU, memory, file descriptors) as
+    /// Prometheus's client libraries name them, read at the scrape.
+    public func text() -> String {
+        process.update()
+        return registry.emitToString()
+    }
+
+    private let process: ProcessMetrics
+}
+
+/// `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_open_fds` and
+/// `process_start_time_seconds`, the series every Prometheus client library exports for its
+/// process: what `flashdeal calibrate` divides by the requests of a load phase, and what a
+/// dashboard shows beside the request rate.
+final class ProcessMetrics: Sendable {
+    let cpu: Counter
+    let resident: Gauge
+    let openFiles: Gauge
+    /// The CPU seconds already added to the counter (it only goes up by the difference).
+    private let counted = Mutex(0.0)
+
+    init(registry: PrometheusCollectorRegistry) {
+        cpu = registry.makeCounter(name: "process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds.")
+        resident = registry.makeGauge(name: "process_resident_memory_bytes", help: "Resident memory size in bytes.")
+        openFiles = registry.makeGauge(name: "process_open_fds", help: "Number of open file descriptors.")
+        let start = registry.makeGauge(name: "process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.")
+        start.set(Date().timeIntervalSince1970 - ProcessInfo.processInfo.systemUptime + Self.startedAfterBoot())
+    }
+
+    func update() {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let seconds = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        let delta = counted.withLock { counted in
+            defer { counted = max(counted, seconds) }
+            return seconds - counted
+        }
+        if delta > 0 { cpu.increment(by: delta) }
+        let pages = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8))?.split(separator: " ").dropFirst().first.flatMap { Int64($0) }
+        if let pages { resident.set(pages * Int64(sysconf(Int32(_SC_PAGESIZE)))) }
+        if let files = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") { openFiles.set(Int64(files.count)) }
+    }
+
+    /// Seconds from the machine's boot to the process's start (/proc/self/stat's 22nd field, in ticks).
+    static func startedAfterBoot() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // Fields after the command: state is the 3rd field overall, starttime the 22nd.
+        guard fields.count > 19, let ticks = Double(fields[19]) else { return 0 }
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
 }

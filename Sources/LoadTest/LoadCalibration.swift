@@ -1,0 +1,183 @@
+/// What `flashdeal calibrate` measured under load: open-model k6 phases at a moderate rate, each a
+/// fixed sequence of operations, with the CPU the server (its own `process_cpu_seconds_total`), the
+/// load generator (k6, a child process: its rusage) and Redis (`INFO cpu`) spent over each, and the
+/// scheduler's wake-up delay seen by a thread that sleeps 1 ms at a time, quiet and under load.
+/// ``fit()`` turns the phases into CPU per request of each operation (least squares, so a payment
+/// is what a place-and-pay iteration costs beyond a place). Written beside the calibration
+/// (`<name>-phases.json`) so the arithmetic can be checked, and redone, on a recorded run.
+public struct LoadCalibration: Sendable, Codable, Hashable {
+    public struct Phase: Sendable, Codable, Hashable {
+        public var name: String
+        /// Wall-clock seconds the phase's k6 run took.
+        public var seconds: Double
+        /// Requests k6 made, by operation (the simulator's names).
+        public var requests: [String: Double]
+        /// CPU seconds over the phase.
+        public var server: Double
+        public var loadGenerator: Double
+        public var redis: Double
+
+        public init(name: String, seconds: Double, requests: [String: Double], server: Double, loadGenerator: Double, redis: Double) {
+            self.name = name
+            self.seconds = seconds
+            self.requests = requests
+            self.server = server
+            self.loadGenerator = loadGenerator
+            self.redis = redis
+        }
+    }
+
+    /// What each process spends with no load: the server's and Redis's CPU per second (timers,
+    /// listeners), and k6's CPU to start and stop a run with next to no requests.
+    public struct Baseline: Sendable, Codable, Hashable {
+        public var serverPerSecond: Double
+        public var redisPerSecond: Double
+        public var loadGeneratorRun: Double
+
+        public init(serverPerSecond: Double, redisPerSecond: Double, loadGeneratorRun: Double) {
+            self.serverPerSecond = serverPerSecond
+            self.redisPerSecond = redisPerSecond
+            self.loadGeneratorRun = loadGeneratorRun
+        }
+    }
+
+    /// A thread's lateness waking from a 1 ms sleep, in microseconds: percentiles of the samples.
+    public struct WakeUp: Sendable, Codable, Hashable {
+        public var samples: Int
+        public var meanUs: Double
+        public var sdUs: Double
+        public var p50Us: Double
+        public var p95Us: Double
+        public var p99Us: Double
+
+        public init(samples lateness: [Double]) {
+            let sorted = lateness.sorted()
+            samples = sorted.count
+            let n = Double(max(1, sorted.count))
+            meanUs = sorted.reduce(0, +) / n
+            let mean = meanUs
+            sdUs = (sorted.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / max(1, n - 1)).squareRoot()
+            func at(_ q: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.down)))] }
+            (p50Us, p95Us, p99Us) = (at(0.5), at(0.95), at(0.99))
+        }
+    }
+
+    /// CPU per request of each operation, in milliseconds, for the server and for the processes
+    /// beside it on the same cores, at the phases' rate; and how each changes with the load.
+    public struct Fit: Sendable, Hashable {
+        public var server: [String: Double]
+        public var loadGenerator: [String: Double]
+        public var redis: [String: Double]
+        /// One point per journey phase: its request rate, and the CPU each process spent over it
+        /// against what the per-operation figures make of its requests (1: the same).
+        public var byRate: [RatePoint]
+    }
+
+    public struct RatePoint: Sendable, Hashable {
+        public var rate: Double
+        public var server: Double
+        /// k6 and Redis together.
+        public var others: Double
+    }
+
+    /// Requests a second of the six operation phases.
+    public var rate: Double
+    public var phases: [Phase]
+    /// The whole journey at several rates.
+    public var journeys: [Phase]
+    public var baseline: Baseline
+    public var wakeUpQuiet: WakeUp
+    public var wakeUpLoaded: WakeUp
+    public var machine: String
+    public var placement: String
+
+    public init(
+        rate: Double, phases: [Phase], journeys: [Phase], baseline: Baseline, wakeUpQuiet: WakeUp, wakeUpLoaded: WakeUp, machine: String, placement: String
+    ) {
+        self.rate = rate
+        self.phases = phases
+        self.journeys = journeys
+        self.baseline = baseline
+        self.wakeUpQuiet = wakeUpQuiet
+        self.wakeUpLoaded = wakeUpLoaded
+        self.machine = machine
+        self.placement = placement
+    }
+
+    /// The operations the phases made requests of, in a fixed order.
+    var operations: [String] { Set(phases.flatMap { $0.requests.filter { $0.value > 0 }.keys }).sorted() }
+
+    public func fit() throws -> Fit {
+        let ops = operations
+        let rows = phases.map { phase in ops.map { phase.requests[$0] ?? 0 } }
+        func solve(_ cpu: (Phase) -> Double) throws -> [String: Double] {
+            let seconds = try Self.nonNegativeLeastSquares(rows, phases.map(cpu))
+            return Dictionary(uniqueKeysWithValues: zip(ops, seconds.map { $0 * 1000 }))
+        }
+        let server = try solve(serverCPU)
+        let loadGenerator = try solve(loadGeneratorCPU)
+        let redis = try solve(redisCPU)
+        func rebuilt(_ phase: Phase, _ figures: [String: Double]) -> Double {
+            phase.requests.reduce(0) { $0 + $1.value * (figures[$1.key] ?? 0) / 1000 }
+        }
+        let byRate = journeys.map { phase in
+            RatePoint(
+                rate: phase.requests.values.reduce(0, +) / phase.seconds,
+                server: serverCPU(phase) / max(1e-9, rebuilt(phase, server)),
+                others: (loadGeneratorCPU(phase) + redisCPU(phase)) / max(1e-9, rebuilt(phase, loadGenerator) + rebuilt(phase, redis)))
+        }.sorted { $0.rate < $1.rate }
+        return Fit(server: server, loadGenerator: loadGenerator, redis: redis, byRate: byRate)
+    }
+
+    /// A phase's CPU less what each process spends with no load.
+    func serverCPU(_ phase: Phase) -> Double { max(0, phase.server - baseline.serverPerSecond * phase.seconds) }
+    func loadGeneratorCPU(_ phase: Phase) -> Double { max(0, phase.loadGenerator - baseline.loadGeneratorRun) }
+    func redisCPU(_ phase: Phase) -> Double { max(0, phase.redis - baseline.redisPerSecond * phase.seconds) }
+
+    /// Minimises ‖A x − b‖ with x ≥ 0: least squares on the normal equations, dropping any column
+    /// whose figure comes out negative and solving again (the active-set idea of Lawson and
+    /// Hanson, enough for a handful of columns).
+    static func nonNegativeLeastSquares(_ a: [[Double]], _ b: [Double]) throws -> [Double] {
+        let columns = a.first?.count ?? 0
+        var active = Array(0..<columns)
+        while true {
+            let x = try leastSquares(a.map { row in active.map { row[$0] } }, b)
+            guard let worst = x.indices.min(by: { x[$0] < x[$1] }), x[worst] < 0 else {
+                var result = [Double](repeating: 0, count: columns)
+                for (i, column) in active.enumerated() { result[column] = x[i] }
+                return result
+            }
+            active.remove(at: worst)
+        }
+    }
+
+    /// Solves AᵀA x = Aᵀb by Gaussian elimination with partial pivoting.
+    static func leastSquares(_ a: [[Double]], _ b: [Double]) throws -> [Double] {
+        let n = a.first?.count ?? 0
+        guard n > 0 else { return [] }
+        guard a.count >= n else { throw LoadTestError("calibration: \(a.count) phases cannot separate \(n) operations") }
+        var m = [[Double]](repeating: [Double](repeating: 0, count: n + 1), count: n)
+        for (row, y) in zip(a, b) {
+            for i in 0..<n {
+                for j in 0..<n { m[i][j] += row[i] * row[j] }
+                m[i][n] += row[i] * y
+            }
+        }
+        for column in 0..<n {
+            let pivot = (column..<n).max { abs(m[$0][column]) < abs(m[$1][column]) }!
+            guard abs(m[pivot][column]) > 1e-12 else { throw LoadTestError("calibration: the phases do not separate the operations (singular system)") }
+            m.swapAt(column, pivot)
+            for row in (column + 1)..<n where m[row][column] != 0 {
+                let f = m[row][column] / m[column][column]
+                for j in column...n { m[row][j] -= f * m[column][j] }
+            }
+        }
+        var x = [Double](repeating: 0, count: n)
+        for row in stride(from: n - 1, through: 0, by: -1) {
+            var s = m[row][n]
+            for j in (row + 1)..<n { s -= m[row][j] * x[j] }
+            x[row] = s / m[row][row]
+        }
+        return x
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Runs `flashdeal calibrate`'s load phases (`k6/calibrate.js`) against a live server on fresh
+/// deals and collects ``LoadCalibration``: each phase's requests by operation (k6's summary), the
+/// server's CPU (its `process_cpu_seconds_total` from `/metrics`, before and after), k6's CPU (a
+/// child process: this process's children's rusage), Redis's (`redisCPU`, read by the caller), a
+/// quiet baseline for each, and the wake-up probe's lateness, quiet and under load.
+public struct LoadCalibrationRunner: Sendable {
+    public var target: String
+    public var k6: String
+    public var script: String
+    public var admin: String
+    public var secret: String
+    /// Requests a second in every phase.
+    public var rate: Double
+    public var phaseSeconds: Int
+    /// Requests a second of the journey phases.
+    public var journeyRates: [Double]
+    public var workDirectory: String
+    /// Redis's CPU seconds so far (`INFO cpu`: used_cpu_user + used_cpu_sys).
+    public var redisCPU: @Sendable () async throws -> Double
+    public var machine: String
+    public var placement: String
+
+    public static let phases = ["list", "view", "place", "status", "pay", "refund"]
+
+    public init(
+        target: String, k6: String, script: String, admin: String, secret: String, rate: Double, phaseSeconds: Int, journeyRates: [Double], workDirectory: String,
+        machine: String, placement: String, redisCPU: @escaping @Sendable () async throws -> Double
+    ) {
+        self.target = target.hasSuffix("/") ? String(target.dropLast()) : target
+        self.k6 = k6
+        self.script = script
+        self.admin = admin
+        self.secret = secret
+        self.rate = rate
+        self.phaseSeconds = phaseSeconds
+        self.journeyRates = journeyRates
+        self.workDirectory = workDirectory
+        self.machine = machine
+        self.placement = placement
+        self.redisCPU = redisCPU
+    }
+
+    public func run(log: @Sendable (String) -> Void = { _ in }) async throws -> LoadCalibration {
+        try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+        let deal = try await seed()
+        let probe = WakeUpProbe()
+        probe.start()
+        defer { probe.stop() }
+
+        log("quiet baseline (3 s) and k6's cost of a run with next to no requests")
+        let quietStart = (server: try await serverCPU(), redis: try await redisCPU(), at: Date())
+        try await Task.sleep(for: .seconds(3))
+        let quiet = Date().timeIntervalSince(quietStart.at)
+        let serverPerSecond = (try await serverCPU() - quietStart.server) / quiet
+        let redisPerSecond = (try await redisCPU() - quietStart.redis) / quiet
+        let quietWakeUp = probe.take()
+        let empty = try await phase("view", deal: deal, rate: 1, seconds: 1)
+        let baseline = LoadCalibration.Baseline(serverPerSecond: serverPerSecond, redisPerSecond: redisPerSecond, loadGeneratorRun: empty.loadGenerator)
+
+        var phases: [LoadCalibration.Phase] = []
+        _ = probe.take()
+        for name in Self.phases {
+            log("phase \(name): \(Int(rate)) requests/s for \(phaseSeconds) s")
+            phases.append(try await phase(name, deal: deal, rate: rate, seconds: phaseSeconds))
+        }
+        var journeys: [LoadCalibration.Phase] = []
+        for journeyRate in journeyRates {
+            log("the whole journey: \(Int(journeyRate)) requests/s for \(phaseSeconds) s")
+            journeys.append(try await phase("journey", deal: deal, rate: journeyRate, seconds: phaseSeconds))
+        }
+        return LoadCalibration(
+            rate: rate, phases: phases, journeys: journeys, baseline: baseline, wakeUpQuiet: .init(samples: quietWakeUp), wakeUpLoaded: .init(samples: probe.take()),
+            machine: machine, placement: placement)
+    }
+
+    /// A deal of its own with stock for every phase, no buyer rules, started.
+    func seed() async throws -> String {
+        let client = AdminClient(target: target, authorization: admin)
+        let tag = "calibrate-\(UInt32.random(in: 0...UInt32.max))"
+        try await client.mutation(#"mutation($in: CreateProductInput!) { createProduct(input: $in) { __typename } }"#,
+                                  ["in": ["id": tag, "name": "Calibration item", "description": "flashdeal calibrate"]], expect: "ProductCreated")
+        let iso = ISO8601DateFormatter()
+        try await client.mutation(#"mutation($in: ScheduleDealInput!) { scheduleDeal(input: $in) { __typename } }"#, ["in": [
+            "id": tag, "productId": tag, "price": 9900, "startsAt": iso.string(from: Date().addingTimeInterval(-60)),
+            "endsAt": iso.string(from: Date().addingTimeInterval(6 * 3600)), "perUserLimit": 2, "stock": 10_000_000,
+            "reservationTtlSeconds": 600, "paymentWindowSeconds": 300, "reservationCap": 0, "cancelCoolDownSeconds": 0,
+        ]], expect: "DealUpdated")
+        try await client.mutation(#"mutation($id: ID!) { startDeal(id: $id) { __typename } }"#, ["id": tag], expect: "DealUpdated")
+        return tag
+    }
+
+    func phase(_ name: String, deal: String, rate: Double, seconds: Int) async throws -> LoadCalibration.Phase {
+        let summary = (workDirectory as NSString).appendingPathComponent("\(name)-\(Int(rate)).json")
+        let before = (server: try await serverCPU(), redis: try await redisCPU(), k6: Self.childrenCPU(), at: Date())
+        try LoadTestRunner.k6(k6, [
+            "run", "--quiet", "--summary-export", summary, "-e", "TARGET=\(target)", "-e", "DEAL=\(deal)", "-e", "PHASE=\(name)",
+            "-e", "RATE=\(rate)", "-e", "DURATION=\(seconds)s", "-e", "SECRET=\(secret)", script,
+        ])
+        let wall = Date().timeIntervalSince(before.at)
+        let (server, redis, k6CPU) = (try await serverCPU() - before.server, try await redisCPU() - before.redis, Self.childrenCPU() - before.k6)
+        return .init(name: name, seconds: wall, requests: try Self.requests(summary: summary), server: server, loadGenerator: k6CPU, redis: redis)
+    }
+
+    /// Requests by operation from k6's summary export (`http_reqs{operation:…}` counts).
+    static func requests(summary path: String) throws -> [String: Double] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let metrics = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["metrics"] as? [String: Any]
+        else { throw LoadTestError("k6 wrote no summary at \(path)") }
+        var counts: [String: Double] = [:]
+        for (key, value) in metrics where key.hasPrefix("http_reqs{operation:") {
+            let op = String(key.dropFirst("http_reqs{operation:".count).dropLast())
+            counts[op] = ((value as? [String: Any])?["count"] as? NSNumber)?.doubleValue ?? 0
+        }
+        return counts
+    }
+
+    /// The server's `process_cpu_seconds_total`.
+    func serverCPU() async throws -> Double {
+        guard let url = URL(string: "\(target)/metrics") else { throw LoadTestError("--target \(target) is not a URL") }
+        let (body, _) = try await URLSession.shared.data(from: url)
+        guard let line = String(decoding: body, as: UTF8.self).split(separator: "\n").first(where: { $0.hasPrefix("process_cpu_seconds_total ") }),
+              let value = Double(line.split(separator: " ").last ?? "")
+        else { throw LoadTestError("\(target)/metrics has no process_cpu_seconds_total") }
+        return value
+    }
+
+    /// CPU seconds of this process's finished, waited-for children (k6).
+    static func childrenCPU() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// A thread that sleeps 1 ms at a time and records how late it woke (microseconds): the
+/// scheduler's wake-up delay as a thread on this machine sees it.
+final class WakeUpProbe: @unchecked Sendable {
+    // Safe: `samples` and `running` are read and written under `lock`.
+    private let lock = NSLock()
+    private var samples: [Double] = []
+    private var running = false
+    private var thread: Thread?
+
+    func start() {
+        lock.withLock { running = true }
+        let thread = Thread { [self] in
+            var request = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+            while lock.withLock({ running }) {
+                let start = Self.now()
+                nanosleep(&request, nil)
+                let late = (Self.now() - start) / 1000 - 1000
+                lock.withLock { samples.append(max(0, late)) }
+            }
+        }
+        thread.start()
+        self.thread = thread
+    }
+
+    /// The samples since the last take.
+    func take() -> [Double] { lock.withLock { defer { samples.removeAll() }; return samples } }
+
+    func stop() { lock.withLock { running = false } }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) * 1e9 + Double(ts.tv_nsec)
+    }
+}
