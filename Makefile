@@ -13,7 +13,7 @@ help:
 	@echo "make chaos            fault drills under a k6 buyer journey, each audited; rewrites docs/chaos-report.md"
 	@echo "make fairness         bots against humans, with and without a waiting room: predicted and measured; rewrites docs/fairness.md"
 	@echo "make loadtest         k6 against the release server on the real backends, then predicted vs measured"
-	@echo "make validate         k6 five times at 500/1k/2k rps, fit on 2k, predict all three, rewrite docs/validation.md"
+	@echo "make validate         calibrate under load, both mixes at 500/1k/2k/3k rps and their saturation points, predicted vs measured: docs/validation.md"
 	@echo "make build            debug build of everything"
 	@echo "make bootstrap        install Debian packages and .venv (scripts/bootstrap.sh)"
 	@echo "make backends-up      start Redis, tansu and SecantusDB on loopback (scripts/backends.sh)"

@@ -1,47 +1,60 @@
 #!/usr/bin/env bash
-# `make validate`: predicted against measured at the plan's three load levels, as docs/validation.md
-# reports it. Starts the release server on backends of its own as `make bench-live` runs it
-# (scripts/live-server.sh: an API process, the writer tier in the idle scheduling class), runs every level's scenario through k6 FLASHDEAL_VALIDATE_REPEAT
-# times (5), then `flashdeal validate`: fits the CPU factor on one level, predicts every level,
-# compares, rewrites docs/validation.md's levels section and experiments/calibration/fitted.json.
-# The model (in the scenario files): the API process as two cores (its two event-loop threads on the
-# machine's two cores); the CPU factor is fitted on the 2k level, the one where queueing for the
-# cores makes most of the P95 (at 500 and 1k the P95 is mostly fixed delays, not queueing, so a
-# factor fitted there mistakes them for CPU and predicts the server saturated at 2k). Environment: FLASHDEAL_VALIDATE_LEVELS
-# ("500 1000 2000"), FLASHDEAL_VALIDATE_REPEAT (5), FLASHDEAL_VALIDATE_PORT (18290),
-# FLASHDEAL_VALIDATE_CALIBRATE_ON (2000), FLASHDEAL_VALIDATE_REUSE (1: compare the stored runs
-# again, no k6), FLASHDEAL_RESULTS (flashdeal-results.sqlite), FLASHDEAL_VALIDATE_MIX (validation:
-# the deal view and order mix, experiments/validation-*.json, docs/validation.md's `levels` section
-# and calibration/fitted.json; journey: the whole buyer journey with a 20 ms provider,
-# experiments/journey-*.json, the `journey-levels` section, no calibration file written).
+# `make validate`: the validation grid of docs/validation.md, from one calibration. Starts the release
+# server on backends of its own as `make bench-live` runs it (scripts/live-server.sh: an API process,
+# the writer tier in the idle scheduling class, placement per FLASHDEAL_PIN), then:
+#  1. `flashdeal calibrate` against it: the backends' service times, each operation's CPU per
+#     request from the server's own CPU accounting over k6 phases, the other processes' CPU per
+#     request, the CPU-by-rate curve and the wake-up delay (experiments/calibration/measured*.json);
+#  2. both mixes (validation: deal views and orders; journey: browse, view, order, poll, pay through a
+#     60 ms provider, cancel) at every level, FLASHDEAL_VALIDATE_REPEAT k6 runs each, stored;
+#  3. the saturation point of each mix, stepped up on both sides (`flashdeal saturation`);
+#  4. `flashdeal validate --no-fit`: every level predicted with the calibration as measured (no
+#     fitted factor) and compared; docs/validation.md's sections rewritten.
+# Environment: FLASHDEAL_VALIDATE_LEVELS ("500 1000 2000 3000"), FLASHDEAL_VALIDATE_MIXES ("validation
+# journey"), FLASHDEAL_VALIDATE_REPEAT (3), FLASHDEAL_VALIDATE_PORT (18290), FLASHDEAL_VALIDATE_REUSE
+# (1: no server, no calibration, no k6; predict the stored runs again with the calibration on disk),
+# FLASHDEAL_VALIDATE_SATURATION ("1250 250 3500": from, step, to; "" skips it), FLASHDEAL_RESULTS
+# (flashdeal-results.sqlite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-LEVELS=${FLASHDEAL_VALIDATE_LEVELS:-"500 1000 2000"}
-REPEAT=${FLASHDEAL_VALIDATE_REPEAT:-5}
+LEVELS=${FLASHDEAL_VALIDATE_LEVELS:-"500 1000 2000 3000"}
+MIXES=${FLASHDEAL_VALIDATE_MIXES:-"validation journey"}
+REPEAT=${FLASHDEAL_VALIDATE_REPEAT:-3}
 PORT=${FLASHDEAL_VALIDATE_PORT:-18290}
-CALIBRATE_ON=${FLASHDEAL_VALIDATE_CALIBRATE_ON:-2000}
 REUSE=${FLASHDEAL_VALIDATE_REUSE:-0}
 RESULTS=${FLASHDEAL_RESULTS:-flashdeal-results.sqlite}
-MIX=${FLASHDEAL_VALIDATE_MIX:-validation}
-case $MIX in
-    validation) SECTION=levels; WRITE=(--write-calibration experiments/calibration/fitted.json) ;;
-    journey) SECTION=journey-levels; WRITE=(); export FLASHDEAL_PAYMENT_LATENCY=20ms ;;
-    *) echo "validate: FLASHDEAL_VALIDATE_MIX is validation or journey, not $MIX" >&2; exit 2 ;;
-esac
-OUT=.run/validate-$MIX
+SATURATION=${FLASHDEAL_VALIDATE_SATURATION-"1250 250 3500"}
+# The journey's provider; the validation mix does not pay.
+export FLASHDEAL_PAYMENT_LATENCY=60ms
+OUT=.run/validate
 TARGET="http://127.0.0.1:$PORT"
 mkdir -p "$OUT"
-ARGS=()
-for level in $LEVELS; do ARGS+=(--scenario "experiments/$MIX-$level.json"); done
+section() { [ "$1" = validation ] && echo levels || echo journey-levels; }
+
 if [ "$REUSE" != 1 ]; then
     . scripts/live-server.sh
     live_server_up validate "$PORT" "$OUT"
-    for level in $LEVELS; do
-        echo "validate: experiments/$MIX-$level.json, $REPEAT k6 runs"
-        "${LOAD_PIN[@]}" "$LIVE_BIN" loadtest --scenario "experiments/$MIX-$level.json" --target "$TARGET" --repeat "$REPEAT" \
-            --results "$RESULTS" --work-directory "$OUT/k6" >"$OUT/loadtest-$level.txt"
+    echo "validate: calibrating under load ($(live_placement))"
+    "${LOAD_PIN[@]}" "$LIVE_BIN" calibrate --target "$TARGET" >"$OUT/calibrate.json" 2>"$OUT/calibrate.log"
+    for mix in $MIXES; do
+        for level in $LEVELS; do
+            echo "validate: experiments/$mix-$level.json, $REPEAT k6 runs"
+            "${LOAD_PIN[@]}" "$LIVE_BIN" loadtest --scenario "experiments/$mix-$level.json" --target "$TARGET" --repeat "$REPEAT" \
+                --results "$RESULTS" --work-directory "$OUT/k6" >"$OUT/loadtest-$mix-$level.txt"
+        done
+        if [ -n "$SATURATION" ]; then
+            read -r from step to <<<"$SATURATION"
+            echo "validate: the saturation point of the $mix mix, $from to $to requests/s by $step"
+            "${LOAD_PIN[@]}" "$LIVE_BIN" saturation --scenario "experiments/$mix-2000.json" --from "$from" --step "$step" --to "$to" \
+                --target "$TARGET" --work-directory "$OUT/saturation" --document docs/validation.md --section "saturation-$mix" \
+                | tee "$OUT/saturation-$mix.txt"
+        fi
     done
 fi
-.build/release/flashdeal validate "${ARGS[@]}" --calibrate-on "experiments/$MIX-$CALIBRATE_ON.json" \
-    --measured "$REPEAT" --results "$RESULTS" "${WRITE[@]}" --document docs/validation.md --section "$SECTION" | tee "$OUT/report.txt"
+for mix in $MIXES; do
+    ARGS=()
+    for level in $LEVELS; do ARGS+=(--scenario "experiments/$mix-$level.json"); done
+    .build/release/flashdeal validate "${ARGS[@]}" --no-fit --measured "$REPEAT" --results "$RESULTS" \
+        --document docs/validation.md --section "$(section "$mix")" | tee "$OUT/report-$mix.txt"
+done

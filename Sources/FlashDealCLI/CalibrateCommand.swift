@@ -36,7 +36,7 @@ struct CalibrateCommand: AsyncParsableCommand {
     @Option(help: "The live server the load phases run against (on the same backends).") var target: String
     @Option(help: "Requests a second in each operation's load phase.") var rate = 1000.0
     @Option(help: "Requests a second of the whole-journey phases (comma-separated): how CPU per request changes with the load.")
-    var journeyRates = "250,500,1000,2000"
+    var journeyRates = "250,500,1000,2000,3000"
     @Option(help: "Seconds each load phase lasts.") var phaseSeconds = 10
     @Option(help: "The k6 binary (default: .venv/flashdeal/k6, else FLASHDEAL_K6).") var k6: String?
     @Option(help: "The k6 script of the phases.") var script = "k6/calibrate.js"
@@ -50,8 +50,7 @@ struct CalibrateCommand: AsyncParsableCommand {
         guard !journeyRates.isEmpty, journeyRates.allSatisfy({ (10...20_000).contains($0) }) else {
             throw ValidationError("--journey-rates takes rates of 10…20000 requests/s, comma-separated, not \(self.journeyRates)")
         }
-        let k6 = self.k6 ?? ProcessInfo.processInfo.environment["FLASHDEAL_K6"] ?? ".venv/flashdeal/k6"
-        guard FileManager.default.isExecutableFile(atPath: k6) else { throw ValidationError("no k6 at \(k6): run scripts/bootstrap.sh or pass --k6") }
+        let (k6, secret, admin) = try await k6Setup(self.k6)
         let tag = "calibrate\(UInt32.random(in: 0...UInt32.max))"
         (configuration.redis.keyPrefix, configuration.kafka.topicPrefix, configuration.server.role) = (tag, tag, .api)
         var logger = Logger(label: "calibrate")
@@ -74,11 +73,9 @@ struct CalibrateCommand: AsyncParsableCommand {
         let mongoRead = try await probes.time(max(20, samples / 5)) { try await probes.mongoRead() }
         let insertOne = try await probes.time(20) { try await probes.insert(1) }
         let insertMany = try await probes.time(5) { try await probes.insert(500) }
-        let secret = try ConfigurationSources(environment: ProcessInfo.processInfo.environment).load().configuration.auth.secret ?? Authenticator.developmentSecret
-        let admin = "Bearer " + (try await Authenticator.token(user: "admin", admin: true, ttl: .seconds(86_400), secret: secret))
         let runner = LoadCalibrationRunner(
             target: target, k6: k6, script: script, admin: admin, secret: secret, rate: rate, phaseSeconds: phaseSeconds,
-            journeyRates: journeyRates, workDirectory: ".run/calibrate", machine: Machine.describe(), placement: Machine.placement
+            journeyRates: journeyRates, workDirectory: ".run/calibrate", machine: RunMachine.describe(), placement: RunMachine.placement()
         ) { try await probes.redisCPU() }
         let load = try await runner.run { say($0) }
         probes.close()
@@ -90,7 +87,7 @@ struct CalibrateCommand: AsyncParsableCommand {
         func constant(_ ms: Double) -> [String: Any] { ["type": "constant", "valueMs": round4(max(0.001, ms))] }
         let linger = 5.0
         let calibration: [String: Any] = [
-            "description": "Measured by flashdeal calibrate on \(Machine.describe()), \(ISO8601DateFormatter().string(from: Date())), \(samples) samples each. "
+            "description": "Measured by flashdeal calibrate on \(RunMachine.describe()), \(ISO8601DateFormatter().string(from: Date())), \(samples) samples each. "
                 + "Redis PING \(fmt(ping.mean)) ms, HMGET \(fmt(read.mean)) ms, gate EVALSHA \(fmt(gate.mean)) ms; Kafka produce \(fmt(produceOne.mean)) ms (linger \(linger) ms), "
                 + "\(burst) messages \(fmt(produceBurst.mean)) ms; MongoDB find \(fmt(mongoRead.mean)) ms, insert 1 \(fmt(insertOne.mean)) ms, insert 500 \(fmt(insertMany.mean)) ms. "
                 + "CPU per request from the server's process_cpu_seconds_total over k6 phases at \(Int(rate)) requests/s "
@@ -111,19 +108,16 @@ struct CalibrateCommand: AsyncParsableCommand {
         ]
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let machine: [String: Any] = [
-            "description": "The processes beside the server on \(Machine.describe()), measured by flashdeal calibrate at \(Int(rate)) requests/s: "
-                + "k6's and Redis's CPU per request of each operation (demand), and a thread's wake-up delay from a 1 ms sleep on the quiet machine "
-                + "(mean \(fmt(load.wakeUpQuiet.meanUs)) µs, P99 \(fmt(load.wakeUpQuiet.p99Us)) µs; under the phases' load mean \(fmt(load.wakeUpLoaded.meanUs)) µs, "
-                + "P99 \(fmt(load.wakeUpLoaded.p99Us)) µs, which the time-shared cores model themselves), and the CPU per request of the whole "
+            "description": "The processes beside the server on \(RunMachine.describe()), measured by flashdeal calibrate at \(Int(rate)) requests/s: "
+                + "the CPU everything on the cores but the server spends per request of each operation (demand: k6, Redis, the kernel's network work, the hypervisor; /proc/stat less the server's own), and a thread's wake-up delay from a 1 ms sleep on the quiet machine "
+                + "(mean \(fmt(load.wakeUpQuiet.meanUs)) µs, P99 \(fmt(load.wakeUpQuiet.p99Us)) µs; over the journey at \(Int(journeyRates.last ?? 0)) requests/s mean "
+                + "\(fmt(load.journeys.last?.wakeUp.meanUs ?? 0)) µs, P99 \(fmt(load.journeys.last?.wakeUp.p99Us ?? 0)) µs, which the time-shared cores model themselves), and the CPU per request of the whole "
                 + "journey at \(journeyRates.map { String(Int($0)) }.joined(separator: ", ")) requests/s against the per-operation figures (cpuByRate: "
                 + "the server's and the others' multiplier by the tier's request rate). Include it in a scenario of a shared box.",
             "http": ["machine": [
                 "wakeUp": lognormal(load.wakeUpQuiet.meanUs / 1000, load.wakeUpQuiet.sdUs / 1000),
                 "cpuByRate": fit.byRate.map { ["rate": round4($0.rate), "server": round4($0.server), "others": round4($0.others)] },
-                "demand": Dictionary(uniqueKeysWithValues: cpu.keys.map { op in
-                    let ms = (fit.loadGenerator[op] ?? 0) + (fit.redis[op] ?? 0)
-                    return (op, lognormal(ms, ms / 3))
-                }),
+                "demand": fit.others.mapValues { lognormal($0, $0 / 3) },
             ]],
         ]
         try write(calibration, to: "\(name).json")
@@ -146,21 +140,3 @@ struct CalibrateCommand: AsyncParsableCommand {
 
 func round4(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
 func fmt(_ x: Double) -> String { String(format: "%.3f", x) }
-
-/// Where a calibration ran.
-enum Machine {
-    static func describe() -> String {
-        let model = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
-            .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
-        var name = utsname()
-        uname(&name)
-        let kernel = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(model)), Linux \(kernel), \(ProcessInfo.processInfo.physicalMemory >> 30) GiB, \(placement)"
-    }
-
-    /// Where the scripts put the server and the load generator (scripts/live-server.sh's FLASHDEAL_PIN).
-    static var placement: String {
-        ProcessInfo.processInfo.environment["FLASHDEAL_PIN"] == "split"
-            ? "the API on core 0 and the load generator on core 1 (FLASHDEAL_PIN=split)" : "every process sharing every core"
-    }
-}

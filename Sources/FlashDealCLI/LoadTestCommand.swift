@@ -30,12 +30,7 @@ struct LoadTestCommand: AsyncParsableCommand {
 
     func run() async throws {
         let scenario = try loadScenario(self.scenario)
-        let k6 = self.k6 ?? ProcessInfo.processInfo.environment["FLASHDEAL_K6"] ?? ".venv/flashdeal/k6"
-        guard FileManager.default.isExecutableFile(atPath: k6) else { throw ValidationError("no k6 at \(k6): run scripts/bootstrap.sh or pass --k6") }
-        // Buyers' tokens are signed by k6 with the server's secret (FLASHDEAL_AUTH_SECRET, or the
-        // development one the embedded mode uses); the seeding runs as an admin.
-        let secret = try ConfigurationSources(environment: ProcessInfo.processInfo.environment).load().configuration.auth.secret ?? Authenticator.developmentSecret
-        let admin = "Bearer " + (try await Authenticator.token(user: "admin", admin: true, ttl: .seconds(86_400), secret: secret))
+        let (k6, secret, admin) = try await k6Setup(self.k6)
         let runner = LoadTestRunner(scenario: scenario, target: target, k6: k6, script: script, workDirectory: workDirectory, admin: admin, secret: secret)
         let results = try store.open()
         let stamp = Int(Date().timeIntervalSince1970)
@@ -46,9 +41,83 @@ struct LoadTestCommand: AsyncParsableCommand {
             } catch let error as LoadTestError {
                 throw ValidationError("\(error)")
             }
-            let id = try results.save(result, scenario: scenario, kind: .measured, replication: i, label: "k6")
+            let id = try results.save(result, scenario: scenario, kind: .measured, replication: i, label: RunMachine.label())
             FileHandle.standardError.write(Data("stored measured run \(id) in \(store.path)\n".utf8))
             print(TableReport.render(result), terminator: "")
+        }
+    }
+}
+
+/// The k6 binary (`--k6`, else FLASHDEAL_K6, else the bootstrap's), the secret k6 signs buyers'
+/// tokens with (the server's FLASHDEAL_AUTH_SECRET, or the development one the embedded mode uses)
+/// and an admin's `Authorization` for seeding deals.
+func k6Setup(_ k6: String?) async throws -> (k6: String, secret: String, admin: String) {
+    let k6 = k6 ?? ProcessInfo.processInfo.environment["FLASHDEAL_K6"] ?? ".venv/flashdeal/k6"
+    guard FileManager.default.isExecutableFile(atPath: k6) else { throw ValidationError("no k6 at \(k6): run scripts/bootstrap.sh or pass --k6") }
+    let secret = try ConfigurationSources(environment: ProcessInfo.processInfo.environment).load().configuration.auth.secret ?? Authenticator.developmentSecret
+    let admin = "Bearer " + (try await Authenticator.token(user: "admin", admin: true, ttl: .seconds(86_400), secret: secret))
+    return (k6, secret, admin)
+}
+
+/// `flashdeal saturation`: the highest rate a mix holds, stepped up on both sides.
+struct SaturationCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "saturation",
+        abstract: "Step a scenario's rate up, predicted and (with --target) measured by k6, to the highest rate that holds P95 and errors.",
+        discussion: """
+            Each step is the scenario with its visit rate set for the step's requests a second; the simulator \
+            predicts it (--replications) and k6 measures it once against --target on fresh deals. Each side stops at \
+            its first step over --p95-ms or 0.5% errors. Prints the steps and both saturation points, and with \
+            --document replaces that section of the document.
+            """)
+
+    @Option(help: "The scenario whose mix is stepped (its rate is replaced).") var scenario: String
+    @Option(help: "The first step, requests/s.") var from = 1000.0
+    @Option(help: "The step, requests/s.") var step = 250.0
+    @Option(help: "The last step, requests/s.") var to = 4000.0
+    @Option(help: "The P95 a level must hold, ms.") var p95Ms = 150.0
+    @Option(help: "Replications per predicted step.") var replications = 3
+    @Option(help: "The live server to measure (none: predicted only).") var target: String?
+    @Option(help: "The k6 binary (default: .venv/flashdeal/k6, else FLASHDEAL_K6).") var k6: String?
+    @Option(help: "The k6 script.") var script = "k6/scenario.js"
+    @Option(help: "Where k6's plans and outputs go.") var workDirectory = ".run/saturation"
+    @Option(help: "Replace this Markdown document's <!-- SECTION:begin --> … <!-- SECTION:end --> section with the table.") var document: String?
+    @Option(help: "The document's section to replace.") var section = "saturation"
+
+    func validate() throws {
+        guard from > 0, step > 0, to >= from, (to - from) / step <= 100 else { throw ValidationError("--from, --step and --to must give 1 to 100 positive steps") }
+        guard (1...100).contains(replications) else { throw ValidationError("--replications must be between 1 and 100") }
+    }
+
+    func run() async throws {
+        let search = SaturationSearch(scenario: try loadScenario(scenario), from: from, step: step, to: to, p95BarMs: p95Ms)
+        func say(_ s: String) { FileHandle.standardError.write(Data("saturation: \(s)\n".utf8)) }
+        let predicted = await search.search { level in
+            say("predicting \(level.name)")
+            return Simulator.replicate(level, count: replications)
+        }
+        var measured = SaturationSearch.Side()
+        if let target {
+            let (k6, secret, admin) = try await k6Setup(self.k6)
+            let stamp = Int(Date().timeIntervalSince1970)
+            do {
+                measured = try await search.search { level in
+                    say("measuring \(level.name) with k6")
+                    let runner = LoadTestRunner(scenario: level, target: target, k6: k6, script: script, workDirectory: workDirectory, admin: admin, secret: secret)
+                    return [try await runner.run(tag: "\(stamp)-\(Int(level.peakRequestsPerSecond))")]
+                }
+            } catch let error as LoadTestError {
+                throw ValidationError("\(error)")
+            }
+        }
+        let date = ISO8601DateFormatter().string(from: Date()).prefix(10)
+        let table = "Stepped \(date) on \(RunMachine.describe()), \(search.scenario.name)'s mix.\n\n"
+            + SaturationSearch.markdown(name: search.scenario.name, predicted: predicted, measured: measured, p95BarMs: p95Ms)
+        print(table, terminator: "")
+        if let document {
+            let text = try String(contentsOfFile: document, encoding: .utf8)
+            try LevelValidation.splice(table, into: text, section: section).write(toFile: document, atomically: true, encoding: .utf8)
+            say("updated \(document)'s \(section) section")
         }
     }
 }
@@ -113,6 +182,7 @@ struct ValidateCommand: ParsableCommand {
 
     @Option(name: .customLong("scenario"), help: "A load level's scenario file (repeat for each level).") var scenarios: [String]
     @Option(help: "The level to calibrate on (default: the first --scenario).") var calibrateOn: String?
+    @Flag(help: "Fit no CPU factor: predict with the CPU per request as the scenarios' calibration gives it.") var noFit = false
     @Option(help: "Replications per level.") var replications = 10
     @Option(help: "Use only the newest N measured runs of each level.") var measured = 5
     @Option(help: "The relative error a prediction may have.") var tolerance = 0.15
@@ -151,25 +221,28 @@ struct ValidateCommand: ParsableCommand {
         let calibrationPath = calibrateOn ?? scenarios[0]
         let calibrationLevel = try levels.first { $0.path == calibrationPath } ?? level(calibrationPath)
         let calibration = calibrationLevel.model
-        let calibrationRuns = try measuredRuns(of: calibrationLevel.measured, path: calibrationPath, in: results, store: store, limit: measured)
-        let target = calibrationRuns.map(\.overall.p95Ms).reduce(0, +) / Double(calibrationRuns.count)
-        FileHandle.standardError.write(Data("validate: fitting the CPU factor on \(calibration.name) (measured P95 \(String(format: "%.1f", target)) ms)\n".utf8))
-        let fit = CPUScaleFit.fit(calibration, measuredP95Ms: target)
+        var fit: CPUScaleFit?
+        if !noFit {
+            let calibrationRuns = try measuredRuns(of: calibrationLevel.measured, path: calibrationPath, in: results, store: store, limit: measured)
+            let target = calibrationRuns.map(\.overall.p95Ms).reduce(0, +) / Double(calibrationRuns.count)
+            FileHandle.standardError.write(Data("validate: fitting the CPU factor on \(calibration.name) (measured P95 \(String(format: "%.1f", target)) ms)\n".utf8))
+            fit = CPUScaleFit.fit(calibration, measuredP95Ms: target)
+        }
         var validated: [LevelValidation.Level] = []
         for level in levels {
             let measuredRuns = try measuredRuns(of: level.measured, path: level.path, in: results, store: store, limit: measured)
             FileHandle.standardError.write(Data("validate: predicting \(level.model.name) (\(replications) replications)\n".utf8))
-            let predicted = Simulator.replicate(level.model.scalingCPU(by: fit.scale), count: replications)
+            let predicted = Simulator.replicate(level.model.scalingCPU(by: fit?.scale ?? 1), count: replications)
             let comparison = Comparison(predicted: predicted, measured: measuredRuns, tolerance: tolerance)
             print(comparison.table())
             validated.append(LevelValidation.Level(offeredRps: level.model.peakRequestsPerSecond, comparison: comparison))
         }
         let validation = LevelValidation(fit: fit, calibratedOn: calibration.name, settings: settings, levels: validated)
         let date = ISO8601DateFormatter().string(from: Date())
-        let table = validation.markdown(date: String(date.prefix(10)), machine: Machine.describe())
+        let table = validation.markdown(date: String(date.prefix(10)), machine: RunMachine.describe())
         print(table, terminator: "")
-        if let writeCalibration {
-            let description = "CPU per operation of \(calibration.name) scaled by \(String(format: "%.3f", fit.scale)), fitted by flashdeal validate on \(date) on \(Machine.describe()) to its measured P95 of \(String(format: "%.1f", target)) ms."
+        if let writeCalibration, let fit {
+            let description = "CPU per operation of \(calibration.name) scaled by \(String(format: "%.3f", fit.scale)), fitted by flashdeal validate on \(date) on \(RunMachine.describe()) to its measured P95 of \(String(format: "%.1f", fit.targetP95Ms)) ms."
             try calibration.cpuCalibrationJSON(scale: fit.scale, description: description).write(to: URL(fileURLWithPath: writeCalibration))
             FileHandle.standardError.write(Data("validate: wrote \(writeCalibration)\n".utf8))
         }

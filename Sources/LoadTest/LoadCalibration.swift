@@ -1,7 +1,7 @@
 /// What `flashdeal calibrate` measured under load: open-model k6 phases at a moderate rate, each a
 /// fixed sequence of operations, with the CPU the server (its own `process_cpu_seconds_total`), the
 /// load generator (k6, a child process: its rusage) and Redis (`INFO cpu`) spent over each, and the
-/// scheduler's wake-up delay seen by a thread that sleeps 1 ms at a time, quiet and under load.
+/// scheduler's wake-up delay seen by a thread that sleeps 1 ms at a time, quiet and over each phase.
 /// ``fit()`` turns the phases into CPU per request of each operation (least squares, so a payment
 /// is what a place-and-pay iteration costs beyond a place). Written beside the calibration
 /// (`<name>-phases.json`) so the arithmetic can be checked, and redone, on a recorded run.
@@ -16,27 +16,49 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
         public var server: Double
         public var loadGenerator: Double
         public var redis: Double
+        /// Every core's busy time (user, system, interrupts, and time the hypervisor took:
+        /// /proc/stat), of which the kernel's interrupt work and the hypervisor's (steal). The
+        /// writer and the backends in the idle scheduling class are in `machine` only.
+        public var machine: Double
+        public var interrupts: Double
+        public var steal: Double
+        /// The wake-up probe's lateness over the phase.
+        public var wakeUp: WakeUp
 
-        public init(name: String, seconds: Double, requests: [String: Double], server: Double, loadGenerator: Double, redis: Double) {
+        public init(
+            name: String, seconds: Double, requests: [String: Double], server: Double, loadGenerator: Double, redis: Double,
+            machine: Double, interrupts: Double, steal: Double, wakeUp: WakeUp
+        ) {
+            self.wakeUp = wakeUp
             self.name = name
             self.seconds = seconds
             self.requests = requests
             self.server = server
             self.loadGenerator = loadGenerator
             self.redis = redis
+            self.machine = machine
+            self.interrupts = interrupts
+            self.steal = steal
         }
+
+        /// What competes with the server for the cores: k6, Redis, the kernel's interrupt work, the
+        /// hypervisor (not the writer and backends in the idle class: they only take what is left).
+        public var others: Double { loadGenerator + redis + interrupts + steal }
     }
 
     /// What each process spends with no load: the server's and Redis's CPU per second (timers,
-    /// listeners), and k6's CPU to start and stop a run with next to no requests.
+    /// listeners), the kernel's interrupts and the hypervisor's steal per second, and k6's CPU to
+    /// start and stop a run with next to no requests.
     public struct Baseline: Sendable, Codable, Hashable {
         public var serverPerSecond: Double
         public var redisPerSecond: Double
+        public var kernelPerSecond: Double
         public var loadGeneratorRun: Double
 
-        public init(serverPerSecond: Double, redisPerSecond: Double, loadGeneratorRun: Double) {
+        public init(serverPerSecond: Double, redisPerSecond: Double, kernelPerSecond: Double, loadGeneratorRun: Double) {
             self.serverPerSecond = serverPerSecond
             self.redisPerSecond = redisPerSecond
+            self.kernelPerSecond = kernelPerSecond
             self.loadGeneratorRun = loadGeneratorRun
         }
     }
@@ -68,6 +90,9 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
         public var server: [String: Double]
         public var loadGenerator: [String: Double]
         public var redis: [String: Double]
+        /// Everything on the cores but the server (k6, Redis, the kernel, the hypervisor): the
+        /// demand a scenario of this shared box puts beside each request.
+        public var others: [String: Double]
         /// One point per journey phase: its request rate, and the CPU each process spent over it
         /// against what the per-operation figures make of its requests (1: the same).
         public var byRate: [RatePoint]
@@ -76,7 +101,7 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
     public struct RatePoint: Sendable, Hashable {
         public var rate: Double
         public var server: Double
-        /// k6 and Redis together.
+        /// Everything on the cores but the server.
         public var others: Double
     }
 
@@ -87,19 +112,17 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
     public var journeys: [Phase]
     public var baseline: Baseline
     public var wakeUpQuiet: WakeUp
-    public var wakeUpLoaded: WakeUp
     public var machine: String
     public var placement: String
 
     public init(
-        rate: Double, phases: [Phase], journeys: [Phase], baseline: Baseline, wakeUpQuiet: WakeUp, wakeUpLoaded: WakeUp, machine: String, placement: String
+        rate: Double, phases: [Phase], journeys: [Phase], baseline: Baseline, wakeUpQuiet: WakeUp, machine: String, placement: String
     ) {
         self.rate = rate
         self.phases = phases
         self.journeys = journeys
         self.baseline = baseline
         self.wakeUpQuiet = wakeUpQuiet
-        self.wakeUpLoaded = wakeUpLoaded
         self.machine = machine
         self.placement = placement
     }
@@ -117,6 +140,7 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
         let server = try solve(serverCPU)
         let loadGenerator = try solve(loadGeneratorCPU)
         let redis = try solve(redisCPU)
+        let others = try solve(othersCPU)
         func rebuilt(_ phase: Phase, _ figures: [String: Double]) -> Double {
             phase.requests.reduce(0) { $0 + $1.value * (figures[$1.key] ?? 0) / 1000 }
         }
@@ -124,15 +148,18 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
             RatePoint(
                 rate: phase.requests.values.reduce(0, +) / phase.seconds,
                 server: serverCPU(phase) / max(1e-9, rebuilt(phase, server)),
-                others: (loadGeneratorCPU(phase) + redisCPU(phase)) / max(1e-9, rebuilt(phase, loadGenerator) + rebuilt(phase, redis)))
+                others: othersCPU(phase) / max(1e-9, rebuilt(phase, others)))
         }.sorted { $0.rate < $1.rate }
-        return Fit(server: server, loadGenerator: loadGenerator, redis: redis, byRate: byRate)
+        return Fit(server: server, loadGenerator: loadGenerator, redis: redis, others: others, byRate: byRate)
     }
 
     /// A phase's CPU less what each process spends with no load.
     func serverCPU(_ phase: Phase) -> Double { max(0, phase.server - baseline.serverPerSecond * phase.seconds) }
     func loadGeneratorCPU(_ phase: Phase) -> Double { max(0, phase.loadGenerator - baseline.loadGeneratorRun) }
     func redisCPU(_ phase: Phase) -> Double { max(0, phase.redis - baseline.redisPerSecond * phase.seconds) }
+    func othersCPU(_ phase: Phase) -> Double {
+        max(0, phase.others - (baseline.kernelPerSecond + baseline.redisPerSecond) * phase.seconds - baseline.loadGeneratorRun)
+    }
 
     /// Minimises ‖A x − b‖ with x ≥ 0: least squares on the normal equations, dropping any column
     /// whose figure comes out negative and solving again (the active-set idea of Lawson and

@@ -53,28 +53,30 @@ public struct LoadCalibrationRunner: Sendable {
         defer { probe.stop() }
 
         log("quiet baseline (3 s) and k6's cost of a run with next to no requests")
-        let quietStart = (server: try await serverCPU(), redis: try await redisCPU(), at: Date())
+        let quietStart = (server: try await serverCPU(), redis: try await redisCPU(), machine: MachineCPU.now(), at: Date())
         try await Task.sleep(for: .seconds(3))
         let quiet = Date().timeIntervalSince(quietStart.at)
         let serverPerSecond = (try await serverCPU() - quietStart.server) / quiet
         let redisPerSecond = (try await redisCPU() - quietStart.redis) / quiet
+        let quietMachine = MachineCPU.now() - quietStart.machine
+        let kernelPerSecond = (quietMachine.interrupts + quietMachine.steal) / quiet
         let quietWakeUp = probe.take()
-        let empty = try await phase("view", deal: deal, rate: 1, seconds: 1)
-        let baseline = LoadCalibration.Baseline(serverPerSecond: serverPerSecond, redisPerSecond: redisPerSecond, loadGeneratorRun: empty.loadGenerator)
+        let empty = try await phase("view", deal: deal, rate: 1, seconds: 1, probe: probe)
+        let baseline = LoadCalibration.Baseline(
+            serverPerSecond: serverPerSecond, redisPerSecond: redisPerSecond, kernelPerSecond: kernelPerSecond, loadGeneratorRun: empty.loadGenerator)
 
         var phases: [LoadCalibration.Phase] = []
-        _ = probe.take()
         for name in Self.phases {
             log("phase \(name): \(Int(rate)) requests/s for \(phaseSeconds) s")
-            phases.append(try await phase(name, deal: deal, rate: rate, seconds: phaseSeconds))
+            phases.append(try await phase(name, deal: deal, rate: rate, seconds: phaseSeconds, probe: probe))
         }
         var journeys: [LoadCalibration.Phase] = []
         for journeyRate in journeyRates {
             log("the whole journey: \(Int(journeyRate)) requests/s for \(phaseSeconds) s")
-            journeys.append(try await phase("journey", deal: deal, rate: journeyRate, seconds: phaseSeconds))
+            journeys.append(try await phase("journey", deal: deal, rate: journeyRate, seconds: phaseSeconds, probe: probe))
         }
         return LoadCalibration(
-            rate: rate, phases: phases, journeys: journeys, baseline: baseline, wakeUpQuiet: .init(samples: quietWakeUp), wakeUpLoaded: .init(samples: probe.take()),
+            rate: rate, phases: phases, journeys: journeys, baseline: baseline, wakeUpQuiet: .init(samples: quietWakeUp),
             machine: machine, placement: placement)
     }
 
@@ -94,16 +96,20 @@ public struct LoadCalibrationRunner: Sendable {
         return tag
     }
 
-    func phase(_ name: String, deal: String, rate: Double, seconds: Int) async throws -> LoadCalibration.Phase {
+    func phase(_ name: String, deal: String, rate: Double, seconds: Int, probe: WakeUpProbe) async throws -> LoadCalibration.Phase {
         let summary = (workDirectory as NSString).appendingPathComponent("\(name)-\(Int(rate)).json")
-        let before = (server: try await serverCPU(), redis: try await redisCPU(), k6: Self.childrenCPU(), at: Date())
+        _ = probe.take()
+        let before = (server: try await serverCPU(), redis: try await redisCPU(), k6: Self.childrenCPU(), machine: MachineCPU.now(), at: Date())
         try LoadTestRunner.k6(k6, [
             "run", "--quiet", "--summary-export", summary, "-e", "TARGET=\(target)", "-e", "DEAL=\(deal)", "-e", "PHASE=\(name)",
             "-e", "RATE=\(rate)", "-e", "DURATION=\(seconds)s", "-e", "SECRET=\(secret)", script,
         ])
         let wall = Date().timeIntervalSince(before.at)
         let (server, redis, k6CPU) = (try await serverCPU() - before.server, try await redisCPU() - before.redis, Self.childrenCPU() - before.k6)
-        return .init(name: name, seconds: wall, requests: try Self.requests(summary: summary), server: server, loadGenerator: k6CPU, redis: redis)
+        let machine = MachineCPU.now() - before.machine
+        return .init(
+            name: name, seconds: wall, requests: try Self.requests(summary: summary), server: server, loadGenerator: k6CPU, redis: redis,
+            machine: machine.busy, interrupts: machine.interrupts, steal: machine.steal, wakeUp: .init(samples: probe.take()))
     }
 
     /// Requests by operation from k6's summary export (`http_reqs{operation:…}` counts).
@@ -134,6 +140,30 @@ public struct LoadCalibrationRunner: Sendable {
         var usage = rusage()
         getrusage(RUSAGE_CHILDREN.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// Every core's CPU time so far, from /proc/stat's first line (seconds): busy (everything but
+/// idle and I/O wait), and of it the kernel's interrupt work (irq, softirq: the loopback
+/// network's packets) and steal (time the hypervisor ran something else).
+struct MachineCPU {
+    var busy: Double
+    var interrupts: Double = 0
+    var steal: Double
+
+    static func now() -> MachineCPU {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") })
+        else { return MachineCPU(busy: 0, steal: 0) }
+        // user nice system idle iowait irq softirq steal guest guest_nice (guest time is in user).
+        let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard ticks.count >= 8 else { return MachineCPU(busy: 0, steal: 0) }
+        let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return MachineCPU(busy: (ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]) / hz, interrupts: (ticks[5] + ticks[6]) / hz, steal: ticks[7] / hz)
+    }
+
+    static func - (a: MachineCPU, b: MachineCPU) -> MachineCPU {
+        MachineCPU(busy: a.busy - b.busy, interrupts: a.interrupts - b.interrupts, steal: a.steal - b.steal)
     }
 }
 

@@ -49,12 +49,14 @@ struct CalibrationTests {
             let pay = try #require(load.phases.first { $0.name == "pay" })
             #expect((pay.requests["placeOrder"] ?? 0) > 50 && pay.requests["placeOrder"] == pay.requests["payOrder"], "\(pay.requests)")
             #expect(load.phases.allSatisfy { $0.server > 0 && $0.loadGenerator > 0 && $0.redis > 0 }, "\(load.phases)")
-            #expect(load.wakeUpQuiet.samples > 100 && load.wakeUpLoaded.samples > 100)
+            #expect(load.wakeUpQuiet.samples > 100 && load.phases.allSatisfy { $0.wakeUp.samples > 100 })
             let fit = try load.fit()
             #expect(Set(fit.server.keys) == ["listDeals", "viewDeal", "placeOrder", "payOrder", "cancelOrder", "orderStatus"])
             #expect(fit.loadGenerator.values.contains { $0 > 0 } && fit.redis.values.contains { $0 > 0 })
             #expect(load.journeys.count == 2 && fit.byRate.count == 2 && fit.byRate[0].rate < fit.byRate[1].rate)
-            #expect(fit.byRate.allSatisfy { $0.server > 0 && $0.others > 0 }, "\(fit.byRate)")
+            // The server here is this test process, whose other suites run beside it: its quiet
+            // baseline can swallow a light phase's CPU, so only k6's side is sure to show.
+            #expect(fit.byRate.allSatisfy { $0.server >= 0 && $0.others > 0 }, "\(fit.byRate)")
         }
     }
 }

@@ -37,9 +37,10 @@ struct K6SmokeTests {
             #expect(measured.operations.contains { $0.name == "placeOrder" && $0.p95Ms > 0 })
 
             let store = try ResultsStore()
-            let id = try store.save(measured, scenario: scenario, kind: .measured, label: "k6")
+            let id = try store.save(measured, scenario: scenario, kind: .measured, label: RunMachine.label())
             let (run, stored) = try #require(try store.run(id))
             #expect(run.kind == .measured && run.scenarioHash == scenario.hash && stored.overall.requests == measured.overall.requests)
+            #expect(run.label == RunMachine.label() && run.label.hasPrefix("k6, "), "the run records where k6 and the server ran")
 
             let comparison = Comparison(predicted: Simulator.replicate(scenario, count: 3), measured: [stored])
             #expect(comparison.rows.contains { $0.metric == "all P95 (ms)" })

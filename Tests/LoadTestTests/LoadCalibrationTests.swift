@@ -40,12 +40,12 @@ import Testing
         let phases = mixes.enumerated().map { i, mix in
             LoadCalibration.Phase(
                 name: "p\(i)", seconds: 10, requests: mix, server: mix.reduce(0) { $0 + $1.value * truth[$1.key]! / 1000 } + 0.01 * 10,
-                loadGenerator: 0.2, redis: 0)
+                loadGenerator: 0.2, redis: 0, machine: 0, interrupts: 0, steal: 0, wakeUp: .init(samples: []))
         }
         let none = LoadCalibration.WakeUp(samples: [])
         let run = LoadCalibration(
-            rate: 100, phases: phases, journeys: [phases[4]], baseline: .init(serverPerSecond: 0.01, redisPerSecond: 0, loadGeneratorRun: 0.2),
-            wakeUpQuiet: none, wakeUpLoaded: none, machine: "test", placement: "test")
+            rate: 100, phases: phases, journeys: [phases[4]], baseline: .init(serverPerSecond: 0.01, redisPerSecond: 0, kernelPerSecond: 0.01, loadGeneratorRun: 0.2),
+            wakeUpQuiet: none, machine: "test", placement: "test")
         let fit = try run.fit()
         for (op, ms) in truth { #expect(abs(fit.server[op]! - ms) < 1e-9, "\(op): \(fit.server[op]!)") }
         #expect(abs(fit.byRate[0].server - 1) < 1e-9 && fit.byRate[0].rate == 3)
@@ -58,5 +58,67 @@ import Testing
     @Test func wakeUpPercentilesComeFromTheSamples() {
         let w = LoadCalibration.WakeUp(samples: (1...100).map(Double.init))
         #expect(w.samples == 100 && w.meanUs == 50.5 && w.p50Us == 51 && w.p95Us == 96 && w.p99Us == 100)
+    }
+}
+
+/// The validation grid's pieces: the table with no fitted factor and its per-metric targets, the
+/// saturation search on both sides, and the placement each measured run records.
+@Suite struct ValidationGridTests {
+    @Test func withNoFitTheTableSaysSoAndJudgesEachMetricByItsTarget() throws {
+        let predicted = try LoadTestTests.predicted(), measured = try LoadTestTests.measured()
+        let comparison = Comparison(predicted: predicted, measured: [measured])
+        let text = LevelValidation(fit: nil, calibratedOn: "smoke", levels: [.init(offeredRps: 500, comparison: comparison)])
+            .markdown(date: "2026-12-02", machine: "test machine")
+        #expect(text.contains("No fitted factor") && !text.contains("scaled by"))
+        #expect(text.contains("| target |") && text.contains("±25%") && text.contains("±10%"))
+        // Each row's mark agrees with its error and its metric's target.
+        for row in comparison.rows where LevelValidation.metrics.contains(row.metric) {
+            let holds = LevelValidation.holds(row)
+            #expect(text.contains("| \(row.metric) |"))
+            if let error = row.relativeError, row.metric != "error rate (%)" { #expect(holds == (abs(error) <= LevelValidation.target(row.metric))) }
+        }
+        let misses = comparison.rows.filter { LevelValidation.metrics.contains($0.metric) && !LevelValidation.holds($0) }
+        #expect(text.contains(misses.isEmpty ? "every metric within its target" : "outside the target"))
+        // An error rate the model puts at 12% where none was measured is a miss, not an n/a.
+        func errorRow(_ predicted: Double, _ measured: Double) throws -> Comparison.Row {
+            var row = try #require(comparison.rows.first { $0.metric == "error rate (%)" })
+            row.predicted.mean = predicted
+            row.measured.mean = measured
+            row.relativeError = measured > 0 ? (predicted - measured) / measured : nil
+            return row
+        }
+        let (missed, bothLow, close) = (try errorRow(12.4, 0), try errorRow(0.05, 0), try errorRow(2.05, 2))
+        #expect(!LevelValidation.holds(missed) && LevelValidation.holds(bothLow) && LevelValidation.holds(close))
+        #expect(LevelValidation.target("all P99 (ms)") == 0.25 && LevelValidation.target("throughput (rps)") == 0.10 && LevelValidation.target("all P95 (ms)") == 0.15)
+    }
+
+    @Test func theSaturationSearchStepsUntilALevelFailsOnEachSide() async throws {
+        let smoke = try LoadTestTests.smoke
+        let search = SaturationSearch(scenario: smoke, from: 1000, step: 500, to: 4000)
+        #expect(search.rates == [1000, 1500, 2000, 2500, 3000, 3500, 4000])
+        let level = search.level(2000)
+        #expect(abs(level.peakRequestsPerSecond - 2000) < 1e-6 && level.traffic.duration == smoke.traffic.duration)
+        // A side whose P95 passes 150 ms above 2,600 requests/s, read from the level it is given.
+        func side(_ limit: Double) async -> SaturationSearch.Side {
+            await search.search { level in
+                var run = try! LoadTestTests.measured()
+                run.overall.p95Ms = level.peakRequestsPerSecond > limit ? 400 : 40
+                run.rates.errorRate = 0
+                return [run]
+            }
+        }
+        let predicted = await side(2600), measured = await side(2300)
+        #expect(predicted.steps.map(\.rps) == [1000, 1500, 2000, 2500, 3000] && predicted.saturation == 2500)
+        #expect(measured.saturation == 2000 && measured.steps.last?.holds == false)
+        let text = SaturationSearch.markdown(name: "smoke", predicted: predicted, measured: measured, p95BarMs: 150)
+        #expect(text.contains("predicted 2500 rps, measured 2000 rps (+25%, outside the ±10% target)"))
+        #expect(text.contains("| 3000 | 400 | 0.00% | – | – | – |"))
+        #expect(SaturationSearch.markdown(name: "s", predicted: predicted, measured: .init(), p95BarMs: 150).contains("predicted 2500 rps (not measured)."))
+    }
+
+    @Test func eachMeasuredRunRecordsWhereTheProcessesRan() {
+        #expect(RunMachine.label(environment: [:]) == "k6, shared" && RunMachine.label(environment: ["FLASHDEAL_PIN": "split"]) == "k6, split")
+        #expect(RunMachine.describe(environment: ["FLASHDEAL_PIN": "split"]).hasSuffix("the API on core 0 and the load generator on core 1 (FLASHDEAL_PIN=split)"))
+        #expect(RunMachine.describe(environment: [:]).hasSuffix("every process sharing every core"))
     }
 }

@@ -131,11 +131,22 @@ import Testing
         shared.traffic.stages[0].duration = 20_000_000_000
         shared.http.machine = Scenario.Machine()
         let plain = Simulator.run(shared, seed: 5).overall
-        // k6 and Redis beside the server: 0.125 ms per request more on the cores (ρ 0.8 → 0.9).
+        // k6 and Redis beside the server: 0.125 ms per request more on the cores (ρ 0.8 → 0.9),
+        // on the request's path: M/M/4-PS's mean (1 ms exponential) becomes at least the
+        // 1.125 ms of work plus the waiting of a busier machine.
         var crowded = shared
         crowded.http.machine?.demand = Scenario.Operation.allCases.map { _ in .constant(125_000) }
         let beside = Simulator.run(crowded, seed: 5).overall
         #expect(beside.requests == plain.requests && beside.meanMs > 1.3 * plain.meanMs, "\(beside.meanMs) ms against \(plain.meanMs)")
+        var heavier = shared
+        heavier.http.cpu = heavier.http.cpu.map { _ in .exponential(mean: 1_125_000) }
+        let sameWork = Simulator.run(heavier, seed: 5).overall
+        #expect(abs(beside.meanMs - sameWork.meanMs) / sameWork.meanMs < 0.1, "the demand is waited on as the server's CPU is: \(beside.meanMs) against \(sameWork.meanMs) ms")
+        // Demand off the path only competes: slower than none, faster than on the path.
+        var offPath = crowded
+        offPath.http.machine?.demandOnPath = 0
+        let competing = Simulator.run(offPath, seed: 5).overall
+        #expect(competing.meanMs > plain.meanMs && competing.meanMs < beside.meanMs, "\(competing.meanMs) ms between \(plain.meanMs) and \(beside.meanMs)")
         // Half the CPU per request from 3,000 requests/s up (the level runs at 3,200): as fast as
         // half the CPU outright.
         var curve = shared

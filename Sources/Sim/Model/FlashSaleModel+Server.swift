@@ -20,7 +20,6 @@ extension FlashSaleModel {
         }
         requests[r].replica = replica
         noteArrival()
-        otherProcesses(r)
         switch replicas[Int(replica)].http.arrive(r, at: now) {
         case .start: startCPU(r)
         case .queued: break
@@ -71,23 +70,31 @@ extension FlashSaleModel {
         runStep(r)
     }
 
-    /// The CPU the processes beside the server spend on the request (a machine's `demand`): a job
-    /// on the replica's time-shared cores that no request waits on (job -1).
-    mutating func otherProcesses(_ r: Int32) {
-        guard let machine = scenario.http.machine, !machine.demand.isEmpty else { return }
-        let work = scaled(machine.demand[requests[r].op.rawValue].sample(&rCPU), by: machine.multipliers(at: requestRate).others)
-        guard work > 0 else { return }
-        let replica = Int(requests[r].replica)
-        replicas[replica].shared!.arrive(-1, work: work, at: calendar.now)
-        scheduleSharedCPU(replica)
-    }
-
-    /// A request's CPU work joins the replica's time-shared cores.
+    /// A request's CPU work joins the replica's time-shared cores: the server's, and the share
+    /// `demandOnPath` of what the processes beside it spend on the request (the machine's
+    /// `demand`: the load generator sending it and reading the answer, Redis running its
+    /// commands), which the request waits on as on the server's; the rest of the demand competes
+    /// for the cores as a job of its own.
     mutating func enterSharedCPU(_ r: Int32) {
-        let replica = Int(requests[r].replica)
+        let replica = Int(requests[r].replica), machine = scenario.http.machine!, op = requests[r].op.rawValue
         replicas[replica].cpu.enter(at: calendar.now)
-        let multiplier = scenario.http.machine!.multipliers(at: requestRate).server
-        replicas[replica].shared!.arrive(r, work: scaled(scenario.http.cpu[requests[r].op.rawValue].sample(&rCPU), by: multiplier), at: calendar.now)
+        let multipliers = machine.multipliers(at: requestRate)
+        // At a low rate a request costs more CPU than at a high one (`cpuByRate`); the cheapest
+        // measured cost is the request's own work, on its path, and the rest is the overhead of
+        // waking threads and virtual CPUs, which takes the cores but is not on the request's way.
+        let least = machine.leastMultipliers
+        let cpu = scenario.http.cpu[op].sample(&rCPU)
+        var work = scaled(cpu, by: least.server)
+        var overhead = scaled(cpu, by: multipliers.server - least.server)
+        if !machine.demand.isEmpty {
+            let demand = machine.demand[op].sample(&rCPU)
+            let onPath = Int64((Double(scaled(demand, by: least.others)) * machine.demandOnPath).rounded())
+            work += onPath
+            overhead += scaled(demand, by: multipliers.others) - onPath
+        }
+        // The rest competes for the cores and no request waits on it (job -1).
+        if overhead > 0 { replicas[replica].shared!.arrive(-1, work: overhead, at: calendar.now) }
+        replicas[replica].shared!.arrive(r, work: work, at: calendar.now)
         scheduleSharedCPU(replica)
     }
 

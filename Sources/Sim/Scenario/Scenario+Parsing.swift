@@ -202,9 +202,11 @@ extension Scenario {
             guard zip(byRate, byRate.dropFirst()).allSatisfy({ $0.rate < $1.rate }) else {
                 throw ScenarioError(path: "\(m.path).cpuByRate", message: "the points' rates must rise")
             }
-            return Machine(
+            var machine = Machine(
                 background: try m.double("background", default: 0, in: 0...1000), quota: quota,
                 wakeUp: try m.distribution("wakeUp", directory: directory, default: .constant(0)), demand: demand ?? [], cpuByRate: byRate)
+            machine.demandOnPath = try m.double("demandOnPath", default: 1, in: 0...1)
+            return machine
         }
         return tier
     }

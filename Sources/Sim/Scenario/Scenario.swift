@@ -132,8 +132,10 @@ public struct Scenario: Sendable, Hashable {
     /// period (a Kubernetes CPU limit: CFS bandwidth throttling), each request's CPU work starting
     /// after a scheduler wake-up delay. `demand` is the CPU other processes on the same cores spend
     /// per request, by operation (the load generator sending it and reading its answer, Redis
-    /// serving its commands: `flashdeal calibrate` measures both): work that competes for the
-    /// cores when the request arrives but that no request waits on. `cpuByRate` scales both by the
+    /// serving its commands, the kernel's interrupts: `flashdeal calibrate` measures them): work
+    /// on the same cores; the share `demandOnPath` of it the request waits on too, so it joins the
+    /// request's own CPU job (the request is answered when all of it is done), and the rest
+    /// competes for the cores as a job of its own. `cpuByRate` scales both by the
     /// tier's request rate over the last second: on a virtual machine the CPU a request costs falls
     /// as the load rises (more events are handled per wake-up of a thread and of a virtual CPU), and
     /// `flashdeal calibrate` measures by how much.
@@ -143,6 +145,8 @@ public struct Scenario: Sendable, Hashable {
         public var wakeUp: Distribution
         /// By operation (`Operation.rawValue`); empty: none.
         public var demand: [Distribution]
+        /// The share of the demand on the request's path (1: all of it, 0: none: it only competes).
+        public var demandOnPath: Double = 1
         /// Multipliers of the server's CPU and of the demand, by requests a second, ascending;
         /// linear between points, the end points' beyond them. Empty: 1.
         public var cpuByRate: [RatePoint]
@@ -168,6 +172,11 @@ public struct Scenario: Sendable, Hashable {
                 self.server = server
                 self.others = others
             }
+        }
+
+        /// The smallest multipliers measured (1 with none).
+        public var leastMultipliers: (server: Double, others: Double) {
+            (cpuByRate.map(\.server).min() ?? 1, cpuByRate.map(\.others).min() ?? 1)
         }
 
         /// The server's and the others' multipliers at `rate` requests a second.
