@@ -4,7 +4,10 @@
 # the writer tier in the idle scheduling class, placement per FLASHDEAL_PIN), then:
 #  1. `flashdeal calibrate` against it: the backends' service times, each operation's CPU per
 #     request from the server's own CPU accounting over k6 phases, the other processes' CPU per
-#     request, the CPU-by-rate curve and the wake-up delay (experiments/calibration/measured*.json);
+#     request, the CPU-by-rate curve and the wake-up delay, and the writer tier's CPU per message
+#     from its catch-up after the phases (experiments/calibration/measured*.json);
+#     then the writer tier's backlog and catch-up after one run of FLASHDEAL_VALIDATE_DRAIN
+#     (experiments/drain-2000.json; "" skips it), predicted and measured (`flashdeal drain`);
 #  2. both mixes (validation: deal views and orders; journey: browse, view, order, poll, pay through a
 #     60 ms provider, cancel) at every level, FLASHDEAL_VALIDATE_REPEAT k6 runs each, stored;
 #  3. the saturation point of each mix, stepped up on both sides (`flashdeal saturation`);
@@ -13,7 +16,8 @@
 # Environment: FLASHDEAL_VALIDATE_LEVELS ("500 1000 2000 3000"), FLASHDEAL_VALIDATE_MIXES ("validation
 # journey"), FLASHDEAL_VALIDATE_REPEAT (3), FLASHDEAL_VALIDATE_PORT (18290), FLASHDEAL_VALIDATE_REUSE
 # (1: no server, no calibration, no k6; predict the stored runs again with the calibration on disk),
-# FLASHDEAL_VALIDATE_SATURATION ("1250 250 3500": from, step, to; "" skips it), FLASHDEAL_RESULTS
+# FLASHDEAL_VALIDATE_SATURATION ("1250 250 3500": from, step, to; "" skips it), FLASHDEAL_VALIDATE_DRAIN
+# (experiments/drain-2000.json), FLASHDEAL_RESULTS
 # (flashdeal-results.sqlite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,18 +29,29 @@ PORT=${FLASHDEAL_VALIDATE_PORT:-18290}
 REUSE=${FLASHDEAL_VALIDATE_REUSE:-0}
 RESULTS=${FLASHDEAL_RESULTS:-flashdeal-results.sqlite}
 SATURATION=${FLASHDEAL_VALIDATE_SATURATION-"1250 250 3500"}
+DRAIN=${FLASHDEAL_VALIDATE_DRAIN-experiments/drain-2000.json}
 # The journey's provider; the validation mix does not pay.
 export FLASHDEAL_PAYMENT_LATENCY=60ms
 OUT=.run/validate
 TARGET="http://127.0.0.1:$PORT"
 mkdir -p "$OUT"
 section() { [ "$1" = validation ] && echo levels || echo journey-levels; }
+# The placement the predictions model: split pins the API to one core (and calibrate leaves k6 out of
+# the demand on it), so the model gets one core.
+MODEL=()
+[ "${FLASHDEAL_PIN:-}" = split ] && MODEL=(--set http.coresPerReplica=1)
 
 if [ "$REUSE" != 1 ]; then
     . scripts/live-server.sh
     live_server_up validate "$PORT" "$OUT"
     echo "validate: calibrating under load ($(live_placement))"
-    "${LOAD_PIN[@]}" "$LIVE_BIN" calibrate --target "$TARGET" >"$OUT/calibrate.json" 2>"$OUT/calibrate.log"
+    WRITER="http://127.0.0.1:$((PORT + 1))"
+    "${LOAD_PIN[@]}" "$LIVE_BIN" calibrate --target "$TARGET" --writer "$WRITER" >"$OUT/calibrate.json" 2>"$OUT/calibrate.log"
+    if [ -n "$DRAIN" ]; then
+        echo "validate: the writer tier's backlog and catch-up after $DRAIN"
+        "${LOAD_PIN[@]}" "$LIVE_BIN" drain --scenario "$DRAIN" --target "$TARGET" --writer "$WRITER" --work-directory "$OUT/drain" "${MODEL[@]}" \
+            --document docs/validation.md --section writer-drain | tee "$OUT/drain.txt"
+    fi
     for mix in $MIXES; do
         for level in $LEVELS; do
             echo "validate: experiments/$mix-$level.json, $REPEAT k6 runs"
@@ -46,7 +61,7 @@ if [ "$REUSE" != 1 ]; then
         if [ -n "$SATURATION" ]; then
             read -r from step to <<<"$SATURATION"
             echo "validate: the saturation point of the $mix mix, $from to $to requests/s by $step"
-            "${LOAD_PIN[@]}" "$LIVE_BIN" saturation --scenario "experiments/$mix-2000.json" --from "$from" --step "$step" --to "$to" \
+            "${LOAD_PIN[@]}" "$LIVE_BIN" saturation --scenario "experiments/$mix-2000.json" --from "$from" --step "$step" --to "$to" "${MODEL[@]}" \
                 --target "$TARGET" --work-directory "$OUT/saturation" --document docs/validation.md --section "saturation-$mix" \
                 | tee "$OUT/saturation-$mix.txt"
         fi
@@ -55,6 +70,6 @@ fi
 for mix in $MIXES; do
     ARGS=()
     for level in $LEVELS; do ARGS+=(--scenario "experiments/$mix-$level.json"); done
-    .build/release/flashdeal validate "${ARGS[@]}" --no-fit --measured "$REPEAT" --results "$RESULTS" \
+    .build/release/flashdeal validate "${ARGS[@]}" --no-fit --measured "$REPEAT" --results "$RESULTS" "${MODEL[@]}" \
         --document docs/validation.md --section "$(section "$mix")" | tee "$OUT/report-$mix.txt"
 done

@@ -40,6 +40,8 @@ struct CalibrateCommand: AsyncParsableCommand {
     @Option(help: "Seconds each load phase lasts.") var phaseSeconds = 10
     @Option(help: "The k6 binary (default: .venv/flashdeal/k6, else FLASHDEAL_K6).") var k6: String?
     @Option(help: "The k6 script of the phases.") var script = "k6/calibrate.js"
+    @Option(help: "The writer (serve --role writer) of the target's backends: its drain after the journeys gives the writer tier's CPU per message (<name>-writer.json).")
+    var writer: String?
 
     func run() async throws {
         var configuration = try backends.backends(kafka: true)
@@ -75,7 +77,8 @@ struct CalibrateCommand: AsyncParsableCommand {
         let insertMany = try await probes.time(5) { try await probes.insert(500) }
         let runner = LoadCalibrationRunner(
             target: target, k6: k6, script: script, admin: admin, secret: secret, rate: rate, phaseSeconds: phaseSeconds,
-            journeyRates: journeyRates, workDirectory: ".run/calibrate", machine: RunMachine.describe(), placement: RunMachine.placement()
+            journeyRates: journeyRates, workDirectory: ".run/calibrate", machine: RunMachine.describe(), placement: RunMachine.placement(),
+            writer: writer, loadGeneratorApart: RunMachine.placementTag() == "split"
         ) { try await probes.redisCPU() }
         let load = try await runner.run { say($0) }
         probes.close()
@@ -122,6 +125,18 @@ struct CalibrateCommand: AsyncParsableCommand {
         ]
         try write(calibration, to: "\(name).json")
         try write(machine, to: "\(name)-machine.json")
+        if let drain = load.writerDrain {
+            guard let cost = load.writerCost else {
+                throw ValidationError("the writer drained only \(Int(drain.messages)) messages after the journeys: too few to measure its CPU per message")
+            }
+            try write([
+                "description": "The writer tier (outbox relay, broker, the writer's consumer, MongoDB) in the idle scheduling class on \(RunMachine.describe()), "
+                    + "measured by flashdeal calibrate: its catch-up after the journeys on the otherwise idle machine wrote \(Int(drain.messages)) Kafka messages "
+                    + "in \(fmt(drain.drainSeconds ?? 0)) s, the machine busy \(fmt(cost.cores)) cores beyond its quiet level: \(fmt(cost.cpuPerMessageMs)) ms of CPU "
+                    + "per message. Include it (after \(name)-machine.json) in a scenario of a shared box whose writer runs beside the server.",
+                "http": ["machine": ["writer": ["cpuPerMessage": constant(cost.cpuPerMessageMs), "cores": round4(max(0.01, cost.cores))]]],
+            ], to: "\(name)-writer.json")
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let phases = (directory as NSString).appendingPathComponent("\(name)-phases.json")

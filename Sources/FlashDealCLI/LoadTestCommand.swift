@@ -83,6 +83,7 @@ struct SaturationCommand: AsyncParsableCommand {
     @Option(help: "Where k6's plans and outputs go.") var workDirectory = ".run/saturation"
     @Option(help: "Replace this Markdown document's <!-- SECTION:begin --> … <!-- SECTION:end --> section with the table.") var document: String?
     @Option(help: "The document's section to replace.") var section = "saturation"
+    @Option(name: .customLong("set"), help: "A model setting, PATH=VALUE (repeatable), e.g. http.coresPerReplica=1 for a server pinned to one core.") var settings: [String] = []
 
     func validate() throws {
         guard from > 0, step > 0, to >= from, (to - from) / step <= 100 else { throw ValidationError("--from, --step and --to must give 1 to 100 positive steps") }
@@ -90,7 +91,7 @@ struct SaturationCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let search = SaturationSearch(scenario: try loadScenario(scenario), from: from, step: step, to: to, p95BarMs: p95Ms)
+        let search = SaturationSearch(scenario: try modelScenario(scenario, settings: settings), from: from, step: step, to: to, p95BarMs: p95Ms)
         func say(_ s: String) { FileHandle.standardError.write(Data("saturation: \(s)\n".utf8)) }
         let predicted = await search.search { level in
             say("predicting \(level.name)")
@@ -113,6 +114,73 @@ struct SaturationCommand: AsyncParsableCommand {
         let date = ISO8601DateFormatter().string(from: Date()).prefix(10)
         let table = "Stepped \(date) on \(RunMachine.describe()), \(search.scenario.name)'s mix.\n\n"
             + SaturationSearch.markdown(name: search.scenario.name, predicted: predicted, measured: measured, p95BarMs: p95Ms)
+        print(table, terminator: "")
+        if let document {
+            let text = try String(contentsOfFile: document, encoding: .utf8)
+            try LevelValidation.splice(table, into: text, section: section).write(toFile: document, atomically: true, encoding: .utf8)
+            say("updated \(document)'s \(section) section")
+        }
+    }
+}
+
+/// `flashdeal drain`: the writer tier's backlog and catch-up after a load, predicted and measured.
+struct DrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drain",
+        abstract: "Run a scenario once with k6 while watching the writer, and compare its backlog and catch-up with the simulator's.",
+        discussion: """
+            Waits until the writer has nothing waiting, runs k6 once (fresh deals) while sampling the writer's \
+            /metrics every half second (outbox entries, Kafka lag, messages written) until it has caught up, and \
+            compares the peak of messages waiting and the seconds from the end of the load to the last write with \
+            the simulator's Kafka lag peak and drain (--replications), target ±20%. With --document, replaces that \
+            section of the document.
+            """)
+
+    @Option(help: "The scenario file.") var scenario: String
+    @Option(help: "The live server (its API).") var target = "http://127.0.0.1:8080"
+    @Option(help: "Its writer (serve --role writer).") var writer = "http://127.0.0.1:8081"
+    @Option(help: "Replications to predict.") var replications = 5
+    @Option(help: "Seconds to wait for the writer to catch up, before and after the load.") var limit = 900.0
+    @Option(help: "The k6 binary (default: .venv/flashdeal/k6, else FLASHDEAL_K6).") var k6: String?
+    @Option(help: "The k6 script.") var script = "k6/scenario.js"
+    @Option(help: "Where k6's plans and outputs go.") var workDirectory = ".run/drain"
+    @Option(help: "Replace this Markdown document's <!-- SECTION:begin --> … <!-- SECTION:end --> section with the table.") var document: String?
+    @Option(help: "The document's section to replace.") var section = "writer-drain"
+    @Option(name: .customLong("set"), help: "A model setting, PATH=VALUE (repeatable), e.g. http.coresPerReplica=1 for a server pinned to one core.") var settings: [String] = []
+
+    func validate() throws {
+        guard (1...100).contains(replications) else { throw ValidationError("--replications must be between 1 and 100") }
+        guard limit > 0 else { throw ValidationError("--limit must be positive") }
+    }
+
+    func run() async throws {
+        let scenario = try modelScenario(self.scenario, settings: settings)
+        func say(_ s: String) { FileHandle.standardError.write(Data("drain: \(s)\n".utf8)) }
+        guard scenario.http.machine?.writer != nil else {
+            throw ValidationError("\(self.scenario) has no http.machine.writer: include the calibration's -writer.json (flashdeal calibrate --writer)")
+        }
+        let probe = WriterProbe(writer: writer)
+        let (k6, secret, admin) = try await k6Setup(self.k6)
+        let measured: WriterDrain
+        do {
+            say("waiting for the writer to catch up first")
+            _ = try await probe.watch(limit: limit)
+            let runner = LoadTestRunner(scenario: scenario, target: target, k6: k6, script: script, workDirectory: workDirectory, admin: admin, secret: secret)
+            say("running \(scenario.name) with k6, watching \(writer)")
+            measured = try await probe.watch(limit: limit) { _ = try await runner.run(tag: "drain-\(Int(Date().timeIntervalSince1970))") }
+        } catch let error as LoadTestError {
+            throw ValidationError("\(error)")
+        }
+        try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let samples = (workDirectory as NSString).appendingPathComponent("writer-samples.json")
+        try encoder.encode(measured).write(to: URL(fileURLWithPath: samples))
+        say("the writer's samples: \(samples)")
+        say("predicting \(replications) replications")
+        let predicted = Simulator.replicate(scenario, count: replications)
+        let date = ISO8601DateFormatter().string(from: Date()).prefix(10)
+        let table = "Measured \(date) on \(RunMachine.describe()), \(scenario.name), one k6 run.\n\n" + measured.markdown(predicted: predicted)
         print(table, terminator: "")
         if let document {
             let text = try String(contentsOfFile: document, encoding: .utf8)
@@ -159,6 +227,23 @@ struct CompareCommand: ParsableCommand {
     }
 }
 
+/// A scenario file as the model predicts it: each `--set PATH=VALUE` applied (a sweep of one
+/// point), e.g. `http.coresPerReplica=1` for a server pinned to one core.
+func modelScenario(_ path: String, settings: [String]) throws -> Scenario {
+    guard !settings.isEmpty else { return try loadScenario(path) }
+    let axes = try settings.map { setting in
+        let axis = try Sweep.Axis(parsing: setting)
+        guard axis.values.count == 1 else { throw ValidationError("--set \(setting): one value (sweep varies several)") }
+        return axis
+    }
+    let url = URL(fileURLWithPath: path)
+    do {
+        return try Sweep(document: try Data(contentsOf: url), directory: url.deletingLastPathComponent().path, axes: axes).points[0].scenario
+    } catch {
+        throw ValidationError("\(path): \(error)")
+    }
+}
+
 /// The newest `limit` measured runs of a scenario, or an error saying how to make one.
 func measuredRuns(of scenario: Scenario, path: String, in results: ResultsStore, store: ResultsCommand.StoreOption, limit: Int) throws -> [RunResult] {
     let runs = try results.runs(limit: limit, scenarioHash: scenario.hash, kind: .measured).compactMap { try results.run($0.id)?.1 }
@@ -199,23 +284,10 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         let results = try store.open()
-        let axes = try settings.map { setting in
-            let axis = try Sweep.Axis(parsing: setting)
-            guard axis.values.count == 1 else { throw ValidationError("--set \(setting): one value (sweep varies several)") }
-            return axis
-        }
         // Each level as its file says (its measured runs are stored under that file's hash) and as
         // the model predicts it (with --set applied).
         func level(_ path: String) throws -> (path: String, measured: Scenario, model: Scenario) {
-            let file = try loadScenario(path)
-            guard !axes.isEmpty else { return (path, file, file) }
-            let url = URL(fileURLWithPath: path)
-            do {
-                let model = try Sweep(document: try Data(contentsOf: url), directory: url.deletingLastPathComponent().path, axes: axes).points[0].scenario
-                return (path, file, model)
-            } catch {
-                throw ValidationError("\(path): \(error)")
-            }
+            (path, try loadScenario(path), try modelScenario(path, settings: settings))
         }
         let levels = try scenarios.map(level)
         let calibrationPath = calibrateOn ?? scenarios[0]

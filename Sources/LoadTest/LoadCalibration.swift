@@ -54,12 +54,16 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
         public var redisPerSecond: Double
         public var kernelPerSecond: Double
         public var loadGeneratorRun: Double
+        /// Every core's busy time per second on the quiet machine (nil in calibrations recorded
+        /// before it was kept).
+        public var machinePerSecond: Double?
 
-        public init(serverPerSecond: Double, redisPerSecond: Double, kernelPerSecond: Double, loadGeneratorRun: Double) {
+        public init(serverPerSecond: Double, redisPerSecond: Double, kernelPerSecond: Double, loadGeneratorRun: Double, machinePerSecond: Double? = nil) {
             self.serverPerSecond = serverPerSecond
             self.redisPerSecond = redisPerSecond
             self.kernelPerSecond = kernelPerSecond
             self.loadGeneratorRun = loadGeneratorRun
+            self.machinePerSecond = machinePerSecond
         }
     }
 
@@ -114,10 +118,19 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
     public var wakeUpQuiet: WakeUp
     public var machine: String
     public var placement: String
+    /// The writer tier catching up after the journeys, alone on the machine (nil: not measured).
+    public var writerDrain: WriterDrain?
+    /// The load generator ran on cores of its own (FLASHDEAL_PIN=split): its CPU is not on the
+    /// server's cores, so it is left out of the others' demand (nil: shared, in calibrations
+    /// recorded before it was kept).
+    public var loadGeneratorApart: Bool?
 
     public init(
-        rate: Double, phases: [Phase], journeys: [Phase], baseline: Baseline, wakeUpQuiet: WakeUp, machine: String, placement: String
+        rate: Double, phases: [Phase], journeys: [Phase], baseline: Baseline, wakeUpQuiet: WakeUp, machine: String, placement: String,
+        writerDrain: WriterDrain? = nil, loadGeneratorApart: Bool = false
     ) {
+        self.writerDrain = writerDrain
+        self.loadGeneratorApart = loadGeneratorApart
         self.rate = rate
         self.phases = phases
         self.journeys = journeys
@@ -125,6 +138,13 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
         self.wakeUpQuiet = wakeUpQuiet
         self.machine = machine
         self.placement = placement
+    }
+
+    /// The writer tier's CPU per Kafka message (ms) and the cores it used at once, from its
+    /// catch-up alone on the machine after the journeys: the machine's busy time beyond its quiet
+    /// level, per message written (nil: not measured, or too few messages).
+    public var writerCost: (cpuPerMessageMs: Double, cores: Double)? {
+        writerDrain?.cost(idleBusyPerSecond: baseline.machinePerSecond ?? 0)
     }
 
     /// The operations the phases made requests of, in a fixed order.
@@ -157,8 +177,12 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
     func serverCPU(_ phase: Phase) -> Double { max(0, phase.server - baseline.serverPerSecond * phase.seconds) }
     func loadGeneratorCPU(_ phase: Phase) -> Double { max(0, phase.loadGenerator - baseline.loadGeneratorRun) }
     func redisCPU(_ phase: Phase) -> Double { max(0, phase.redis - baseline.redisPerSecond * phase.seconds) }
+    /// What competes with the server on its cores, less the quiet baselines: k6 too, unless it ran
+    /// on cores of its own.
     func othersCPU(_ phase: Phase) -> Double {
-        max(0, phase.others - (baseline.kernelPerSecond + baseline.redisPerSecond) * phase.seconds - baseline.loadGeneratorRun)
+        let quiet = (baseline.kernelPerSecond + baseline.redisPerSecond) * phase.seconds
+        guard loadGeneratorApart != true else { return max(0, phase.others - phase.loadGenerator - quiet) }
+        return max(0, phase.others - quiet - baseline.loadGeneratorRun)
     }
 
     /// Minimises ‖A x − b‖ with x ≥ 0: least squares on the normal equations, dropping any column

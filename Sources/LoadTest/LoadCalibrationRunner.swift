@@ -5,8 +5,8 @@ import FoundationNetworking
 
 /// Runs `flashdeal calibrate`'s load phases (`k6/calibrate.js`) against a live server on fresh
 /// deals and collects ``LoadCalibration``: each phase's requests by operation (k6's summary), the
-/// server's CPU (its `process_cpu_seconds_total` from `/metrics`, before and after), k6's CPU (a
-/// child process: this process's children's rusage), Redis's (`redisCPU`, read by the caller), a
+/// server's CPU (its `process_cpu_seconds_total` from `/metrics`, before and after), k6's CPU (its own
+/// rusage, from `wait4` on it), Redis's (`redisCPU`, read by the caller), a
 /// quiet baseline for each, and the wake-up probe's lateness, quiet and under load.
 public struct LoadCalibrationRunner: Sendable {
     public var target: String
@@ -24,13 +24,20 @@ public struct LoadCalibrationRunner: Sendable {
     public var redisCPU: @Sendable () async throws -> Double
     public var machine: String
     public var placement: String
+    /// The writer's address: with one, the tier's drain after the last journey phase is measured.
+    public var writer: String?
+    /// k6 runs on cores of its own (`RunMachine.placementTag() == "split"`).
+    public var loadGeneratorApart: Bool
 
     public static let phases = ["list", "view", "place", "status", "pay", "refund"]
 
     public init(
         target: String, k6: String, script: String, admin: String, secret: String, rate: Double, phaseSeconds: Int, journeyRates: [Double], workDirectory: String,
-        machine: String, placement: String, redisCPU: @escaping @Sendable () async throws -> Double
+        machine: String, placement: String, writer: String? = nil, loadGeneratorApart: Bool = false,
+        redisCPU: @escaping @Sendable () async throws -> Double
     ) {
+        self.writer = writer
+        self.loadGeneratorApart = loadGeneratorApart
         self.target = target.hasSuffix("/") ? String(target.dropLast()) : target
         self.k6 = k6
         self.script = script
@@ -60,10 +67,12 @@ public struct LoadCalibrationRunner: Sendable {
         let redisPerSecond = (try await redisCPU() - quietStart.redis) / quiet
         let quietMachine = MachineCPU.now() - quietStart.machine
         let kernelPerSecond = (quietMachine.interrupts + quietMachine.steal) / quiet
+        let machinePerSecond = quietMachine.busy / quiet
         let quietWakeUp = probe.take()
         let empty = try await phase("view", deal: deal, rate: 1, seconds: 1, probe: probe)
         let baseline = LoadCalibration.Baseline(
-            serverPerSecond: serverPerSecond, redisPerSecond: redisPerSecond, kernelPerSecond: kernelPerSecond, loadGeneratorRun: empty.loadGenerator)
+            serverPerSecond: serverPerSecond, redisPerSecond: redisPerSecond, kernelPerSecond: kernelPerSecond, loadGeneratorRun: empty.loadGenerator,
+            machinePerSecond: machinePerSecond)
 
         var phases: [LoadCalibration.Phase] = []
         for name in Self.phases {
@@ -75,9 +84,15 @@ public struct LoadCalibrationRunner: Sendable {
             log("the whole journey: \(Int(journeyRate)) requests/s for \(phaseSeconds) s")
             journeys.append(try await phase("journey", deal: deal, rate: journeyRate, seconds: phaseSeconds, probe: probe))
         }
+        var drain: WriterDrain?
+        if let writer {
+            // The journeys left the writer tier (idle class) behind: its catch-up on the idle machine.
+            log("the writer tier's drain after the journeys")
+            drain = try await WriterProbe(writer: writer).watch()
+        }
         return LoadCalibration(
             rate: rate, phases: phases, journeys: journeys, baseline: baseline, wakeUpQuiet: .init(samples: quietWakeUp),
-            machine: machine, placement: placement)
+            machine: machine, placement: placement, writerDrain: drain, loadGeneratorApart: loadGeneratorApart)
     }
 
     /// A deal of its own with stock for every phase, no buyer rules, started.
@@ -99,13 +114,13 @@ public struct LoadCalibrationRunner: Sendable {
     func phase(_ name: String, deal: String, rate: Double, seconds: Int, probe: WakeUpProbe) async throws -> LoadCalibration.Phase {
         let summary = (workDirectory as NSString).appendingPathComponent("\(name)-\(Int(rate)).json")
         _ = probe.take()
-        let before = (server: try await serverCPU(), redis: try await redisCPU(), k6: Self.childrenCPU(), machine: MachineCPU.now(), at: Date())
-        try LoadTestRunner.k6(k6, [
+        let before = (server: try await serverCPU(), redis: try await redisCPU(), machine: MachineCPU.now(), at: Date())
+        let k6CPU = try LoadTestRunner.k6(k6, [
             "run", "--quiet", "--summary-export", summary, "-e", "TARGET=\(target)", "-e", "DEAL=\(deal)", "-e", "PHASE=\(name)",
             "-e", "RATE=\(rate)", "-e", "DURATION=\(seconds)s", "-e", "SECRET=\(secret)", script,
         ])
         let wall = Date().timeIntervalSince(before.at)
-        let (server, redis, k6CPU) = (try await serverCPU() - before.server, try await redisCPU() - before.redis, Self.childrenCPU() - before.k6)
+        let (server, redis) = (try await serverCPU() - before.server, try await redisCPU() - before.redis)
         let machine = MachineCPU.now() - before.machine
         return .init(
             name: name, seconds: wall, requests: try Self.requests(summary: summary), server: server, loadGenerator: k6CPU, redis: redis,
@@ -135,12 +150,6 @@ public struct LoadCalibrationRunner: Sendable {
         return value
     }
 
-    /// CPU seconds of this process's finished, waited-for children (k6).
-    static func childrenCPU() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    }
 }
 
 /// Every core's CPU time so far, from /proc/stat's first line (seconds): busy (everything but

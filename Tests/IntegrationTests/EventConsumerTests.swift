@@ -4,7 +4,9 @@ import Foundation
 @testable import LiveAPI
 @testable import LiveKafka
 @testable import LiveMongo
+import LoadTest
 import Logging
+import Prometheus
 import Testing
 
 /// Kafka → MongoDB: events published by the shop reach the event store and the order read model,
@@ -40,14 +42,20 @@ import Testing
         let orders = try await MongoOrderRepository(client: client)
         let consumer = try KafkaConsumer(brokers: brokers, group: "\(prefix)-writers", topics: ["\(prefix).orders", "\(prefix).inventory", "\(prefix).payments", "\(prefix).deals", "\(prefix).products"])
         let payments = MongoPaymentRepository(client: client)
+        let registry = PrometheusCollectorRegistry()
         let service = EventConsumerService(
             consumer: consumer, deadLetters: producer, deadLetterTopic: "\(prefix).dead-letter", events: store, orders: orders,
-            payments: payments, logger: Logger(label: "test"))
+            payments: payments, logger: Logger(label: "test"), metrics: WriterMetrics(registry: registry))
         let expected = await memory.events.count + 1
         var written = 0
         let deadline = Date().addingTimeInterval(40)
         while written < expected, Date() < deadline { written += try await service.processBatch(timeoutMs: 500) }
         #expect(written == expected)
+        // Every message it committed is counted on /metrics, the dead-lettered one too, as the
+        // writer's watcher (`flashdeal drain`, `calibrate --writer`) reads it.
+        var scrape: [UInt8] = []
+        registry.emit(into: &scrape)
+        #expect(WriterProbe.sum("flashdeal_writer_messages_written_total", in: String(decoding: scrape, as: UTF8.self)) == Double(expected + 1))
         for order in placed {
             let stored = try #require(try await orders.order(order.id))
             #expect(stored.quantity == 1 && stored.userID == order.userID)

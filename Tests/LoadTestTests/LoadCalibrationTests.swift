@@ -33,6 +33,41 @@ import Testing
         #expect(fit.byRate.count == 4 && zip(fit.byRate, fit.byRate.dropFirst()).allSatisfy { $0.rate < $1.rate && $0.server >= $1.server })
     }
 
+    @Test func theWriterTiersCostComesFromItsCatchUpOnTheIdleMachine() throws {
+        // The recorded calibration's catch-up: the machine's busy time from the first sample to
+        // the last write, beyond its quiet level, per message written.
+        let run = try Self.recorded()
+        #expect(run.writerDrain == nil && run.writerCost == nil, "a calibration without --writer says nothing of the writer")
+        var withWriter = run
+        withWriter.baseline.machinePerSecond = 0.2
+        let samples = (0...40).map { (i: Int) -> WriterDrain.Sample in
+            let t = Double(i)
+            return WriterDrain.Sample(at: t, written: t * 100, lag: 4000 - t * 100, outbox: 0, busy: t * 1.2)
+        }
+        withWriter.writerDrain = WriterDrain(samples: samples, loadEnd: 0)
+        let cost = try #require(withWriter.writerCost)
+        // 40 s, 48 busy core-seconds less 8 quiet, 4,000 messages: 10 ms a message, one core.
+        #expect(abs(cost.cpuPerMessageMs - 10) < 1e-9 && abs(cost.cores - 1) < 1e-9, "\(cost)")
+        // A catch-up of fewer than 1,000 messages measures nothing.
+        withWriter.writerDrain = WriterDrain(samples: Array(samples.prefix(9)), loadEnd: 0)
+        #expect(withWriter.writerCost == nil)
+    }
+
+    @Test func withTheLoadGeneratorOnItsOwnCoreItIsNotPartOfTheDemand() throws {
+        // The recorded phases as if k6 had run pinned apart: each operation's demand is the others'
+        // CPU less k6's (no k6 baseline to take off), and the server's own figures do not change.
+        let shared = try Self.recorded()
+        var split = shared
+        split.loadGeneratorApart = true
+        let (a, b) = (try shared.fit(), try split.fit())
+        #expect(a.server == b.server)
+        let view = try #require(split.phases.first { $0.name == "view" })
+        let quiet = (split.baseline.kernelPerSecond + split.baseline.redisPerSecond) * view.seconds
+        let expected = (view.redis + view.interrupts + view.steal - quiet) / (view.requests["viewDeal"] ?? 1) * 1000
+        #expect(abs(try #require(b.others["viewDeal"]) - expected) < 1e-6, "\(b.others)")
+        #expect(b.others.allSatisfy { op, ms in ms <= (a.others[op] ?? 0) + 1e-9 }, "\(a.others) against \(b.others)")
+    }
+
     @Test func leastSquaresFindsKnownFiguresAndNeverANegativeOne() throws {
         // Three operations at 2, 0.5 and 1 ms, five phases of mixed requests, exact CPU.
         let truth = ["a": 2.0, "b": 0.5, "c": 1.0]

@@ -158,4 +158,82 @@ import Testing
         let machine = try #require(curve.http.machine)
         #expect(machine.multipliers(at: 500) == (1, 1) && machine.multipliers(at: 2000) == (0.75, 0.75) && machine.multipliers(at: 9000) == (0.5, 0.5))
     }
+
+    @Test func theIdleClassTakesOnlyWhatIsLeft() {
+        // Alone on two cores, an idle job capped at 1.5 cores: 30 ms of work in 20 ms.
+        var alone = ProcessorSharing(cores: 2, idleJobCores: 1.5)
+        alone.arriveIdle(7, work: 30_000_000, at: 0)
+        let done = alone.nextEvent(now: 0)
+        #expect(done == 20_000_000 && alone.completeIdle(at: 20_000_000) == 7, "\(String(describing: done))")
+        // One core: a normal job of 10 ms arrives beside an idle one of 10 ms. The normal job takes
+        // the whole core (done at 10 ms, as with no idle job); the idle one gets nothing until
+        // then, and is done at 20 ms.
+        var cpu = ProcessorSharing(cores: 1)
+        cpu.arriveIdle(1, work: 10_000_000, at: 0)
+        cpu.arrive(2, work: 10_000_000, at: 0)
+        var now: Int64 = 0, finished: [Int32: Int64] = [:]
+        while let next = cpu.nextEvent(now: now) {
+            now = next
+            while let job = cpu.complete(at: now) { finished[job] = now }
+            while let job = cpu.completeIdle(at: now) { finished[job] = now }
+        }
+        #expect(finished == [2: 10_000_000, 1: 20_000_000], "\(finished)")
+        #expect(abs(cpu.idleBusyArea - 10_000_000) < 1_000 && abs(cpu.busyArea - 10_000_000) < 1_000)
+        // Two cores, one normal job and one background process: the idle job has no core left.
+        var full = ProcessorSharing(cores: 2, background: 1)
+        full.arrive(1, work: 5_000_000, at: 0)
+        full.arriveIdle(2, work: 1_000_000, at: 0)
+        #expect(full.nextEvent(now: 0) == 5_000_000 && full.complete(at: 5_000_000) == 1)
+        // Then one core is free of the background: the idle job's 1 ms takes 1 ms.
+        #expect(full.nextEvent(now: 5_000_000) == 6_000_000 && full.completeIdle(at: 6_000_000) == 2)
+    }
+
+    @Test func theIdleClassLeavesTheRequestsMeanAsTheTextbookSays() {
+        // M/G/1-PS at ρ = 0.7 keeps its 3.33 ms mean with a never-ending idle-class job beside
+        // it, which only gets the idle 30% of the core.
+        var random = SeededGenerator(seed: 11)
+        var cpu = ProcessorSharing(cores: 1)
+        cpu.arriveIdle(99, work: .max / 4, at: 0)
+        let ms = 1_000_000.0
+        var nextArrival: Int64 = 0, arrivedAt: [Int64] = [], total = 0.0, done = 0
+        while done < 100_000 {
+            let completion = cpu.nextEvent(now: cpu.lastTime)
+            if completion.map({ nextArrival <= $0 }) ?? true {
+                cpu.arrive(Int32(arrivedAt.count), work: Int64((-log(1 - random.nextUnitInterval()) * ms).rounded()), at: nextArrival)
+                arrivedAt.append(nextArrival)
+                nextArrival += Int64((-log(1 - random.nextUnitInterval()) / 0.7 * ms).rounded())
+            } else if let completion {
+                while let job = cpu.complete(at: completion) {
+                    total += Double(completion - arrivedAt[Int(job)]) / ms
+                    done += 1
+                }
+                #expect(cpu.completeIdle(at: completion) == nil)
+            }
+        }
+        let mean = total / Double(done), expected = 1 / 0.3
+        #expect(abs(mean - expected) / expected < 0.05, "M/M/1-PS beside an idle job: \(mean) ms")
+        let idleShare = cpu.idleBusyArea / Double(cpu.lastTime)
+        #expect(abs(idleShare - 0.3) < 0.02, "the idle job had \(idleShare) of the core")
+    }
+
+    @Test func theWriterTierOnTheSharedCoresFallsBehindUnderLoadAndCatchesUpAfter() throws {
+        // journey-2000's traffic on a machine with the writer tier in the idle class, at 0.3 ms of
+        // CPU per message (at most one core): the request path leaves it too little, so messages
+        // pile up while the load lasts and are written after it, at about one core's speed.
+        var scenario = try Fixtures.experiment("journey-2000.json")
+        scenario.traffic.stages[1].duration = 10_000_000_000
+        scenario.kafka.consumers = 1
+        scenario.http.machine?.writer = .init(cpuPerMessage: .constant(300_000), cores: 1)
+        let loaded = Simulator.run(scenario, seed: 3)
+        let drain = try #require(loaded.kafka.caughtUpSeconds)
+        #expect(loaded.kafka.consumed == loaded.kafka.produced && loaded.kafka.maxLag > 1_000, "lag peak \(loaded.kafka.maxLag)")
+        // The backlog at its peak takes at least its CPU to write with the whole machine free.
+        #expect(drain > Double(loaded.kafka.maxLag) * 0.0003 * 0.8, "drained \(drain) s after the arrivals, peak \(loaded.kafka.maxLag)")
+        // A light load leaves it room: next to no lag, written as it comes.
+        var light = scenario
+        light.traffic.stages = light.traffic.stages.map { Scenario.Stage(duration: $0.duration, target: $0.target / 20) }
+        let quiet = Simulator.run(light, seed: 3)
+        #expect(quiet.kafka.maxLag < loaded.kafka.maxLag / 10 && (quiet.kafka.caughtUpSeconds ?? 99) < 1,
+                "light: lag \(quiet.kafka.maxLag), caught up \(String(describing: quiet.kafka.caughtUpSeconds)) s after the arrivals")
+    }
 }

@@ -142,12 +142,14 @@ final class ConsumerSlot: Sendable {
 }
 
 /// The writer's series on `/metrics`: Kafka lag per assigned partition
-/// (`flashdeal_writer_kafka_lag_messages`), whether it is ready (`flashdeal_writer_ready`), and how
-/// often it found itself stalled or unassigned (`flashdeal_writer_stalls_total`).
+/// (`flashdeal_writer_kafka_lag_messages`), whether it is ready (`flashdeal_writer_ready`), how
+/// often it found itself stalled or unassigned (`flashdeal_writer_stalls_total`), and the messages
+/// it has written and committed (`flashdeal_writer_messages_written_total`).
 public final class WriterMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let readyGauge: Gauge
     let stalls: Counter
+    let written: Counter
 
     public init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -156,10 +158,14 @@ public final class WriterMetrics: Sendable {
         stalls = registry.makeCounter(descriptor: MetricNameDescriptor(
             namespace: "flashdeal", subsystem: "writer", metricName: "stalls", unitName: "total",
             helpText: "Times the writer found itself unassigned or not writing while messages waited"))
+        written = registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "flashdeal", subsystem: "writer", metricName: "messages_written", unitName: "total",
+            helpText: "Kafka messages the writer has written to MongoDB (or dead-lettered) and committed"))
     }
 
     func ready(_ ready: Bool) { readyGauge.set(Int64(ready ? 1 : 0)) }
     func stalled() { stalls.increment() }
+    func wrote(_ messages: Int) { written.increment(by: Int64(messages)) }
 
     func lag(_ assignment: [(topic: String, partition: Int32, lag: Int64?)]) {
         for (topic, partition, lag) in assignment {

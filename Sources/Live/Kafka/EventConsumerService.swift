@@ -84,6 +84,7 @@ public struct EventConsumerService: Service {
         }
         try await BlockingCalls.kafka { try consumer.commit() }
         watch.progressed(at: .now)
+        metrics?.wrote(messages.count)
         return envelopes.count
     }
 

@@ -10,10 +10,17 @@
 /// quantum (a few milliseconds) is short against the service times here, so the limit stands in
 /// for it (the textbook M/G/1-PS closed forms then hold, `QueueingValidationTests`).
 ///
-/// Kept by attained service: every runnable job has received the same CPU since the later of its
-/// arrival and the start, so one counter (`attained`) and each job's finishing level decide
-/// completions; the model asks ``nextCompletion(now:)`` after each change and ignores a
-/// completion event whose ``generation`` has passed.
+/// An *idle class* (Linux's `SCHED_IDLE`, where the writer tier runs on a shared box) takes only
+/// the cores the jobs and the background leave: with `n` jobs and `b` background threads runnable,
+/// `max(0, cores − min(cores, n + b))` cores (all of them while a quota throttles the jobs, less
+/// the background's), shared equally by its jobs, each at most `idleJobCores` cores (a job of the
+/// writer tier is a pipeline of processes, and can use more than one). The normal jobs never wait
+/// for it.
+///
+/// Kept by attained service: every runnable job of a class has received the same CPU since the
+/// later of its arrival and the start, so one counter per class (`attained`) and each job's
+/// finishing level decide completions; the model asks ``nextEvent(now:)`` after each change and
+/// ignores a completion event whose ``generation`` has passed.
 public struct ProcessorSharing {
     public struct Quota: Sendable, Hashable {
         /// Nanoseconds of CPU the jobs may use together per period.
@@ -29,6 +36,8 @@ public struct ProcessorSharing {
     public let cores: Double
     public let background: Double
     public let quota: Quota?
+    /// The most cores one idle-class job can use at once.
+    public let idleJobCores: Double
     /// Bumped at every change: a scheduled completion is current only while it is unchanged.
     public private(set) var generation: Int32 = 0
     /// CPU each runnable job has received so far (nanoseconds, in the same units as work).
@@ -36,6 +45,9 @@ public struct ProcessorSharing {
     private var lastUpdate: Int64 = 0
     /// Runnable jobs by finishing level (attained service at which each is done).
     private var heap = MinHeap()
+    /// The idle class: the CPU each of its jobs has received so far, and its jobs by finishing level.
+    private var idleAttained: Double = 0
+    private var idleHeap = MinHeap()
     /// CPU used in the current quota period, and when that period started.
     private var periodUsed: Double = 0
     private var periodStart: Int64 = 0
@@ -47,15 +59,29 @@ public struct ProcessorSharing {
     public private(set) var jobsArea: Double = 0
     /// Nanoseconds throttled by the quota.
     public private(set) var throttled: Double = 0
+    /// Core-nanoseconds of CPU the idle class used.
+    public private(set) var idleBusyArea: Double = 0
 
-    public init(cores: Double, background: Double = 0, quota: Quota? = nil) {
-        precondition(cores > 0 && background >= 0)
+    public init(cores: Double, background: Double = 0, quota: Quota? = nil, idleJobCores: Double = 1) {
+        precondition(cores > 0 && background >= 0 && idleJobCores > 0)
         self.cores = cores
         self.background = background
         self.quota = quota
+        self.idleJobCores = idleJobCores
     }
 
     public var count: Int { heap.count }
+    /// Idle-class jobs runnable.
+    public var idleCount: Int { idleHeap.count }
+
+    /// What one idle-class job gets of a core while `n` jobs are runnable (`running`: not
+    /// throttled).
+    func idleShare(jobs n: Double, running: Bool) -> Double {
+        let m = Double(idleHeap.count)
+        guard m > 0 else { return 0 }
+        let taken = min(cores, (running ? n : 0) + background)
+        return min(idleJobCores, max(0, cores - taken) / m)
+    }
     /// The time the counters stand at.
     public var lastTime: Int64 { lastUpdate }
 
@@ -65,7 +91,8 @@ public struct ProcessorSharing {
         return periodUsed >= Double(quota.cpuPerPeriod) - 0.5
     }
 
-    /// Brings the counters to `now`: the attained service, the period's use and the statistics.
+    /// Brings the counters to `now`: the attained service of both classes, the period's use and
+    /// the statistics.
     public mutating func advance(to now: Int64) {
         while lastUpdate < now {
             let t = lastUpdate
@@ -78,20 +105,21 @@ public struct ProcessorSharing {
                 until = min(now, periodStart + quota.period)
             }
             let n = Double(heap.count)
-            guard n > 0 else { lastUpdate = until; continue }
-            guard !isThrottled else {
-                throttled += Double(until - t)
-                jobsArea += n * Double(until - t)
-                lastUpdate = until
-                continue
-            }
-            let share = min(1, cores / (n + background))
+            let running = n > 0 && !isThrottled
+            let idle = idleShare(jobs: n, running: running)
             var span = Double(until - t)
-            if let quota { span = min(span, (Double(quota.cpuPerPeriod) - periodUsed) / (share * n)) }
-            attained += share * span
-            periodUsed += share * n * span
-            busyArea += share * n * span
+            if running {
+                let share = min(1, cores / (n + background))
+                if let quota { span = min(span, (Double(quota.cpuPerPeriod) - periodUsed) / (share * n)) }
+                attained += share * span
+                periodUsed += share * n * span
+                busyArea += share * n * span
+            } else if n > 0 {
+                throttled += span
+            }
             jobsArea += n * span
+            idleAttained += idle * span
+            idleBusyArea += idle * Double(idleHeap.count) * span
             lastUpdate = span >= Double(until - t) ? until : t + max(1, Int64(span.rounded(.up)))
         }
         // At a period's end exactly, the next one has begun.
@@ -108,23 +136,48 @@ public struct ProcessorSharing {
         generation &+= 1
     }
 
-    /// The next moment something changes, as things stand at `now`: the first job done, the
-    /// quota running out, or a throttled period ending (nil: nothing runnable). The model calls
-    /// ``complete(at:)`` then, and asks again.
+    /// An idle-class job needing `work` nanoseconds of CPU becomes runnable at `now`.
+    public mutating func arriveIdle(_ job: Int32, work: Int64, at now: Int64) {
+        advance(to: now)
+        idleHeap.push((idleAttained + Double(max(work, 1)), job))
+        generation &+= 1
+    }
+
+    /// The next moment something changes, as things stand at `now`: the first job of either
+    /// class done, the quota running out, or a throttled period ending (nil: nothing runnable, or
+    /// only idle jobs that get no core). The model calls ``complete(at:)`` and
+    /// ``completeIdle(at:)`` then, and asks again.
     public mutating func nextEvent(now: Int64) -> Int64? {
         advance(to: now)
-        guard let first = heap.min else { return nil }
-        let n = Double(heap.count), share = min(1, cores / (n + background))
-        let done = now + max(0, Int64(((first.level - attained) / share).rounded(.up)))
-        guard let quota else { return done }
-        if isThrottled { return periodStart + quota.period }
-        let exhausted = now + max(1, Int64(((Double(quota.cpuPerPeriod) - periodUsed) / (share * n)).rounded(.up)))
-        return min(done, exhausted)
+        let n = Double(heap.count)
+        let running = n > 0 && !isThrottled
+        var next: Int64?
+        if let first = idleHeap.min {
+            let idle = idleShare(jobs: n, running: running)
+            if idle > 0 { next = now + max(0, Int64(((first.level - idleAttained) / idle).rounded(.up))) }
+        }
+        guard let first = heap.min else { return next }
+        if let quota, isThrottled { return min(next ?? .max, periodStart + quota.period) }
+        let share = min(1, cores / (n + background))
+        var change = now + max(0, Int64(((first.level - attained) / share).rounded(.up)))
+        if let quota { change = min(change, now + max(1, Int64(((Double(quota.cpuPerPeriod) - periodUsed) / (share * n)).rounded(.up)))) }
+        return min(next ?? .max, change)
     }
 
     /// The job done at `now` (its work received); nil when none is.
     public mutating func complete(at now: Int64) -> Int32? {
         advance(to: now)
+        return Self.popDone(&heap, attained: attained, generation: &generation)
+    }
+
+    /// The idle-class job done at `now`; nil when none is.
+    public mutating func completeIdle(at now: Int64) -> Int32? {
+        advance(to: now)
+        return Self.popDone(&idleHeap, attained: idleAttained, generation: &generation)
+    }
+
+    /// The first job of a class whose finishing level its attained service has reached.
+    private static func popDone(_ heap: inout MinHeap, attained: Double, generation: inout Int32) -> Int32? {
         guard let first = heap.min, first.level <= attained + 1 else { return nil }
         _ = heap.pop()
         generation &+= 1

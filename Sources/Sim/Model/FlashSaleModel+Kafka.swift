@@ -118,6 +118,13 @@ extension FlashSaleModel {
         }
         consumer.inFlight = take
         consumers[Int(c)] = consumer
+        // The writer tier on the request path's cores at idle priority: the batch, its MongoDB
+        // write included, is CPU work on the cores the requests leave.
+        if let writer = scenario.http.machine?.writer, replicas[0].shared != nil {
+            let work = Int64((Double(writer.cpuPerMessage.sample(&rKafka)) * Double(take)).rounded())
+            replicas[0].shared!.arriveIdle(c, work: work, at: calendar.now)
+            return scheduleSharedCPU(0)
+        }
         calendar.schedule(after: Int64(Double(take) / scenario.kafka.consumerRate * 1e9), .consumerProcessed(consumer: c))
     }
 
@@ -131,7 +138,10 @@ extension FlashSaleModel {
         stats.committed += count
         consumers[Int(c)].inFlight = 0
         noteBacklog()
-        if lag == 0 { stats.drainedAt = calendar.now }
+        if lag == 0 {
+            stats.drainedAt = calendar.now
+            if arrivalsDone, stats.caughtUpAt == nil { stats.caughtUpAt = calendar.now }
+        }
         calendar.schedule(at: calendar.now, .consumerPoll(consumer: c))
     }
 

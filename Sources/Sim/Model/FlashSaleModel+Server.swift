@@ -125,7 +125,11 @@ extension FlashSaleModel {
         guard replicas[replica].shared?.generation == generation else { return }
         finishedCPU.removeAll(keepingCapacity: true)
         while let r = replicas[replica].shared!.complete(at: calendar.now) { finishedCPU.append(r) }
+        var written: [Int32] = []
+        while let c = replicas[replica].shared!.completeIdle(at: calendar.now) { written.append(c) }
         scheduleSharedCPU(replica)
+        // A batch whose MongoDB is down waits for it in the MongoDB tier.
+        for c in written { resumes(.mongo) > calendar.now ? consumerProcessed(c) : committed(consumers[Int(c)].inFlight, by: c) }
         for r in finishedCPU where r >= 0 {
             replicas[replica].cpu.leave(at: calendar.now)
             runStep(r)

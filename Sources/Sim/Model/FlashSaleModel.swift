@@ -241,7 +241,9 @@ public struct FlashSaleModel {
                 ready: ready,
                 http: Station(name: "http-\(i)", capacity: h.concurrencyPerReplica, queueLimit: h.acceptQueue, maxWait: h.requestTimeout),
                 cpu: Station(name: "cpu-\(i)", capacity: h.coresPerReplica),
-                shared: h.machine.map { ProcessorSharing(cores: Double(h.coresPerReplica), background: $0.background, quota: $0.quota) },
+                shared: h.machine.map {
+                    ProcessorSharing(cores: Double(h.coresPerReplica), background: $0.background, quota: $0.quota, idleJobCores: $0.writer?.cores ?? 1)
+                },
                 pool: Station(name: "redis-pool-\(i)", capacity: scenario.redis.poolSizePerReplica, recordSeries: false)))
     }
 

@@ -168,13 +168,18 @@ public struct RunResult: Codable, Sendable, Hashable {
         public var maxLagAtSeconds: Double
         /// From the last produce until the consumers had written everything.
         public var drainSeconds: Double
+        /// From the last arrival until nothing waited in Kafka for the first time: how long the
+        /// writer took to catch up with the load (nil: it never did, or a run stored before this
+        /// was kept).
+        public var caughtUpSeconds: Double?
 
-        public init(produced: Int, consumed: Int, maxLag: Int, maxLagAtSeconds: Double, drainSeconds: Double) {
+        public init(produced: Int, consumed: Int, maxLag: Int, maxLagAtSeconds: Double, drainSeconds: Double, caughtUpSeconds: Double? = nil) {
             self.produced = produced
             self.consumed = consumed
             self.maxLag = maxLag
             self.maxLagAtSeconds = maxLagAtSeconds
             self.drainSeconds = drainSeconds
+            self.caughtUpSeconds = caughtUpSeconds
         }
     }
 

@@ -206,6 +206,12 @@ extension Scenario {
                 background: try m.double("background", default: 0, in: 0...1000), quota: quota,
                 wakeUp: try m.distribution("wakeUp", directory: directory, default: .constant(0)), demand: demand ?? [], cpuByRate: byRate)
             machine.demandOnPath = try m.double("demandOnPath", default: 1, in: 0...1)
+            machine.writer = try m.object("writer") { (w: inout JSONReader) throws(ScenarioError) -> Machine.WriterTier in
+                guard let cpu = try w.object("cpuPerMessage", { (d: inout JSONReader) throws(ScenarioError) in try d.readDistribution(directory: directory) }) else {
+                    throw ScenarioError(path: "\(w.path).cpuPerMessage", message: "is required: the tier's CPU per Kafka message")
+                }
+                return Machine.WriterTier(cpuPerMessage: cpu, cores: try w.double("cores", default: 1, in: 0.01...1024))
+            }
             return machine
         }
         return tier

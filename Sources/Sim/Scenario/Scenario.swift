@@ -150,6 +150,8 @@ public struct Scenario: Sendable, Hashable {
         /// Multipliers of the server's CPU and of the demand, by requests a second, ascending;
         /// linear between points, the end points' beyond them. Empty: 1.
         public var cpuByRate: [RatePoint]
+        /// The writer tier on the same cores at idle priority (nil: it has cores of its own).
+        public var writer: WriterTier? = nil
 
         public init(
             background: Double = 0, quota: ProcessorSharing.Quota? = nil, wakeUp: Distribution = .constant(0), demand: [Distribution] = [],
@@ -160,6 +162,22 @@ public struct Scenario: Sendable, Hashable {
             self.wakeUp = wakeUp
             self.demand = demand
             self.cpuByRate = cpuByRate
+        }
+
+        /// The asynchronous tier (the outbox relay, the broker, the writer's consumer and MongoDB)
+        /// as CPU work on the first replica's cores in the idle scheduling class, as `make
+        /// bench-live` and `make validate` run it: each consumer batch is a job of
+        /// `cpuPerMessage` × its messages that takes only the cores the request path leaves, at
+        /// most `cores` of them at once (the tier's processes work as a pipeline). The batch's
+        /// MongoDB write is part of that work, not a stage of its own.
+        public struct WriterTier: Sendable, Hashable {
+            public var cpuPerMessage: Distribution
+            public var cores: Double
+
+            public init(cpuPerMessage: Distribution, cores: Double) {
+                self.cpuPerMessage = cpuPerMessage
+                self.cores = cores
+            }
         }
 
         public struct RatePoint: Sendable, Hashable {
