@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# What `make test` runs: start the backends, build once (debug), run every test suite, the
+# What `make test` runs: the Prometheus rules' tests, start the backends, build once (debug), run every test suite, the
 # GraphQL fuzzing, two short chaos drills and a short fairness run, and stop the backends again whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The alerting and recording rules (deploy/prometheus): promtool checks them, and its unit tests
+# prove each alert fires on synthetic series when it should and stays quiet when it should.
+promtool check config deploy/prometheus/prometheus.yml
+(cd deploy/prometheus/tests && promtool test rules ./*.test.yml)
 bash scripts/backends.sh up
 trap 'bash scripts/backends.sh down' EXIT
 set -a; . .run/backends.env; set +a
