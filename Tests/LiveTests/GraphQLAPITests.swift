@@ -305,6 +305,9 @@ import Testing
         try await app.test(.router) { client in
             _ = try await GraphQLAPITests.post(client, GraphQLAPITests.place, variables: ["key": "k1", "q": 2])
             _ = try await GraphQLAPITests.post(client, GraphQLAPITests.place, variables: ["key": "k2", "q": 1])
+            _ = try await GraphQLAPITests.post(client, #"{ deal(id: "deal-sneakers") { id } }"#)
+            let invalid = try await GraphQLAPITests.post(client, "{ noSuchField123 }")
+            #expect(invalid["errors"] != nil)
             for path in ["/nope-1", "/nope-2"] {
                 try await client.execute(uri: path, method: .get) { #expect($0.status == .notFound) }
             }
@@ -313,10 +316,17 @@ import Testing
                 let text = String(buffer: response.body)
                 #expect(text.contains(#"flashdeal_business_outcomes_total{operation="placeOrder",outcome="OrderPlaced"} 1"#), "\(text)")
                 #expect(text.contains(#"flashdeal_business_outcomes_total{operation="placeOrder",outcome="PurchaseLimitExceeded"} 1"#))
-                #expect(text.contains(#"flashdeal_http_requests_total{route="/graphql",status="200"} 2"#))
+                #expect(text.contains(#"flashdeal_http_requests_total{route="/graphql",status="200"} 4"#))
                 // Paths the server does not serve share one label: clients cannot grow the metrics.
                 #expect(text.contains(#"flashdeal_http_requests_total{route="other",status="404"} 2"#) && !text.contains("nope"))
                 #expect(text.contains("flashdeal_http_request_duration_seconds_bucket"))
+                // Each GraphQL operation's duration by its first root field; a document that does
+                // not validate is `invalid`, so clients cannot grow the metrics.
+                #expect(text.contains(#"flashdeal_graphql_operation_duration_seconds_count{operation="placeOrder"} 2"#), "\(text)")
+                #expect(text.contains(#"flashdeal_graphql_operation_duration_seconds_count{operation="deal"} 1"#))
+                #expect(text.contains(#"flashdeal_graphql_operation_duration_seconds_count{operation="invalid"} 1"#) && !text.contains("noSuchField123"))
+                // The SLO's threshold is a bucket boundary.
+                #expect(text.contains(#"flashdeal_graphql_operation_duration_seconds_bucket{operation="placeOrder",le="0.15"} "#))
                 // The process's own series, as every Prometheus client names them: the CPU so far
                 // (what calibrate divides among a phase's requests), memory, files, start time.
                 func value(_ name: String) -> Double? {

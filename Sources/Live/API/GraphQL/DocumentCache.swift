@@ -32,9 +32,10 @@ final class DocumentCache: @unchecked Sendable {
 
     /// What the syntax tree says about a document, measured once when it is cached.
     struct Shape: Sendable {
-        /// Each operation's name (nil when anonymous), kind, and whether it calls a business
-        /// mutation (one of ``DocumentCache/buyerLimitedFields`` at its root), in document order.
-        var operations: [(name: String?, kind: OperationType, buyerCalls: Bool)]
+        /// Each operation's name (nil when anonymous), kind, whether it calls a business
+        /// mutation (one of ``DocumentCache/buyerLimitedFields`` at its root), and its first root
+        /// field (fragments expanded; what `/metrics` labels its duration by), in document order.
+        var operations: [(name: String?, kind: OperationType, buyerCalls: Bool, root: String?)]
         /// The deepest nesting of selection sets, the operation's own counting as one and
         /// fragments expanded (a fragment or an inline fragment adds no level of its own).
         var depth: Int
@@ -61,7 +62,12 @@ final class DocumentCache: @unchecked Sendable {
             operation(operationName)?.buyerCalls ?? false
         }
 
-        private func operation(_ operationName: String?) -> (name: String?, kind: OperationType, buyerCalls: Bool)? {
+        /// The first root field of the operation a request with `operationName` runs.
+        func root(of operationName: String?) -> String? {
+            operation(operationName)?.root
+        }
+
+        private func operation(_ operationName: String?) -> (name: String?, kind: OperationType, buyerCalls: Bool, root: String?)? {
             guard let operationName else { return operations.count == 1 ? operations[0] : nil }
             return operations.first { $0.name == operationName }
         }
@@ -201,7 +207,7 @@ final class DocumentCache: @unchecked Sendable {
         let operations = document.definitions.compactMap { $0 as? OperationDefinition }
         var fragments: [String: SelectionSet] = [:]
         for case let fragment as FragmentDefinition in document.definitions { fragments[fragment.name.value] = fragment.selectionSet }
-        var depth = 0, aliases = 0, cost = 0, introspects = false, buyerCalls: [Bool] = []
+        var depth = 0, aliases = 0, cost = 0, introspects = false, buyerCalls: [Bool] = [], firstRoots: [String?] = []
         for operation in operations {
             let measured = measure(operation.selectionSet, fragments: fragments, expanding: [])
             depth = max(depth, measured.depth)
@@ -210,9 +216,10 @@ final class DocumentCache: @unchecked Sendable {
             let roots = rootFields(operation.selectionSet, fragments: fragments, expanding: [])
             introspects = introspects || roots.contains { ["__schema", "__type"].contains($0) }
             buyerCalls.append(operation.operation == .mutation && roots.contains { buyerLimitedFields.contains($0) })
+            firstRoots.append(roots.first)
         }
         return Shape(
-            operations: zip(operations, buyerCalls).map { ($0.name?.value, $0.operation, $1) }, depth: depth, aliases: aliases, cost: cost, introspects: introspects,
+            operations: operations.indices.map { (operations[$0].name?.value, operations[$0].operation, buyerCalls[$0], firstRoots[$0]) }, depth: depth, aliases: aliases, cost: cost, introspects: introspects,
             isPublic: operations.count == 1 && operations[0].operation == .query
                 && operations[0].selectionSet.selections.allSatisfy { ($0 as? Field).map { publicRootFields.contains($0.name.value) } ?? false })
     }

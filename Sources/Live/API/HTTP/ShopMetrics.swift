@@ -4,8 +4,8 @@ public import Prometheus
 import Synchronization
 
 /// The shop's Prometheus metrics, served at `GET /metrics`: HTTP requests by route and status,
-/// their durations, and business outcomes by operation (how many orders were placed, sold out,
-/// over the limit, ...).
+/// their durations, each GraphQL operation's duration (by its first root field), and business
+/// outcomes by operation (how many orders were placed, sold out, over the limit, ...).
 public final class ShopMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     static let buckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
@@ -37,6 +37,26 @@ public final class ShopMetrics: Sendable {
         }
         series.requests.increment()
         series.durations.recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// Each operation's histogram, made once.
+    private let operationSeries = Mutex([String: DurationHistogram]())
+
+    /// A GraphQL request that ran (not one answered from the response cache), from its arrival to
+    /// its answer, by its first root field (`placeOrder`, `deal`, ...; `invalid` when it did not
+    /// validate).
+    func operation(_ label: String, duration: Duration) {
+        let histogram = operationSeries.withLock { series in
+            if let found = series[label] { return found }
+            let made = registry.makeDurationHistogram(
+                descriptor: MetricNameDescriptor(
+                    namespace: "flashdeal", metricName: "graphql_operation_duration", unitName: "seconds",
+                    helpText: "GraphQL request durations from arrival to answer, by the operation's first root field"),
+                labels: [("operation", label)], buckets: Self.buckets)
+            series[label] = made
+            return made
+        }
+        histogram.recordNanoseconds(duration.nanoseconds)
     }
 
     func outcome(_ operation: String, _ outcome: String) {

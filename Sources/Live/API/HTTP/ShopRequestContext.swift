@@ -6,9 +6,13 @@ public import NIOCore
 public struct ShopRequestContext: Hummingbird.RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// When the request's head arrived, before any middleware: a GraphQL operation's duration on
+    /// `/metrics` counts from here, admission's wait included.
+    public let arrivedAt: ContinuousClock.Instant
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        arrivedAt = .now
     }
 }

@@ -173,6 +173,7 @@ public struct ShopRouter: Sendable {
                 let (refusal, buyerToken) = await self.admit(address: address, buyer: operation.buyerCalls ? caller : nil)
                 if let refusal { return refusal }
                 let (status, answer, _) = await self.answer(payload, caller: caller, buyerToken: buyerToken)
+                metrics.operation(operation.label, duration: .now - context.arrivedAt)
                 return Self.json(body: answer, status: status)
             }
             // A query changes nothing: the address's bucket is asked while it runs, and its answer
@@ -180,6 +181,7 @@ public struct ShopRouter: Sendable {
             async let refused = self.refusal(address: address)
             let (status, answer, isPublic) = await self.answer(payload, caller: caller)
             if let refusal = await refused { return refusal }
+            metrics.operation(operation.label, duration: .now - context.arrivedAt)
             if cacheable, isPublic, status == .ok { responses?.store(answer, for: bytes) }
             return Self.json(body: answer, status: status)
         }
@@ -201,6 +203,7 @@ public struct ShopRouter: Sendable {
             let caller: Caller?
             do throws(AuthenticationError) { caller = try await self.caller(request.headers) } catch { return Self.unauthorized(error) }
             let (status, body, _) = await answer(payload, caller: caller, transport: .get)
+            metrics.operation(self.operation(payload).label, duration: .now - context.arrivedAt)
             return Self.json(body: body, status: status)
         }
         return router
@@ -222,9 +225,14 @@ public struct ShopRouter: Sendable {
     /// The kind of operation a request runs and whether it calls a business mutation (one a
     /// buyer's bucket limits), by its parsed document; a document that does not parse counts as a
     /// query (it runs nothing).
-    func operation(_ payload: GraphQLHTTPRequest) -> (kind: OperationType?, buyerCalls: Bool) {
-        guard let shape = try? documents.document(payload.query, schema: api.schema.schema).shape else { return (.query, false) }
-        return (shape.kind(of: payload.operationName), shape.buyerCalls(payload.operationName))
+    /// The kind of operation a request runs, whether it makes a business call, and the label its
+    /// duration has on `/metrics`: its first root field when the document is valid (the schema's
+    /// names: clients cannot grow the metrics), else `invalid`.
+    func operation(_ payload: GraphQLHTTPRequest) -> (kind: OperationType?, buyerCalls: Bool, label: String) {
+        guard let entry = try? documents.document(payload.query, schema: api.schema.schema) else { return (.query, false, "invalid") }
+        let shape = entry.shape
+        let label = entry.errors.isEmpty ? shape.root(of: payload.operationName) ?? "invalid" : "invalid"
+        return (shape.kind(of: payload.operationName), shape.buyerCalls(payload.operationName), label)
     }
 
     /// The client's address: the last entry of the proxy's header when one is configured and
