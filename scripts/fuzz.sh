@@ -2,7 +2,8 @@
 # `make test`'s fuzzing: `flashdeal serve` (the debug build) on the backends make test started, under
 # namespaces of its own, seeded by an admin with one live deal; then schemathesis
 # (scripts/fuzz/test_graphql_fuzz.py) sends generated documents and variables for every query and
-# mutation as one of 20 buyers, and checks no 5xx, no leaked fault and no deal oversold.
+# mutation as one of 20 buyers, and checks no 5xx, no leaked fault and no deal oversold; then the
+# server's /metrics passes `promtool check metrics` and exports every series the Prometheus rules read.
 # Bounded: FLASHDEAL_FUZZ_EXAMPLES per operation (40) and FLASHDEAL_FUZZ_SECONDS for the run (240).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,3 +33,19 @@ TOKENS=$(for i in $(seq 1 20); do printf 'Bearer %s,' "$("$BIN" token --user "fu
 FLASHDEAL_FUZZ_URL="http://127.0.0.1:$PORT/graphql" FLASHDEAL_FUZZ_TOKENS=${TOKENS%,} FLASHDEAL_FUZZ_STOCK=fuzz-deal=30 \
     FLASHDEAL_FUZZ_EXAMPLES=${FLASHDEAL_FUZZ_EXAMPLES:-40} timeout "${FLASHDEAL_FUZZ_SECONDS:-240}" \
     .venv/bin/python -m pytest -q -p no:cacheprovider scripts/fuzz/test_graphql_fuzz.py
+# The server's /metrics after all that: promtool's lint, and every series the alerting and recording
+# rules (deploy/prometheus/rules) read is one the server exports.
+# The writer's lag appears once its consumer holds partitions (a group join takes seconds).
+for _ in $(seq 1 60); do
+    curl -fs "http://127.0.0.1:$PORT/metrics" >"$OUT/metrics.txt"
+    grep -q '^flashdeal_writer_kafka_lag_messages{' "$OUT/metrics.txt" && break
+    sleep 1
+done
+promtool check metrics <"$OUT/metrics.txt"
+missing=0
+for name in $(grep -ohE 'flashdeal_[a-z_]+' deploy/prometheus/rules/*.yml | sort -u); do
+    # A histogram's name stands for its _bucket, _sum and _count series.
+    grep -qE "^$name(_bucket)?[{ ]" "$OUT/metrics.txt" || { echo "fuzz: the rules read $name, which /metrics does not export" >&2; missing=1; }
+done
+[ "$missing" = 0 ] && echo "fuzz: /metrics passes promtool's lint and has every series the rules read"
+exit "$missing"
