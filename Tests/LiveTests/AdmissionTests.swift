@@ -78,12 +78,19 @@ import Testing
                 #expect(String(buffer: response.body).contains("at capacity"))
             }
             try await client.execute(uri: "/health/live", method: .get) { #expect($0.status == .ok) }
+            // The gate's load is on /metrics: the held worker running, nobody waiting.
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains("flashdeal_admission_requests_running 1") && text.contains("flashdeal_admission_requests_waiting 0"), "\(text)")
+            }
             gate.release()
             try await client.execute(uri: "/graphql", method: .post, headers: [.contentType: "application/json"], body: body) { response in
                 #expect(response.status == .ok)
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
-                #expect(String(buffer: response.body).contains(#"flashdeal_http_shed_requests_total{reason="queue_full"} 1"#))
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"flashdeal_http_shed_requests_total{reason="queue_full"} 1"#))
+                #expect(text.contains("flashdeal_admission_requests_running 0"), "the worker is back")
             }
         }
     }

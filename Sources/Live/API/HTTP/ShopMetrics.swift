@@ -66,6 +66,16 @@ public final class ShopMetrics: Sendable {
         ).increment()
     }
 
+    /// The admission gate's requests running and waiting for a worker, read at each scrape
+    /// (`flashdeal_admission_requests_running`, `flashdeal_admission_requests_waiting`).
+    func admission(running: Int, waiting: Int) {
+        func gauge(_ name: String, _ help: String) -> Gauge {
+            registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "flashdeal", subsystem: "admission", metricName: name, helpText: help))
+        }
+        gauge("requests_running", "GraphQL requests holding one of the admission gate's workers").set(Int64(running))
+        gauge("requests_waiting", "GraphQL requests waiting in the admission gate's queue for a worker").set(Int64(waiting))
+    }
+
     /// A request the admission gate refused (`queue_full` or `timed_out`).
     func shed(_ reason: String) {
         registry.makeCounter(

@@ -133,8 +133,9 @@ public struct ShopRouter: Sendable {
         let router = Router(context: ShopRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         if let gate { router.add(middleware: AdmissionMiddleware(gate: gate, metrics: metrics, path: "/graphql")) }
-        router.get("/metrics") { _, _ in
-            Response(
+        router.get("/metrics") { [gate] _, _ in
+            if let load = gate?.load { metrics.admission(running: load.running, waiting: load.waiting) }
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
         }
