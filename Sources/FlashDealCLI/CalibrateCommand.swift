@@ -137,10 +137,8 @@ struct CalibrateCommand: AsyncParsableCommand {
                 "http": ["machine": ["writer": ["cpuPerMessage": constant(cost.cpuPerMessageMs), "cores": round4(max(0.01, cost.cores))]]],
             ], to: "\(name)-writer.json")
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let phases = (directory as NSString).appendingPathComponent("\(name)-phases.json")
-        try encoder.encode(load).write(to: URL(fileURLWithPath: phases))
+        try writePrettyJSON(load, to: phases)
         say("wrote \(phases)")
     }
 

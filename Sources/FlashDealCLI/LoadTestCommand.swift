@@ -115,11 +115,7 @@ struct SaturationCommand: AsyncParsableCommand {
         let table = "Stepped \(date) on \(RunMachine.describe()), \(search.scenario.name)'s mix.\n\n"
             + SaturationSearch.markdown(name: search.scenario.name, predicted: predicted, measured: measured, p95BarMs: p95Ms)
         print(table, terminator: "")
-        if let document {
-            let text = try String(contentsOfFile: document, encoding: .utf8)
-            try LevelValidation.splice(table, into: text, section: section).write(toFile: document, atomically: true, encoding: .utf8)
-            say("updated \(document)'s \(section) section")
-        }
+        if let document { try replaceSection(section, of: document, with: table, by: "saturation") }
     }
 }
 
@@ -172,21 +168,15 @@ struct DrainCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let samples = (workDirectory as NSString).appendingPathComponent("writer-samples.json")
-        try encoder.encode(measured).write(to: URL(fileURLWithPath: samples))
+        try writePrettyJSON(measured, to: samples)
         say("the writer's samples: \(samples)")
         say("predicting \(replications) replications")
         let predicted = Simulator.replicate(scenario, count: replications)
         let date = ISO8601DateFormatter().string(from: Date()).prefix(10)
         let table = "Measured \(date) on \(RunMachine.describe()), \(scenario.name), one k6 run.\n\n" + measured.markdown(predicted: predicted)
         print(table, terminator: "")
-        if let document {
-            let text = try String(contentsOfFile: document, encoding: .utf8)
-            try LevelValidation.splice(table, into: text, section: section).write(toFile: document, atomically: true, encoding: .utf8)
-            say("updated \(document)'s \(section) section")
-        }
+        if let document { try replaceSection(section, of: document, with: table, by: "drain") }
     }
 }
 
@@ -225,6 +215,21 @@ struct CompareCommand: ParsableCommand {
             FileHandle.standardError.write(Data("report: \(report)\n".utf8))
         }
     }
+}
+
+/// Replaces `document`'s `<!-- section:begin -->` … `<!-- section:end -->` with `table`, and says so
+/// as `command`.
+func replaceSection(_ section: String, of document: String, with table: String, by command: String) throws {
+    let text = try String(contentsOfFile: document, encoding: .utf8)
+    try LevelValidation.splice(table, into: text, section: section).write(toFile: document, atomically: true, encoding: .utf8)
+    FileHandle.standardError.write(Data("\(command): updated \(document)'s \(section) section\n".utf8))
+}
+
+/// `value` as sorted, indented JSON at `path` (a record a person reads and a test reads back).
+func writePrettyJSON(_ value: some Encodable, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    try encoder.encode(value).write(to: URL(fileURLWithPath: path))
 }
 
 /// A scenario file as the model predicts it: each `--set PATH=VALUE` applied (a sweep of one
@@ -318,10 +323,6 @@ struct ValidateCommand: ParsableCommand {
             try calibration.cpuCalibrationJSON(scale: fit.scale, description: description).write(to: URL(fileURLWithPath: writeCalibration))
             FileHandle.standardError.write(Data("validate: wrote \(writeCalibration)\n".utf8))
         }
-        if let document {
-            let text = try String(contentsOfFile: document, encoding: .utf8)
-            try LevelValidation.splice(table, into: text, section: section).write(toFile: document, atomically: true, encoding: .utf8)
-            FileHandle.standardError.write(Data("validate: updated \(document)'s \(section) section\n".utf8))
-        }
+        if let document { try replaceSection(section, of: document, with: table, by: "validate") }
     }
 }

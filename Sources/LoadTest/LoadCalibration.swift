@@ -1,3 +1,5 @@
+public import Sim
+
 /// What `flashdeal calibrate` measured under load: open-model k6 phases at a moderate rate, each a
 /// fixed sequence of operations, with the CPU the server (its own `process_cpu_seconds_total`), the
 /// load generator (k6, a child process: its rusage) and Redis (`INFO cpu`) spent over each, and the
@@ -97,16 +99,10 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
         /// Everything on the cores but the server (k6, Redis, the kernel, the hypervisor): the
         /// demand a scenario of this shared box puts beside each request.
         public var others: [String: Double]
-        /// One point per journey phase: its request rate, and the CPU each process spent over it
-        /// against what the per-operation figures make of its requests (1: the same).
-        public var byRate: [RatePoint]
-    }
-
-    public struct RatePoint: Sendable, Hashable {
-        public var rate: Double
-        public var server: Double
-        /// Everything on the cores but the server.
-        public var others: Double
+        /// One point per journey phase: its request rate, and the CPU the server and everything
+        /// else on the cores spent over it against what the per-operation figures make of its
+        /// requests (1: the same): the scenario's `http.machine.cpuByRate`.
+        public var byRate: [Scenario.Machine.RatePoint]
     }
 
     /// Requests a second of the six operation phases.
@@ -165,7 +161,7 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
             phase.requests.reduce(0) { $0 + $1.value * (figures[$1.key] ?? 0) / 1000 }
         }
         let byRate = journeys.map { phase in
-            RatePoint(
+            Scenario.Machine.RatePoint(
                 rate: phase.requests.values.reduce(0, +) / phase.seconds,
                 server: serverCPU(phase) / max(1e-9, rebuilt(phase, server)),
                 others: othersCPU(phase) / max(1e-9, rebuilt(phase, others)))

@@ -142,11 +142,9 @@ public struct LoadCalibrationRunner: Sendable {
 
     /// The server's `process_cpu_seconds_total`.
     func serverCPU() async throws -> Double {
-        guard let url = URL(string: "\(target)/metrics") else { throw LoadTestError("--target \(target) is not a URL") }
-        let (body, _) = try await URLSession.shared.data(from: url)
-        guard let line = String(decoding: body, as: UTF8.self).split(separator: "\n").first(where: { $0.hasPrefix("process_cpu_seconds_total ") }),
-              let value = Double(line.split(separator: " ").last ?? "")
-        else { throw LoadTestError("\(target)/metrics has no process_cpu_seconds_total") }
+        guard let value = try await MetricsScrape.fetch(target, option: "--target").sum("process_cpu_seconds_total") else {
+            throw LoadTestError("\(target)/metrics has no process_cpu_seconds_total")
+        }
         return value
     }
 

@@ -105,34 +105,46 @@ public struct WriterDrain: Sendable, Codable, Hashable {
     }
 }
 
+/// A process's `/metrics`, as Prometheus's text format has it.
+public struct MetricsScrape: Sendable {
+    public var text: String
+
+    public init(text: String) { self.text = text }
+
+    /// `GET base/metrics`; `option` names where `base` came from, for the error.
+    static func fetch(_ base: String, option: String) async throws -> MetricsScrape {
+        guard let url = URL(string: (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/metrics") else {
+            throw LoadTestError("\(option) \(base) is not a URL")
+        }
+        let (body, _) = try await URLSession.shared.data(from: url)
+        return MetricsScrape(text: String(decoding: body, as: UTF8.self))
+    }
+
+    /// The sum of a series' samples over its labels; nil when the scrape has none of it.
+    public func sum(_ name: String) -> Double? {
+        text.split(separator: "\n").reduce(nil) { total, line in
+            guard line.hasPrefix(name), let next = line.dropFirst(name.count).first, next == " " || next == "{",
+                  let value = Double(line.split(separator: " ").last ?? "") else { return total }
+            return (total ?? 0) + value
+        }
+    }
+}
+
 /// Reads the writer's `/metrics` and the machine's busy time.
 public struct WriterProbe: Sendable {
-    public var url: String
+    public var writer: String
 
-    public init(writer: String) {
-        url = (writer.hasSuffix("/") ? String(writer.dropLast()) : writer) + "/metrics"
-    }
+    public init(writer: String) { self.writer = writer }
 
     /// One sample, `at` seconds on the caller's clock.
     public func sample(at: Double) async throws -> WriterDrain.Sample {
-        guard let url = URL(string: url) else { throw LoadTestError("--writer \(self.url) is not a URL") }
-        let (body, _) = try await URLSession.shared.data(from: url)
-        let text = String(decoding: body, as: UTF8.self)
-        guard text.contains("flashdeal_writer_messages_written_total") else {
-            throw LoadTestError("\(self.url) has no flashdeal_writer_messages_written_total: is it a writer (serve --role writer)?")
+        let scrape = try await MetricsScrape.fetch(writer, option: "--writer")
+        guard let written = scrape.sum("flashdeal_writer_messages_written_total") else {
+            throw LoadTestError("\(writer)/metrics has no flashdeal_writer_messages_written_total: is it a writer (serve --role writer)?")
         }
         return WriterDrain.Sample(
-            at: at, written: Self.sum("flashdeal_writer_messages_written_total", in: text), lag: Self.sum("flashdeal_writer_kafka_lag_messages", in: text),
-            outbox: Self.sum("flashdeal_outbox_entries", in: text), busy: MachineCPU.now().busy)
-    }
-
-    /// The sum of a series' samples over its labels in Prometheus's text format.
-    public static func sum(_ name: String, in text: String) -> Double {
-        text.split(separator: "\n").reduce(0) { total, line in
-            guard line.hasPrefix(name), let next = line.dropFirst(name.count).first, next == " " || next == "{",
-                  let value = Double(line.split(separator: " ").last ?? "") else { return total }
-            return total + value
-        }
+            at: at, written: written, lag: scrape.sum("flashdeal_writer_kafka_lag_messages") ?? 0,
+            outbox: scrape.sum("flashdeal_outbox_entries") ?? 0, busy: MachineCPU.now().busy)
     }
 
     /// Samples every `interval` while `load` runs, then until the writer has drained (or `limit`

@@ -55,7 +55,7 @@ import Testing
         // writer's watcher (`flashdeal drain`, `calibrate --writer`) reads it.
         var scrape: [UInt8] = []
         registry.emit(into: &scrape)
-        #expect(WriterProbe.sum("flashdeal_writer_messages_written_total", in: String(decoding: scrape, as: UTF8.self)) == Double(expected + 1))
+        #expect(MetricsScrape(text: String(decoding: scrape, as: UTF8.self)).sum("flashdeal_writer_messages_written_total") == Double(expected + 1))
         for order in placed {
             let stored = try #require(try await orders.order(order.id))
             #expect(stored.quantity == 1 && stored.userID == order.userID)

@@ -36,6 +36,7 @@ import Testing
         (#"[1,2]"#, "$", "expected an object"),
         (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}],"faults":[{"component":"disk","atSeconds":1,"durationSeconds":2}]}"#, "$.faults[0].component", "expected one of \"api\""),
         (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}],"faults":[{"component":"broker","atSeconds":1,"durationSeconds":0}]}"#, "$.faults[0].durationSeconds", "expected a number in 0.001"),
+        (#"{"name":"t","traffic":{"stages":[{"durationSeconds":1,"target":10}]},"deals":[{"id":"d","stock":5}],"http":{"machine":{"writer":{"cores":1}}}}"#, "$.http.machine.writer.cpuPerMessage", "is required (a distribution)"),
     ])
     func badInputNamesThePathAndWhatWasExpected(_ json: String, _ path: String, _ message: String) {
         guard let e = error(json) else { Issue.record("accepted \(json)"); return }

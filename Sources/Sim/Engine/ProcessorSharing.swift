@@ -71,8 +71,6 @@ public struct ProcessorSharing {
     }
 
     public var count: Int { heap.count }
-    /// Idle-class jobs runnable.
-    public var idleCount: Int { idleHeap.count }
 
     /// What one idle-class job gets of a core while `n` jobs are runnable (`running`: not
     /// throttled).

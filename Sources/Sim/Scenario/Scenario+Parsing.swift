@@ -207,10 +207,7 @@ extension Scenario {
                 wakeUp: try m.distribution("wakeUp", directory: directory, default: .constant(0)), demand: demand ?? [], cpuByRate: byRate)
             machine.demandOnPath = try m.double("demandOnPath", default: 1, in: 0...1)
             machine.writer = try m.object("writer") { (w: inout JSONReader) throws(ScenarioError) -> Machine.WriterTier in
-                guard let cpu = try w.object("cpuPerMessage", { (d: inout JSONReader) throws(ScenarioError) in try d.readDistribution(directory: directory) }) else {
-                    throw ScenarioError(path: "\(w.path).cpuPerMessage", message: "is required: the tier's CPU per Kafka message")
-                }
-                return Machine.WriterTier(cpuPerMessage: cpu, cores: try w.double("cores", default: 1, in: 0.01...1024))
+                Machine.WriterTier(cpuPerMessage: try w.distribution("cpuPerMessage", directory: directory), cores: try w.double("cores", default: 1, in: 0.01...1024))
             }
             return machine
         }
@@ -266,9 +263,13 @@ extension Scenario {
 }
 
 extension JSONReader {
-    /// A distribution object (`{"type": "exponential", "meanMs": 2}`), or the default when absent.
-    public mutating func distribution(_ key: String, directory: String, default defaultValue: Distribution) throws(ScenarioError) -> Distribution {
-        try object(key) { (d: inout JSONReader) throws(ScenarioError) in try d.readDistribution(directory: directory) } ?? defaultValue
+    /// A distribution object (`{"type": "exponential", "meanMs": 2}`), or the default when absent
+    /// (with none, it is required).
+    public mutating func distribution(_ key: String, directory: String, default defaultValue: Distribution? = nil) throws(ScenarioError) -> Distribution {
+        guard let found = try object(key, { (d: inout JSONReader) throws(ScenarioError) in try d.readDistribution(directory: directory) }) ?? defaultValue else {
+            throw ScenarioError(path: child(key), message: "is required (a distribution)")
+        }
+        return found
     }
 
     mutating func readDistribution(directory: String) throws(ScenarioError) -> Distribution {

@@ -207,7 +207,8 @@ final class DocumentCache: @unchecked Sendable {
         let operations = document.definitions.compactMap { $0 as? OperationDefinition }
         var fragments: [String: SelectionSet] = [:]
         for case let fragment as FragmentDefinition in document.definitions { fragments[fragment.name.value] = fragment.selectionSet }
-        var depth = 0, aliases = 0, cost = 0, introspects = false, buyerCalls: [Bool] = [], firstRoots: [String?] = []
+        var depth = 0, aliases = 0, cost = 0, introspects = false
+        var shaped: [(name: String?, kind: OperationType, buyerCalls: Bool, root: String?)] = []
         for operation in operations {
             let measured = measure(operation.selectionSet, fragments: fragments, expanding: [])
             depth = max(depth, measured.depth)
@@ -215,11 +216,11 @@ final class DocumentCache: @unchecked Sendable {
             cost = max(cost, measured.cost)
             let roots = rootFields(operation.selectionSet, fragments: fragments, expanding: [])
             introspects = introspects || roots.contains { ["__schema", "__type"].contains($0) }
-            buyerCalls.append(operation.operation == .mutation && roots.contains { buyerLimitedFields.contains($0) })
-            firstRoots.append(roots.first)
+            let buyerCalls = operation.operation == .mutation && roots.contains { buyerLimitedFields.contains($0) }
+            shaped.append((operation.name?.value, operation.operation, buyerCalls, roots.first))
         }
         return Shape(
-            operations: operations.indices.map { (operations[$0].name?.value, operations[$0].operation, buyerCalls[$0], firstRoots[$0]) }, depth: depth, aliases: aliases, cost: cost, introspects: introspects,
+            operations: shaped, depth: depth, aliases: aliases, cost: cost, introspects: introspects,
             isPublic: operations.count == 1 && operations[0].operation == .query
                 && operations[0].selectionSet.selections.allSatisfy { ($0 as? Field).map { publicRootFields.contains($0.name.value) } ?? false })
     }
