@@ -35,6 +35,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.0.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.1.0"),
+        // OTLP over HTTP only: the gRPC trait would add grpc-swift and its HTTP/2 stack.
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.0.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // Pure model: aggregates, events, ports, use cases. Standard library only.
@@ -64,7 +67,7 @@ let package = Package(
         // calls, the in-process cache and the change feed subscriptions read.
         .target(
             name: "LiveRuntime",
-            dependencies: ["Domain", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["Domain", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Tracing", package: "swift-distributed-tracing")],
             path: "Sources/Live/Runtime",
             swiftSettings: swiftSettings
         ),
@@ -83,6 +86,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             path: "Sources/Live/API",
             swiftSettings: swiftSettings
@@ -98,6 +102,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             path: "Sources/Live/Redis",
             swiftSettings: swiftSettings
@@ -110,13 +115,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             path: "Sources/Live/Kafka",
             swiftSettings: swiftSettings,
             linkerSettings: [.unsafeFlags(["-L\(rdkafkaDirectory)", "-Xlinker", "-rpath", "-Xlinker", rdkafkaDirectory])]
         ),
         // MongoDB (libmongoc): the catalogue, durable orders and payments, the event store.
-        .target(name: "LiveMongo", dependencies: ["Domain", "LiveRuntime", "CMongoC"], path: "Sources/Live/Mongo", swiftSettings: swiftSettings),
+        .target(name: "LiveMongo", dependencies: ["Domain", "LiveRuntime", "CMongoC", .product(name: "Tracing", package: "swift-distributed-tracing")], path: "Sources/Live/Mongo", swiftSettings: swiftSettings),
         // Composition: builds the server from its configuration, in the embedded mode or on the backends.
         .target(
             name: "Live",
@@ -128,6 +134,8 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
             ],
             path: "Sources/Live/Server",
             swiftSettings: swiftSettings

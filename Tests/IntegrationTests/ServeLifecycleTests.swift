@@ -46,8 +46,8 @@ struct ServeLifecycleTests {
         return result
     }
 
-    /// `flashdeal serve` with `arguments`, ready; with the backends or embedded.
-    static func serve(_ arguments: [String], withBackends: Bool) async throws -> (Process, port: Int) {
+    /// `flashdeal serve` with `arguments` and `extra` environment, ready; with the backends or embedded.
+    static func serve(_ arguments: [String], withBackends: Bool, environment extra: [String: String] = [:]) async throws -> (Process, port: Int) {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build flashdeal first")
         let port = Int.random(in: 20_000...29_999)
         let process = Process()
@@ -55,7 +55,7 @@ struct ServeLifecycleTests {
         process.arguments = ["serve", "--port", "\(port)", "--auth-secret", secret] + arguments
         var environment = ProcessInfo.processInfo.environment
         if !withBackends { for key in ["FLASHDEAL_REDIS_URL", "FLASHDEAL_KAFKA_BROKERS", "FLASHDEAL_MONGO_URI"] { environment.removeValue(forKey: key) } }
-        process.environment = environment
+        process.environment = environment.merging(extra) { _, new in new }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -16,6 +16,9 @@ public struct EventEnvelope: Hashable, Sendable {
     public var occurredAt: Instant
     public var schemaVersion: Int
     public var payload: DomainEvent
+    /// What travels beside the event and is no part of it: a transport's headers (the W3C trace
+    /// context the live server's Kafka messages carry). Not in the envelope's JSON, not compared.
+    public var headers: [String: String] = [:]
 
     public init(
         aggregateID: StreamID, sequence: Int, occurredAt: Instant, schemaVersion: Int = Self.currentSchemaVersion,
@@ -26,6 +29,21 @@ public struct EventEnvelope: Hashable, Sendable {
         self.occurredAt = occurredAt
         self.schemaVersion = schemaVersion
         self.payload = payload
+    }
+}
+
+/// Equal when the event is: the ``EventEnvelope/headers`` a transport carried are left out.
+extension EventEnvelope {
+    public static func == (a: Self, b: Self) -> Bool {
+        (a.aggregateID, a.sequence, a.occurredAt, a.schemaVersion) == (b.aggregateID, b.sequence, b.occurredAt, b.schemaVersion) && a.payload == b.payload
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(aggregateID)
+        hasher.combine(sequence)
+        hasher.combine(occurredAt)
+        hasher.combine(schemaVersion)
+        hasher.combine(payload)
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 public import Logging
 public import ServiceLifecycle
 import LiveRuntime
+import Tracing
 
 /// The consumer group that moves events from Kafka into MongoDB: each batch is appended to the
 /// event store (idempotent by event id, so redelivery is harmless), the orders it touched are
@@ -66,26 +67,53 @@ public struct EventConsumerService: Service {
         let consumer = self.consumer, size = batchSize
         let messages = try await BlockingCalls.kafka { try consumer.poll(max: size, timeoutMs: timeoutMs) }
         guard !messages.isEmpty else { return 0 }
+        // A traced message's `process` span (a child of the relay's `send`), ended once its batch
+        // is committed; the batch's MongoDB writes are children of the first.
+        var spans: [any Span] = []
+        defer { for span in spans { span.end() } }
         var decoded: [(message: KafkaConsumer.Message, envelope: EventEnvelope)] = []
         for message in messages {
             do {
-                decoded.append((message, try JSONDecoder().decode(EventEnvelope.self, from: Data(message.value))))
+                var envelope = try JSONDecoder().decode(EventEnvelope.self, from: Data(message.value))
+                envelope.headers = message.headers
+                if let span = Self.processSpan(message, envelope, batch: messages.count) { spans.append(span) }
+                decoded.append((message, envelope))
             } catch {
                 try await deadLetter(message, error)
             }
         }
         let envelopes = decoded.map(\.envelope)
-        try await events.append(envelopes, expected: .any)
-        // A stream that does not replay (an event out of contract): its messages of this batch go to
-        // the dead-letter topic whole, with the reason; its read model is left as it was.
-        let broken = try await project(envelopes)
-        for (message, envelope) in decoded {
-            if let failure = broken[envelope.aggregateID], envelope.sequence >= failure.from { try await deadLetter(message, failure.error) }
+        try await InstrumentationContext.$current.withValue(spans.first?.context ?? .current) {
+            try await events.append(envelopes, expected: .any)
+            // A stream that does not replay (an event out of contract): its messages of this batch go to
+            // the dead-letter topic whole, with the reason; its read model is left as it was.
+            let broken = try await project(envelopes)
+            for (message, envelope) in decoded {
+                if let failure = broken[envelope.aggregateID], envelope.sequence >= failure.from { try await deadLetter(message, failure.error) }
+            }
         }
         try await BlockingCalls.kafka { try consumer.commit() }
         watch.progressed(at: .now)
         metrics?.wrote(messages.count)
         return envelopes.count
+    }
+
+    /// The consumer span for a message whose headers carry a trace context; nil for one without.
+    static func processSpan(_ message: KafkaConsumer.Message, _ envelope: EventEnvelope, batch: Int) -> (any Span)? {
+        guard !message.headers.isEmpty else { return nil }
+        let span = startSpan("process \(message.topic)", context: TraceContext.context(message.headers), ofKind: .consumer)
+        span.attributes["messaging.system"] = "kafka"
+        span.attributes["messaging.operation.type"] = "process"
+        span.attributes["messaging.operation.name"] = "process"
+        span.attributes["messaging.destination.name"] = message.topic
+        span.attributes["messaging.destination.partition.id"] = String(message.partition)
+        span.attributes["messaging.kafka.offset"] = Int(message.offset)
+        span.attributes["messaging.kafka.message.key"] = message.key
+        span.attributes["messaging.batch.message_count"] = batch
+        span.attributes["flashdeal.event.type"] = envelope.type
+        span.attributes["flashdeal.event.id"] = envelope.eventID
+        if case .order(let id) = envelope.aggregateID { span.attributes["flashdeal.order.id"] = id.rawValue }
+        return span
     }
 
     /// Rebuilds each order and payment the batch touched (``Projector``); one whose stream does

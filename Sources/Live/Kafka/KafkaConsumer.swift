@@ -19,6 +19,8 @@ public final class KafkaConsumer: @unchecked Sendable {
         public var offset: Int64
         public var key: String
         public var value: [UInt8]
+        /// The message's headers (the W3C trace context of a traced order); the last of a name wins.
+        public var headers: [String: String] = [:]
     }
 
     /// The group member's timing.
@@ -153,10 +155,26 @@ public final class KafkaConsumer: @unchecked Sendable {
             let key = m.key.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: m.key_len), as: UTF8.self) } ?? ""
             let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? []
             messages.append(Message(
-                topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset, key: key, value: value))
+                topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset, key: key, value: value,
+                headers: Self.headers(message)))
         }
         if !messages.isEmpty { wasAssigned.withLock { $0 = true } }
         return messages
+    }
+
+    /// A message's headers as text (none: empty, without an allocation).
+    static func headers(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> [String: String] {
+        var list: OpaquePointer?
+        guard rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [:] }
+        var headers: [String: String] = [:]
+        var index = 0
+        var name: UnsafePointer<CChar>?, value: UnsafeRawPointer?, size = 0
+        while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            index += 1
+            guard let name else { continue }
+            headers[String(cString: name)] = value.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self) } ?? ""
+        }
+        return headers
     }
 
     /// Commits the offsets of everything polled so far (synchronously).

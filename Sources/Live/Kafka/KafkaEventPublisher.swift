@@ -41,12 +41,13 @@ public struct KafkaEventPublisher: EventPublisher {
     }
 
     /// Sends every event, in the order given (one deal's events reach its partition in that
-    /// order), and waits until the broker acknowledged all of them.
+    /// order), its ``EventEnvelope/headers`` as the message's, and waits until the broker
+    /// acknowledged all of them.
     public func publish(_ events: [EventEnvelope]) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try await producer.send(try events.map { event in
-            (topic: topic(for: event), key: Self.key(for: event), value: Array(try encoder.encode(event)))
+            KafkaProducer.Message(topic: topic(for: event), key: Self.key(for: event), value: Array(try encoder.encode(event)), headers: event.headers)
         })
     }
 }

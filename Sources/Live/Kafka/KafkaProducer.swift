@@ -80,32 +80,43 @@ public final class KafkaProducer: @unchecked Sendable {
         }
     }
 
+    /// One message: its topic, its key (the partitioner keeps a key on one partition), its value
+    /// and its headers (the W3C trace context, when traced).
+    public struct Message: Sendable {
+        public var topic: String
+        public var key: String
+        public var value: [UInt8]
+        public var headers: [String: String]
+
+        public init(topic: String, key: String, value: [UInt8], headers: [String: String] = [:]) {
+            self.topic = topic
+            self.key = key
+            self.value = value
+            self.headers = headers
+        }
+    }
+
     /// Sends one message keyed by `key` (the partitioner keeps a key on one partition) and waits
     /// for the broker's acknowledgement.
     public func send(topic name: String, key: String, value: [UInt8]) async throws {
-        try await send([(topic: name, key: key, value: value)])
+        try await send([Message(topic: name, key: key, value: value)])
     }
 
     /// Enqueues the messages in the order given, from one thread (so one key's messages reach its
     /// partition in that order), and waits until the broker acknowledged every one; the first
     /// failure is thrown. After a message cannot be enqueued the rest are not sent (they would
     /// overtake it) and fail with it.
-    public func send(_ messages: [(topic: String, key: String, value: [UInt8])]) async throws {
+    public func send(_ messages: [Message]) async throws {
         guard !messages.isEmpty else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let completion = Completion(count: messages.count, continuation)
             for (i, message) in messages.enumerated() {
                 let topic = self.topic(message.topic)
                 let delivery = Unmanaged.passRetained(Delivery(completion)).toOpaque()
-                let status = message.value.withUnsafeBytes { v in
-                    message.key.withCString { k in
-                        rd_kafka_produce(
-                            topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, UnsafeMutableRawPointer(mutating: v.baseAddress), v.count,
-                            k, strlen(k), delivery)
-                    }
+                let error = message.value.withUnsafeBytes { v in
+                    message.key.withCString { k in enqueue(topic, v, k, headers: message.headers, delivery) }
                 }
-                guard status == 0 else {
-                    let error = rd_kafka_last_error()
+                guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
                     Unmanaged<Delivery>.fromOpaque(delivery).release()
                     completion.fail(
                         KafkaError(code: error.rawValue, message: "cannot enqueue to \(message.topic): \(Kafka.text(error))"),
@@ -114,6 +125,25 @@ public final class KafkaProducer: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// One message into librdkafka's queue (copied): `rd_kafka_produce`, or with headers the
+    /// shim's `rd_kafka_producev`.
+    private func enqueue(
+        _ topic: OpaquePointer, _ value: UnsafeRawBufferPointer, _ key: UnsafePointer<CChar>, headers: [String: String], _ delivery: UnsafeMutableRawPointer
+    ) -> rd_kafka_resp_err_t {
+        let payload = UnsafeMutableRawPointer(mutating: value.baseAddress)
+        guard !headers.isEmpty else {
+            let status = rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload, value.count, key, strlen(key), delivery)
+            return status == 0 ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_last_error()
+        }
+        let list = rd_kafka_headers_new(headers.count)
+        for (name, text) in headers.sorted(by: { $0.key < $1.key }) {
+            _ = rd_kafka_header_add(list, name, -1, text, -1)
+        }
+        let error = flashdeal_produce_with_headers(handle, topic, payload, value.count, key, strlen(key), list, delivery)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR { rd_kafka_headers_destroy(list) }
+        return error
     }
 
     /// The idempotent producer's fatal error, once it has one (for example a broker that lost the

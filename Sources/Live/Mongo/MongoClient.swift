@@ -2,6 +2,7 @@ import CMongoC
 import Domain
 import Foundation
 import LiveRuntime
+import Tracing
 
 /// A libmongoc client pool. `mongoc_client_t` is not thread-safe, so every operation pops a
 /// client from the (thread-safe) pool, uses it on one of MongoDB's threads (``BlockingCalls``),
@@ -90,26 +91,41 @@ public final class MongoClient: @unchecked Sendable {
         mongoc_uri_destroy(uri)
     }
 
-    /// Runs `body` with a client of its own on one of MongoDB's threads (``BlockingCalls``).
-    func run<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
-        try await BlockingCalls.mongo { [self] in
-            // Blocks until a client is free; nil only when the pool is being destroyed.
-            guard let client = mongoc_client_pool_pop(pool) else { throw MongoError("the MongoDB client pool is closed") }
-            defer { mongoc_client_pool_push(pool, client) }
-            return try body(client)
+    /// Runs `body` with a client of its own on one of MongoDB's threads (``BlockingCalls``), in a
+    /// client span `<operation> <collection>` (inside traced work only: see `withChildSpan`) with
+    /// OpenTelemetry's database attributes (`db.system.name` mongodb, `db.operation.name`,
+    /// `db.collection.name`, `db.namespace`).
+    func run<T: Sendable>(
+        _ operation: String, _ collection: String? = nil, isolation: isolated (any Actor)? = #isolation,
+        _ body: @escaping @Sendable (OpaquePointer) throws -> T
+    ) async throws -> T {
+        try await withChildSpan(collection.map { "\(operation) \($0)" } ?? operation, ofKind: .client, isolation: isolation) { span in
+            if let span {
+                span.attributes["db.system.name"] = "mongodb"
+                span.attributes["db.operation.name"] = operation
+                span.attributes["db.namespace"] = database
+                if let collection { span.attributes["db.collection.name"] = collection }
+            }
+            return try await BlockingCalls.mongo { [self] in
+                // Blocks until a client is free; nil only when the pool is being destroyed.
+                guard let client = mongoc_client_pool_pop(pool) else { throw MongoError("the MongoDB client pool is closed") }
+                defer { mongoc_client_pool_push(pool, client) }
+                return try body(client)
+            }
         }
     }
 
     /// A database command; returns its reply.
     public func command(_ command: [String: Any]) async throws -> [String: Any] {
-        try await self.command(json: try Self.json(command, sorted: true))
+        let name = command.keys.min() ?? "command"
+        return try await self.command(name: name, collection: command[name] as? String, json: try Self.json(command, sorted: true))
     }
 
     /// A command written as JSON text, for documents whose key order matters beyond the first key
     /// (an index's keys).
-    func command(json: String) async throws -> [String: Any] {
+    func command(name: String, collection: String? = nil, json: String) async throws -> [String: Any] {
         let database = self.database
-        let reply = try await run { client in
+        let reply = try await run(name, collection) { client in
             let doc = try Self.bson(json)
             defer { bson_destroy(doc) }
             return try Self.withReply { reply, error in
@@ -123,7 +139,7 @@ public final class MongoClient: @unchecked Sendable {
     package func insert(_ collection: String, _ documents: [[String: Any]]) async throws {
         let texts = try documents.map { try Self.json($0) }
         let database = self.database
-        try await run { client in
+        try await run("insertMany", collection) { client in
             let coll = mongoc_client_get_collection(client, database, collection)
             defer { mongoc_collection_destroy(coll) }
             let docs = try texts.map(Self.bson)
@@ -142,7 +158,7 @@ public final class MongoClient: @unchecked Sendable {
     func updateOne(_ collection: String, filter: [String: Any], update: [String: Any], upsert: Bool = false) async throws -> Int {
         let (f, u, o) = (try Self.json(filter), try Self.json(update), try Self.json(["upsert": upsert]))
         let database = self.database
-        return try await run { client in
+        return try await run("updateOne", collection) { client in
             let coll = mongoc_client_get_collection(client, database, collection)
             defer { mongoc_collection_destroy(coll) }
             let (fd, ud, od) = (try Self.bson(f), try Self.bson(u), try Self.bson(o))
@@ -157,7 +173,7 @@ public final class MongoClient: @unchecked Sendable {
     package func find(_ collection: String, filter: [String: Any], sort: [(String, Int)] = [], options: [String: Any] = [:]) async throws -> [[String: Any]] {
         let (f, o) = (try Self.json(filter), try Self.json(options, sort: sort))
         let database = self.database
-        let texts = try await run { client in
+        let texts = try await run("find", collection) { client in
             let coll = mongoc_client_get_collection(client, database, collection)
             defer { mongoc_collection_destroy(coll) }
             let (fd, od) = (try Self.bson(f), try Self.bson(o))

@@ -13,7 +13,7 @@ public struct MongoOrderRepository: OrderRepository {
         // Versions before 2026-11-28 built `user_placedAt` with its keys sorted by name (useless for
         // this query): drop it when present. Written as text: the index's key order is the point.
         _ = try? await client.command(["dropIndexes": documents.collection, "index": "user_placedAt"])
-        _ = try await client.command(json: #"""
+        _ = try await client.command(name: "createIndexes", json: #"""
             {"createIndexes":"\#(documents.collection)","indexes":[{"key":{"userID":1,"placedAt":-1,"_id":-1},"name":"userID_placedAt_id"}]}
             """#)
     }

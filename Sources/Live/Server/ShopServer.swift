@@ -1,5 +1,6 @@
 public import Domain
 import DomainMemory
+import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 public import LiveAPI
@@ -13,6 +14,10 @@ import ServiceLifecycle
 public enum ShopServer {
     /// Runs until SIGTERM or SIGINT, then drains and stops within the graceful-shutdown bound.
     public static func run(_ configuration: Configuration, logger: Logger) async throws {
+        // Tracing first: every span the composition's parts start goes to its tracer.
+        let tracing = try tracing(ProcessInfo.processInfo.environment, role: configuration.server.role.rawValue, logger: logger)
+        var routing = configuration.router
+        routing.tracing = tracing != nil
         let metrics = ShopMetrics()
         let composition = try await compose(configuration, metrics: metrics, logger: logger)
         let shop = Shop(ports: composition.ports)
@@ -22,7 +27,7 @@ public enum ShopServer {
         }
         let health = composition.health
         let shopRouter = try ShopRouter(
-            shop: shop, configuration: configuration.router,
+            shop: shop, configuration: routing,
             metrics: metrics, hub: composition.hub, orderRefusal: composition.orderRefusal,
             authenticator: try await authenticator(configuration, logger: logger), rateLimiter: composition.rateLimiter, logger: logger,
             waitingRoom: WaitingRoomAccess(store: composition.waitingRooms, tickets: admissionTickets(configuration, logger: logger), clock: composition.ports.clock)
@@ -36,8 +41,9 @@ public enum ShopServer {
             configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port)), logger: logger)
         var group = ServiceGroupConfiguration(
             // Started in this order, stopped in reverse: the HTTP server stops first (draining its
-            // requests), the relay empties the outbox it can, the producer flushes last.
-            services: composition.services.map { .init(service: $0) }
+            // requests), the relay empties the outbox it can, the producer flushes, and the span
+            // exporter sends what is left last.
+            services: (tracing.map { [$0] } ?? []).map { .init(service: $0) } + composition.services.map { .init(service: $0) }
                 + (configuration.server.role == .api ? [] : [
                     .init(service: MaintenanceService(shop: shop, interval: configuration.writer.sweepInterval, logger: logger)),
                     .init(service: ReconciliationService(

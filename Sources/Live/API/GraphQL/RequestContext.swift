@@ -1,6 +1,7 @@
 public import Domain
 public import Foundation
 public import LiveRuntime
+public import Tracing
 
 /// What one GraphQL request runs with: the shop, the caller, and the request's DataLoaders.
 public struct RequestContext: Sendable {
@@ -24,12 +25,15 @@ public struct RequestContext: Sendable {
     let buyerToken: (@Sendable () async -> Duration?)?
     /// The waiting rooms (nil: a deal with one takes no orders here).
     let waitingRoom: WaitingRoomAccess?
+    /// The operation's span, which resolvers tag with what they decided (nil: not traced).
+    var span: (any Span)?
 
     public init(
         shop: Shop, caller: Caller?, now: Instant, metrics: ShopMetrics? = nil, hub: EventHub? = nil,
         orderRefusal: (@Sendable () -> String?)? = nil, buyerToken: (@Sendable () async -> Duration?)? = nil,
-        waitingRoom: WaitingRoomAccess? = nil
+        waitingRoom: WaitingRoomAccess? = nil, span: (any Span)? = nil
     ) {
+        self.span = span
         self.waitingRoom = waitingRoom
         self.orderRefusal = orderRefusal
         self.buyerToken = buyerToken
@@ -52,6 +56,17 @@ public struct RequestContext: Sendable {
     func deal(_ id: DealID) async throws -> DealNode? {
         guard let terms = try await deals.load(id) else { return nil }
         return DealNode(terms, try await stock.load(id), now: now)
+    }
+
+    /// Counts a business mutation's outcome on `/metrics` and tags the operation's span with it
+    /// (`flashdeal.order.outcome`) and what it acted on (`flashdeal.deal.id`, `flashdeal.order.id`).
+    func decided(_ field: String, _ outcome: Any, deal: String? = nil, order: String? = nil) {
+        let name = "\(type(of: outcome))"
+        metrics?.outcome(field, name)
+        guard let span, span.isRecording else { return }
+        span.attributes["flashdeal.order.outcome"] = name
+        if let deal { span.attributes["flashdeal.deal.id"] = deal }
+        if let order { span.attributes["flashdeal.order.id"] = order }
     }
 
     /// Loads a page of deals' terms, stock and products in one batch each.

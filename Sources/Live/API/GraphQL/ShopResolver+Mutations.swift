@@ -58,19 +58,19 @@ extension ShopResolver {
 
     func placeOrder(context: RequestContext, arguments: InputArguments<PlaceOrderInput>) async throws -> any PlaceOrderResult {
         let result = try await placeOrder(context, arguments.input)
-        context.metrics?.outcome("placeOrder", "\(type(of: result))")
+        context.decided("placeOrder", result, deal: arguments.input.dealId.description, order: (result as? OrderPlaced)?.order.id.description)
         return result
     }
 
     func payOrder(context: RequestContext, arguments: InputArguments<PayOrderInput>) async throws -> any PayOrderResult {
         let result = try await payOrder(context, arguments.input)
-        context.metrics?.outcome("payOrder", "\(type(of: result))")
+        context.decided("payOrder", result, order: arguments.input.orderId.description)
         return result
     }
 
     func cancelOrder(context: RequestContext, arguments: InputArguments<CancelOrderInput>) async throws -> any CancelOrderResult {
         let result = try await cancelOrder(context, arguments.input)
-        context.metrics?.outcome("cancelOrder", "\(type(of: result))")
+        context.decided("cancelOrder", result, order: arguments.input.orderId.description)
         return result
     }
 

@@ -225,8 +225,12 @@ actor GraphQLWebSocketSession {
                     }
                 }
                 defer { router.gate?.release() }
-                let result = try await DocumentCache.execute(
-                    prepared, api: router.api, context: context, variables: request.variables ?? [:], operationName: request.operationName)
+                let result = try await router.operationSpan(request) { span in
+                    var context = context
+                    context.span = span
+                    return try await DocumentCache.execute(
+                        prepared, api: router.api, context: context, variables: request.variables ?? [:], operationName: request.operationName)
+                }
                 await send(id: id, ClientErrors.publicResult(result, logger: router.logger))
                 return await send(["id": id, "type": "complete"])
             }

@@ -7,6 +7,7 @@ public import Hummingbird
 import HTTPTypes
 import NIOCore
 import Synchronization
+import Tracing
 public import LiveRuntime
 
 /// The HTTP surface: `POST /graphql` (JSON) and `GET /graphql?query=`, `GET /health/live` and
@@ -45,13 +46,18 @@ public struct ShopRouter: Sendable {
         /// Operations (subscriptions, queries, mutations) one socket may run at once; more are
         /// answered with an `error` message.
         public var maxOperationsPerSocket: Int
+        /// Whether requests are traced (a span per request and per GraphQL operation, the W3C
+        /// context taken from `traceparent`): on when an OpenTelemetry tracer is bootstrapped.
+        public var tracing: Bool
 
         public init(
             maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12, maxAliases: Int = 15, maxCost: Int = 2000, introspection: Bool = true,
             allowedOrigins: Set<String> = [], admission: AdmissionGate.Limits? = nil, responseCacheTTL: Duration = .zero,
             buyerLimit: TokenBucket.Policy = .init(rate: 0, burst: 0), addressLimit: TokenBucket.Policy = .init(rate: 0, burst: 0),
-            clientAddressHeader: String? = nil, maxSocketsPerBuyer: Int = 8, maxAnonymousSocketsPerAddress: Int = 64, maxOperationsPerSocket: Int = 16
+            clientAddressHeader: String? = nil, maxSocketsPerBuyer: Int = 8, maxAnonymousSocketsPerAddress: Int = 64, maxOperationsPerSocket: Int = 16,
+            tracing: Bool = false
         ) {
+            self.tracing = tracing
             self.maxSocketsPerBuyer = maxSocketsPerBuyer
             self.maxAnonymousSocketsPerAddress = maxAnonymousSocketsPerAddress
             self.maxOperationsPerSocket = maxOperationsPerSocket
@@ -131,6 +137,7 @@ public struct ShopRouter: Sendable {
 
     public func router() -> Router<ShopRequestContext> {
         let router = Router(context: ShopRequestContext.self)
+        if configuration.tracing { router.add(middleware: TracingMiddleware()) }
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         if let gate { router.add(middleware: AdmissionMiddleware(gate: gate, metrics: metrics, path: "/graphql")) }
         router.get("/metrics") { [gate] _, _ in
@@ -339,7 +346,7 @@ public struct ShopRouter: Sendable {
 
     /// The request's context; `buyerToken`: the caller's token for the first business call, when it
     /// was taken with the address's.
-    func context(caller: Caller?, buyerToken first: BuyerToken? = nil) async -> RequestContext {
+    func context(caller: Caller?, buyerToken first: BuyerToken? = nil, span: (any Span)? = nil) async -> RequestContext {
         var buyerToken: (@Sendable () async -> Duration?)?
         if rateLimiter != nil, let caller, buyerKey(caller) != nil {
             let taken = Mutex(first)
@@ -350,7 +357,7 @@ public struct ShopRouter: Sendable {
         }
         return RequestContext(
             shop: shop, caller: caller, now: await shop.ports.clock.now(), metrics: metrics, hub: hub, orderRefusal: orderRefusal, buyerToken: buyerToken,
-            waitingRoom: waitingRoom)
+            waitingRoom: waitingRoom, span: span)
     }
 
     static func json(body: Data, status: HTTPResponse.Status) -> Response {
@@ -364,12 +371,14 @@ public struct ShopRouter: Sendable {
     ) async -> (HTTPResponse.Status, Data, isPublic: Bool) {
         do {
             let prepared = try prepare(payload, transport: transport)
-            let context = await self.context(caller: caller, buyerToken: buyerToken)
-            let result = ClientErrors.publicResult(
-                try await DocumentCache.execute(prepared, api: api, context: context, variables: payload.variables ?? [:], operationName: payload.operationName),
-                logger: logger)
-            guard case .valid(_, _, let isPublic) = prepared else { return (.ok, try ResponseJSON.encode(result), false) }
-            return (.ok, try ResponseJSON.encode(result), isPublic && result.errors.isEmpty)
+            return try await operationSpan(payload) { span in
+                let context = await self.context(caller: caller, buyerToken: buyerToken, span: span)
+                let result = ClientErrors.publicResult(
+                    try await DocumentCache.execute(prepared, api: api, context: context, variables: payload.variables ?? [:], operationName: payload.operationName),
+                    logger: logger)
+                guard case .valid(_, _, let isPublic) = prepared else { return (.ok, try ResponseJSON.encode(result), false) }
+                return (.ok, try ResponseJSON.encode(result), isPublic && result.errors.isEmpty)
+            }
         } catch let error as DocumentCache.ReadOnlyTransport {
             return (.methodNotAllowed, Self.problemBody("\(error)"), false)
         } catch {

@@ -1,4 +1,5 @@
 public import Domain
+import LiveRuntime
 import Foundation
 
 /// The money path's atomic steps on Redis, one script each, so a payment is three round trips
@@ -27,7 +28,7 @@ public struct RedisCheckoutSteps: CheckoutSteps {
     /// KEYS: the buyer's claim, the order's claim, the pending-claims listing, the payment, the
     /// outbox. ARGV: the claim's JSON, the buyer's and the order's listing, the time claimed (ms),
     /// the claims' ttl (s), the payment's version, JSON ('' for none) and ttl (ms), the events' JSON
-    /// ('' for none). A claim is listed in the same step it is stored, as `RedisIdempotencyStore`
+    /// ('' for none), the caller's W3C `traceparent` ('' untraced). A claim is listed in the same step it is stored, as `RedisIdempotencyStore`
     /// does.
     static let openSource = RedisOrderRepository.documentFunctions + #"""
     local found = redis.call('GET', KEYS[1])
@@ -40,7 +41,8 @@ public struct RedisCheckoutSteps: CheckoutSteps {
     redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[5])
     if ARGV[7] ~= '' and not stale(KEYS[4], '0') then
       save(KEYS[4], ARGV[6], ARGV[7], ARGV[8])
-      if ARGV[9] ~= '' then redis.call('XADD', KEYS[5], '*', 'events', ARGV[9]) end
+      if ARGV[9] ~= '' and ARGV[10] ~= '' then redis.call('XADD', KEYS[5], '*', 'tp', ARGV[10], 'events', ARGV[9])
+      elseif ARGV[9] ~= '' then redis.call('XADD', KEYS[5], '*', 'events', ARGV[9]) end
     end
     return {'opened'}
     """#
@@ -59,7 +61,7 @@ public struct RedisCheckoutSteps: CheckoutSteps {
 
     public func open(_ opening: PaymentOpening) async throws -> PaymentOpened {
         let payment = try opening.payment.map { (String($0.version), try RedisOrderRepository.json($0)) }
-        let reply = try await openScript.run(
+        let reply = try await ledger.pool.traced("EVALSHA", "payment-open") { span in try await openScript.run(
             on: ledger.pool,
             keys: [idempotency.key(opening.buyer), idempotency.key(opening.order), idempotency.pendingKey,
                    payments.key(opening.payment?.id ?? PaymentID(generated: "none")), outbox.key],
@@ -67,8 +69,9 @@ public struct RedisCheckoutSteps: CheckoutSteps {
                 try RedisIdempotencyStore.encode(opening.claim), try RedisIdempotencyStore.encode(opening.buyer),
                 try RedisIdempotencyStore.encode(opening.order), String(opening.at.nanosecondsSinceEpoch / 1_000_000), idempotency.seconds,
                 payment?.0 ?? "", payment?.1 ?? "", payments.retentionMs, try outbox.entry(opening.events) ?? "",
+                TraceContext.traceParent(span?.context),
             ]
-        ).array
+        ).array }
         switch (reply.first?.string, reply.dropFirst().first?.string) {
         case ("opened", _): return .opened
         case ("buyer", let found?): return .buyerClaimed(try RedisIdempotencyStore.decode(StoredResult.self, found))

@@ -1,5 +1,6 @@
 public import Domain
 import Foundation
+import LiveRuntime
 
 /// The stock ledger on Redis: every operation is one EVALSHA of `StockGateScript`, atomic per
 /// deal. Keys carry the deal's hash tag (`fd:{deal-1}:gate`), so a Redis Cluster keeps a deal's
@@ -37,10 +38,18 @@ public struct RedisStockLedger: StockLedger {
     }
 
     /// Runs one gate operation; reloads the script if the server forgot it (NOSCRIPT).
+    /// In a span of its own (`EVALSHA stock-gate`), whose context the journal entry keeps.
     func gate(_ deal: DealID, _ op: String, at instant: Instant, _ arguments: [String] = [], keys extra: [String] = []) async throws -> [RedisReply] {
-        let parts = try await script.run(on: pool, keys: keys(deal) + extra, arguments: [op, Self.time(instant)] + arguments).array
-        if parts.first?.string == "unknown" { throw UnknownDealError(dealID: deal) }
-        return parts
+        try await pool.traced("EVALSHA", "stock-gate") { span in
+            span?.attributes["flashdeal.deal.id"] = deal.rawValue
+            span?.attributes["flashdeal.gate.operation"] = op
+            let parts = try await script.run(
+                on: pool, keys: keys(deal) + extra, arguments: [op, Self.time(instant), TraceContext.traceParent(span?.context)] + arguments
+            ).array
+            if let outcome = parts.first?.string { span?.attributes["flashdeal.gate.outcome"] = outcome }
+            if parts.first?.string == "unknown" { throw UnknownDealError(dealID: deal) }
+            return parts
+        }
     }
 
     public func create(_ terms: DealTerms) async throws -> [SequencedEvent] {

@@ -5,7 +5,7 @@
 /// as `<user>`, unpaid reservations opened as `u|<user>`, the end of a cool-down as `c|<user>`;
 /// `|` is never in a user id), idempotency keys, expiry index, journal; `pay`, `refund` and `cancel` add the keys they also
 /// write (below).
-/// ARGV: operation, now, then the operation's arguments.
+/// ARGV: operation, now, the caller's W3C `traceparent` ("" untraced), then the operation's arguments.
 ///
 /// Every operation that changes the gate also appends `{op, at, args, reply}` to the deal's
 /// journal stream in the same atomic step: the outbox `OutboxRelay` carries to Kafka, so a change
@@ -14,6 +14,15 @@
 /// as strings (they exceed Lua's exact integers); the expiry index scores in milliseconds.
 enum StockGateScript {
     static let source = RedisOrderRepository.documentFunctions + #"""
+    -- ARGV[3] is the caller's W3C traceparent ('' untraced), kept on every stream entry this
+    -- change writes (field `tp`) so the relay and the writer join the request's trace; the
+    -- operation's own arguments follow it and are renumbered from 3 here.
+    local tp = ARGV[3]
+    local ARGV = {ARGV[1], ARGV[2], unpack(ARGV, 4)}
+    local function xadd(key, ...)
+      if tp ~= '' then return redis.call('XADD', key, '*', 'tp', tp, ...) end
+      return redis.call('XADD', key, '*', ...)
+    end
     local gate, res, sold, hold, keys, exp, journal = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
     local op, now = ARGV[1], ARGV[2]
     -- The reply of each operation that changed the gate.
@@ -177,7 +186,7 @@ enum StockGateScript {
       for _, d in ipairs(docs) do
         if d[4] ~= '' then save(d[1], d[3], d[4], d[5]) end
       end
-      if ARGV[12] ~= '' then redis.call('XADD', KEYS[11], '*', 'events', ARGV[12]) end
+      if ARGV[12] ~= '' then xadd(KEYS[11], 'events', ARGV[12]) end
       for i = 12, #KEYS do
         local result, listing = ARGV[14 + (i - 12) * 2], ARGV[15 + (i - 12) * 2]
         if result == '' then redis.call('DEL', KEYS[i]) else redis.call('SET', KEYS[i], result, 'EX', ARGV[13]) end
@@ -198,7 +207,7 @@ enum StockGateScript {
       local reply = release(ARGV[3], false)
       if reply[1] ~= 'release' then return reply end
       save(KEYS[8], ARGV[5], ARGV[6], ARGV[7])
-      if ARGV[8] ~= '' then redis.call('XADD', KEYS[9], '*', 'events', ARGV[8]) end
+      if ARGV[8] ~= '' then xadd(KEYS[9], 'events', ARGV[8]) end
       return reply
     end
 
@@ -245,7 +254,7 @@ enum StockGateScript {
     if op == 'refund' then jop, jargs = 'return', {ARGV[3]} end
     local change = changes[jop]
     if reply[1] and (change == reply[1] or (type(change) == 'table' and change[reply[1]])) then
-      redis.call('XADD', journal, '*', 'op', jop, 'at', now, 'args', cjson.encode(jargs), 'reply', cjson.encode(reply))
+      xadd(journal, 'op', jop, 'at', now, 'args', cjson.encode(jargs), 'reply', cjson.encode(reply))
     end
     return reply
     """#

@@ -51,10 +51,13 @@ public final class RedisPool: Sendable {
     private let slots: [RedisSlot]
     private let next = Atomic<Int>(0)
     let replicaWait: ReplicaWait?
+    /// Where the pool connects (spans name it).
+    let endpoint: RedisEndpoint
 
     /// Connects every connection now: an unreachable Redis is an error naming it.
     public init(_ configuration: Configuration) async throws {
         let endpoint = try RedisEndpoint(url: configuration.url)
+        self.endpoint = endpoint
         let group = MultiThreadedEventLoopGroup.singleton
         let timeout = TimeAmount(configuration.connectTimeout)
         replicaWait = configuration.replicaWait

@@ -3,6 +3,7 @@ import Foundation
 public import Logging
 public import ServiceLifecycle
 import LiveRuntime
+import Tracing
 
 /// Carries the Redis outbox to Kafka: the request path's `fd:outbox` stream and every deal's gate
 /// journal. Each stream is read through the consumer group `relay`; an entry is acknowledged and
@@ -147,9 +148,18 @@ public struct OutboxRelay: Service {
         var envelopes: [EventEnvelope] = []
         var unreadable: [(entry: Entry, reason: String)] = []
         var done = entries.count
+        // A traced entry's `send` span: a child of the request's, its context in each message's headers.
+        var spans: [any Span] = []
+        defer { for span in spans { span.end() } }
         for (index, entry) in entries.enumerated() {
             do {
-                envelopes += try await self.envelopes(entry, deal: deal)
+                var made = try await self.envelopes(entry, deal: deal)
+                if let span = Self.sendSpan(entry, from: key, deal: deal, messages: made.count) {
+                    let headers = TraceContext.fields(span.context)
+                    for i in made.indices { made[i].headers = headers }
+                    spans.append(span)
+                }
+                envelopes += made
             } catch let error as MalformedEntry {
                 unreadable.append((entry, error.reason))
             } catch {
@@ -163,7 +173,13 @@ public struct OutboxRelay: Service {
                 break
             }
         }
-        try await sink.publish(envelopes)
+        do { try await sink.publish(envelopes) } catch {
+            for span in spans {
+                span.recordError(error)
+                span.setStatus(.init(code: .error))
+            }
+            throw error
+        }
         if !unreadable.isEmpty {
             try await deadLetters.add(unreadable.map { DeadLetter(stream: key, entryID: $0.entry.id, reason: $0.reason, fields: $0.entry.fields) })
             for (entry, reason) in unreadable {
@@ -183,6 +199,21 @@ public struct OutboxRelay: Service {
     struct Entry {
         var id: String
         var fields: [String: String]
+    }
+
+    /// The producer span for an entry the request path traced (its `tp` field), ended once the
+    /// broker acknowledged its messages; nil for an untraced entry.
+    static func sendSpan(_ entry: Entry, from key: String, deal: DealID?, messages: Int) -> (any Span)? {
+        guard let parent = TraceContext.context(traceParent: entry.fields[TraceContext.entryField]) else { return nil }
+        let span = startSpan("send", context: parent, ofKind: .producer)
+        span.attributes["messaging.system"] = "kafka"
+        span.attributes["messaging.operation.type"] = "send"
+        span.attributes["messaging.operation.name"] = "send"
+        span.attributes["messaging.batch.message_count"] = messages
+        span.attributes["flashdeal.outbox.stream"] = key
+        span.attributes["flashdeal.outbox.entry"] = entry.id
+        if let deal { span.attributes["flashdeal.deal.id"] = deal.rawValue }
+        return span
     }
 
     /// The events an entry holds: a request's events, or a gate change rebuilt as the ledger does

@@ -1,5 +1,6 @@
 public import Domain
 import Foundation
+import LiveRuntime
 
 /// The request path's event log on the live server: `append` adds the events to the Redis stream
 /// `fd:outbox` as one entry (one round trip, durable as Redis's AOF is), and `OutboxRelay` carries
@@ -33,7 +34,10 @@ public struct RedisOutbox: EventLog {
 
     public func append(_ events: [EventEnvelope], expected: ExpectedVersion) async throws {
         guard let entry = try entry(events) else { return }
-        _ = try await pool.send(["XADD", key, "*", "events", entry])
+        try await pool.traced("XADD", "outbox") { span in
+            let traceParent = TraceContext.traceParent(span?.context)
+            _ = try await pool.send(["XADD", key, "*"] + (traceParent.isEmpty ? [] : [TraceContext.entryField, traceParent]) + ["events", entry])
+        }
     }
 
     /// The `events` field of the entry that carries `events` (those the journal does not), or nil
