@@ -48,4 +48,6 @@ for name in $(grep -ohE 'flashdeal_[a-z_]+' deploy/prometheus/rules/*.yml | sort
     grep -qE "^$name(_bucket)?[{ ]" "$OUT/metrics.txt" || { echo "fuzz: the rules read $name, which /metrics does not export" >&2; missing=1; }
 done
 [ "$missing" = 0 ] && echo "fuzz: /metrics passes promtool's lint and has every series the rules read"
+# Its log, every line JSON, read as deploy/loki/promtail.yml's pipeline reads it.
+.venv/bin/python scripts/check-log-pipeline.py deploy/loki/promtail.yml "$OUT/server.log" || missing=1
 exit "$missing"

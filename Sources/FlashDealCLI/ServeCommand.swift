@@ -19,9 +19,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Argument(parsing: .allUnrecognized, help: "Any setting, as --name VALUE (docs/configuration.md).") var settings: [String] = []
 
     func run() async throws {
-        var logger = Logger(label: "flashdeal")
-        logger.logLevel = .info
-        let configuration = try backends.configuration(settings: settings, logger: logger)
+        // The configuration first (its warnings on swift-log's default handler), then the
+        // process's log handler as it says.
+        let configuration = try backends.configuration(settings: settings, logger: Logger(label: "flashdeal"))
+        ShopServer.bootstrapLogging(configuration.log)
+        let logger = Logger(label: "flashdeal")
         guard configuration.server.role == .all || configuration.usesBackends else {
             throw ValidationError("role \(configuration.server.role.rawValue) needs the backends (--redis-url, --kafka-brokers, --mongo-uri)")
         }

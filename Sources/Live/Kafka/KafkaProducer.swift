@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
 import LiveRuntime
+import Logging
 
 /// An idempotent librdkafka producer (`enable.idempotence=true`, `acks=all`). `send` resolves when
 /// the broker has acknowledged the message (its delivery report), so a caller never reports
@@ -213,8 +214,20 @@ enum Kafka {
         String(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 
+    /// A configuration with `settings`, whose handle logs through swift-log (the process's
+    /// handler: a JSON line like every other) instead of librdkafka's own lines on standard error.
     static func configuration(_ settings: [String: String]) throws -> OpaquePointer {
         let conf = rd_kafka_conf_new()!
+        rd_kafka_conf_set_log_cb(conf) { handle, level, facility, text in
+            // syslog levels: 0-2 critical, 3 error, 4 warning, 5 notice, 6 info, 7 debug.
+            let levels: [Logger.Level] = [.critical, .critical, .critical, .error, .warning, .notice, .info, .debug]
+            Logger(label: "flashdeal.librdkafka").log(
+                level: levels[Int(min(max(level, 0), 7))], "\(text.map { String(cString: $0) } ?? "")",
+                metadata: [
+                    "flashdeal.kafka.facility": "\(facility.map { String(cString: $0) } ?? "")",
+                    "flashdeal.kafka.client": "\(handle.map { String(cString: rd_kafka_name($0)) } ?? "")",
+                ])
+        }
         var buffer = [CChar](repeating: 0, count: 512)
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
             if rd_kafka_conf_set(conf, key, value, &buffer, buffer.count) != RD_KAFKA_CONF_OK {

@@ -27,13 +27,16 @@ public struct RequestContext: Sendable {
     let waitingRoom: WaitingRoomAccess?
     /// The operation's span, which resolvers tag with what they decided (nil: not traced).
     var span: (any Span)?
+    /// The request's access-log notes (nil: a WebSocket operation, or no HTTP request).
+    let notes: RequestNotes?
 
     public init(
         shop: Shop, caller: Caller?, now: Instant, metrics: ShopMetrics? = nil, hub: EventHub? = nil,
         orderRefusal: (@Sendable () -> String?)? = nil, buyerToken: (@Sendable () async -> Duration?)? = nil,
-        waitingRoom: WaitingRoomAccess? = nil, span: (any Span)? = nil
+        waitingRoom: WaitingRoomAccess? = nil, span: (any Span)? = nil, notes: RequestNotes? = nil
     ) {
         self.span = span
+        self.notes = notes
         self.waitingRoom = waitingRoom
         self.orderRefusal = orderRefusal
         self.buyerToken = buyerToken
@@ -58,11 +61,12 @@ public struct RequestContext: Sendable {
         return DealNode(terms, try await stock.load(id), now: now)
     }
 
-    /// Counts a business mutation's outcome on `/metrics` and tags the operation's span with it
+    /// Counts a business mutation's outcome on `/metrics`, notes it for the access log, and tags the operation's span with it
     /// (`flashdeal.order.outcome`) and what it acted on (`flashdeal.deal.id`, `flashdeal.order.id`).
     func decided(_ field: String, _ outcome: Any, deal: String? = nil, order: String? = nil) {
         let name = "\(type(of: outcome))"
         metrics?.outcome(field, name)
+        notes?.outcome = name
         guard let span, span.isRecording else { return }
         span.attributes["flashdeal.order.outcome"] = name
         if let deal { span.attributes["flashdeal.deal.id"] = deal }

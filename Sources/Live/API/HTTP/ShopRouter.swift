@@ -49,15 +49,18 @@ public struct ShopRouter: Sendable {
         /// Whether requests are traced (a span per request and per GraphQL operation, the W3C
         /// context taken from `traceparent`): on when an OpenTelemetry tracer is bootstrapped.
         public var tracing: Bool
+        /// Whether every request gets an access-log line (at `info`, on the request's logger).
+        public var accessLog: Bool
 
         public init(
             maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12, maxAliases: Int = 15, maxCost: Int = 2000, introspection: Bool = true,
             allowedOrigins: Set<String> = [], admission: AdmissionGate.Limits? = nil, responseCacheTTL: Duration = .zero,
             buyerLimit: TokenBucket.Policy = .init(rate: 0, burst: 0), addressLimit: TokenBucket.Policy = .init(rate: 0, burst: 0),
             clientAddressHeader: String? = nil, maxSocketsPerBuyer: Int = 8, maxAnonymousSocketsPerAddress: Int = 64, maxOperationsPerSocket: Int = 16,
-            tracing: Bool = false
+            tracing: Bool = false, accessLog: Bool = false
         ) {
             self.tracing = tracing
+            self.accessLog = accessLog
             self.maxSocketsPerBuyer = maxSocketsPerBuyer
             self.maxAnonymousSocketsPerAddress = maxAnonymousSocketsPerAddress
             self.maxOperationsPerSocket = maxOperationsPerSocket
@@ -138,6 +141,7 @@ public struct ShopRouter: Sendable {
     public func router() -> Router<ShopRequestContext> {
         let router = Router(context: ShopRequestContext.self)
         if configuration.tracing { router.add(middleware: TracingMiddleware()) }
+        if configuration.accessLog { router.add(middleware: AccessLogMiddleware()) }
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         if let gate { router.add(middleware: AdmissionMiddleware(gate: gate, metrics: metrics, path: "/graphql")) }
         router.get("/metrics") { [gate] _, _ in
@@ -180,14 +184,16 @@ public struct ShopRouter: Sendable {
                 // call, the caller's first token, in one round trip.
                 let (refusal, buyerToken) = await self.admit(address: address, buyer: operation.buyerCalls ? caller : nil)
                 if let refusal { return refusal }
-                let (status, answer, _) = await self.answer(payload, caller: caller, buyerToken: buyerToken)
+                context.notes.operation = operation.label
+                let (status, answer, _) = await self.answer(payload, caller: caller, buyerToken: buyerToken, notes: context.notes)
                 metrics.operation(operation.label, duration: .now - context.arrivedAt)
                 return Self.json(body: answer, status: status)
             }
             // A query changes nothing: the address's bucket is asked while it runs, and its answer
             // dropped when the address was over, so it costs no round trip more than without limits.
+            context.notes.operation = operation.label
             async let refused = self.refusal(address: address)
-            let (status, answer, isPublic) = await self.answer(payload, caller: caller)
+            let (status, answer, isPublic) = await self.answer(payload, caller: caller, notes: context.notes)
             if let refusal = await refused { return refusal }
             metrics.operation(operation.label, duration: .now - context.arrivedAt)
             if cacheable, isPublic, status == .ok { responses?.store(answer, for: bytes) }
@@ -210,8 +216,10 @@ public struct ShopRouter: Sendable {
             let payload = GraphQLHTTPRequest(query: query, variables: variables, operationName: parameters["operationName"])
             let caller: Caller?
             do throws(AuthenticationError) { caller = try await self.caller(request.headers) } catch { return Self.unauthorized(error) }
-            let (status, body, _) = await answer(payload, caller: caller, transport: .get)
-            metrics.operation(self.operation(payload).label, duration: .now - context.arrivedAt)
+            let label = self.operation(payload).label
+            context.notes.operation = label
+            let (status, body, _) = await answer(payload, caller: caller, transport: .get, notes: context.notes)
+            metrics.operation(label, duration: .now - context.arrivedAt)
             return Self.json(body: body, status: status)
         }
         return router
@@ -346,7 +354,7 @@ public struct ShopRouter: Sendable {
 
     /// The request's context; `buyerToken`: the caller's token for the first business call, when it
     /// was taken with the address's.
-    func context(caller: Caller?, buyerToken first: BuyerToken? = nil, span: (any Span)? = nil) async -> RequestContext {
+    func context(caller: Caller?, buyerToken first: BuyerToken? = nil, span: (any Span)? = nil, notes: RequestNotes? = nil) async -> RequestContext {
         var buyerToken: (@Sendable () async -> Duration?)?
         if rateLimiter != nil, let caller, buyerKey(caller) != nil {
             let taken = Mutex(first)
@@ -357,7 +365,7 @@ public struct ShopRouter: Sendable {
         }
         return RequestContext(
             shop: shop, caller: caller, now: await shop.ports.clock.now(), metrics: metrics, hub: hub, orderRefusal: orderRefusal, buyerToken: buyerToken,
-            waitingRoom: waitingRoom, span: span)
+            waitingRoom: waitingRoom, span: span, notes: notes)
     }
 
     static func json(body: Data, status: HTTPResponse.Status) -> Response {
@@ -367,12 +375,13 @@ public struct ShopRouter: Sendable {
     /// The status and JSON body of one GraphQL request, and whether a successful answer is the
     /// same for every caller (a public query without errors).
     func answer(
-        _ payload: GraphQLHTTPRequest, caller: Caller?, transport: DocumentCache.Transport = .post, buyerToken: BuyerToken? = nil
+        _ payload: GraphQLHTTPRequest, caller: Caller?, transport: DocumentCache.Transport = .post, buyerToken: BuyerToken? = nil,
+        notes: RequestNotes? = nil
     ) async -> (HTTPResponse.Status, Data, isPublic: Bool) {
         do {
             let prepared = try prepare(payload, transport: transport)
             return try await operationSpan(payload) { span in
-                let context = await self.context(caller: caller, buyerToken: buyerToken, span: span)
+                let context = await self.context(caller: caller, buyerToken: buyerToken, span: span, notes: notes)
                 let result = ClientErrors.publicResult(
                     try await DocumentCache.execute(prepared, api: api, context: context, variables: payload.variables ?? [:], operationName: payload.operationName),
                     logger: logger)

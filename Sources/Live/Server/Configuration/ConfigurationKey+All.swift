@@ -12,6 +12,9 @@ extension ConfigurationKey {
             .choice("role", \.server.role, "What this process runs: `all`; `api` (the request path); `writer` (outbox relay, Kafka → MongoDB consumer, sweeper, deal scheduler, payment reconciler). `api` and `writer` need the backends."),
             .duration("shutdownTimeout", \.server.shutdownTimeout, .milliseconds(1)...hour, "How long the server may drain after SIGTERM or SIGINT before what is left is cancelled (keep it under the pod's grace period)."),
             .bool("eventLoopExecutor", \.server.eventLoopExecutor, "Run Swift concurrency on NIO's event loops (fewer thread hops per request)."),
+            .choice("log.level", \.log.level, "The least severe log level written: `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`."),
+            .choice("log.format", \.log.format, "`json`: one object a line on standard error (time, level, logger, message, request id, trace and span ids, metadata; what `deploy/loki` parses); `text`: swift-log's plain line."),
+            .bool("log.access", \.log.access, "An access-log line for every HTTP request (method, path, status, GraphQL operation and outcome, duration, request id)."),
             // The API.
             .list("api.allowedOrigins", \.api.allowedOrigins, "The `Origin`s (`https://shop.example`) a browser's WebSocket may come from besides the server's own."),
             .duration("api.responseCacheTTL", \.api.responseCacheTTL, .zero...Duration.seconds(60), "How long a public query's answer (deal, deals, product) is served from this replica's memory; 0 for never."),

@@ -1,4 +1,5 @@
 public import Domain
+public import Logging
 public import LiveAPI
 public import LiveKafka
 public import LiveMongo
@@ -22,8 +23,24 @@ extension ShopServer {
         public var cache = Cache()
         public var payment = Payment()
         public var pools = Pools()
+        public var log = Log()
 
         public init() {}
+
+        /// What the process logs and how (standard error, one entry a line).
+        public struct Log: Sendable {
+            /// The least severe level written.
+            public var level: Logger.Level = .info
+            /// `json` (one object a line: time, level, logger, message, the request id, trace and
+            /// span ids, the metadata) or `text` (swift-log's line, for a person at a terminal).
+            public var format: LogFormat = .json
+            /// Whether every HTTP request gets an access-log line (at `info`).
+            public var access = true
+        }
+
+        public enum LogFormat: String, Sendable, CaseIterable {
+            case json, text
+        }
 
         /// The process: where it listens, what it runs, how it stops.
         public struct Server: Sendable {
@@ -256,7 +273,8 @@ extension ShopServer {
                 admission: admission.limits, responseCacheTTL: api.responseCacheTTL,
                 buyerLimit: .init(rate: limits.buyerRate, burst: limits.buyerBurst), addressLimit: .init(rate: limits.addressRate, burst: limits.addressBurst),
                 clientAddressHeader: limits.clientAddressHeader, maxSocketsPerBuyer: api.maxSocketsPerBuyer,
-                maxAnonymousSocketsPerAddress: api.maxAnonymousSocketsPerAddress, maxOperationsPerSocket: api.maxOperationsPerSocket)
+                maxAnonymousSocketsPerAddress: api.maxAnonymousSocketsPerAddress, maxOperationsPerSocket: api.maxOperationsPerSocket,
+                accessLog: log.access)
         }
     }
 

@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+public import Logging
+
+/// swift-log's entries as one JSON object a line on standard error, for a log pipeline
+/// (`deploy/loki/promtail.yml` parses them): `time` (RFC 3339, UTC, milliseconds), `level`,
+/// `logger` (the label), `message`, `request_id` (Hummingbird's `hb.request.id`), `trace_id` and
+/// `span_id` (from the metadata provider, under tracing), `error` when the entry carries one, then
+/// every other metadata key as it is named (`flashdeal.deal.id`, ...). Values are strings; nested
+/// metadata is nested JSON. Nothing here reads headers or configuration: what is logged is what
+/// the code puts in an entry, and connection strings are redacted before they are.
+public struct JSONLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    let label: String
+    let write: @Sendable (String) -> Void
+
+    /// `write` receives each line without its newline (standard error by default).
+    public init(label: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil, write: @escaping @Sendable (String) -> Void = Self.standardError) {
+        self.label = label
+        logLevel = level
+        self.metadataProvider = metadataProvider
+        self.write = write
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let own = event.metadata { merged.merge(own) { _, new in new } }
+        var line = "{\"time\":\"\(Self.timestamp())\",\"level\":\"\(event.level.rawValue)\",\"logger\":"
+        Self.append(label, to: &line)
+        line += ",\"message\":"
+        Self.append(event.message.description, to: &line)
+        if let id = merged.removeValue(forKey: "hb.request.id") {
+            line += ",\"request_id\":"
+            Self.append(id, to: &line)
+        }
+        if let error = event.error {
+            line += ",\"error\":"
+            Self.append("\(error)", to: &line)
+        }
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+            line += ","
+            Self.append(key, to: &line)
+            line += ":"
+            Self.append(value, to: &line)
+        }
+        line += "}"
+        write(line)
+    }
+
+    /// Writes one line to standard error in one call, so concurrent lines never interleave.
+    public static let standardError: @Sendable (String) -> Void = { line in
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+
+    static func append(_ value: Logger.MetadataValue, to line: inout String) {
+        switch value {
+        case .string(let text): append(text, to: &line)
+        case .stringConvertible(let convertible): append(convertible.description, to: &line)
+        case .array(let values):
+            line += "["
+            for (i, element) in values.enumerated() {
+                if i > 0 { line += "," }
+                append(element, to: &line)
+            }
+            line += "]"
+        case .dictionary(let values):
+            line += "{"
+            for (i, (key, element)) in values.sorted(by: { $0.key < $1.key }).enumerated() {
+                if i > 0 { line += "," }
+                append(key, to: &line)
+                line += ":"
+                append(element, to: &line)
+            }
+            line += "}"
+        }
+    }
+
+    /// A JSON string: quotes, backslashes and control characters escaped.
+    static func append(_ text: String, to line: inout String) {
+        line += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": line += "\\\""
+            case "\\": line += "\\\\"
+            case "\n": line += "\\n"
+            case "\r": line += "\\r"
+            case "\t": line += "\\t"
+            case _ where scalar.value < 0x20: line += String(format: "\\u%04x", scalar.value)
+            default: line.unicodeScalars.append(scalar)
+            }
+        }
+        line += "\""
+    }
+
+    /// Now as `2026-12-02T14:16:19.123Z`.
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min,
+            parts.tm_sec, now.tv_nsec / 1_000_000)
+    }
+}
