@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What `make test` runs: the Prometheus rules' tests, start the backends, build once (debug), run every test suite, the
-# GraphQL fuzzing, two short chaos drills and a short fairness run, and stop the backends again whatever happened.
+# GraphQL fuzzing, the Prometheus drill, two short chaos drills and a short fairness run, and stop the backends again whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The alerting and recording rules (deploy/prometheus): promtool checks them, and its unit tests
@@ -18,6 +18,10 @@ swift test --skip-build --skip CalibrationTests
 swift test --skip-build --filter CalibrationTests
 # Generated GraphQL documents and variables against the server on the backends (scripts/fuzz.sh).
 bash scripts/fuzz.sh
+# A real Prometheus with the repository's config and rules scrapes an API and a writer under load;
+# MongoDB frozen, the lag alert must go pending; every dashboard query must parse and read only
+# exported or recorded series (scripts/prometheus-drill.sh).
+bash scripts/prometheus-drill.sh
 # Two fault drills, short, on the debug build: the API killed mid-load and the broker frozen, each
 # audited (scripts/chaos.sh; `make chaos` runs every drill on the release build).
 bash scripts/chaos.sh --short

@@ -89,7 +89,6 @@ extension EventConsumerService {
         let lag: Int64? = lags.isEmpty ? nil : lags.reduce(0, +)
         // Only a writer holding nothing asks the broker whether its topics exist (a metadata call).
         let topicsExist = assignment.isEmpty ? ((try? await BlockingCalls.kafka { try consumer.subscribedPartitions(timeoutMs: 2000) }) ?? 0) > 0 : true
-        metrics?.lag(assignment)
         let (previous, verdict) = watch.state.withLock { state in
             let previous = state.verdict
             state.verdict = state.progress.observe(at: .now, partitions: assignment.count, lag: lag, topicsExist: topicsExist)
@@ -143,13 +142,16 @@ final class ConsumerSlot: Sendable {
 
 /// The writer's series on `/metrics`: Kafka lag per assigned partition
 /// (`flashdeal_writer_kafka_lag_messages`), whether it is ready (`flashdeal_writer_ready`), how
-/// often it found itself stalled or unassigned (`flashdeal_writer_stalls_total`), and the messages
-/// it has written and committed (`flashdeal_writer_messages_written_total`).
+/// often it found itself stalled or unassigned (`flashdeal_writer_stalls_total`), the messages
+/// it has written and committed (`flashdeal_writer_messages_written_total`), and each batch's size
+/// and MongoDB write time (`flashdeal_writer_batch_messages`, `flashdeal_writer_mongo_write_duration_seconds`).
 public final class WriterMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let readyGauge: Gauge
     let stalls: Counter
     let written: Counter
+    let batchMessages: ValueHistogram
+    let batchWrite: DurationHistogram
 
     public init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -161,6 +163,21 @@ public final class WriterMetrics: Sendable {
         written = registry.makeCounter(descriptor: MetricNameDescriptor(
             namespace: "flashdeal", subsystem: "writer", metricName: "messages_written", unitName: "total",
             helpText: "Kafka messages the writer has written to MongoDB (or dead-lettered) and committed"))
+        batchMessages = registry.makeValueHistogram(
+            descriptor: MetricNameDescriptor(namespace: "flashdeal", subsystem: "writer", metricName: "batch_messages", helpText: "Messages per batch the writer read"),
+            buckets: [1, 10, 50, 100, 250, 500, 1000])
+        batchWrite = registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(
+                namespace: "flashdeal", subsystem: "writer", metricName: "mongo_write_duration", unitName: "seconds",
+                helpText: "How long a batch's MongoDB writes took (the event store append and the read models)"),
+            buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+                      .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30)])
+    }
+
+    /// A batch of `messages` whose MongoDB writes took `duration`.
+    func batch(_ messages: Int, wrote duration: Duration) {
+        batchMessages.record(Double(messages))
+        batchWrite.recordNanoseconds(duration.nanoseconds)
     }
 
     func ready(_ ready: Bool) { readyGauge.set(Int64(ready ? 1 : 0)) }

@@ -47,6 +47,25 @@ public struct EventConsumerService: Service {
     }
 
     public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            // The lag on /metrics from a task of its own: a writer stuck in a batch (MongoDB hung)
+            // still shows its lag growing, which is when the lag alert matters.
+            if let metrics {
+                group.addTask {
+                    while !Task.isCancelled {
+                        let consumer = self.consumer
+                        metrics.lag((try? await BlockingCalls.kafka { consumer.assignment(timeoutMs: 1000) }) ?? [])
+                        try? await Task.sleep(for: .seconds(2))
+                    }
+                }
+            }
+            await consume()
+            group.cancelAll()
+        }
+    }
+
+    /// Reads, writes and commits batches until shutdown, renewing the verdict every couple of seconds.
+    func consume() async {
         var lastCheck = ContinuousClock.now - .seconds(2)
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             if ContinuousClock.now - lastCheck >= .seconds(2) {
@@ -83,6 +102,7 @@ public struct EventConsumerService: Service {
             }
         }
         let envelopes = decoded.map(\.envelope)
+        let writing = ContinuousClock.now
         try await InstrumentationContext.$current.withValue(spans.first?.context ?? .current) {
             try await events.append(envelopes, expected: .any)
             // A stream that does not replay (an event out of contract): its messages of this batch go to
@@ -92,6 +112,7 @@ public struct EventConsumerService: Service {
                 if let failure = broken[envelope.aggregateID], envelope.sequence >= failure.from { try await deadLetter(message, failure.error) }
             }
         }
+        metrics?.batch(messages.count, wrote: .now - writing)
         try await BlockingCalls.kafka { try consumer.commit() }
         watch.progressed(at: .now)
         metrics?.wrote(messages.count)

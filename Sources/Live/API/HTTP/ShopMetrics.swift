@@ -74,14 +74,19 @@ public final class ShopMetrics: Sendable {
         }
         gauge("requests_running", "GraphQL requests holding one of the admission gate's workers").set(Int64(running))
         gauge("requests_waiting", "GraphQL requests waiting in the admission gate's queue for a worker").set(Int64(waiting))
+        // Each reason's counter from 0, before any request is shed: a rate over it reads 0, not nothing.
+        for reason in Self.shedReasons { _ = shedCounter(reason) }
     }
 
+    static let shedReasons = ["queue_full", "timed_out"]
+
     /// A request the admission gate refused (`queue_full` or `timed_out`).
-    func shed(_ reason: String) {
+    func shed(_ reason: String) { shedCounter(reason).increment() }
+
+    func shedCounter(_ reason: String) -> Counter {
         registry.makeCounter(
             descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "http_shed_requests", unitName: "total", helpText: "Requests refused by load shedding, by reason"),
-            labels: [("reason", reason)]
-        ).increment()
+            labels: [("reason", reason)])
     }
 
     /// The exposition text, with the process's own series (CPU, memory, file descriptors) as
