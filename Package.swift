@@ -67,7 +67,10 @@ let package = Package(
         // calls, the in-process cache and the change feed subscriptions read.
         .target(
             name: "LiveRuntime",
-            dependencies: ["Domain", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Tracing", package: "swift-distributed-tracing")],
+            dependencies: [
+                "Domain", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             path: "Sources/Live/Runtime",
             swiftSettings: swiftSettings
         ),
@@ -136,6 +139,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Sources/Live/Server",
             swiftSettings: swiftSettings

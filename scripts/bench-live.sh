@@ -32,6 +32,7 @@ STOCK=${FLASHDEAL_BENCH_STOCK:-40000}
 MIXES=${FLASHDEAL_BENCH_MIXES:-"bench journey"}
 DURABILITY=${FLASHDEAL_BENCH_DURABILITY-"always replica"}
 SECURITY_PAIRS=${FLASHDEAL_BENCH_SECURITY_PAIRS:-2}
+OBSERVABILITY_PAIRS=${FLASHDEAL_BENCH_OBSERVABILITY_PAIRS:-2}
 PAYMENT_MS=${FLASHDEAL_BENCH_PAYMENT_MS:-20}
 export FLASHDEAL_PAYMENT_LATENCY=${PAYMENT_MS}ms
 OUT=.run/bench-live
@@ -125,6 +126,33 @@ for pair in $(seq 1 "$SECURITY_PAIRS"); do
 done
 [ "$SECURITY_PAIRS" -gt 0 ] && live_api_restart
 
+# The price of observability: the journey at the top level with tracing exporting a 1% sample over
+# OTLP/HTTP (to scripts/otlp-receiver.py, which decodes every span it gets) and access logs on,
+# against both off, alternately, FLASHDEAL_BENCH_OBSERVABILITY_PAIRS times (2; 0 for none).
+# Metrics stay on in both: /metrics has no off switch.
+observability_run() {  # observability_run traced|plain PAIR
+    if [ "$1" = traced ]; then
+        live_api_restart OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_PORT" OTEL_TRACES_SAMPLER=parentbased_traceidratio \
+            OTEL_TRACES_SAMPLER_ARG=0.01 FLASHDEAL_LOG_ACCESS=true
+    else
+        live_api_restart FLASHDEAL_LOG_ACCESS=false
+    fi
+    run_level journey "$TOP" "journey~$1$2-$TOP"
+}
+if [ "$OBSERVABILITY_PAIRS" -gt 0 ]; then
+    OTLP_PORT=${FLASHDEAL_BENCH_OTLP_PORT:-18418}
+    rm -f "$OUT/spans.jsonl"
+    .venv/bin/python scripts/otlp-receiver.py --port "$OTLP_PORT" --out "$OUT/spans.jsonl" >/dev/null &
+    RECEIVER=$!
+    trap 'kill -KILL $RECEIVER 2>/dev/null || true; live_server_down' EXIT
+    for pair in $(seq 1 "$OBSERVABILITY_PAIRS"); do
+        if [ $((pair % 2)) = 1 ]; then observability_run traced "$pair"; observability_run plain "$pair"
+        else observability_run plain "$pair"; observability_run traced "$pair"; fi
+    done
+    kill -KILL "$RECEIVER" 2>/dev/null || true
+    live_api_restart
+fi
+
 echo "bench-live: waiting for the writer to put every placed order in MongoDB"
 .venv/bin/python scripts/bench/orders_written.py "$FLASHDEAL_MONGO_URI" "${FLASHDEAL_BENCH_DRAIN_LIMIT:-900}" "$OUT"/level-*.json >"$OUT/drain.json"
-python3 scripts/bench/bench_live_report.py "$OUT" "$LEVELS" "$MIXES" "$PAYMENT_MS" "$DURABILITY" "$SECURITY_PAIRS" | tee "$OUT/report.txt"
+python3 scripts/bench/bench_live_report.py "$OUT" "$LEVELS" "$MIXES" "$PAYMENT_MS" "$DURABILITY" "$SECURITY_PAIRS" "$OBSERVABILITY_PAIRS" | tee "$OUT/report.txt"

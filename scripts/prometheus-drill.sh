@@ -7,7 +7,8 @@
 # while MongoDB is frozen (SIGSTOP), so the writer is stuck on its write as the relay fills Kafka:
 # every recording rule must produce a series, FlashDealKafkaLagHigh must go pending, and every
 # Grafana panel's PromQL (deploy/grafana/dashboards) must parse and read only series the targets
-# export or the rules record. MongoDB is thawed on the way out, whatever happens.
+# export or the rules record; and `flashdeal compare --prometheus` must read the run back from
+# Prometheus alone. MongoDB is thawed on the way out, whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${FLASHDEAL_DRILL_BIN:-.build/debug/flashdeal}
@@ -46,6 +47,7 @@ done
 
 # The load, and MongoDB frozen once its deal is seeded (k6 started): the writer's batch hangs on
 # its write while the relay keeps filling Kafka; its lag is still reported, from a task of its own.
+LOAD_START=$(date +%s)
 "$BIN" loadtest --scenario experiments/prometheus-drill.json --target http://127.0.0.1:18090 --results "$OUT/results.sqlite" \
     >"$OUT/loadtest.log" 2>&1 &
 LOAD=$!
@@ -57,8 +59,15 @@ done
 kill -STOP "$MONGO_PID"
 echo "drill: MongoDB frozen under load"
 wait "$LOAD" || { echo "drill: the load test failed" >&2; tail -5 "$OUT/loadtest.log" >&2; exit 1; }
+LOAD_END=$(date +%s)
 "$PY" scripts/check-prometheus.py recorded deploy/prometheus/rules/*.yml
 "$PY" scripts/check-prometheus.py alert FlashDealKafkaLagHigh pending firing
 "$PY" scripts/check-prometheus.py dashboards deploy/prometheus/rules/*.yml -- deploy/grafana/dashboards/*.json
 kill -CONT "$MONGO_PID"
 echo "drill: MongoDB thawed"
+# The same run compared with its prediction from Prometheus alone, as a production sale would be.
+"$BIN" compare --scenario experiments/prometheus-drill.json --prometheus http://127.0.0.1:19090 --from "$LOAD_START" --to "$LOAD_END" \
+    --results "$OUT/results.sqlite" >"$OUT/compare.txt"
+grep -q "measured (1 Prometheus run)" "$OUT/compare.txt" && grep -q "placeOrder P95" "$OUT/compare.txt" \
+    || { echo "drill: compare --prometheus printed no placeOrder P95:" >&2; cat "$OUT/compare.txt" >&2; exit 1; }
+echo "drill: compare --prometheus read the run back from Prometheus (.run/prometheus/compare.txt)"

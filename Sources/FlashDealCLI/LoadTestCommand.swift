@@ -180,14 +180,16 @@ struct DrainCommand: AsyncParsableCommand {
     }
 }
 
-struct CompareCommand: ParsableCommand {
+struct CompareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Predicted against measured for one scenario: a table and an HTML report with both series on the same charts.",
         discussion: """
             Takes the scenario's stored predicted runs (simulating --replications now when there are none) and its \
             measured runs, and reports each metric's prediction interval, the measured mean, the relative error and \
-            whether the measurement lies inside the interval, overall and per 5-second window.
+            whether the measurement lies inside the interval, overall and per 5-second window. With --prometheus \
+            the measured side is what the shop's own metrics recorded between --from and --to (a production sale, \
+            no k6), stored as a measured run labelled prometheus.
             """)
 
     @Option(help: "The scenario file.") var scenario: String
@@ -196,12 +198,40 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Write the HTML report to this file.") var report: String?
     @Option(help: "The relative error a prediction may have.") var tolerance = 0.15
     @Flag(help: "Simulate the replications now even when the store has predicted runs (after a model change).") var freshPredictions = false
+    @Option(help: "Read the measured side from this Prometheus (its URL) over --from ... --to instead of stored k6 runs.") var prometheus: String?
+    @Option(help: "With --prometheus: the sale's start, RFC 3339 (2026-12-02T15:00:00Z) or Unix seconds.") var from: String?
+    @Option(help: "With --prometheus: the sale's end, RFC 3339 or Unix seconds.") var to: String?
     @OptionGroup var store: ResultsCommand.StoreOption
 
-    func run() throws {
+    func validate() throws {
+        guard (prometheus == nil) == (from == nil && to == nil) else { throw ValidationError("--prometheus, --from and --to go together") }
+        if prometheus != nil {
+            guard let start = from.flatMap(Self.instant), let end = to.flatMap(Self.instant) else {
+                throw ValidationError("--from and --to take RFC 3339 times (2026-12-02T15:00:00Z) or Unix seconds")
+            }
+            guard end > start, end.timeIntervalSince(start) <= 86_400 else { throw ValidationError("--to must be after --from, by at most a day") }
+        }
+    }
+
+    static func instant(_ text: String) -> Date? {
+        if let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return ISO8601DateFormatter().date(from: text) ?? formatter.date(from: text)
+    }
+
+    func run() async throws {
         let scenario = try loadScenario(self.scenario)
         let results = try store.open()
-        let measuredRuns = try measuredRuns(of: scenario, path: self.scenario, in: results, store: store, limit: measured)
+        if let prometheus, let start = from.flatMap(Self.instant), let end = to.flatMap(Self.instant) {
+            do {
+                let run = try await PrometheusMeasurement(url: prometheus, from: start, to: end).run(scenario: scenario)
+                try results.save(run, scenario: scenario, kind: .measured, label: "prometheus \(prometheus) \(from ?? "")..\(to ?? "")")
+            } catch let error as LoadTestError { throw ValidationError("\(error)") }
+        }
+        let measuredRuns = prometheus != nil
+            ? Array(try measuredRuns(of: scenario, path: self.scenario, in: results, store: store, limit: 1))
+            : try measuredRuns(of: scenario, path: self.scenario, in: results, store: store, limit: measured)
         var predicted = freshPredictions
             ? [] : try results.runs(limit: 1000, scenarioHash: scenario.hash, kind: .predicted).compactMap { try results.run($0.id)?.1 }
         if predicted.isEmpty {

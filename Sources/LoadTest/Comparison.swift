@@ -81,7 +81,8 @@ public struct Comparison: Sendable {
                 r.relativeError.map { String(format: "%+.1f%%", $0 * 100) } ?? "n/a", "\(r.inside)/\(r.measured.n)",
             ])
         }
-        var out = "Predicted (\(predicted.count) replications) against measured (\(measured.count) k6 runs): \(scenario)\n"
+        let sources = Set(measured.map { $0.codeVersion.hasSuffix("+prometheus") ? "Prometheus" : "k6" }).sorted().joined(separator: " and ")
+        var out = "Predicted (\(predicted.count) replications) against measured (\(measured.count) \(sources) \(measured.count == 1 ? "run" : "runs")): \(scenario)\n"
         out += TableReport.table(lines)
         out += "P95 per 5-second window: \(windowsInside) of \(windows.count) measured windows inside the predicted interval\n"
         let off = suspects

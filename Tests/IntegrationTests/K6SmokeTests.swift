@@ -44,7 +44,7 @@ struct K6SmokeTests {
 
             let comparison = Comparison(predicted: Simulator.replicate(scenario, count: 3), measured: [stored])
             #expect(comparison.rows.contains { $0.metric == "all P95 (ms)" })
-            #expect(comparison.table().contains("Predicted (3 replications) against measured (1 k6 runs)"))
+            #expect(comparison.table().contains("Predicted (3 replications) against measured (1 k6 run)"))
         }
     }
 }

@@ -143,7 +143,7 @@ extension ShopServer {
         let outbox = RedisOutbox(pool: pool, prefix: prefix, journalled: true)
         let catalog = CachedDealCatalog(
             backing: MongoDealCatalog(client: requestMongo), pool: pool, prefix: prefix, ttl: configuration.cache.catalogTTL,
-            localTTL: configuration.cache.localTTL, staleLimit: configuration.cache.staleLimit)
+            localTTL: configuration.cache.localTTL, staleLimit: configuration.cache.staleLimit, metrics: metrics.caches)
         let ports = Shop.Ports(
             ledger: ledger, orders: orders, payments: payments, catalog: catalog, events: outbox,
             publisher: RedisBroadcast(pool: pool, prefix: prefix), idempotency: idempotency, gateway: paymentProvider(configuration),

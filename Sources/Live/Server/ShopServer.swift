@@ -49,7 +49,7 @@ public enum ShopServer {
                     .init(service: ReconciliationService(
                         shop: shop, interval: configuration.writer.reconcileInterval, olderThan: configuration.writer.reconcileAfter, logger: logger)),
                 ])
-                + [.init(service: app)],
+                + [.init(service: EventLoopLagProbe(registry: metrics.registry)), .init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = configuration.server.shutdownTimeout
         // After the bound, cancelled services get a second to return before the group gives up.

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 public import Prometheus
 import Synchronization
+public import LiveRuntime
 
 /// The shop's Prometheus metrics, served at `GET /metrics`: HTTP requests by route and status,
 /// their durations, each GraphQL operation's duration (by its first root field), and business
@@ -11,9 +12,13 @@ public final class ShopMetrics: Sendable {
     static let buckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
                                       .milliseconds(100), .milliseconds(150), .milliseconds(200), .milliseconds(500), .seconds(1), .seconds(5)]
 
+    /// Cache hits and misses: the API's response cache here, the catalogue's from the composition.
+    public let caches: CacheMetrics
+
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         process = ProcessMetrics(registry: registry)
+        caches = CacheMetrics(registry: registry)
     }
 
     /// The counter and histogram of a route and status, made once (the registry's lookup takes a

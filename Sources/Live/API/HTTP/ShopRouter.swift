@@ -171,7 +171,10 @@ public struct ShopRouter: Sendable {
             let caller: Caller?
             do throws(AuthenticationError) { caller = try await self.caller(request.headers) } catch { return Self.unauthorized(error) }
             let cacheable = responses != nil && caller?.isAdmin != true
-            if cacheable, let cached = responses?.lookup(bytes).value { return await self.refusal(address: address) ?? Self.json(body: cached, status: .ok) }
+            if cacheable, let cached = responses?.lookup(bytes).value {
+                metrics.caches.looked("responses", hits: 1, misses: 0)
+                return await self.refusal(address: address) ?? Self.json(body: cached, status: .ok)
+            }
             let payload: GraphQLHTTPRequest
             do {
                 payload = try GraphQLHTTPRequest.parse(bytes)
@@ -191,6 +194,8 @@ public struct ShopRouter: Sendable {
             }
             // A query changes nothing: the address's bucket is asked while it runs, and its answer
             // dropped when the address was over, so it costs no round trip more than without limits.
+            // (Only queries are cached: a mutation's lookup above is no miss.)
+            if cacheable { metrics.caches.looked("responses", hits: 0, misses: 1) }
             context.notes.operation = operation.label
             async let refused = self.refusal(address: address)
             let (status, answer, isPublic) = await self.answer(payload, caller: caller, notes: context.notes)

@@ -1,6 +1,6 @@
 public import Domain
 import Foundation
-import LiveRuntime
+public import LiveRuntime
 
 /// The request path's order store on the live server: each order a hash in Redis
 /// (`fd:order:{id}` with its version and JSON), saved with optimistic concurrency by one small
@@ -146,10 +146,13 @@ public struct CachedDealCatalog: DealCatalog {
     let local: LocalCache<String, any Sendable>
     /// Deal pages (from the backing catalogue only).
     let pages: LocalCache<String, [DealTerms]>
+    /// Hits and misses of each layer (nil: not counted).
+    let metrics: CacheMetrics?
 
     public init(backing: any DealCatalog, pool: RedisPool, prefix: String = "fd", ttl: Duration = .seconds(300), localTTL: Duration = .seconds(1),
-        staleLimit: Duration = .seconds(30)
+        staleLimit: Duration = .seconds(30), metrics: CacheMetrics? = nil
     ) {
+        self.metrics = metrics
         self.backing = backing
         self.pool = pool
         self.prefix = prefix
@@ -190,7 +193,11 @@ public struct CachedDealCatalog: DealCatalog {
     /// (its deals' status and stock are Redis's, live).
     public func deals(after: DealID?, limit: Int) async throws -> [DealTerms] {
         let key = "page:\(after?.rawValue ?? "")|\(limit)"
-        if let page = pages.lookup(key).value { return page }
+        if let page = pages.lookup(key).value {
+            metrics?.looked("deal_pages", hits: 1, misses: 0)
+            return page
+        }
+        metrics?.looked("deal_pages", hits: 0, misses: 1)
         do {
             let page = try await backing.deals(after: after, limit: limit)
             pages.store(page, for: key)
@@ -208,6 +215,7 @@ public struct CachedDealCatalog: DealCatalog {
         var found: [String: Value] = [:]
         for id in ids { found[id] = local.lookup(key(kind, id)).value as? Value }
         let remote = ids.filter { found[$0] == nil }
+        metrics?.looked("catalog_local", hits: ids.count - remote.count, misses: remote.count)
         guard !remote.isEmpty else { return ids.compactMap { found[$0] } }
         do {
             try await fetch(kind, remote, id: id, into: &found, load: load)
@@ -235,6 +243,7 @@ public struct CachedDealCatalog: DealCatalog {
                 missing.append(id)
             }
         }
+        metrics?.looked("catalog_redis", hits: remote.count - missing.count, misses: missing.count)
         if !missing.isEmpty {
             let loaded = try await load(missing)
             let seconds = String(max(1, ttl.components.seconds))

@@ -21,8 +21,11 @@ public struct RedisStockLedger: StockLedger {
 
     func keys(_ deal: DealID) -> [String] {
         let tag = "\(prefix):{\(deal)}"
-        return ["\(tag):gate", "\(tag):res", "\(tag):sold", "\(tag):hold", "\(tag):keys", "\(tag):exp", journalKey(deal)]
+        return [Self.gateKey(prefix: prefix, deal: deal), "\(tag):res", "\(tag):sold", "\(tag):hold", "\(tag):keys", "\(tag):exp", journalKey(deal)]
     }
+
+    /// The deal's gate hash: its status and counters.
+    static func gateKey(prefix: String, deal: DealID) -> String { "\(prefix):{\(deal)}:gate" }
 
     /// The deal's journal stream: the outbox the gate script appends each change to.
     func journalKey(_ deal: DealID) -> String { Self.journalKey(prefix: prefix, deal: deal) }

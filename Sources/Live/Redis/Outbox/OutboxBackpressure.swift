@@ -17,15 +17,24 @@ struct OutboxStreams: Sendable {
             + deals.map { try DealID(validating: $0) }.map { (key: RedisStockLedger.journalKey(prefix: prefix, deal: $0), deal: $0) }
     }
 
-    /// Entries waiting (the relay deletes each once Kafka has it), the oldest's age and the dead
-    /// letters: two round trips.
+    /// Entries waiting (the relay deletes each once Kafka has it), the oldest's age, the dead
+    /// letters, and each deal's stock conservation (its gate's available + reserved + sold − total,
+    /// read in one step per deal): two round trips.
     func depth(now: Instant) async throws -> OutboxDepth {
         let streams = try await keys()
+        let deals = streams.compactMap(\.deal)
         let replies = try await pool.pipeline(
-            streams.flatMap { [["XLEN", $0.key], ["XRANGE", $0.key, "-", "+", "COUNT", "1"]] } + [["XLEN", OutboxDeadLetters.key(prefix: prefix)]])
-        var depth = OutboxDepth(entries: 0, oldestAge: .zero, deadLetters: Int(replies.last?.integer ?? 0))
+            streams.flatMap { [["XLEN", $0.key], ["XRANGE", $0.key, "-", "+", "COUNT", "1"]] } + [["XLEN", OutboxDeadLetters.key(prefix: prefix)]]
+                + deals.map { ["HMGET", RedisStockLedger.gateKey(prefix: prefix, deal: $0), "available", "reserved", "sold", "total"] })
+        let gates = replies.suffix(deals.count)
+        var depth = OutboxDepth(entries: 0, oldestAge: .zero, deadLetters: Int(replies[replies.count - deals.count - 1].integer ?? 0))
+        for (deal, gate) in zip(deals, gates) {
+            let counts = gate.array.map { $0.string.flatMap { Int($0) } }
+            guard counts.count == 4, let available = counts[0], let reserved = counts[1], let sold = counts[2], let total = counts[3] else { continue }
+            depth.imbalance[deal] = available + reserved + sold - total
+        }
         let nowMs = now.nanosecondsSinceEpoch / 1_000_000
-        for i in stride(from: 0, to: replies.count - 1, by: 2) {
+        for i in stride(from: 0, to: 2 * streams.count, by: 2) {
             depth.entries += Int(replies[i].integer ?? 0)
             if let id = replies[i + 1].array.first?.array.first?.string, let ms = Int64(id.prefix { $0 != "-" }) {
                 depth.oldestAge = max(depth.oldestAge, .milliseconds(max(0, nowMs - ms)))

@@ -173,7 +173,11 @@ public struct OutboxRelay: Service {
                 break
             }
         }
-        do { try await sink.publish(envelopes) } catch {
+        let publishing = ContinuousClock.now
+        do {
+            try await sink.publish(envelopes)
+            if !envelopes.isEmpty { metrics?.published(in: .now - publishing) }
+        } catch {
             for span in spans {
                 span.recordError(error)
                 span.setStatus(.init(code: .error))
@@ -352,10 +356,14 @@ public struct OutboxDepth: Sendable, Hashable {
     public var oldestAge: Duration
     /// Entries moved to the dead stream (until re-driven).
     public var deadLetters: Int
+    /// Each deal's available + reserved + sold − total in its stock gate: 0 while the gate
+    /// conserves its units, whatever fails.
+    public var imbalance: [DealID: Int]
 
-    public init(entries: Int, oldestAge: Duration, deadLetters: Int) {
+    public init(entries: Int, oldestAge: Duration, deadLetters: Int, imbalance: [DealID: Int] = [:]) {
         self.entries = entries
         self.oldestAge = oldestAge
         self.deadLetters = deadLetters
+        self.imbalance = imbalance
     }
 }
