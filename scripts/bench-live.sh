@@ -127,15 +127,16 @@ done
 [ "$SECURITY_PAIRS" -gt 0 ] && live_api_restart
 
 # The price of observability: the journey at the top level with tracing exporting a 1% sample over
-# OTLP/HTTP (to scripts/otlp-receiver.py, which decodes every span it gets) and access logs on,
-# against both off, alternately, FLASHDEAL_BENCH_OBSERVABILITY_PAIRS times (2; 0 for none).
-# Metrics stay on in both: /metrics has no off switch.
+# OTLP/HTTP (to scripts/otlp-receiver.py, which decodes every span it gets) and metrics on, against
+# both off (metrics.enabled false: /metrics keeps only the process's series), alternately,
+# FLASHDEAL_BENCH_OBSERVABILITY_PAIRS times (2; 0 for none); access logs at their default (off) in both.
+# FLASHDEAL_BENCH_OTEL_SAMPLER and _SAMPLER_ARG change the sampler (to see what an unsampled span costs).
 observability_run() {  # observability_run traced|plain PAIR
     if [ "$1" = traced ]; then
-        live_api_restart OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_PORT" OTEL_TRACES_SAMPLER=parentbased_traceidratio \
-            OTEL_TRACES_SAMPLER_ARG=0.01 FLASHDEAL_LOG_ACCESS=true
+        live_api_restart OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_PORT" OTEL_TRACES_SAMPLER="${FLASHDEAL_BENCH_OTEL_SAMPLER:-parentbased_traceidratio}" \
+            OTEL_TRACES_SAMPLER_ARG="${FLASHDEAL_BENCH_OTEL_SAMPLER_ARG:-0.01}" FLASHDEAL_METRICS_ENABLED=true
     else
-        live_api_restart FLASHDEAL_LOG_ACCESS=false
+        live_api_restart FLASHDEAL_METRICS_ENABLED=false
     fi
     run_level journey "$TOP" "journey~$1$2-$TOP"
 }

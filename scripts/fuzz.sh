@@ -14,7 +14,7 @@ mkdir -p "$OUT"
 : "${FLASHDEAL_REDIS_URL:?run under make test, or source .run/backends.env}"
 . scripts/run-identity.sh
 TAG=fuzz$(date +%s)
-"$BIN" serve --port "$PORT" --limits-address-rate 0 --redis-key-prefix "$TAG" --kafka-topic-prefix "$TAG" --mongo-uri "${FLASHDEAL_MONGO_URI%/*}/$TAG" >"$OUT/server.log" 2>&1 &
+"$BIN" serve --port "$PORT" --limits-address-rate 0 --log-access true --redis-key-prefix "$TAG" --kafka-topic-prefix "$TAG" --mongo-uri "${FLASHDEAL_MONGO_URI%/*}/$TAG" >"$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

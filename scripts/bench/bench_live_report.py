@@ -126,7 +126,7 @@ def pairs_report(title, what, on, off, count, limit):
 
 
 security = pairs_report("security", "authentication and rate limits", "on", "off", security_pairs, 1.10) if security_pairs else None
-observability = pairs_report("observability", "tracing (1% sampled, exported over OTLP) and access logs", "traced", "plain",
+observability = pairs_report("observability", "tracing (1% sampled, exported over OTLP) and metrics", "traced", "plain",
                              observability_pairs, 1.05) if observability_pairs else None
 print("plan bar: P95 within the plan's milestone, and faults plus dropped iterations (requests k6 could not start "
       "in time) at most 0.5% of those offered; for the journey also every operation's P95 within it (payOrder within "

@@ -8,8 +8,10 @@ public import Prometheus
 public final class CacheMetrics: Sendable {
     public static let caches = ["catalog_local", "catalog_redis", "deal_pages", "responses"]
     let counters: [String: (hit: Counter, miss: Counter)]
+    let recording: Bool
 
-    public init(registry: PrometheusCollectorRegistry) {
+    public init(registry: PrometheusCollectorRegistry, recording: Bool = true) {
+        self.recording = recording
         var counters: [String: (hit: Counter, miss: Counter)] = [:]
         for cache in Self.caches {
             func counter(_ result: String) -> Counter {
@@ -24,7 +26,7 @@ public final class CacheMetrics: Sendable {
 
     /// `hits` and `misses` lookups of `cache` (one of ``caches``).
     public func looked(_ cache: String, hits: Int, misses: Int) {
-        guard let pair = counters[cache] else { return }
+        guard recording, let pair = counters[cache] else { return }
         if hits > 0 { pair.hit.increment(by: Int64(hits)) }
         if misses > 0 { pair.miss.increment(by: Int64(misses)) }
     }

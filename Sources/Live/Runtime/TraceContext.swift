@@ -9,6 +9,11 @@ public enum TraceContext {
     /// The field an outbox entry keeps the W3C `traceparent` in (`tp`, short: one per entry).
     public static let entryField = "tp"
 
+    /// False inside work whose trace the sampler dropped (a request's operation span that does not
+    /// record): its backend calls then start no span and write no trace context, so a 1% sample
+    /// costs the other 99% of requests two spans, not one per backend call and message.
+    @TaskLocal public static var sampled = true
+
     /// The current task's context as fields; empty when nothing is traced.
     public static func fields(_ context: InstrumentationContext? = .current) -> [String: String] {
         guard let context else { return [:] }
@@ -44,15 +49,15 @@ struct FieldsExtractor: Extractor {
     func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
 }
 
-/// Runs `body` in a span `name` of `kind` when the task is inside traced work (a request, a
-/// traced message), else with no span: a backend call made in the background (a sweep, a
+/// Runs `body` in a span `name` of `kind` when the task is inside sampled traced work (a request,
+/// a traced message), else with no span: a backend call made in the background (a sweep, a
 /// readiness probe, the relay's catalogue read) starts no trace of its own. A body that throws
 /// marks the span an error, with the error's type (`error.type`).
 public func withChildSpan<T>(
     _ name: @autoclosure () -> String, ofKind kind: SpanKind, isolation: isolated (any Actor)? = #isolation,
     _ body: ((any Span)?) async throws -> T
 ) async throws -> T {
-    guard let parent = InstrumentationContext.current else { return try await body(nil) }
+    guard TraceContext.sampled, let parent = InstrumentationContext.current else { return try await body(nil) }
     return try await withSpan(name(), context: parent, ofKind: kind, isolation: isolation) { span in
         do { return try await body(span) } catch {
             span.attributes["error.type"] = String(describing: type(of: error))

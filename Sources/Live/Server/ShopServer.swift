@@ -18,7 +18,7 @@ public enum ShopServer {
         let tracing = try tracing(ProcessInfo.processInfo.environment, role: configuration.server.role.rawValue, logger: logger)
         var routing = configuration.router
         routing.tracing = tracing != nil
-        let metrics = ShopMetrics()
+        let metrics = ShopMetrics(recording: configuration.metrics.enabled)
         let composition = try await compose(configuration, metrics: metrics, logger: logger)
         let shop = Shop(ports: composition.ports)
         if composition.mode == .embedded {
@@ -39,17 +39,19 @@ public enum ShopServer {
         let app = Application(
             router: shopRouter.router(), server: .http1WebSocketUpgrade(webSocketRouter: shopRouter.webSocketRouter()),
             configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port)), logger: logger)
+        // Started in this order, stopped in reverse: the HTTP server stops first (draining its
+        // requests), the relay empties the outbox it can, the producer flushes, and the span
+        // exporter sends what is left last.
+        var services: [any Service] = (tracing.map { [$0] } ?? []) + composition.services
+        if configuration.server.role != .api {
+            services.append(MaintenanceService(shop: shop, interval: configuration.writer.sweepInterval, logger: logger))
+            services.append(ReconciliationService(
+                shop: shop, interval: configuration.writer.reconcileInterval, olderThan: configuration.writer.reconcileAfter, logger: logger))
+        }
+        if configuration.metrics.enabled { services.append(EventLoopLagProbe(registry: metrics.registry)) }
+        services.append(app)
         var group = ServiceGroupConfiguration(
-            // Started in this order, stopped in reverse: the HTTP server stops first (draining its
-            // requests), the relay empties the outbox it can, the producer flushes, and the span
-            // exporter sends what is left last.
-            services: (tracing.map { [$0] } ?? []).map { .init(service: $0) } + composition.services.map { .init(service: $0) }
-                + (configuration.server.role == .api ? [] : [
-                    .init(service: MaintenanceService(shop: shop, interval: configuration.writer.sweepInterval, logger: logger)),
-                    .init(service: ReconciliationService(
-                        shop: shop, interval: configuration.writer.reconcileInterval, olderThan: configuration.writer.reconcileAfter, logger: logger)),
-                ])
-                + [.init(service: EventLoopLagProbe(registry: metrics.registry)), .init(service: app)],
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = configuration.server.shutdownTimeout
         // After the bound, cancelled services get a second to return before the group gives up.

@@ -15,10 +15,15 @@ public final class ShopMetrics: Sendable {
     /// Cache hits and misses: the API's response cache here, the catalogue's from the composition.
     public let caches: CacheMetrics
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    /// Whether requests, operations, outcomes and cache lookups are recorded (`metrics.enabled`;
+    /// off only to measure what recording costs: the alerts and dashboards read these series).
+    let recording: Bool
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), recording: Bool = true) {
         self.registry = registry
+        self.recording = recording
         process = ProcessMetrics(registry: registry)
-        caches = CacheMetrics(registry: registry)
+        caches = CacheMetrics(registry: registry, recording: recording)
     }
 
     /// The counter and histogram of a route and status, made once (the registry's lookup takes a
@@ -26,6 +31,7 @@ public final class ShopMetrics: Sendable {
     private let requestSeries = Mutex([String: (requests: Counter, durations: DurationHistogram)]())
 
     func request(route: String, status: Int, duration: Duration) {
+        guard recording else { return }
         let key = "\(status) \(route)"
         let series = requestSeries.withLock { series in
             if let found = series[key] { return found }
@@ -51,6 +57,7 @@ public final class ShopMetrics: Sendable {
     /// its answer, by its first root field (`placeOrder`, `deal`, ...; `invalid` when it did not
     /// validate).
     func operation(_ label: String, duration: Duration) {
+        guard recording else { return }
         let histogram = operationSeries.withLock { series in
             if let found = series[label] { return found }
             let made = registry.makeDurationHistogram(
@@ -65,6 +72,7 @@ public final class ShopMetrics: Sendable {
     }
 
     func outcome(_ operation: String, _ outcome: String) {
+        guard recording else { return }
         registry.makeCounter(
             descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "business_outcomes", unitName: "total", helpText: "Business outcomes by operation"),
             labels: [("operation", operation), ("outcome", outcome)]

@@ -140,7 +140,7 @@ public struct ShopRouter: Sendable {
 
     public func router() -> Router<ShopRequestContext> {
         let router = Router(context: ShopRequestContext.self)
-        if configuration.tracing { router.add(middleware: TracingMiddleware()) }
+        if configuration.tracing { router.add(middleware: ServerSpanMiddleware()) }
         if configuration.accessLog { router.add(middleware: AccessLogMiddleware()) }
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         if let gate { router.add(middleware: AdmissionMiddleware(gate: gate, metrics: metrics, path: "/graphql")) }

@@ -14,7 +14,8 @@ extension ConfigurationKey {
             .bool("eventLoopExecutor", \.server.eventLoopExecutor, "Run Swift concurrency on NIO's event loops (fewer thread hops per request)."),
             .choice("log.level", \.log.level, "The least severe log level written: `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`."),
             .choice("log.format", \.log.format, "`json`: one object a line on standard error (time, level, logger, message, request id, trace and span ids, metadata; what `deploy/loki` parses); `text`: swift-log's plain line."),
-            .bool("log.access", \.log.access, "An access-log line for every HTTP request (method, path, status, GraphQL operation and outcome, duration, request id)."),
+            .bool("log.access", \.log.access, "An access-log line for every HTTP request (method, path, status, GraphQL operation and outcome, duration, request id); off by default (its CPU cost at a sale's rates: docs/observability.md)."),
+            .bool("metrics.enabled", \.metrics.enabled, "Record requests, operations, outcomes, cache lookups and event-loop lag on `/metrics` (off only to measure what recording costs: the alerts and dashboards read them)."),
             // The API.
             .list("api.allowedOrigins", \.api.allowedOrigins, "The `Origin`s (`https://shop.example`) a browser's WebSocket may come from besides the server's own."),
             .duration("api.responseCacheTTL", \.api.responseCacheTTL, .zero...Duration.seconds(60), "How long a public query's answer (deal, deals, product) is served from this replica's memory; 0 for never."),

@@ -24,6 +24,14 @@ extension ShopServer {
         public var payment = Payment()
         public var pools = Pools()
         public var log = Log()
+        public var metrics = Metrics()
+
+        /// What `/metrics` records.
+        public struct Metrics: Sendable {
+            /// Whether requests, operations, outcomes, cache lookups and event-loop lag are
+            /// recorded (off only to measure their cost: the alerts and dashboards read them).
+            public var enabled = true
+        }
 
         public init() {}
 
@@ -34,8 +42,10 @@ extension ShopServer {
             /// `json` (one object a line: time, level, logger, message, the request id, trace and
             /// span ids, the metadata) or `text` (swift-log's line, for a person at a terminal).
             public var format: LogFormat = .json
-            /// Whether every HTTP request gets an access-log line (at `info`).
-            public var access = true
+            /// Whether every HTTP request gets an access-log line (at `info`). Off by default: at a
+            /// sale's rates a line per request is a real share of the API's CPU (measured in
+            /// `docs/observability.md`), and the load balancer in front logs every request anyway.
+            public var access = false
         }
 
         public enum LogFormat: String, Sendable, CaseIterable {
