@@ -16,7 +16,7 @@ import Testing
 @Suite struct LoggingTests {
     final class Captured: Sendable {
         private let lines = Mutex<[String]>([])
-        func append(_ line: String) { lines.withLock { $0.append(line) } }
+        func append(_ line: [UInt8]) { lines.withLock { $0.append(String(decoding: line, as: UTF8.self)) } }
         var objects: [[String: Any]] {
             lines.withLock { $0 }.map { line in
                 (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) ?? ["unparsed": line]

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import LiveRuntime
 public import Logging
 
 /// swift-log's entries as one JSON object a line on standard error, for a log pipeline
@@ -16,10 +17,10 @@ public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     let label: String
-    let write: @Sendable (String) -> Void
+    let write: @Sendable ([UInt8]) -> Void
 
-    /// `write` receives each line without its newline (standard error by default).
-    public init(label: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil, write: @escaping @Sendable (String) -> Void = Self.standardError) {
+    /// `write` receives each line, UTF-8, without its newline (standard error by default).
+    public init(label: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil, write: @escaping @Sendable ([UInt8]) -> Void = Self.standardError) {
         self.label = label
         logLevel = level
         self.metadataProvider = metadataProvider
@@ -35,72 +36,59 @@ public struct JSONLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let own = event.metadata { merged.merge(own) { _, new in new } }
-        var line = "{\"time\":\"\(Self.timestamp())\",\"level\":\"\(event.level.rawValue)\",\"logger\":"
-        Self.append(label, to: &line)
-        line += ",\"message\":"
-        Self.append(event.message.description, to: &line)
-        if let id = merged.removeValue(forKey: "hb.request.id") {
-            line += ",\"request_id\":"
-            Self.append(id, to: &line)
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        func field(_ name: String, _ value: String) {
+            line.append(line.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            JSONString.write(name, into: &line)
+            line.append(UInt8(ascii: ":"))
+            JSONString.write(value, into: &line)
         }
-        if let error = event.error {
-            line += ",\"error\":"
-            Self.append("\(error)", to: &line)
-        }
+        field("time", Self.timestamp())
+        field("level", event.level.rawValue)
+        field("logger", label)
+        field("message", event.message.description)
+        if let id = merged.removeValue(forKey: "hb.request.id") { field("request_id", id.description) }
+        if let error = event.error { field("error", "\(error)") }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            line += ","
-            Self.append(key, to: &line)
-            line += ":"
-            Self.append(value, to: &line)
+            line.append(UInt8(ascii: ","))
+            JSONString.write(key, into: &line)
+            line.append(UInt8(ascii: ":"))
+            Self.write(value, into: &line)
         }
-        line += "}"
+        line.append(UInt8(ascii: "}"))
         write(line)
     }
 
-    /// Writes one line to standard error in one call, so concurrent lines never interleave.
-    public static let standardError: @Sendable (String) -> Void = { line in
-        let bytes = Array((line + "\n").utf8)
+    /// Writes one line and its newline to standard error in one call, so concurrent lines never
+    /// interleave.
+    public static let standardError: @Sendable ([UInt8]) -> Void = { line in
+        let bytes = line + [UInt8(ascii: "\n")]
         _ = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 
-    static func append(_ value: Logger.MetadataValue, to line: inout String) {
+    /// A metadata value: a string (a convertible's description), or nested JSON.
+    static func write(_ value: Logger.MetadataValue, into line: inout [UInt8]) {
         switch value {
-        case .string(let text): append(text, to: &line)
-        case .stringConvertible(let convertible): append(convertible.description, to: &line)
+        case .string(let text): JSONString.write(text, into: &line)
+        case .stringConvertible(let convertible): JSONString.write(convertible.description, into: &line)
         case .array(let values):
-            line += "["
+            line.append(UInt8(ascii: "["))
             for (i, element) in values.enumerated() {
-                if i > 0 { line += "," }
-                append(element, to: &line)
+                if i > 0 { line.append(UInt8(ascii: ",")) }
+                write(element, into: &line)
             }
-            line += "]"
+            line.append(UInt8(ascii: "]"))
         case .dictionary(let values):
-            line += "{"
+            line.append(UInt8(ascii: "{"))
             for (i, (key, element)) in values.sorted(by: { $0.key < $1.key }).enumerated() {
-                if i > 0 { line += "," }
-                append(key, to: &line)
-                line += ":"
-                append(element, to: &line)
+                if i > 0 { line.append(UInt8(ascii: ",")) }
+                JSONString.write(key, into: &line)
+                line.append(UInt8(ascii: ":"))
+                write(element, into: &line)
             }
-            line += "}"
+            line.append(UInt8(ascii: "}"))
         }
-    }
-
-    /// A JSON string: quotes, backslashes and control characters escaped.
-    static func append(_ text: String, to line: inout String) {
-        line += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": line += "\\\""
-            case "\\": line += "\\\\"
-            case "\n": line += "\\n"
-            case "\r": line += "\\r"
-            case "\t": line += "\\t"
-            case _ where scalar.value < 0x20: line += String(format: "\\u%04x", scalar.value)
-            default: line.unicodeScalars.append(scalar)
-            }
-        }
-        line += "\""
     }
 
     /// Now as `2026-12-02T14:16:19.123Z` (digits written directly: `String(format:)` costs

@@ -1,3 +1,4 @@
+import Domain
 import Hummingbird
 import HTTPTypes
 import Logging
@@ -27,7 +28,7 @@ struct AccessLogMiddleware: RouterMiddleware {
         var metadata: Logger.Metadata = [
             "http.request.method": .string(request.method.rawValue), "url.path": .string(request.uri.path),
             "http.response.status_code": .stringConvertible(status),
-            "flashdeal.duration_ms": .stringConvertible(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000),
+            "flashdeal.duration_ms": .stringConvertible(Double(elapsed.nanoseconds / 1000) / 1000),
         ]
         if let operation = context.notes.operation { metadata["flashdeal.graphql.field"] = .string(operation) }
         if let outcome = context.notes.outcome { metadata["flashdeal.order.outcome"] = .string(outcome) }

@@ -40,7 +40,7 @@ struct ServerSpanMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var parent = InstrumentationContext.current ?? .topLevel
         InstrumentationSystem.instrument.extract(request.headers, into: &parent, using: HeaderExtractor())
-        let route = RequestMetricsMiddleware.routes.contains(request.uri.path) ? request.uri.path : "other"
+        let route = RequestMetricsMiddleware.route(of: request)
         return try await withSpan(route, context: parent, ofKind: .server) { span in
             if span.isRecording {
                 span.attributes["http.request.method"] = request.method.rawValue

@@ -243,12 +243,10 @@ public struct ShopRouter: Sendable {
         (headers[.authorization], authenticator.trustedHeaderName.flatMap { HTTPField.Name($0) }.flatMap { headers[$0] })
     }
 
-    /// The kind of operation a request runs and whether it calls a business mutation (one a
-    /// buyer's bucket limits), by its parsed document; a document that does not parse counts as a
-    /// query (it runs nothing).
-    /// The kind of operation a request runs, whether it makes a business call, and the label its
-    /// duration has on `/metrics`: its first root field when the document is valid (the schema's
-    /// names: clients cannot grow the metrics), else `invalid`.
+    /// The kind of operation a request runs, whether it calls a business mutation (one a buyer's
+    /// bucket limits), and the label its duration has on `/metrics`: its first root field when the
+    /// document is valid (the schema's names: clients cannot grow the metrics), else `invalid`. By
+    /// its parsed document; a document that does not parse counts as a query (it runs nothing).
     func operation(_ payload: GraphQLHTTPRequest) -> (kind: OperationType?, buyerCalls: Bool, label: String) {
         guard let entry = try? documents.document(payload.query, schema: api.schema.schema) else { return (.query, false, "invalid") }
         let shape = entry.shape
@@ -436,10 +434,15 @@ struct RequestMetricsMiddleware: RouterMiddleware {
     let metrics: ShopMetrics
     static let routes: Set<String> = ["/graphql", "/health/live", "/health/ready", "/metrics"]
 
+    /// A request's route label: a known route by name, anything else as `other` (clients cannot
+    /// grow the metrics or the span names).
+    static func route(of request: Request) -> String {
+        routes.contains(request.uri.path) ? request.uri.path : "other"
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        // Known routes by name, anything else as one label: clients cannot grow the metrics.
-        let route = Self.routes.contains(request.uri.path) ? request.uri.path : "other"
+        let route = Self.route(of: request)
         do {
             let response = try await next(request, context)
             metrics.request(route: route, status: Int(response.status.code), duration: ContinuousClock.now - start)
