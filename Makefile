@@ -2,7 +2,7 @@
 SWIFT ?= swift
 .DEFAULT_GOAL := help
 
-.PHONY: help bootstrap build test simulate serve bench bench-live chaos fairness loadtest validate backends-up backends-down backends-status clean
+.PHONY: help bootstrap build test check-k8s simulate serve bench bench-live chaos fairness loadtest validate backends-up backends-down backends-status clean
 
 help:
 	@echo "make simulate         the main job: simulate experiments/flash-spike.json (bootstraps first)"
@@ -14,6 +14,7 @@ help:
 	@echo "make fairness         bots against humans, with and without a waiting room: predicted and measured; rewrites docs/fairness.md"
 	@echo "make loadtest         k6 against the release server on the real backends, then predicted vs measured"
 	@echo "make validate         calibrate under load, both mixes at 500/1k/2k/3k rps and their saturation points, predicted vs measured: docs/validation.md"
+	@echo "make check-k8s        render, validate and policy-check k8s/ and lint the Dockerfile (part of make test)"
 	@echo "make build            debug build of everything"
 	@echo "make bootstrap        install Debian packages and .venv (scripts/bootstrap.sh)"
 	@echo "make backends-up      start Redis, tansu and SecantusDB on loopback (scripts/backends.sh)"
@@ -37,6 +38,10 @@ build: bootstrap
 
 test: bootstrap
 	bash scripts/test.sh
+
+check-k8s: bootstrap
+	$(SWIFT) build --product flashdeal
+	.venv/k8s/bin/python scripts/check-k8s.py .build/debug/flashdeal
 
 bench: bootstrap
 	FLASHDEAL_BENCH=1 FLASHDEAL_SKIP_APT=1 bash scripts/bootstrap.sh

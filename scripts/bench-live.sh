@@ -59,6 +59,9 @@ END=$(date -u -d '+6 hours' +%Y-%m-%dT%H:%M:%SZ)
 cpu_seconds() {  # utime + stime of the server, in seconds
     awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$SERVER/stat"
 }
+memory_mib() {  # memory_mib PID FIELD: VmRSS (resident now) or VmHWM (its peak), in MiB
+    awk -v f="$2:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0
+}
 
 echo "bench-live: ceiling (GET /health/live, closed model, 10 s)"
 "${LOAD_PIN[@]}" "$K6" run --quiet --summary-export "$OUT/ceiling.json" -e TARGET="$TARGET" -e DURATION=10s k6/ceiling.js >"$OUT/ceiling.log" 2>&1 || true
@@ -73,7 +76,11 @@ run_level() {  # run_level MIX LEVEL NAME
     "${LOAD_PIN[@]}" "$K6" run --quiet --summary-export "$OUT/level-$name.json" -e TARGET="$TARGET" -e DEAL="$deal" -e RATE="$level" -e MIX="$mix" \
         -e PAYMENT_MS="$PAYMENT_MS" -e DURATION="$DURATION" k6/bench-live.js >"$OUT/level-$name.log" 2>&1 || true
     after=$(cpu_seconds); finish=$(date +%s.%N)
-    awk -v a="$after" -v b="$before" -v f="$finish" -v s="$start" 'BEGIN { printf "{\"cpu\": %.3f, \"wall\": %.3f}\n", a - b, f - s }' >"$OUT/cpu-$name.json"
+    # The memory the deployment's requests and limits come from (docs/deploy.md): the API's resident
+    # set after the level and its peak so far, and the writer's peak.
+    awk -v a="$after" -v b="$before" -v f="$finish" -v s="$start" -v rss="$(memory_mib "$SERVER" VmRSS)" \
+        -v hwm="$(memory_mib "$SERVER" VmHWM)" -v writer="$(memory_mib "$LIVE_WRITER" VmHWM)" \
+        'BEGIN { printf "{\"cpu\": %.3f, \"wall\": %.3f, \"rss_mib\": %s, \"peak_rss_mib\": %s, \"writer_peak_rss_mib\": %s}\n", a - b, f - s, rss, hwm, writer }' >"$OUT/cpu-$name.json"
 }
 
 for mix in $MIXES; do

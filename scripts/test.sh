@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What `make test` runs: the Prometheus rules' tests, start the backends, build once (debug), run every test suite, the
+# What `make test` runs: the Prometheus rules' tests, start the backends, build once (debug), check k8s/, run every test suite, the
 # GraphQL fuzzing, the Prometheus drill, two short chaos drills and a short fairness run, and stop the backends again whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,9 @@ trap 'bash scripts/backends.sh down' EXIT
 set -a; . .run/backends.env; set +a
 bash scripts/backends.sh status
 swift build --build-tests
+# k8s/ and the Dockerfile: rendered, schema-validated, policy-checked, cross-checked against the
+# server (its routes, topics and configuration parser) and linted (scripts/check-k8s.py).
+.venv/k8s/bin/python scripts/check-k8s.py .build/debug/flashdeal
 swift test --skip-build --skip CalibrationTests
 # Calibration's load phases measure CPU (the server's, k6's, Redis's, the machine's): they run
 # alone, after everything else, as `flashdeal calibrate` needs a quiet machine.

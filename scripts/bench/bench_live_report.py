@@ -53,6 +53,9 @@ for mix, level, name in runs:
             "requests": metric(s, "http_reqs", "count"),
             "server_cpu_cores": cpu["cpu"] / cpu["wall"],
             "server_cpu_ms_per_request": cpu["cpu"] * 1000 / max(1, metric(s, "http_reqs", "count")),
+            "api_rss_mib": cpu.get("rss_mib", 0.0),
+            "api_peak_rss_mib": cpu.get("peak_rss_mib", 0.0),
+            "writer_peak_rss_mib": cpu.get("writer_peak_rss_mib", 0.0),
             "operations": {
                 op: {
                     "p95_ms": metric(s, f"http_req_duration{{operation:{op}}}", "p(95)", None),
@@ -90,7 +93,7 @@ titles = {
 for mix in mixes + [f"journey+{variant}" for variant in durability]:
     print(f"mix: {mix}" + titles.get(mix, ""))
     print(f"{'offered':>8} {'achieved':>9} {'P50 ms':>8} {'P95 ms':>8} {'P99 ms':>8} {'faults':>7} {'placed':>7} {'paid':>6} {'soldOut':>8} "
-          f"{'dropped':>8} {'server CPU':>11} {'of ceiling':>10} {'plan bar':>9}")
+          f"{'dropped':>8} {'server CPU':>11} {'ms CPU/req':>10} {'RSS MiB':>8} {'of ceiling':>10} {'plan bar':>9}")
     for r in (r for r in rows if r["mix"] == mix):
         bar = bars.get(r["offered_rps"])
         ops_ok = all(
@@ -100,7 +103,8 @@ for mix in mixes + [f"journey+{variant}" for variant in durability]:
         verdict = "" if bar is None else ("ok" if r["p95_ms"] <= bar and r["error_share"] <= 0.005 and ops_ok else "MISSED")
         print(f"{r['offered_rps']:>8} {r['achieved_rps']:>9.1f} {r['p50_ms']:>8.2f} {r['p95_ms']:>8.2f} {r['p99_ms']:>8.2f} "
               f"{r['fault_rate'] * 100:>6.2f}% {r['orders_placed']:>7.0f} {r['orders_paid']:>6.0f} {r['sold_out_answers']:>8.0f} "
-              f"{r['dropped_iterations']:>8.0f} {r['server_cpu_cores'] * 100 / cores:>10.1f}% "
+              f"{r['dropped_iterations']:>8.0f} {r['server_cpu_cores'] * 100 / cores:>10.1f}% {r['server_cpu_ms_per_request']:>10.3f} "
+              f"{r['api_peak_rss_mib']:>8.0f} "
               f"{r['achieved_rps'] / ceiling_rps * 100 if ceiling_rps else 0:>9.1f}% {('≤' + str(bar) + ' ' + verdict) if bar else '':>9}")
         for op, o in r["operations"].items():
             faults = "" if o["fault_rate"] is None else f", faults {o['fault_rate'] * 100:.2f}%"
@@ -131,6 +135,8 @@ observability = pairs_report("observability", "tracing (1% sampled, exported ove
 print("plan bar: P95 within the plan's milestone, and faults plus dropped iterations (requests k6 could not start "
       "in time) at most 0.5% of those offered; for the journey also every operation's P95 within it (payOrder within "
       "the provider's latency + 25 ms) and its faults at most 0.5%")
+print(f"memory: API peak resident {max(r['api_peak_rss_mib'] for r in rows):.0f} MiB, writer peak resident "
+      f"{max(r['writer_peak_rss_mib'] for r in rows):.0f} MiB (VmHWM; what k8s/ sizes its requests and limits from)")
 drain = load("drain.json")
 print(f"writer: {drain['written']:,} of the {drain['expected']:,} orders k6 was told were placed in MongoDB "
       f"{drain['seconds']:.0f} s after the load stopped" + ("" if drain["written"] >= drain["expected"] else " (INCOMPLETE)"))
