@@ -38,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.1.0"),
         // OTLP over HTTP only: the gRPC trait would add grpc-swift and its HTTP/2 stack.
         .package(url: "https://github.com/swift-otel/swift-otel", from: "1.0.0", traits: ["OTLPHTTP"]),
+        // YAML, for reading a rendered k8s/ overlay (plan-scaling).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // Pure model: aggregates, events, ports, use cases. Standard library only.
@@ -163,6 +165,13 @@ let package = Package(
             dependencies: ["Sim", .product(name: "Histogram", package: "hdrhistogram-swift")],
             swiftSettings: swiftSettings
         ),
+        // The simulator's view of a rendered k8s/ overlay: the API's HorizontalPodAutoscaler and
+        // its pods' CPU request as a scenario's `autoscaling` and `http` (plan-scaling).
+        .target(
+            name: "KubernetesPlan",
+            dependencies: ["Sim", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         // `flashdeal`: wiring only.
         .executableTarget(
             name: "FlashDealCLI",
@@ -179,6 +188,7 @@ let package = Package(
                 "LiveMongo",
                 "LiveTools",
                 "LoadTest",
+                "KubernetesPlan",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -207,7 +217,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SimTests", dependencies: ["Sim", "Domain", "ResultsStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SimTests", dependencies: ["Sim", "Domain", "ResultsStore", "KubernetesPlan"], swiftSettings: swiftSettings),
         .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "Sim"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     ]
 )

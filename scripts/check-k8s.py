@@ -1,10 +1,11 @@
 """Checks k8s/ and the Dockerfile without a cluster or a container engine (`make test`).
 
-1. `kubectl kustomize` renders every overlay in k8s/overlays, and the prod overlay once more with
-   each component no overlay uses (components/redis-cluster).
+1. `kubectl kustomize` renders every overlay in k8s/overlays, the prod overlay once more with
+   each component no overlay uses (components/redis-cluster), and what `flashdeal sweep
+   --emit-k8s-job` writes (the sweep's Indexed Job and the merge Job).
 2. Every built-in object validates against the Kubernetes 1.32 schemas (kubernetes-validate,
    strict: an unknown field fails); every custom resource against its schema in k8s/schemas.
-3. Our policy, on each workload's pod template: requests and limits for CPU and memory, readiness
+3. Our policy, on each workload's pod template (a Job's: all but the probes and what follows them): requests and limits for CPU and memory, readiness
    and liveness probes on the server's health routes, non-root, read-only root filesystem, no
    privilege escalation, every capability dropped, the runtime's seccomp profile, no service-account
    token, a preStop hook and a grace period longer than preStop + shutdownTimeout + 1 s; a
@@ -64,8 +65,20 @@ def render(path):
     return [d for d in yaml.safe_load_all(result.stdout) if d]
 
 
-def renders():
-    """Every overlay, and prod with each component no overlay uses."""
+def sweep_job(binary):
+    """What `flashdeal sweep --emit-k8s-job` writes, for a scenario with includes: the sweep's
+    Indexed Job and its volume (rendered) and the merge Job applied after it."""
+    with tempfile.TemporaryDirectory(dir=K8S, prefix=".check-") as scratch:
+        result = run([binary, "sweep", "--scenario", os.path.join(ROOT, "experiments", "journey-1000.json"),
+                      "--vary", "http.replicas=1,2,3", "--emit-k8s-job", scratch, "--shards", "3"])
+        if result.returncode != 0:
+            fail("sweep --emit-k8s-job", result.stderr.strip())
+            return []
+        return render(scratch) + [yaml.safe_load(open(os.path.join(scratch, "merge-job.yaml")))]
+
+
+def renders(binary):
+    """Every overlay, prod with each component no overlay uses, and an emitted sweep Job."""
     out = {}
     for overlay in sorted(glob.glob(os.path.join(K8S, "overlays", "*"))):
         out[os.path.basename(overlay)] = render(overlay)
@@ -83,6 +96,7 @@ def renders():
                 yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
                                 "resources": ["../overlays/prod"], "components": [f"../components/{name}"]}, f)
             out[f"prod+{name}"] = render(scratch)
+    out["sweep-job"] = sweep_job(binary)
     return out
 
 
@@ -150,41 +164,28 @@ def environment(docs, pod):
 
 def policy(name, docs, routes):
     configs = {}
+    for job in find(docs, "Job"):
+        where = f"{name}: Job/{job['metadata']['name']}"
+        pod = job["spec"]["template"]["spec"]
+        pod_security(where, pod)
+        for container in pod["containers"]:
+            container_security(f"{where} container {container['name']}", container, pod)
     for deployment in find(docs, "Deployment"):
         where = f"{name}: Deployment/{deployment['metadata']['name']}"
         template = deployment["spec"]["template"]
         pod, labels = template["spec"], template["metadata"]["labels"]
-        if pod.get("automountServiceAccountToken") is not False:
-            fail(where, "mounts a service-account token (automountServiceAccountToken: false)")
-        context = pod.get("securityContext", {})
-        if context.get("seccompProfile", {}).get("type") != "RuntimeDefault":
-            fail(where, "no RuntimeDefault seccomp profile")
+        pod_security(where, pod)
         if not pod.get("topologySpreadConstraints"):
             fail(where, "no topology spread")
         env, config = environment(docs, pod)
         shutdown = duration_seconds(env.get("FLASHDEAL_SHUTDOWN_TIMEOUT", "25s"))
         for container in pod["containers"]:
             cwhere = f"{where} container {container['name']}"
-            resources = container.get("resources", {})
-            for side in ("requests", "limits"):
-                for resource in ("cpu", "memory"):
-                    if resource not in resources.get(side, {}):
-                        fail(cwhere, f"no {resource} in resources.{side}")
+            container_security(cwhere, container, pod)
             for probe in ("readinessProbe", "livenessProbe"):
                 path = container.get(probe, {}).get("httpGet", {}).get("path")
                 if path not in routes:
                     fail(cwhere, f"{probe} is not an HTTP probe on one of the server's routes {sorted(routes)} (found {path!r})")
-            sc = container.get("securityContext", {})
-            if not (sc.get("runAsNonRoot") or context.get("runAsNonRoot")):
-                fail(cwhere, "may run as root (runAsNonRoot)")
-            if sc.get("readOnlyRootFilesystem") is not True:
-                fail(cwhere, "root filesystem is writable (readOnlyRootFilesystem)")
-            if sc.get("allowPrivilegeEscalation") is not False:
-                fail(cwhere, "allows privilege escalation")
-            if "ALL" not in sc.get("capabilities", {}).get("drop", []):
-                fail(cwhere, "keeps capabilities (drop: [ALL])")
-            if container["image"].endswith(":latest") or ":" not in container["image"].rsplit("/", 1)[-1]:
-                fail(cwhere, f"image {container['image']} has no fixed tag")
             command = container.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command")
             if not command:
                 fail(cwhere, "no preStop hook")
@@ -199,6 +200,32 @@ def policy(name, docs, routes):
             fail(where, "no NetworkPolicy selects its pods")
         configs[deployment["metadata"]["name"]] = (env, config)
     return configs
+
+
+def pod_security(where, pod):
+    if pod.get("automountServiceAccountToken") is not False:
+        fail(where, "mounts a service-account token (automountServiceAccountToken: false)")
+    if pod.get("securityContext", {}).get("seccompProfile", {}).get("type") != "RuntimeDefault":
+        fail(where, "no RuntimeDefault seccomp profile")
+
+
+def container_security(where, container, pod):
+    resources = container.get("resources", {})
+    for side in ("requests", "limits"):
+        for resource in ("cpu", "memory"):
+            if resource not in resources.get(side, {}):
+                fail(where, f"no {resource} in resources.{side}")
+    sc = container.get("securityContext", {})
+    if not (sc.get("runAsNonRoot") or pod.get("securityContext", {}).get("runAsNonRoot")):
+        fail(where, "may run as root (runAsNonRoot)")
+    if sc.get("readOnlyRootFilesystem") is not True:
+        fail(where, "root filesystem is writable (readOnlyRootFilesystem)")
+    if sc.get("allowPrivilegeEscalation") is not False:
+        fail(where, "allows privilege escalation")
+    if "ALL" not in sc.get("capabilities", {}).get("drop", []):
+        fail(where, "keeps capabilities (drop: [ALL])")
+    if container["image"].endswith(":latest") or ":" not in container["image"].rsplit("/", 1)[-1]:
+        fail(where, f"image {container['image']} has no fixed tag")
 
 
 def configuration(name, docs, configs, binary):
@@ -409,10 +436,12 @@ def main():
         r"static let routes: Set<String> = \[([^\]]*)\]",
         open(os.path.join(ROOT, "Sources/Live/API/HTTP/ShopRouter.swift")).read()).group(1)))
     custom = schemas()
-    rendered = renders()
+    rendered = renders(binary)
     for name, docs in rendered.items():
         validate(name, docs, custom)
         configs = policy(name, docs, routes)
+        if name == "sweep-job":
+            continue
         configuration(name, docs, configs, binary)
         agreement(name, docs, configs)
     analysis_tests(rendered.get("prod", []))

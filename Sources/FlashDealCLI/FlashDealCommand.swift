@@ -22,7 +22,7 @@ struct FlashDealCommand: AsyncParsableCommand {
         commandName: "flashdeal",
         abstract: "Flash Deal: simulate, serve and load-test a flash sale.",
         version: FlashDealVersion.current,
-        subcommands: [SimulateCommand.self, SweepCommand.self, ResultsCommand.self, ServeCommand.self, ReplayCommand.self, AuditCommand.self, OutboxCommand.self, LoadTestCommand.self, CompareCommand.self, ValidateCommand.self, SaturationCommand.self, DrainCommand.self, CalibrateCommand.self, ConfigCommand.self, TokenCommand.self, FairnessCommand.self]
+        subcommands: [SimulateCommand.self, SweepCommand.self, PlanScalingCommand.self, ResultsCommand.self, ServeCommand.self, ReplayCommand.self, AuditCommand.self, OutboxCommand.self, LoadTestCommand.self, CompareCommand.self, ValidateCommand.self, SaturationCommand.self, DrainCommand.self, CalibrateCommand.self, ConfigCommand.self, TokenCommand.self, FairnessCommand.self]
     )
 }
 

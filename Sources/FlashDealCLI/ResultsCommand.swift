@@ -6,7 +6,7 @@ import Sim
 struct ResultsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "results", abstract: "List, show and export the runs in the results store.",
-        subcommands: [List.self, Show.self, Export.self])
+        subcommands: [List.self, Show.self, Export.self, Merge.self])
 
     struct StoreOption: ParsableArguments {
         @Option(name: .customLong("results"), help: "The results store (SQLite).") var path = "flashdeal-results.sqlite"
@@ -56,6 +56,24 @@ struct ResultsCommand: ParsableCommand {
                 print()
             } else {
                 print(TableReport.render(result), terminator: "")
+            }
+        }
+    }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy the runs of other stores into this one: the shards of a sweep (sweep --shard), in grid order.")
+        @OptionGroup var store: StoreOption
+        @Argument(help: "The stores to copy from.") var sources: [String]
+
+        func run() throws {
+            guard !sources.isEmpty else { throw ValidationError("name at least one store to merge from") }
+            let target = try store.open()
+            do {
+                let copied = try target.merge(from: sources)
+                print("merged \(copied) runs from \(sources.count) stores into \(store.path)")
+            } catch let error as ResultsStore.MergeError {
+                throw ValidationError(error.description)
             }
         }
     }

@@ -61,6 +61,11 @@ public final class ResultsStore: Sendable {
                 t.primaryKey(["runId", "name", "second"])
             }
         }
+        // The point of a sweep's grid a run is (`sweep` numbers them in grid order), so that
+        // shards run apart merge back in the order one process would have stored them.
+        migrator.registerMigration("v2") { db in
+            try db.alter(table: "run") { t in t.add(column: "sweepPoint", .integer) }
+        }
         return migrator
     }
 
@@ -70,7 +75,7 @@ public final class ResultsStore: Sendable {
     @discardableResult
     public func save(
         _ result: RunResult, scenario: Scenario, kind: Kind = .predicted, replication: Int = 0, label: String = "",
-        now: Date = Date()
+        sweepPoint: Int? = nil, now: Date = Date()
     ) throws -> Int64 {
         let stamp = ISO8601DateFormatter().string(from: now)
         let json = String(decoding: try result.json(pretty: false), as: UTF8.self)
@@ -86,11 +91,11 @@ public final class ResultsStore: Sendable {
             }
             try db.execute(
                 sql: """
-                    INSERT INTO run (experimentId, kind, seed, replication, codeVersion, wallSeconds, createdAt, label, resultJSON)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO run (experimentId, kind, seed, replication, codeVersion, wallSeconds, createdAt, label, resultJSON, sweepPoint)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [experiment, kind.rawValue, Int64(bitPattern: result.seed), replication, result.codeVersion,
-                            result.timing?.wallSeconds, stamp, label, json])
+                            result.timing?.wallSeconds, stamp, label, json, sweepPoint])
             let run = db.lastInsertedRowID
             for (operation, name, value) in Self.metrics(result) {
                 try db.execute(sql: "INSERT INTO metric (runId, operation, name, value) VALUES (?, ?, ?, ?)", arguments: [run, operation, name, value])

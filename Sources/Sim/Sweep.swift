@@ -47,12 +47,40 @@ public struct Sweep: Sendable {
         self.points = points
     }
 
-    /// Runs every point over the machine's cores.
-    public func run(progress: (@Sendable (Int) -> Void)? = nil) -> [RunResult] {
-        let results = ResultSlots(count: points.count)
+    /// One of `count` parts of the grid, as `sweep --shard index/count` runs it: every
+    /// `count`-th point from the `index`-th (0-based), so neighbouring points, which cost alike,
+    /// go to different shards.
+    public struct Shard: Sendable, Hashable, CustomStringConvertible {
+        public var index: Int
+        public var count: Int
+
+        /// Parses `INDEX/COUNT`, such as `0/4`.
+        public init(parsing text: String) throws(ScenarioError) {
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, (0..<count).contains(index) else {
+                throw ScenarioError(path: "--shard", message: "expected INDEX/COUNT with 0 <= INDEX < COUNT, such as 0/4; found \"\(text)\"")
+            }
+            self.index = index
+            self.count = count
+        }
+
+        public static let whole = try! Shard(parsing: "0/1")
+
+        public func contains(point: Int) -> Bool { point % count == index }
+        public var description: String { "\(index)/\(count)" }
+    }
+
+    /// The indices of the points `shard` runs, in grid order.
+    public func points(in shard: Shard) -> [Int] { points.indices.filter { shard.contains(point: $0) } }
+
+    /// Runs the points at `indices` (every point by default) over the machine's cores; the
+    /// results in the order of `indices`.
+    public func run(_ indices: [Int]? = nil, progress: (@Sendable (Int) -> Void)? = nil) -> [RunResult] {
+        let chosen = indices ?? Array(points.indices)
+        let results = ResultSlots(count: chosen.count)
         let done = Counter()
-        DispatchQueue.concurrentPerform(iterations: points.count) { i in
-            results.set(i, Simulator.run(points[i].scenario))
+        DispatchQueue.concurrentPerform(iterations: chosen.count) { i in
+            results.set(i, Simulator.run(points[chosen[i]].scenario))
             progress?(done.increment())
         }
         return results.values
@@ -62,6 +90,19 @@ public struct Sweep: Sendable {
     public static func highestRateWithinSLO(_ results: [RunResult], p95Ms: Double, maxErrorRate: Double = 0.005) -> RunResult? {
         results.filter { $0.overall.p95Ms <= p95Ms && $0.rates.errorRate + $0.rates.timeoutRate <= maxErrorRate }
             .max { $0.throughput.offeredRps < $1.throughput.offeredRps }
+    }
+
+    /// `document` (a scenario's JSON) with each `PATH=VALUE` setting applied, as a grid point's.
+    public static func applying(_ settings: [String], to document: Data) throws(ScenarioError) -> Data {
+        guard var object = try? JSONSerialization.jsonObject(with: document) as? [String: Any] else {
+            throw ScenarioError(path: "$", message: "expected a JSON object")
+        }
+        for setting in settings {
+            let axis = try Axis(parsing: setting)
+            guard axis.values.count == 1 else { throw ScenarioError(path: "--set \(axis.path)", message: "takes one value, found \(axis.values.count)") }
+            object = try set(object, path: components(axis.path), value: parse(axis.values[0]), at: "$") as! [String: Any]
+        }
+        return try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     }
 
     enum Component { case key(String), index(Int) }

@@ -1,24 +1,36 @@
 extension FlashSaleModel {
     var readyReplicas: Int { replicas.reduce(0) { $0 + ($1.ready ? 1 : 0) } }
 
-    /// One HorizontalPodAutoscaler sync: desired = ceil(current × utilisation / target) outside
-    /// the tolerance, the stabilisation windows (lowest recent recommendation for scaling up,
-    /// highest for scaling down), the scale-up policies, and the replica bounds.
+    /// One HorizontalPodAutoscaler sync: for each metric desired = ceil(current × value / target)
+    /// outside the tolerance, the largest of them (CPU utilisation, and requests in flight per
+    /// pod when the HPA has that metric), the stabilisation windows (lowest recent recommendation
+    /// for scaling up, highest for scaling down), the scale-up and scale-down policies, and the
+    /// replica bounds (the floor raised by a pre-scaling from its time).
     mutating func autoscale() {
         guard let hpa = scenario.autoscaling else { return }
         let now = calendar.now
-        var busy = 0.0, capacity = 0.0
+        var busy = 0.0, capacity = 0.0, inFlight = 0.0, ready = 0
         for i in replicas.indices where replicas[i].ready {
             replicas[i].cpu.advance(to: now)
+            replicas[i].http.advance(to: now)
             busy += replicas[i].cpu.busyArea - replicas[i].lastCPUBusyArea
             capacity += Double(scenario.http.coresPerReplica) * Double(now - lastAutoscaleAt)
+            inFlight += replicas[i].http.busyArea + replicas[i].http.queueArea - replicas[i].lastInFlightArea
+            ready += 1
         }
-        for i in replicas.indices { replicas[i].lastCPUBusyArea = replicas[i].cpu.busyArea }
+        for i in replicas.indices {
+            replicas[i].lastCPUBusyArea = replicas[i].cpu.busyArea
+            replicas[i].lastInFlightArea = replicas[i].http.busyArea + replicas[i].http.queueArea
+        }
+        let perPodInFlight = ready > 0 && now > lastAutoscaleAt ? inFlight / (Double(ready) * Double(now - lastAutoscaleAt)) : 0
         lastAutoscaleAt = now
         let utilisation = capacity > 0 ? busy / capacity : 0
         stats.hpaUtilisation.set(utilisation, at: now)
         let current = desiredReplicas
-        let decision = HPAPolicy.recommend(current: current, utilisation: utilisation, target: hpa.targetUtilization, tolerance: hpa.tolerance)
+        var decision = HPAPolicy.recommend(current: current, utilisation: utilisation, target: hpa.targetUtilization, tolerance: hpa.tolerance)
+        if let target = hpa.inFlightTarget {
+            decision = max(decision, HPAPolicy.recommend(current: current, utilisation: perPodInFlight, target: target, tolerance: hpa.tolerance))
+        }
         recommendations.append((now, decision))
         let window = max(hpa.scaleUpStabilization, hpa.scaleDownStabilization)
         recommendations.removeAll { $0.time < now - window }
@@ -28,9 +40,9 @@ extension FlashSaleModel {
             desired = max(current, min(desired, HPAPolicy.scaleUpLimit(current: current, policies: hpa.scaleUpPolicies, recent: scaleEvents, now: now)))
         } else if decision < current {
             desired = recommendations.filter { $0.time >= now - hpa.scaleDownStabilization }.map(\.replicas).max() ?? decision
-            desired = min(current, desired)
+            desired = min(current, max(desired, HPAPolicy.scaleDownLimit(current: current, policies: hpa.scaleDownPolicies, recent: scaleDownEvents, now: now)))
         }
-        desired = max(hpa.minReplicas, min(hpa.maxReplicas, desired))
+        desired = max(hpa.floor(at: now), min(hpa.maxReplicas, desired))
         if desired > current {
             for _ in current..<desired {
                 addReplica(ready: false)
@@ -41,6 +53,7 @@ extension FlashSaleModel {
             scaleEvents.append((now, desired - current))
             if stats.firstScaleUpAt == nil { stats.firstScaleUpAt = now }
         } else if desired < current {
+            scaleDownEvents.append((now, current - desired))
             var remove = current - desired
             for i in replicas.indices.reversed() where remove > 0 && replicas[i].ready {
                 replicas[i].ready = false
@@ -92,6 +105,19 @@ public enum HPAPolicy {
             let base = current - added
             let allowed = policy.kind == .pods ? base + policy.value : Int((Double(base) * (1 + Double(policy.value) / 100)).rounded(.up))
             limit = max(limit, allowed)
+        }
+        return limit
+    }
+
+    /// The fewest replicas the scale-down policies allow now (the lowest of the policies, as
+    /// with `selectPolicy: Max`), counting the pods already removed within each policy's period.
+    public static func scaleDownLimit(current: Int, policies: [Scenario.ScalePolicy], recent: [(time: Int64, replicas: Int)], now: Int64) -> Int {
+        var limit = current
+        for policy in policies {
+            let removed = recent.filter { $0.time > now - policy.period }.reduce(0) { $0 + $1.replicas }
+            let base = current + removed
+            let allowed = policy.kind == .pods ? base - policy.value : Int((Double(base) * (1 - Double(policy.value) / 100)).rounded(.up))
+            limit = min(limit, max(0, allowed))
         }
         return limit
     }

@@ -120,6 +120,8 @@ public struct FlashSaleModel {
         /// The linger timer's generation for the open batch (`Int32.min` when none is open).
         var batchGeneration: Int32 = .min
         var lastCPUBusyArea: Double = 0
+        /// The HTTP station's busy plus queue area at the last HPA sync (requests in flight × time).
+        var lastInFlightArea: Double = 0
     }
 
     struct Batch {
@@ -188,6 +190,7 @@ public struct FlashSaleModel {
     var desiredReplicas: Int
     var recommendations: [(time: Int64, replicas: Int)] = []
     var scaleEvents: [(time: Int64, replicas: Int)] = []
+    var scaleDownEvents: [(time: Int64, replicas: Int)] = []
     var lastAutoscaleAt: Int64 = 0
 
     // Statistics
@@ -220,7 +223,7 @@ public struct FlashSaleModel {
         mongo = Station(name: "mongo", capacity: scenario.mongo.poolSize)
         partitionProduced = Array(repeating: 0, count: scenario.kafka.partitions)
         partitionFetched = Array(repeating: 0, count: scenario.kafka.partitions)
-        desiredReplicas = scenario.autoscaling.map { max($0.minReplicas, min($0.maxReplicas, scenario.http.replicas)) } ?? scenario.http.replicas
+        desiredReplicas = scenario.autoscaling.map { max($0.floor(at: 0), min($0.maxReplicas, scenario.http.replicas)) } ?? scenario.http.replicas
         stats = RunStatistics(deals: scenario.deals.count, faults: scenario.faults.count)
         tokens = { if case .rateLimit(_, let burst) = scenario.http.admission { return burst } else { return 0 } }()
         for _ in 0..<desiredReplicas { addReplica(ready: true) }

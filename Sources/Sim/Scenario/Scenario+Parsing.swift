@@ -18,22 +18,28 @@ extension Scenario {
         var merged = try JSONReader.parse(data)
         // `include`: files whose keys are defaults under this file's own (calibration results).
         if let includes = try merged.stringArray("include") {
-            var base: [String: Any] = [:]
-            for (i, include) in includes.enumerated() {
-                let file = include.hasPrefix("/") ? include : "\(directory)/\(include)"
-                guard let included = try? Data(contentsOf: URL(fileURLWithPath: file)),
-                    let object = try? JSONSerialization.jsonObject(with: included) as? [String: Any]
-                else { throw ScenarioError(path: "$.include[\(i)]", message: "cannot read a JSON object from \(file)") }
-                base = deepMerge(base, object)
-            }
-            var own = merged.object
-            own.removeValue(forKey: "include")
-            merged = JSONReader(deepMerge(base, own), path: "$")
+            merged = JSONReader(try resolving(includes, under: merged.object, directory: directory), path: "$")
         }
         var r = merged
         let scenario = try read(&r, directory: directory)
         try r.finish()
         return scenario
+    }
+
+    /// `own` (a scenario document) with the files `includes` names merged under it, in order,
+    /// and its `include` key gone.
+    static func resolving(_ includes: [String], under own: [String: Any], directory: String) throws(ScenarioError) -> [String: Any] {
+        var base: [String: Any] = [:]
+        for (i, include) in includes.enumerated() {
+            let file = include.hasPrefix("/") ? include : "\(directory)/\(include)"
+            guard let included = try? Data(contentsOf: URL(fileURLWithPath: file)),
+                let object = try? JSONSerialization.jsonObject(with: included) as? [String: Any]
+            else { throw ScenarioError(path: "$.include[\(i)]", message: "cannot read a JSON object from \(file)") }
+            base = deepMerge(base, object)
+        }
+        var own = own
+        own.removeValue(forKey: "include")
+        return deepMerge(base, own)
     }
 
     static func deepMerge(_ base: [String: Any], _ top: [String: Any]) -> [String: Any] {
@@ -240,19 +246,28 @@ extension Scenario {
         let minReplicas = try a.int("minReplicas", default: replicas, in: 1...1000)
         let maxReplicas = try a.int("maxReplicas", default: max(replicas, 10), in: 1...1000)
         guard maxReplicas >= minReplicas else { throw ScenarioError(path: "\(a.path).maxReplicas", message: "must be at least minReplicas (\(minReplicas))") }
-        let policies = try a.objects("scaleUpPolicies") { (p: inout JSONReader) throws(ScenarioError) in
-            ScalePolicy(
-                kind: try p.string("type", oneOf: ["pods", "percent"]) == "pods" ? .pods : .percent,
-                value: try p.int("value", in: 1...100_000), period: seconds(try p.double("periodSeconds", default: 15, in: 1...3600)))
-        } ?? [ScalePolicy(kind: .pods, value: 4, period: 15_000_000_000), ScalePolicy(kind: .percent, value: 100, period: 15_000_000_000)]
+        func policies(_ key: String) throws(ScenarioError) -> [ScalePolicy]? {
+            try a.objects(key) { (p: inout JSONReader) throws(ScenarioError) in
+                ScalePolicy(
+                    kind: try p.string("type", oneOf: ["pods", "percent"]) == "pods" ? .pods : .percent,
+                    value: try p.int("value", in: 1...100_000), period: seconds(try p.double("periodSeconds", default: 15, in: 1...3600)))
+            }
+        }
+        let preScale = try a.object("preScale") { (p: inout JSONReader) throws(ScenarioError) in
+            Autoscaling.PreScale(at: seconds(try p.double("atSeconds", in: 0...86_400)), minReplicas: try p.int("minReplicas", in: 1...1000))
+        }
         return Autoscaling(
             minReplicas: minReplicas, maxReplicas: maxReplicas,
             targetUtilization: try a.double("targetCpuUtilization", default: 0.6, in: 0.01...1),
+            inFlightTarget: a.has("targetInFlightPerReplica") ? try a.double("targetInFlightPerReplica", in: 0.01...1_000_000) : nil,
             tolerance: try a.double("tolerance", default: 0.1, in: 0...1),
             syncPeriod: seconds(try a.double("syncPeriodSeconds", default: 15, in: 0.1...600)),
             scaleUpStabilization: seconds(try a.double("scaleUpStabilizationSeconds", default: 0, in: 0...3600)),
             scaleDownStabilization: seconds(try a.double("scaleDownStabilizationSeconds", default: 300, in: 0...3600)),
-            scaleUpPolicies: policies, podStartup: seconds(try a.double("podStartupSeconds", default: 20, in: 0...3600)))
+            scaleUpPolicies: try policies("scaleUpPolicies")
+                ?? [ScalePolicy(kind: .pods, value: 4, period: 15_000_000_000), ScalePolicy(kind: .percent, value: 100, period: 15_000_000_000)],
+            scaleDownPolicies: try policies("scaleDownPolicies") ?? [ScalePolicy(kind: .percent, value: 100, period: 15_000_000_000)],
+            podStartup: seconds(try a.double("podStartupSeconds", default: 20, in: 0...3600)), preScale: preScale)
     }
 
     /// JSON with sorted keys and no insignificant white space: the text that is hashed and stored.

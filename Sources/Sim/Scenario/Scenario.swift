@@ -302,16 +302,42 @@ public struct Scenario: Sendable, Hashable {
         }
     }
 
-    /// A Kubernetes HorizontalPodAutoscaler on CPU utilisation.
+    /// A Kubernetes HorizontalPodAutoscaler (autoscaling/v2) on CPU utilisation and, optionally,
+    /// the requests each pod holds (a Pods metric: running plus waiting, averaged since the last
+    /// sync), with its behaviour; and a scheduled pre-scaling, a higher `minReplicas` from a time
+    /// before the sale (what `flashdeal plan-scaling` recommends).
     public struct Autoscaling: Sendable, Hashable {
         public var minReplicas: Int
         public var maxReplicas: Int
         public var targetUtilization: Double
+        /// The average requests in flight per pod the HPA aims at; nil: CPU only.
+        public var inFlightTarget: Double?
         public var tolerance: Double
         public var syncPeriod: Int64
         public var scaleUpStabilization: Int64
         public var scaleDownStabilization: Int64
         public var scaleUpPolicies: [ScalePolicy]
+        /// Kubernetes' default: 100% of the pods in 15 s (no limit in practice).
+        public var scaleDownPolicies: [ScalePolicy]
         public var podStartup: Int64
+        public var preScale: PreScale?
+
+        /// From `at` on, at least `minReplicas` (a CronJob or KEDA's cron scaler raising the
+        /// HPA's floor before a scheduled start).
+        public struct PreScale: Sendable, Hashable {
+            public var at: Int64
+            public var minReplicas: Int
+
+            public init(at: Int64, minReplicas: Int) {
+                self.at = at
+                self.minReplicas = minReplicas
+            }
+        }
+
+        /// The floor at `now`.
+        public func floor(at now: Int64) -> Int {
+            guard let preScale, now >= preScale.at else { return minReplicas }
+            return max(minReplicas, min(maxReplicas, preScale.minReplicas))
+        }
     }
 }
