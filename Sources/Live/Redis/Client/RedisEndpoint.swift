@@ -6,8 +6,8 @@ import LiveRuntime
 /// a user, Redis 6 ACLs). Only database 0 is served: the shop namespaces its keys by prefix
 /// instead, as Redis Cluster requires.
 struct RedisEndpoint: Sendable, Hashable {
-    let host: String
-    let port: Int
+    private(set) var host: String
+    private(set) var port: Int
     /// The `AUTH` command, nil without a password.
     let login: [String]?
 
@@ -24,6 +24,14 @@ struct RedisEndpoint: Sendable, Hashable {
             let password = password.removingPercentEncoding ?? password
             return user.map { $0.isEmpty ? ["AUTH", password] : ["AUTH", $0, password] } ?? ["AUTH", password]
         }
+    }
+
+    /// The same credentials at another address (a cluster's other nodes).
+    func at(host: String, port: Int) -> RedisEndpoint {
+        var other = self
+        other.host = host
+        other.port = port
+        return other
     }
 
     var description: String { "\(host):\(port)" }

@@ -53,16 +53,29 @@ public final class RedisPool: Sendable {
     let replicaWait: ReplicaWait?
     /// Where the pool connects (spans name it).
     let endpoint: RedisEndpoint
+    /// A Redis Cluster's primaries, when `url` names a node of one (nil: a standalone Redis).
+    let cluster: RedisClusterConnections?
 
-    /// Connects every connection now: an unreachable Redis is an error naming it.
+    /// Connects every connection now: an unreachable Redis is an error naming it. A node of a
+    /// Redis Cluster (`INFO cluster`: `cluster_enabled:1`) makes a cluster pool: its slot map from
+    /// `CLUSTER SHARDS`, `configuration.connections` to each primary, every call routed to the
+    /// primary of its keys' hash slot.
     public init(_ configuration: Configuration) async throws {
         let endpoint = try RedisEndpoint(url: configuration.url)
         self.endpoint = endpoint
         let group = MultiThreadedEventLoopGroup.singleton
         let timeout = TimeAmount(configuration.connectTimeout)
         replicaWait = configuration.replicaWait
-        slots = (0..<max(1, configuration.connections)).map { _ in RedisSlot(eventLoop: group.next(), endpoint: endpoint, timeout: timeout) }
+        let slots = (0..<max(1, configuration.connections)).map { _ in RedisSlot(eventLoop: group.next(), endpoint: endpoint, timeout: timeout) }
         for slot in slots { _ = try await slot.channel() }
+        self.slots = slots
+        let info = try await slots[0].submit([["INFO", "cluster"]])[0].string ?? ""
+        if info.contains("cluster_enabled:1") {
+            let map = try RedisSlotMap(shards: try await slots[0].submit([["CLUSTER", "SHARDS"]])[0])
+            cluster = RedisClusterConnections(map: map, seed: endpoint, connections: configuration.connections, timeout: timeout)
+        } else {
+            cluster = nil
+        }
     }
 
     /// A connection of the caller's event loop if it runs on one, else the next in turn.
@@ -87,8 +100,17 @@ public final class RedisPool: Sendable {
     /// (server errors as `.error` replies).
     public func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
-        guard let wait = replicaWait else { return try await slot().submit(commands) }
-        var replies = try await slot().submit(commands + [wait.command])
+        if let cluster { return try await cluster.submit(commands, wait: replicaWait) }
+        return try await Self.acknowledged(commands, wait: replicaWait) { try await self.slot().submit($0) }
+    }
+
+    /// `commands` sent by `submit`, followed by `wait`'s `WAIT` when there is one, whose count
+    /// must reach the replicas required; the commands' replies.
+    static func acknowledged(
+        _ commands: [[String]], wait: ReplicaWait?, submit: ([[String]]) async throws -> [RedisReply]
+    ) async throws -> [RedisReply] {
+        guard let wait else { return try await submit(commands) }
+        var replies = try await submit(commands + [wait.command])
         let acknowledged = replies.removeLast()
         guard let count = acknowledged.integer, count >= wait.replicas else {
             throw RedisError(.replication, "written on the primary but held by \(acknowledged.integer.map(String.init) ?? "\(acknowledged)") of the \(wait.replicas) replicas required within \(wait.timeout)")
@@ -251,8 +273,8 @@ struct RedisScript: Sendable {
         let command = ["EVALSHA", sha, String(keys.count)] + keys + arguments
         var replies = try await pool.pipeline([command] + commands)
         if case .error(let message) = replies[0], message.hasPrefix("NOSCRIPT") {
-            _ = try await pool.send(["SCRIPT", "LOAD", source])
-            replies[0] = try await pool.send(command)
+            // Loaded and run in one call, so on a cluster both reach the node of the script's keys.
+            replies[0] = try await pool.pipeline([["SCRIPT", "LOAD", source], command])[1]
         }
         if case .error(let message) = replies[0] { throw RedisError(.server, message) }
         return (replies[0], Array(replies.dropFirst()))
