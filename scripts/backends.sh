@@ -5,6 +5,9 @@
 #   tansu (Kafka protocol)  FLASHDEAL_KAFKA_PORT  (default 19092)
 #   SecantusDB (MongoDB)    FLASHDEAL_MONGO_PORT  (default 27117)
 # FLASHDEAL_REDIS_ARGS adds options to redis-server's command line.
+# `cluster-up` / `cluster-down`: a Redis Cluster of three primaries (AOF on, no replicas) on
+# FLASHDEAL_REDIS_CLUSTER_PORT and the two ports after it (default 17001-17003), created with
+# `redis-cli --cluster create`; its URL in redis-cluster.env (point FLASHDEAL_REDIS_URL at it).
 # `up` waits until each answers a real request (PING, a Kafka metadata request, a Mongo ping)
 # and writes the URLs to backends.env in the run directory; `down` stops only the processes it started, by the
 # PID files it wrote, never by name. `up --fresh` first deletes the data a previous run left (the
@@ -18,6 +21,7 @@ case $RUN in /*) ;; *) RUN=$ROOT/$RUN ;; esac
 REDIS_PORT=${FLASHDEAL_REDIS_PORT:-16379}
 KAFKA_PORT=${FLASHDEAL_KAFKA_PORT:-19092}
 MONGO_PORT=${FLASHDEAL_MONGO_PORT:-27117}
+CLUSTER_PORT=${FLASHDEAL_REDIS_CLUSTER_PORT:-17001}
 PY=$ROOT/.venv/bin/python
 
 say() { printf 'backends: %s\n' "$*"; }
@@ -110,6 +114,41 @@ down() {
     rm -f "$RUN/backends.env"
 }
 
+cluster_up() {
+    command -v redis-server >/dev/null || fail "redis-server is not installed: run scripts/bootstrap.sh first"
+    local ports=("$CLUSTER_PORT" $((CLUSTER_PORT + 1)) $((CLUSTER_PORT + 2))) port
+    for port in "${ports[@]}"; do
+        mkdir -p "$RUN/redis-cluster/$port"
+        start "redis-cluster-$port" redis-server --bind 127.0.0.1 --port "$port" --dir "$RUN/redis-cluster/$port" \
+            --cluster-enabled yes --cluster-config-file nodes.conf --appendonly yes --save "" --daemonize no
+    done
+    for port in "${ports[@]}"; do
+        REDIS_PORT=$port wait_for "redis-cluster-$port" probe_redis 20
+    done
+    if ! redis-cli -p "$CLUSTER_PORT" cluster info | grep -q 'cluster_state:ok'; then
+        redis-cli --cluster create "${ports[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes >"$RUN/redis-cluster/create.log" 2>&1 \
+            || fail "redis-cli --cluster create failed; see $RUN/redis-cluster/create.log"
+        local waited=0
+        until redis-cli -p "$CLUSTER_PORT" cluster info | grep -q 'cluster_state:ok'; do
+            [ "$waited" -ge 20 ] && fail "the cluster is not ok after 20 s"
+            sleep 1; waited=$((waited + 1))
+        done
+    fi
+    echo "FLASHDEAL_REDIS_URL=redis://127.0.0.1:$CLUSTER_PORT" >"$RUN/redis-cluster.env"
+    say "Redis Cluster up on ${ports[*]}: $(cat "$RUN/redis-cluster.env")"
+}
+
+cluster_down() {
+    local port pid
+    for port in "$CLUSTER_PORT" $((CLUSTER_PORT + 1)) $((CLUSTER_PORT + 2)); do
+        [ -f "$RUN/redis-cluster-$port.pid" ] || continue
+        pid=$(cat "$RUN/redis-cluster-$port.pid")
+        kill -TERM "$pid" 2>/dev/null && say "stopped redis-cluster-$port (pid $pid)" || true
+        rm -f "$RUN/redis-cluster-$port.pid"
+    done
+    rm -rf "$RUN/redis-cluster" "$RUN/redis-cluster.env"
+}
+
 status() {
     local code=0
     for name in redis kafka mongo; do
@@ -127,5 +166,7 @@ case "${1:-}" in
     up) up "${2:-}" ;;
     down) down ;;
     status) status ;;
-    *) echo "usage: $0 up [--fresh]|down|status" >&2; exit 2 ;;
+    cluster-up) cluster_up ;;
+    cluster-down) cluster_down ;;
+    *) echo "usage: $0 up [--fresh]|down|status|cluster-up|cluster-down" >&2; exit 2 ;;
 esac
