@@ -1,12 +1,14 @@
 import Foundation
 @testable import LiveRedis
+import Synchronization
 import Testing
 
 /// The Redis client against a real three-primary Redis Cluster of the test's own (`redis-server
 /// --cluster-enabled yes`, `redis-cli --cluster create`): hash slots as Redis computes them, calls
-/// routed to the primary of their slot with deals spread over all three, a call naming two slots
-/// refused by name, a script loaded where its keys live, and a deal's slot moved to another
-/// primary while its counter is incremented: every acknowledged increment counted once.
+/// routed to the primary of their slot with deals spread over all three, a pipeline over many
+/// deals split by slot, a script or transaction over two slots refused by name, a script loaded
+/// where its keys live, and a deal's slot moved to another primary while its counter is
+/// incremented: every acknowledged increment counted once.
 @Suite(.serialized) struct RedisClusterTests {
     /// Three primaries on consecutive ports, a cluster for each test.
     final class Cluster: Sendable {
@@ -87,16 +89,35 @@ import Testing
         for d in 0..<30 { #expect(try await pool.send(["HGET", "fd:{deal-\(d)}:gate", "available"]) == .string("\(d)")) }
         // Each primary holds some of the deals.
         for port in cluster.ports { #expect((Int(try cluster.cli(port, ["DBSIZE"])) ?? 0) > 0, "primary \(port) holds no deal") }
-        // A call naming two slots is refused before it is sent, naming both keys.
-        do {
-            _ = try await pool.pipeline([["GET", "fd:{deal-1}:gate"], ["GET", "fd:{deal-2}:gate"]])
-            Issue.record("a cross-slot call was sent")
-        } catch let error as RedisError {
-            #expect(error.description.contains("fd:{deal-1}:gate") && error.description.contains("fd:{deal-2}:gate"), "\(error)")
+        // A pipeline over many deals is split by slot, each reply in its command's place.
+        let many = try await pool.pipeline((0..<30).map { ["HGET", "fd:{deal-\($0)}:gate", "available"] } + [["PING"]])
+        #expect(many == (0..<30).map { .string("\($0)") } + [.status("PONG")])
+        // What a cluster cannot run is refused before anything is sent, naming both keys: one
+        // script over two slots, and a transaction over two.
+        for call in [
+            [["EVAL", "return 1", "2", "fd:{deal-1}:gate", "fd:{deal-2}:gate"]],
+            [["MULTI"], ["INCR", "fd:{deal-1}:n"], ["INCR", "fd:{deal-2}:n"], ["EXEC"]],
+        ] {
+            do {
+                _ = try await pool.pipeline(call)
+                Issue.record("a cross-slot call was sent: \(call)")
+            } catch let error as RedisError {
+                #expect(error.description.contains("fd:{deal-1}") && error.description.contains("fd:{deal-2}"), "\(error)")
+            }
         }
+        #expect(try await pool.send(["EXISTS", "fd:{deal-1}:n"]) == .integer(0), "nothing of the refused transaction ran")
         // A script loaded through the seed runs on every primary: NOSCRIPT elsewhere loads it there.
         let script = try await RedisScript("return redis.call('HGET', KEYS[1], 'available')", on: pool)
         for d in 0..<30 { #expect(try await script.run(on: pool, keys: ["fd:{deal-\(d)}:gate"], arguments: []) == .string("\(d)")) }
+    }
+
+    /// The writer's steps, and whether the move is over.
+    final class Progress: Sendable {
+        private let state = Mutex((steps: 0, moved: false))
+        var steps: Int { state.withLock { $0.steps } }
+        /// Counts a step; true once the move is over.
+        func step() -> Bool { state.withLock { $0.steps += 1; return $0.moved } }
+        func finish() { state.withLock { $0.moved = true } }
     }
 
     @Test func aSlotMovedWhileItsKeyIsWrittenLosesAndDoublesNothing() async throws {
@@ -107,18 +128,21 @@ import Testing
         let slot = RedisHashSlot.of(key)
         let source = Int(pool.cluster!.map.node(for: slot)!.split(separator: ":").last!)!
         let target = cluster.ports.first { $0 != source }!
-        // A writer incrementing the deal's counter as fast as it is answered, across the move.
+        // A writer incrementing the deal's counter as fast as it is answered, from before the move
+        // until after it (however slow a loaded machine makes the move).
+        let progress = Progress()
         let writer = Task { () -> Int in
             var acknowledged = 0
-            let deadline = ContinuousClock.now + .seconds(4)
-            while ContinuousClock.now < deadline {
+            var after = 0
+            while after < 100 {
                 if case .integer = try await pool.send(["INCR", key]) { acknowledged += 1 }
                 // A second key of the slot, so the migration has more than one key to move.
                 _ = try await pool.send(["SET", "fd:{deal-moving}:k\(acknowledged % 50)", "\(acknowledged)"])
+                if progress.step() { after += 1 }
             }
             return acknowledged
         }
-        try await Task.sleep(for: .milliseconds(800))
+        while progress.steps < 50 { try await Task.sleep(for: .milliseconds(20)) }
         // The move, as `redis-cli --cluster reshard` does it for one slot.
         let sourceID = try cluster.nodeID(source), targetID = try cluster.nodeID(target)
         _ = try cluster.cli(target, ["CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", sourceID])
@@ -133,6 +157,7 @@ import Testing
         for port in [target, source] + cluster.ports.filter({ $0 != target && $0 != source }) {
             _ = try cluster.cli(port, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetID])
         }
+        progress.finish()
         let acknowledged = try await writer.value
         #expect(acknowledged > 100)
         // It ran through the move: some commands were redirected (ASK while the keys moved,

@@ -127,9 +127,9 @@ enum RedisRedirect: Equatable {
 
 /// The pool's connections to a Redis Cluster: per primary, `connections` of them over the event
 /// loops, opened when a slot of that primary is first used, routed by the slot map, which a
-/// `MOVED` reply refreshes. Each call's commands must share one hash slot (the shop tags one
-/// deal's keys alike); a command answered `MOVED` or `ASK` is sent again, alone, to the node
-/// named (after `ASKING` for `ASK`), so a command that ran is never run twice.
+/// `MOVED` reply refreshes. A call's commands are grouped by hash slot (the shop tags one deal's
+/// keys alike); a command answered `MOVED` or `ASK` is sent again, alone, to the node named
+/// (after `ASKING` for `ASK`), so a command that ran is never run twice.
 final class RedisClusterConnections: Sendable {
     struct State: Sendable {
         var map: RedisSlotMap
@@ -195,11 +195,40 @@ final class RedisClusterConnections: Sendable {
         throw lastError ?? RedisError(.connect, "no cluster node answered CLUSTER SHARDS")
     }
 
-    /// Sends `commands` (one hash slot) to the node serving it, following redirections command by
-    /// command; with `wait`, every batch sent ends with its `WAIT` on the same connection and must
-    /// be acknowledged by that many replicas (``RedisPool/ReplicaWait``).
+    /// Sends `commands` to the primaries of their hash slots, as a cluster pipeline does: the
+    /// commands of one slot in their order on one connection, the slots' batches at once, each
+    /// reply in its command's place. A `MULTI … EXEC` must keep to one slot, and so must each
+    /// command's own keys (a script's); otherwise the call is refused before anything is sent.
+    /// With `wait`, every batch sent ends with its `WAIT` on the same connection and must be
+    /// acknowledged by that many replicas (``RedisPool/ReplicaWait``).
     func submit(_ commands: [[String]], wait: RedisPool.ReplicaWait?) async throws -> [RedisReply] {
-        let slot = try RedisHashSlot.of(commands)
+        var groups: [(slot: Int?, indices: [Int])] = []
+        for (i, command) in commands.enumerated() {
+            let slot = try RedisHashSlot.of([command])
+            if let g = groups.firstIndex(where: { $0.slot == slot || slot == nil || $0.slot == nil }) {
+                groups[g].indices.append(i)
+                if groups[g].slot == nil { groups[g].slot = slot }
+            } else {
+                groups.append((slot, [i]))
+            }
+        }
+        if groups.count > 1, commands.contains(where: { $0.first?.uppercased() == "MULTI" }) {
+            _ = try RedisHashSlot.of(commands)  // throws, naming two keys of different slots
+        }
+        guard groups.count > 1 else { return try await submit(commands, slot: groups.first?.slot ?? nil, wait: wait) }
+        var replies = [RedisReply](repeating: .null, count: commands.count)
+        try await withThrowingTaskGroup(of: ([Int], [RedisReply]).self) { tasks in
+            for group in groups {
+                tasks.addTask { (group.indices, try await self.submit(group.indices.map { commands[$0] }, slot: group.slot, wait: wait)) }
+            }
+            for try await (indices, answers) in tasks { for (i, reply) in zip(indices, answers) { replies[i] = reply } }
+        }
+        return replies
+    }
+
+    /// `commands`, all of `slot` (nil: keyless), to its primary, following redirections command
+    /// by command.
+    private func submit(_ commands: [[String]], slot: Int?, wait: RedisPool.ReplicaWait?) async throws -> [RedisReply] {
         var replies = try await send(commands, to: try node(for: slot), wait: wait)
         for i in commands.indices {
             var hops = 0
