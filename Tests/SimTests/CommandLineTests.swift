@@ -20,6 +20,15 @@ import Testing
         return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
+    /// `run` on a thread of its own, for a long command in an async test: a test that blocked a
+    /// thread of Swift's cooperative pool (two, on two cores) for a minute would stall every
+    /// other test's awaits meanwhile.
+    static func runAwaiting(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try run(arguments) }) }
+        }
+    }
+
     @Test func simulateStoresTheRunAndWritesTheReport() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build flashdeal first")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flashdeal-cli-\(UInt32.random(in: 0...UInt32.max))")

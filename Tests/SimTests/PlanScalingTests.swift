@@ -58,11 +58,11 @@ import Testing
     /// on the prod overlay's HPA: four pods are too few when the deal opens and the HPA adds pods
     /// a sync period and a start-up too late; the recommended floor, raised before the start,
     /// keeps every 5-second window's P95 within 150 ms.
-    @Test func preScalingHoldsTheSLOWhereTheHPAAloneDoesNot() throws {
+    @Test func preScalingHoldsTheSLOWhereTheHPAAloneDoesNot() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CommandLineTests.binary.path), "build flashdeal first")
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("flashdeal-plan-\(UInt32.random(in: 0...UInt32.max)).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: store) }
-        let run = try CommandLineTests.run([
+        let run = try await CommandLineTests.runAwaiting([
             "plan-scaling", "--scenario", "\(Self.root)/experiments/flash-spike.json", "--overlay", "\(Self.root)/k8s/overlays/prod",
             "--set", "traffic.stages[1].target=6000", "--set", "traffic.stages[2].target=6000", "--set", "traffic.stages[2].durationSeconds=30",
             "--set", "traffic.users=150000", "--slo-p95-ms", "150", "--results", store,

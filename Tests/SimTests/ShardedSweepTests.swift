@@ -8,34 +8,30 @@ import Testing
 @Suite struct ShardedSweepTests {
     static let axes = ["--vary", "traffic.stages[0].target=1600,2400,3200", "--vary", "http.coresPerReplica=4,5"]
 
-    @Test func shardsMergedEqualOneProcess() throws {
+    @Test func shardsMergedEqualOneProcess() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CommandLineTests.binary.path), "build flashdeal first")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flashdeal-shards-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let scenario = Fixtures.root.appendingPathComponent("experiments/mmc-validation.json").path
-        let store = { (name: String) in dir.appendingPathComponent("\(name).sqlite").path }
+        let store: @Sendable (String) -> String = { name in dir.appendingPathComponent("\(name).sqlite").path }
 
-        let single = try CommandLineTests.run(["sweep", "--scenario", scenario] + Self.axes + ["--results", store("single")])
+        let single = try await CommandLineTests.runAwaiting(["sweep", "--scenario", scenario] + Self.axes + ["--results", store("single")])
         #expect(single.status == 0, "\(single.err)")
         // Three shards at once, as three pods would run them.
-        let shards = try (0..<3).map { i in
-            let process = Process()
-            process.executableURL = CommandLineTests.binary
-            process.arguments = ["sweep", "--scenario", scenario] + Self.axes + ["--shard", "\(i)/3", "--results", store("shard-\(i)")]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return process
-        }
-        for process in shards {
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+        try await withThrowingTaskGroup(of: Int32.self) { group in
+            for i in 0..<3 {
+                group.addTask {
+                    try await CommandLineTests.runAwaiting(
+                        ["sweep", "--scenario", scenario] + Self.axes + ["--shard", "\(i)/3", "--results", store("shard-\(i)")]).status
+                }
+            }
+            for try await status in group { #expect(status == 0) }
         }
         // Six points: each shard ran two of them.
         for i in 0..<3 { #expect(try ResultsStore(path: store("shard-\(i)")).runs().count == 2) }
         // Given out of order: the merge puts the runs back in grid order.
-        let merge = try CommandLineTests.run(["results", "merge", "--results", store("merged"), store("shard-2"), store("shard-0"), store("shard-1")])
+        let merge = try await CommandLineTests.runAwaiting(["results", "merge", "--results", store("merged"), store("shard-2"), store("shard-0"), store("shard-1")])
         #expect(merge.status == 0 && merge.out.contains("merged 6 runs from 3 stores"), "\(merge.err)")
 
         let one = try ResultsStore(path: store("single")).contentFingerprint()
