@@ -34,7 +34,7 @@ struct ConsumerGroupTests {
             print("consumed" if got else "wedged")
             """
         let python = try #require(Backends.python)
-        let output = try await Self.offThePool { try Self.run(python, ["-c", script, "127.0.0.1:\(port)", "wedge-topic"]) }
+        let output = try await Self.offThePool { try Self.run(python, ["-c", script, "127.0.0.1:\(port)", "wedge-topic"]).out }
         #expect(output.contains("wedged"), "the broker no longer wedges (then this test documents a fixed bug): \(output)")
     }
 
@@ -108,7 +108,8 @@ struct ConsumerGroupTests {
         }
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+    /// Runs `executable` to its end: its exit status and its output and errors together.
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, out: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -118,6 +119,6 @@ struct ConsumerGroupTests {
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

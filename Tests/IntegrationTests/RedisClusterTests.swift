@@ -44,16 +44,8 @@ import Testing
 
         @discardableResult
         static func cli(_ arguments: [String]) throws -> (status: Int32, out: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
-            process.arguments = arguments
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = out
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            let run = try ConsumerGroupTests.run("/usr/bin/redis-cli", arguments)
+            return (run.status, run.out.trimmingCharacters(in: .whitespacesAndNewlines))
         }
 
         func cli(_ port: Int, _ arguments: [String]) throws -> String {

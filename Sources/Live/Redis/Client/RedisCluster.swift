@@ -157,19 +157,24 @@ final class RedisClusterConnections: Sendable {
 
     /// A connection to `node` (host:port), the caller's event loop's when it runs on one.
     func connection(to node: String) throws(RedisError) -> RedisSlot {
-        let colon = node.lastIndex(of: ":")
-        guard let colon, let port = Int(node[node.index(after: colon)...]) else { throw RedisError(.protocolError, "a cluster node named \(node)") }
-        let endpoint = seed.at(host: String(node[..<colon]), port: port)
-        let group = MultiThreadedEventLoopGroup.singleton
-        let slots = state.withLock { s in
-            if let slots = s.nodes[node] { return slots }
-            let made = (0..<connections).map { _ in RedisSlot(eventLoop: group.next(), endpoint: endpoint, timeout: timeout) }
-            s.nodes[node] = made
-            return made
+        let known = state.withLock { $0.nodes[node] }
+        let slots: [RedisSlot]
+        if let known {
+            slots = known
+        } else {
+            // A node met for the first time: its address parsed once, its connections made.
+            let colon = node.lastIndex(of: ":")
+            guard let colon, let port = Int(node[node.index(after: colon)...]) else { throw RedisError(.protocolError, "a cluster node named \(node)") }
+            let endpoint = seed.at(host: String(node[..<colon]), port: port)
+            let group = MultiThreadedEventLoopGroup.singleton
+            slots = state.withLock { s in
+                if let slots = s.nodes[node] { return slots }
+                let made = (0..<connections).map { _ in RedisSlot(eventLoop: group.next(), endpoint: endpoint, timeout: timeout) }
+                s.nodes[node] = made
+                return made
+            }
         }
-        let turn = next.wrappingAdd(1, ordering: .relaxed).oldValue
-        if let current = MultiThreadedEventLoopGroup.currentEventLoop, let mine = slots.first(where: { $0.eventLoop === current }) { return mine }
-        return slots[turn % slots.count]
+        return RedisPool.pick(slots, turn: next.wrappingAdd(1, ordering: .relaxed).oldValue)
     }
 
     /// The node serving `slot` (nil: any; the seed).

@@ -79,8 +79,11 @@ public final class RedisPool: Sendable {
     }
 
     /// A connection of the caller's event loop if it runs on one, else the next in turn.
-    func slot() -> RedisSlot {
-        let turn = next.wrappingAdd(1, ordering: .relaxed).oldValue
+    func slot() -> RedisSlot { Self.pick(slots, turn: next.wrappingAdd(1, ordering: .relaxed).oldValue) }
+
+    /// Of `slots`, one of the caller's event loop if it runs on one (from `turn` on), else the
+    /// `turn`-th.
+    static func pick(_ slots: [RedisSlot], turn: Int) -> RedisSlot {
         if let current = MultiThreadedEventLoopGroup.currentEventLoop {
             for i in 0..<slots.count where slots[(turn + i) % slots.count].eventLoop === current {
                 return slots[(turn + i) % slots.count]
