@@ -143,7 +143,12 @@ cluster_down() {
     for port in "$CLUSTER_PORT" $((CLUSTER_PORT + 1)) $((CLUSTER_PORT + 2)); do
         [ -f "$RUN/redis-cluster-$port.pid" ] || continue
         pid=$(cat "$RUN/redis-cluster-$port.pid")
-        kill -TERM "$pid" 2>/dev/null && say "stopped redis-cluster-$port (pid $pid)" || true
+        if kill -TERM "$pid" 2>/dev/null; then
+            # Gone before this returns: a cluster-up right after must not find the port still taken.
+            for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+            kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+            say "stopped redis-cluster-$port (pid $pid)"
+        fi
         rm -f "$RUN/redis-cluster-$port.pid"
     done
     rm -rf "$RUN/redis-cluster" "$RUN/redis-cluster.env"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What `make test` runs: the Prometheus rules' tests, start the backends, build once (debug), check k8s/, run every test suite, the
+# What `make test` runs: the Prometheus rules' tests, start the backends, build once (debug), check k8s/, run every test suite (the
+# Redis ones on a Redis Cluster too), the
 # GraphQL fuzzing, the Prometheus drill, two short chaos drills and a short fairness run, and stop the backends again whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +9,7 @@ cd "$(dirname "$0")/.."
 promtool check config deploy/prometheus/prometheus.yml
 (cd deploy/prometheus/tests && promtool test rules ./*.test.yml)
 bash scripts/backends.sh up
-trap 'bash scripts/backends.sh down' EXIT
+trap 'bash scripts/backends.sh cluster-down; bash scripts/backends.sh down' EXIT
 set -a; . .run/backends.env; set +a
 bash scripts/backends.sh status
 swift build --build-tests
@@ -21,6 +22,13 @@ swift build --build-tests
 HEAVY='CalibrationTests|PlanScalingTests|ShardedSweepTests|RedisClusterTests'
 swift test --skip-build --skip "$HEAVY"
 swift test --skip-build --filter 'PlanScalingTests|ShardedSweepTests|RedisClusterTests'
+# The contract suites, the money path, the outbox, replay and the 500-buyer sale again, on a Redis
+# Cluster of three primaries (scripts/backends.sh cluster-up): each step's keys in its deal's slot.
+bash scripts/backends.sh cluster-up
+CLUSTER='StockLedgerContractTests|RepositoryContractTests|CheckoutStepsContractTests|RateLimiterContractTests|WaitingRoomStoreContractTests'
+CLUSTER+='|MoneyPathTests|OutboxRelayTests|OutboxBackpressureTests|ReplayTests|FlashSaleConcurrencyTests|APIReplicaTests'
+(set -a; . .run/redis-cluster.env; set +a; swift test --skip-build --filter "$CLUSTER")
+bash scripts/backends.sh cluster-down
 # Calibration's load phases measure CPU (the server's, k6's, Redis's, the machine's): they run
 # alone, after everything else, as `flashdeal calibrate` needs a quiet machine.
 swift test --skip-build --filter CalibrationTests

@@ -19,12 +19,12 @@ public actor SequentialIdentifiers: IdentifierGenerator {
 
     public init(prefix: String = "") { self.prefix = prefix }
 
-    public func makeOrderID() -> OrderID {
+    public func makeOrderID(for deal: DealID) -> OrderID {
         orders += 1
         return OrderID("\(prefix)o-\(orders)")
     }
 
-    public func makePaymentID() -> PaymentID {
+    public func makePaymentID(for order: OrderID) -> PaymentID {
         payments += 1
         return PaymentID("\(prefix)p-\(payments)")
     }

@@ -3,6 +3,7 @@ import DomainMemory
 import Foundation
 import LiveAPI
 import LiveRedis
+import LiveRuntime
 import Testing
 
 /// The money path's two steps, one contract for the in-memory shop's ports in sequence and for
@@ -48,7 +49,7 @@ import Testing
                 ledger: ledger, orders: orders, payments: payments, idempotency: idempotency, steps: steps,
                 recorded: {
                     // Each entry: [id, [field, value, ...]]; the events field holds a JSON array.
-                    let entries = try await pool.send(["XRANGE", outbox.key, "-", "+"]).array
+                    let entries = try await pool.send(["XRANGE", outbox.key("d-1"), "-", "+"]).array
                     return try entries.flatMap { entry -> [String] in
                         let fields = entry.array.last?.array.compactMap(\.string) ?? []
                         guard let at = fields.firstIndex(of: "events"), at + 1 < fields.count else { return [] }
@@ -76,7 +77,7 @@ import Testing
             _ = try await rig.ledger.create(terms)
             _ = try await rig.ledger.start("d-1", at: start)
         }
-        let request = ReserveRequest(orderID: OrderID("o-\(n)"), userID: UserID("u-\(n)"), quantity: 1, idempotencyKey: "k", expiresAt: start + .seconds(ttl))
+        let request = ReserveRequest(orderID: OrderID(generated: HashSlot.placing("o-\(n)", with: "d-1")), userID: UserID("u-\(n)"), quantity: 1, idempotencyKey: "k", expiresAt: start + .seconds(ttl))
         guard case .reserve(let reserved) = try await rig.ledger.reserve("d-1", request, at: start).decision else { throw Unexpected() }
         let order = Order(OrderPlaced(
             orderID: reserved.orderID, dealID: "d-1", userID: reserved.userID, quantity: 1, unitPrice: Money(minorUnits: 500),
@@ -88,11 +89,13 @@ import Testing
     struct Unexpected: Error {}
 
     static func scopes(_ order: Order, key: String) -> (buyer: IdempotencyStoreKey, order: IdempotencyStoreKey) {
-        (IdempotencyStoreKey(operation: "payOrder", userID: order.userID, key: IdempotencyKey(key)),
-         IdempotencyStoreKey(operation: "payOrder.order", userID: order.userID, key: IdempotencyKey(generated: order.id.rawValue)))
+        (IdempotencyStoreKey(operation: "payOrder", userID: order.userID, key: IdempotencyKey(key), dealID: order.dealID),
+         IdempotencyStoreKey(operation: "payOrder.order", userID: order.userID, key: IdempotencyKey(generated: order.id.rawValue), dealID: order.dealID))
     }
 
     static func opening(_ order: Order, key: String, payment id: PaymentID) -> (PaymentOpening, Payment) {
+        // The payment in its order's hash slot, as `RandomIdentifiers` makes it.
+        let id = PaymentID(generated: HashSlot.placing(id.rawValue, like: order.id.rawValue))
         let requested = PaymentRequested(paymentID: id, orderID: order.id, amount: order.amount, idempotencyKey: IdempotencyKey(key), at: start)
         let event = SequencedEvent(stream: .payment(id), sequence: 1, event: .payment(.requested(requested)))
         let (buyer, scope) = scopes(order, key: key)
@@ -125,7 +128,7 @@ import Testing
         let order = try await Self.reserved(rig, 1)
         let (opening, payment) = Self.opening(order, key: "pay", payment: "pay-1")
         #expect(try await rig.steps.open(opening) == .opened)
-        #expect(try await rig.payments.payment("pay-1") == payment)
+        #expect(try await rig.payments.payment(payment.id) == payment)
         #expect(try await rig.recorded() == ["PaymentRequested"])
         let pending = Set(try await rig.idempotency.pendingClaims(before: Self.start + .seconds(1), limit: 10))
         #expect(pending == [opening.buyer, opening.order])
@@ -137,7 +140,7 @@ import Testing
         let (other, _) = Self.opening(order, key: "other", payment: "pay-3")
         #expect(try await rig.steps.open(other) == .orderClaimed(opening.claim))
         #expect(try await rig.idempotency.result(for: other.buyer) == other.claim)
-        let unstored = [try await rig.payments.payment("pay-2"), try await rig.payments.payment("pay-3")]
+        let unstored = [try await rig.payments.payment(try #require(again.payment).id), try await rig.payments.payment(try #require(other.payment).id)]
         #expect(unstored == [nil, nil])
         #expect(try await rig.recorded() == ["PaymentRequested"])
     }
@@ -162,7 +165,7 @@ import Testing
         guard case .confirm = done.decision else { Issue.record("\(done.decision)"); return }
         #expect(done.events.map(\.event.typeName) == ["StockConfirmed"])
         #expect(try await rig.orders.order(order.id)?.status == .paid)
-        #expect(try await rig.payments.payment("pay-1")?.status == .completed)
+        #expect(try await rig.payments.payment(payment.id)?.status == .completed)
         #expect(try await rig.recorded() == ["PaymentRequested", "PaymentCompleted", "OrderPaid"])
         let paid = StoredResult(outcome: "paid", subject: order.id.rawValue, order: order.id.rawValue)
         #expect(try await rig.idempotency.result(for: opening.buyer) == paid)
@@ -186,7 +189,7 @@ import Testing
         let done = try await rig.steps.complete(Self.completion(order, payment, key: "pay", at: late))
         guard case .expire = done.decision else { Issue.record("\(done.decision)"); return }
         #expect(try await rig.orders.order(order.id) == order)
-        #expect(try await rig.payments.payment("pay-9") == payment)
+        #expect(try await rig.payments.payment(payment.id) == payment)
         #expect(try await rig.recorded() == ["PaymentRequested"])
         #expect(Set(try await rig.idempotency.pendingClaims(before: late, limit: 10)) == [opening.buyer, opening.order], "left for the refund to settle")
         let inventory = try #require(try await rig.ledger.stock("d-1")).inventory
@@ -212,7 +215,7 @@ import Testing
     }
 
     static func refundScope(_ order: Order) -> IdempotencyStoreKey {
-        IdempotencyStoreKey(operation: "cancelOrder.refund", userID: order.userID, key: IdempotencyKey(generated: order.id.rawValue))
+        IdempotencyStoreKey(operation: "cancelOrder.refund", userID: order.userID, key: IdempotencyKey(generated: order.id.rawValue), dealID: order.dealID)
     }
 
     @Test(arguments: kinds)
@@ -221,19 +224,19 @@ import Testing
         let at = Self.start + .seconds(10)
         let (paid, completed) = try await Self.paid(rig, 5, at: at)
         let order = paid
-        let claim = StoredResult(outcome: "pending", subject: "pay-5", order: order.id.rawValue)
+        let claim = StoredResult(outcome: "pending", subject: completed.id.rawValue, order: order.id.rawValue)
         #expect(try await rig.idempotency.claim(claim, for: Self.refundScope(order), at: at) == nil)
         let later = at + .seconds(5)
 
         await #expect(throws: VersionConflict.self) { _ = try await rig.steps.refund(Self.refund(paid, completed, orderVersion: 9, at: later)) }
         #expect(try await rig.ledger.stock("d-1")?.inventory.sold == 1, "a version race returns nothing")
         #expect(try await rig.orders.order(order.id) == paid)
-        #expect(try await rig.payments.payment("pay-5") == completed)
+        #expect(try await rig.payments.payment(completed.id) == completed)
 
         let returned = try await rig.steps.refund(Self.refund(paid, completed, at: later))
         #expect(returned.map(\.event.typeName) == ["StockReturned"])
         #expect(try await rig.orders.order(order.id)?.status == .refunded)
-        #expect(try await rig.payments.payment("pay-5")?.status == .refunded)
+        #expect(try await rig.payments.payment(completed.id)?.status == .refunded)
         #expect(try await rig.recorded() == ["PaymentRequested", "PaymentCompleted", "OrderPaid", "PaymentRefunded", "OrderRefunded"])
         #expect(try await rig.idempotency.result(for: Self.refundScope(order)) == nil, "the claim is settled")
         #expect(try await rig.idempotency.pendingClaims(before: later + .seconds(1), limit: 10).isEmpty)
@@ -246,7 +249,7 @@ import Testing
         _ = try await rig.ledger.returnSold("d-1", other.id, at: at)
         #expect(try await rig.steps.refund(Self.refund(paid6, completed6, at: later)).isEmpty)
         #expect(try await rig.orders.order(other.id)?.status == .refunded)
-        #expect(try await rig.payments.payment("pay-6")?.status == .refunded)
+        #expect(try await rig.payments.payment(completed6.id)?.status == .refunded)
         #expect(try await rig.ledger.stock("d-1")?.inventory.available == 10, "returned once")
     }
 

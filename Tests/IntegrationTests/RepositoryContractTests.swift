@@ -197,6 +197,43 @@ import Testing
         #expect(try await store.result(for: other) == nil)
     }
 
+    /// Claims scoped to a deal are listed with the rest, oldest first whatever their deal, so the
+    /// reconciler finds every one (Redis keeps each deal's list in the deal's hash slot and reads
+    /// the list of every deal the stock ledger created); the same key in another deal is a claim of
+    /// its own.
+    @Test(arguments: idempotencyKinds)
+    func claimsOfEveryDealAreListedTogether(_ kind: Kind) async throws {
+        let at = Instant.seconds(1_700_000_000)
+        let store: any IdempotencyStore
+        if kind == .memory {
+            store = InMemoryIdempotencyStore()
+        } else {
+            let pool = try await Backends.redisPool(), prefix = Backends.uniquePrefix()
+            store = RedisIdempotencyStore(pool: pool, prefix: prefix)
+            let ledger = try await RedisStockLedger(pool: pool, prefix: prefix)
+            for deal in ["d-a", "d-b"] {
+                _ = try await ledger.create(try DealTerms(
+                    id: DealID(deal), productID: "p-1", price: Money(minorUnits: 500), startsAt: at, endsAt: at + .seconds(3600), perUserLimit: 2,
+                    reservationTTL: .seconds(600), paymentWindow: .seconds(300), initialStock: 10))
+            }
+        }
+        let scopes = [
+            IdempotencyStoreKey(operation: "payOrder", userID: "u-1", key: "k", dealID: "d-b"),
+            IdempotencyStoreKey(operation: "payOrder", userID: "u-1", key: "k", dealID: "d-a"),
+            IdempotencyStoreKey(operation: "payOrder", userID: "u-1", key: "k"),
+            IdempotencyStoreKey(operation: "payOrder", userID: "u-2", key: "k", dealID: "d-b"),
+        ]
+        for (i, scope) in scopes.enumerated() {
+            let pending = StoredResult(outcome: "pending", subject: "p-\(i)", order: "o-\(i)")
+            #expect(try await store.claim(pending, for: scope, at: at + .seconds(i)) == nil, "\(scope) is a claim of its own")
+        }
+        #expect(try await store.result(for: scopes[1]) == StoredResult(outcome: "pending", subject: "p-1", order: "o-1"))
+        #expect(try await store.pendingClaims(before: at + .seconds(10), limit: 10) == scopes)
+        #expect(try await store.pendingClaims(before: at + .seconds(10), limit: 2) == Array(scopes.prefix(2)))
+        try await store.settle(nil, for: scopes[0])
+        #expect(try await store.pendingClaims(before: at + .seconds(10), limit: 10) == Array(scopes.dropFirst()))
+    }
+
     /// A claim is stored once and listed as pending until it is settled; a settled claim answers
     /// with its result; a released one can be claimed again.
     @Test(arguments: idempotencyKinds)

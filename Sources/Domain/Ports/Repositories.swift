@@ -89,15 +89,20 @@ extension IdempotencyStore {
     }
 }
 
-/// The scope of an idempotency key: the operation, the user, the key.
+/// The scope of an idempotency key: the operation, the user, the key, and the deal whose order it
+/// concerns (nil: none). The deal is part of the scope: a store keeps the claim beside the deal's
+/// stock and orders, so one atomic step can write them together (on a Redis Cluster, in one hash
+/// slot), and a buyer's key answers for one order of that deal.
 public struct IdempotencyStoreKey: Hashable, Sendable, Codable {
     public var operation: String
     public var userID: UserID
     public var key: IdempotencyKey
-    public init(operation: String, userID: UserID, key: IdempotencyKey) {
+    public var dealID: DealID?
+    public init(operation: String, userID: UserID, key: IdempotencyKey, dealID: DealID? = nil) {
         self.operation = operation
         self.userID = userID
         self.key = key
+        self.dealID = dealID
     }
 }
 

@@ -67,7 +67,7 @@ extension Shop {
 
     /// The scope that holds an order's refund in flight.
     static func refundScope(_ order: Order) -> IdempotencyStoreKey {
-        IdempotencyStoreKey(operation: refundOperation, userID: order.userID, key: IdempotencyKey(generated: order.id.rawValue))
+        IdempotencyStoreKey(operation: refundOperation, userID: order.userID, key: IdempotencyKey(generated: order.id.rawValue), dealID: order.dealID)
     }
 
     /// After payment: the order's refund claimed, the provider's refund (which it de-duplicates by

@@ -78,8 +78,8 @@ extension Shop {
             return .orderNotFound(command.orderID)
         }
         let now = await ports.clock.now()
-        let buyer = IdempotencyStoreKey(operation: Self.payOperation, userID: command.userID, key: command.idempotencyKey)
-        let fresh = await ports.identifiers.makePaymentID()
+        let buyer = IdempotencyStoreKey(operation: Self.payOperation, userID: command.userID, key: command.idempotencyKey, dealID: order.dealID)
+        let fresh = await ports.identifiers.makePaymentID(for: order.id)
         // Payable now: the requested payment is stored in the same step as the claims.
         let requesting = order.payability(at: now) == .payable ? Self.requesting(order, payment: fresh, key: command.idempotencyKey, at: now) : nil
         let (payment, requested) = (requesting?.0, requesting?.1)
@@ -135,7 +135,7 @@ extension Shop {
     }
 
     static func orderScope(_ order: Order) -> IdempotencyStoreKey {
-        IdempotencyStoreKey(operation: orderPaymentOperation, userID: order.userID, key: IdempotencyKey(generated: order.id.rawValue))
+        IdempotencyStoreKey(operation: orderPaymentOperation, userID: order.userID, key: IdempotencyKey(generated: order.id.rawValue), dealID: order.dealID)
     }
 
     /// The order's payment in flight as `payOrder` found it.

@@ -41,7 +41,7 @@ extension Shop {
         }
         let now = await ports.clock.now()
         let request = ReserveRequest(
-            orderID: await ports.identifiers.makeOrderID(), userID: command.userID, quantity: command.quantity,
+            orderID: await ports.identifiers.makeOrderID(for: command.dealID), userID: command.userID, quantity: command.quantity,
             idempotencyKey: command.idempotencyKey, expiresAt: now + terms.reservationTTL)
         let result = try await ports.ledger.reserve(command.dealID, request, at: now)
         switch result.decision {

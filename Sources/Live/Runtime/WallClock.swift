@@ -12,9 +12,13 @@ public struct WallClock: DomainClock {
     }
 }
 
-/// Order and payment ids from random UUIDs: unique across replicas without coordination.
+/// Order and payment ids from random UUIDs, unique across replicas without coordination, each
+/// naming its deal's hash slot (`o-<uuid>.s1234`, a payment its order's) so a Redis Cluster keeps
+/// them with the deal (`HashSlot`).
 public struct RandomIdentifiers: IdentifierGenerator {
     public init() {}
-    public func makeOrderID() -> OrderID { OrderID(generated: "o-" + UUID().uuidString.lowercased()) }
-    public func makePaymentID() -> PaymentID { PaymentID(generated: "p-" + UUID().uuidString.lowercased()) }
+    public func makeOrderID(for deal: DealID) -> OrderID { OrderID(generated: HashSlot.placing("o-" + UUID().uuidString.lowercased(), with: deal)) }
+    public func makePaymentID(for order: OrderID) -> PaymentID {
+        PaymentID(generated: HashSlot.placing("p-" + UUID().uuidString.lowercased(), like: order.rawValue))
+    }
 }

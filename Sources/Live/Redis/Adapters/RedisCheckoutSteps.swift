@@ -8,15 +8,16 @@ import Foundation
 ///
 /// `open` is `openScript`; `complete` is the stock gate script's `pay` operation, so the units'
 /// confirmation and everything that must go with it (the order paid, the payment completed, their
-/// events in `fd:outbox`, both claims settled) is one atomic step, journalled as the confirmation;
+/// events in the deal's outbox, both claims settled) is one atomic step, journalled as the confirmation;
 /// `cancel` is its `cancel` operation (the release, the order cancelled, its event), journalled as
 /// the release; `refund` its `refund` operation (the sold units returned, the order and payment
 /// refunded, their events, the refund's claim settled), journalled as the return.
 /// The keys are the other Redis adapters' own (`RedisIdempotencyStore`, `RedisOrderRepository`,
 /// `RedisPaymentRepository`, `RedisOutbox`, the gate's): the steps write the same records those
-/// read. The keys of one step span hash slots, which a single Redis (or a primary with replicas)
-/// runs atomically; a Redis Cluster would refuse them (CROSSSLOT), so there the order, payment and
-/// claims must move under the deal's hash tag first.
+/// read. Every key of a step is in its deal's hash slot (the gate's `{deal}` tag, the claims' and
+/// the outbox's too, the order's and payment's through the slot their ids carry: `HashSlot`), so a
+/// Redis Cluster runs each step atomically on the deal's primary, as a single Redis does. Orders
+/// whose ids carry no slot (made before it was carried) still work on a single Redis.
 public struct RedisCheckoutSteps: CheckoutSteps {
     let ledger: RedisStockLedger
     let orders: RedisOrderRepository
@@ -63,8 +64,8 @@ public struct RedisCheckoutSteps: CheckoutSteps {
         let payment = try opening.payment.map { (String($0.version), try RedisOrderRepository.json($0)) }
         let reply = try await ledger.pool.traced("EVALSHA", "payment-open") { span in try await openScript.run(
             on: ledger.pool,
-            keys: [idempotency.key(opening.buyer), idempotency.key(opening.order), idempotency.pendingKey,
-                   payments.key(opening.payment?.id ?? PaymentID(generated: "none")), outbox.key],
+            keys: [idempotency.key(opening.buyer), idempotency.key(opening.order), idempotency.pendingKey(opening.order.dealID),
+                   payments.key(opening.payment?.id ?? Self.noPayment(opening.order.dealID)), opening.order.dealID.map(outbox.key) ?? outbox.key],
             arguments: [
                 try RedisIdempotencyStore.encode(opening.claim), try RedisIdempotencyStore.encode(opening.buyer),
                 try RedisIdempotencyStore.encode(opening.order), String(opening.at.nanosecondsSinceEpoch / 1_000_000), idempotency.seconds,
@@ -98,8 +99,8 @@ public struct RedisCheckoutSteps: CheckoutSteps {
         }
         let order = try write.order.map { try RedisOrderRepository.json($0.order) }
         let payment = try write.payment.map { try RedisOrderRepository.json($0.payment) }
-        var keys = [orders.key(write.orderID), payments.key(write.payment?.payment.id ?? PaymentID(generated: "none")),
-                    idempotency.pendingKey, outbox.key]
+        var keys = [orders.key(write.orderID), payments.key(write.payment?.payment.id ?? Self.noPayment(write.dealID)),
+                    idempotency.pendingKey(write.dealID), outbox.key(write.dealID)]
         var arguments = document(order, expected: write.order?.expectedVersion, version: write.order?.order.version) + [orders.retentionMs]
             + document(payment, expected: write.payment?.expectedVersion, version: write.payment?.payment.version) + [payments.retentionMs]
             + [try outbox.entry(write.events) ?? "", idempotency.seconds]
@@ -110,11 +111,14 @@ public struct RedisCheckoutSteps: CheckoutSteps {
         return (keys, arguments)
     }
 
+    /// The payment key a step names when it writes no payment: one in the deal's slot, never written.
+    static func noPayment(_ deal: DealID?) -> PaymentID { PaymentID(generated: deal.map { HashSlot.placing("none", with: $0) } ?? "none") }
+
     public func cancel(_ cancellation: OrderCancellation) async throws -> [SequencedEvent] {
         let order = cancellation.order
         let json = try RedisOrderRepository.json(order)
         return try await ledger.release(
-            cancellation.dealID, order.id, at: cancellation.at, cancelling: [orders.key(order.id), outbox.key],
+            cancellation.dealID, order.id, at: cancellation.at, cancelling: [orders.key(order.id), outbox.key(cancellation.dealID)],
             [String(cancellation.expectedVersion), String(order.version), json, orders.retentionMs, try outbox.entry(cancellation.events) ?? ""])
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 public import LiveRuntime
 
 /// The request path's order store on the live server: each order a hash in Redis
-/// (`fd:order:{id}` with its version and JSON), saved with optimistic concurrency by one small
+/// (`fd:order:{<slot tag>}:<id>` with its version and JSON, in its deal's hash slot: `RedisKeys`), saved with optimistic concurrency by one small
 /// script, kept for `retention`; a buyer's orders indexed in `fd:user:{id}:orders` by placing time.
 /// The durable read model is MongoDB, written from Kafka by the event consumer; reads fall back to
 /// it for orders Redis no longer holds, so a request never waits on MongoDB for a fresh order.
@@ -61,7 +61,7 @@ public struct RedisOrderRepository: OrderRepository {
         script = try await RedisScript(Self.saveScript, on: pool)
     }
 
-    func key(_ id: OrderID) -> String { "\(prefix):order:{\(id)}" }
+    func key(_ id: OrderID) -> String { RedisKeys.record(prefix, "order", id.rawValue) }
     func userKey(_ user: UserID) -> String { "\(prefix):user:{\(user)}:orders" }
     var retentionMs: String { String(retention.components.seconds * 1000) }
 

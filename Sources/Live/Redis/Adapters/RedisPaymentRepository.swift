@@ -2,7 +2,7 @@ public import Domain
 import Foundation
 
 /// The request path's payment store on the live server: each payment a hash in Redis
-/// (`fd:payment:{id}` with its version and JSON), saved with optimistic concurrency by the same
+/// (`fd:payment:{<slot tag>}:<id>` with its version and JSON, in its deal's hash slot: `RedisKeys`), saved with optimistic concurrency by the same
 /// script as orders, kept for `retention`. Payments reach MongoDB's `payments` collection behind
 /// Kafka, through their events (the writer's `PaymentProjector`), so paying never waits on
 /// MongoDB; reads fall back to it for payments Redis no longer holds.
@@ -21,7 +21,7 @@ public struct RedisPaymentRepository: PaymentRepository {
         script = try await RedisScript(RedisOrderRepository.saveScript, on: pool)
     }
 
-    func key(_ id: PaymentID) -> String { "\(prefix):payment:{\(id)}" }
+    func key(_ id: PaymentID) -> String { RedisKeys.record(prefix, "payment", id.rawValue) }
     var retentionMs: String { String(retention.components.seconds * 1000) }
 
     public func save(_ payment: Payment, expectedVersion: Int) async throws {

@@ -1,7 +1,8 @@
 public import Domain
 
 extension RedisStockLedger {
-    /// Replaces a deal's keys with `gate`'s state in one MULTI/EXEC transaction.
+    /// Replaces a deal's keys with `gate`'s state in one MULTI/EXEC transaction (all in the deal's
+    /// hash slot), then lists the deal in `fd:deals`.
     public func restore(_ gate: StockGate) async throws {
         let k = keys(gate.deal.id)
         let i = gate.inventory
@@ -34,12 +35,14 @@ extension RedisStockLedger {
                 "\(record.orderID)|\(record.quantity)|\(Self.time(record.reservedAt))|\(Self.time(record.expiresAt))",
             ])
         }
-        commands.append(["SADD", dealsKey, gate.deal.id.rawValue])
         commands.append(["EXEC"])
         // One caller's pipeline goes out back to back: MULTI … EXEC stays whole.
         for reply in try await pool.pipeline(commands) {
             if case .error(let message) = reply { throw RedisError(.server, message) }
         }
+        // The list of deals is in a hash slot of its own (on a Redis Cluster, most likely another
+        // primary): listed after the gate is whole, as `create` does.
+        _ = try await pool.send(["SADD", dealsKey, gate.deal.id.rawValue])
     }
 
     /// Removes a deal's keys (what a replay rebuilds; tests use it).

@@ -1,27 +1,12 @@
+import LiveRuntime
 import NIOCore
 import NIOPosix
 import Synchronization
 
-/// Redis Cluster's key space: 16,384 hash slots, a key's slot the CRC16 (XMODEM) of its hash tag
-/// (the text between the first `{` and the next `}`, when not empty) or of the whole key.
-enum RedisHashSlot {
-    static let count = 16_384
+/// How Redis Cluster routes the shop's commands: `HashSlot`'s slots, and the keys each command names.
+typealias RedisHashSlot = HashSlot
 
-    static func of(_ key: String) -> Int {
-        var bytes = Array(key.utf8)
-        if let open = bytes.firstIndex(of: UInt8(ascii: "{")),
-            let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
-        {
-            bytes = Array(bytes[(open + 1)..<close])
-        }
-        var crc: UInt16 = 0
-        for byte in bytes {
-            crc ^= UInt16(byte) << 8
-            for _ in 0..<8 { crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1 }
-        }
-        return Int(crc) % count
-    }
-
+extension HashSlot {
     /// The keys a command names, as Redis Cluster routes it: `EVAL`/`EVALSHA`'s `numkeys` keys,
     /// `XREADGROUP`/`XREAD`'s streams, every argument of the multi-key commands the shop sends,
     /// the first argument of the rest; none for the commands that name no key.
@@ -108,14 +93,20 @@ struct RedisSlotMap: Sendable, Hashable {
 }
 
 /// A `MOVED` or `ASK` redirection: the slot lives (for good, or for this command during a
-/// migration) on another node.
+/// migration) on another node; or `TRYAGAIN`: the slot is moving and the command's keys are on
+/// both nodes for now, so it did not run and is sent again shortly.
 enum RedisRedirect: Equatable {
     case moved(node: String)
     case ask(node: String)
+    case tryAgain
 
     init?(_ reply: RedisReply) {
         guard case .error(let message) = reply else { return nil }
         let parts = message.split(separator: " ")
+        if parts.first == "TRYAGAIN" {
+            self = .tryAgain
+            return
+        }
         guard parts.count == 3 else { return nil }
         switch parts[0] {
         case "MOVED": self = .moved(node: String(parts[2]))
@@ -141,10 +132,12 @@ final class RedisClusterConnections: Sendable {
     private let connections: Int
     private let timeout: TimeAmount
     private let next = Atomic<Int>(0)
-    /// `MOVED` and `ASK` replies followed so far.
+    /// `MOVED`, `ASK` and `TRYAGAIN` replies followed so far.
     let redirects = Atomic<Int>(0)
-    /// How many redirections one command may follow before the call fails.
+    /// How many redirections one command may follow in a row before the call fails.
     static let maximumRedirects = 5
+    /// How many `TRYAGAIN`s (20 ms apart) one command may meet while its slot moves.
+    static let maximumWaits = 250
 
     init(map: RedisSlotMap, seed: RedisEndpoint, connections: Int, timeout: TimeAmount) {
         state = Mutex(State(map: map))
@@ -236,10 +229,18 @@ final class RedisClusterConnections: Sendable {
     private func submit(_ commands: [[String]], slot: Int?, wait: RedisPool.ReplicaWait?) async throws -> [RedisReply] {
         var replies = try await send(commands, to: try node(for: slot), wait: wait)
         for i in commands.indices {
-            var hops = 0
-            while let redirect = RedisRedirect(replies[i]), hops < Self.maximumRedirects {
-                hops += 1
+            var hops = 0, waits = 0
+            while let redirect = RedisRedirect(replies[i]), hops < Self.maximumRedirects, waits < Self.maximumWaits {
                 redirects.add(1, ordering: .relaxed)
+                if redirect == .tryAgain {
+                    // Nothing ran: sent again to the slot's owner once more of its keys have moved.
+                    waits += 1
+                    hops = 0  // the redirections it meets again are the same move's
+                    try await Task.sleep(for: .milliseconds(20))
+                    replies[i] = try await send([commands[i]], to: try node(for: slot), wait: wait)[0]
+                    continue
+                }
+                hops += 1
                 switch redirect {
                 case .moved(let node):
                     // Nodes can disagree for a moment as a slot changes hands: wait a little more
@@ -249,6 +250,8 @@ final class RedisClusterConnections: Sendable {
                     replies[i] = try await send([commands[i]], to: node, wait: wait)[0]
                 case .ask(let node):
                     replies[i] = try await send([["ASKING"], commands[i]], to: node, wait: wait)[1]
+                case .tryAgain:
+                    break
                 }
             }
         }

@@ -5,16 +5,20 @@ public import ServiceLifecycle
 import Synchronization
 import LiveRuntime
 
-/// The outbox's streams in Redis: the request path's `fd:outbox` and every deal's journal.
+/// The outbox's streams in Redis: the request path's `fd:outbox`, and every deal's journal and
+/// checkout outbox.
 struct OutboxStreams: Sendable {
     let pool: RedisPool
     let prefix: String
 
-    /// Every stream, the outbox first; a journal names its deal.
+    /// Every stream, the outbox first; a journal names its deal (`deal`), an outbox of events does
+    /// not (`deal` nil: its entries hold the events themselves).
     func keys() async throws -> [(key: String, deal: DealID?)] {
         let deals = try await pool.send(["SMEMBERS", RedisStockLedger.dealsKey(prefix: prefix)]).array.compactMap(\.string).sorted()
         return try [(key: RedisOutbox.key(prefix: prefix), deal: DealID?.none)]
-            + deals.map { try DealID(validating: $0) }.map { (key: RedisStockLedger.journalKey(prefix: prefix, deal: $0), deal: $0) }
+            + deals.map { try DealID(validating: $0) }.flatMap {
+                [(key: RedisStockLedger.journalKey(prefix: prefix, deal: $0), deal: $0), (key: RedisOutbox.key(prefix: prefix, deal: $0), deal: nil)]
+            }
     }
 
     /// Entries waiting (the relay deletes each once Kafka has it), the oldest's age, the dead

@@ -5,7 +5,9 @@ import LiveRuntime
 /// The request path's event log on the live server: `append` adds the events to the Redis stream
 /// `fd:outbox` as one entry (one round trip, durable as Redis's AOF is), and `OutboxRelay` carries
 /// them to Kafka. Requests therefore never wait on the broker or on MongoDB. The stock gate's own
-/// changes travel the same way through each deal's journal stream, written inside the gate script.
+/// changes travel the same way through each deal's journal stream, written inside the gate script,
+/// and the checkout's steps write their events to their deal's outbox, `fd:{deal}:outbox`, in the
+/// deal's hash slot (`RedisCheckoutSteps`).
 ///
 /// With `journalled` (the live server, where the stock ledger is `RedisStockLedger`), the events
 /// the gate's journal already carries are left out: every deal and inventory event, and the
@@ -31,6 +33,9 @@ public struct RedisOutbox: EventLog {
 
     public var key: String { Self.key(prefix: prefix) }
     static func key(prefix: String) -> String { "\(prefix):outbox" }
+    /// The outbox of `deal`'s checkout steps.
+    public func key(_ deal: DealID) -> String { Self.key(prefix: prefix, deal: deal) }
+    static func key(prefix: String, deal: DealID) -> String { "\(prefix):{\(deal)}:outbox" }
 
     public func append(_ events: [EventEnvelope], expected: ExpectedVersion) async throws {
         guard let entry = try entry(events) else { return }
