@@ -21,6 +21,7 @@ COPY Tests Tests
 RUN swift build -c release --product flashdeal --static-swift-stdlib \
     && mkdir -p /out/lib \
     && cp "$(swift build -c release --show-bin-path)/flashdeal" /out/ \
+    && cp -R "$(swift build -c release --show-bin-path)/FlashDeal_LiveWeb.resources" /out/ \
     && cp -L .venv/flashdeal/librdkafka*.so* /out/lib/
 
 FROM debian:bookworm-slim AS runtime
@@ -35,6 +36,8 @@ RUN apt-get update \
 # The binary's run-time library path names the build's .venv/flashdeal: the same path here.
 COPY --from=build /out/lib/ /src/.venv/flashdeal/
 COPY --from=build /out/flashdeal /usr/local/bin/flashdeal
+# The storefront and the console (read from beside the binary, or api.webRoot).
+COPY --from=build /out/FlashDeal_LiveWeb.resources /usr/local/bin/FlashDeal_LiveWeb.resources
 USER 10001:10001
 EXPOSE 8080
 ENV FLASHDEAL_HOST=0.0.0.0

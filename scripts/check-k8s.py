@@ -428,6 +428,8 @@ def hadolint():
             fail("Dockerfile", f"the build links {dev} but the runtime installs no {lib}")
     if "--product flashdeal" not in build or 'ENTRYPOINT ["/usr/local/bin/flashdeal"]' not in runtime:
         fail("Dockerfile", "the runtime does not start the flashdeal product the build stage made")
+    if "COPY --from=build /out/FlashDeal_LiveWeb.resources /usr/local/bin/FlashDeal_LiveWeb.resources" not in text:
+        fail("Dockerfile", "the runtime lacks the storefront's files beside the binary (FlashDeal_LiveWeb.resources)")
 
 
 def main():

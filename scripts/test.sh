@@ -34,6 +34,9 @@ bash scripts/backends.sh cluster-down
 swift test --skip-build --filter CalibrationTests
 # Generated GraphQL documents and variables against the server on the backends (scripts/fuzz.sh).
 bash scripts/fuzz.sh
+# The storefront and the operator console in Debian's Chromium (Playwright): every test against the
+# embedded server, one journey against the server on the backends (scripts/browser.sh).
+bash scripts/browser.sh --backends
 # A real Prometheus with the repository's config and rules scrapes an API and a writer under load;
 # MongoDB frozen, the lag alert must go pending; every dashboard query must parse and read only
 # exported or recorded series (scripts/prometheus-drill.sh).

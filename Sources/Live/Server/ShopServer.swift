@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdWebSocket
 public import LiveAPI
 public import LiveRedis
+import LiveWeb
 public import Logging
 import ServiceLifecycle
 
@@ -36,8 +37,17 @@ public enum ShopServer {
             for (name, check) in health { states[name] = await check() }
             return states
         }
+        let router = shopRouter.router()
+        do {
+            let pages = try WebPages(root: configuration.api.webRoot)
+            pages.add(to: router)
+            logger.info("storefront on / and the operator console on /admin", metadata: ["flashdeal.web.root": "\(pages.root.path)"])
+        } catch {
+            // The API serves without them; the pages are a client of it like any other.
+            logger.error("no storefront: \(error)")
+        }
         let app = Application(
-            router: shopRouter.router(), server: .http1WebSocketUpgrade(webSocketRouter: shopRouter.webSocketRouter()),
+            router: router, server: .http1WebSocketUpgrade(webSocketRouter: shopRouter.webSocketRouter()),
             configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port)), logger: logger)
         // Started in this order, stopped in reverse: the HTTP server stops first (draining its
         // requests), the relay empties the outbox it can, the producer flushes, and the span

@@ -51,14 +51,18 @@ public struct ShopRouter: Sendable {
         public var tracing: Bool
         /// Whether every request gets an access-log line (at `info`, on the request's logger).
         public var accessLog: Bool
+        /// Whether `POST /auth/demo` signs a development token for whoever asks (the embedded mode
+        /// with no key of its own only: the development secret is public, so anyone could sign one).
+        public var demoSignIn: Bool
 
         public init(
             maxBodyBytes: Int = 64 * 1024, maxQueryDepth: Int = 12, maxAliases: Int = 15, maxCost: Int = 2000, introspection: Bool = true,
             allowedOrigins: Set<String> = [], admission: AdmissionGate.Limits? = nil, responseCacheTTL: Duration = .zero,
             buyerLimit: TokenBucket.Policy = .init(rate: 0, burst: 0), addressLimit: TokenBucket.Policy = .init(rate: 0, burst: 0),
             clientAddressHeader: String? = nil, maxSocketsPerBuyer: Int = 8, maxAnonymousSocketsPerAddress: Int = 64, maxOperationsPerSocket: Int = 16,
-            tracing: Bool = false, accessLog: Bool = false
+            tracing: Bool = false, accessLog: Bool = false, demoSignIn: Bool = false
         ) {
+            self.demoSignIn = demoSignIn
             self.tracing = tracing
             self.accessLog = accessLog
             self.maxSocketsPerBuyer = maxSocketsPerBuyer
@@ -151,6 +155,7 @@ public struct ShopRouter: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
         }
         router.get("/health/live") { _, _ in Self.json(["status": "live"]) }
+        if configuration.demoSignIn { router.post("/auth/demo") { request, _ in try await Self.demoSignIn(request) } }
         router.get("/health/ready") { _, _ in
             let checks = await readiness()
             let ready = checks.values.allSatisfy { $0 }
@@ -410,6 +415,22 @@ public struct ShopRouter: Sendable {
             parameters[name] = parts.count > 1 ? decode(parts[1]) : ""
         }
         return parameters
+    }
+
+    /// `POST /auth/demo` with `{"user": "alice", "admin": false}`: a development token for that
+    /// user, valid eight hours (`{"token", "user", "admin"}`); 400 naming what is wrong otherwise.
+    static func demoSignIn(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 4096)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
+            return json(["error": "the body must be a JSON object: {\"user\": \"alice\", \"admin\": false}"], status: .badRequest)
+        }
+        let admin = object["admin"] as? Bool ?? false
+        let user: UserID
+        do { user = try UserID(validating: object["user"] as? String ?? "", field: "user") } catch {
+            return json(["error": "\(error)"], status: .badRequest)
+        }
+        let token = try await Authenticator.token(user: user, admin: admin, ttl: .seconds(8 * 3600))
+        return json(["token": token, "user": user.rawValue, "admin": admin])
     }
 
     static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok) -> Response {

@@ -72,6 +72,8 @@ extension ShopServer {
 
         /// The GraphQL API's own limits.
         public struct API: Sendable {
+            /// The folder holding the storefront's and the console's files (nil: the one beside the binary).
+            public var webRoot: String?
             /// The `Origin`s a browser's WebSocket may come from besides the server's own.
             public var allowedOrigins: Set<String> = []
             /// How long public queries' answers are served from this replica's memory (`.zero`: never).
@@ -284,7 +286,7 @@ extension ShopServer {
                 buyerLimit: .init(rate: limits.buyerRate, burst: limits.buyerBurst), addressLimit: .init(rate: limits.addressRate, burst: limits.addressBurst),
                 clientAddressHeader: limits.clientAddressHeader, maxSocketsPerBuyer: api.maxSocketsPerBuyer,
                 maxAnonymousSocketsPerAddress: api.maxAnonymousSocketsPerAddress, maxOperationsPerSocket: api.maxOperationsPerSocket,
-                accessLog: log.access)
+                accessLog: log.access, demoSignIn: mode == .embedded && auth.mode != .trustedHeader && auth.secret == nil && auth.jwks == nil)
         }
     }
 
