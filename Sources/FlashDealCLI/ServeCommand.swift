@@ -1,8 +1,10 @@
 import ArgumentParser
+import Domain
 import Foundation
 import Live
 import LiveRuntime
 import Logging
+import ResultsStore
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,10 +30,22 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("role \(configuration.server.role.rawValue) needs the backends (--redis-url, --kafka-brokers, --mongo-uri)")
         }
         do {
-            try await ShopServer.run(configuration, logger: logger)
+            try await ShopServer.run(configuration, logger: logger, predictions: try Self.predictions(configuration.api.predictions))
         } catch let error as StartupError {
             throw ValidationError("\(error)")
         }
+    }
+}
+
+extension ServeCommand {
+    /// The console's predictions from the results store at `path` (nil: none configured).
+    static func predictions(_ path: String?) throws -> (@Sendable (DealID) async throws -> Data?)? {
+        guard let path else { return nil }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("api.predictions names \(path), which does not exist: run `flashdeal simulate --results \(path)` first, or unset it")
+        }
+        let store = try ResultsStore(path: path)
+        return { deal in try store.prediction(forDeal: deal.rawValue).map { try JSONEncoder().encode($0) } }
     }
 }
 

@@ -77,9 +77,9 @@ class Shop:
         assert not body.get("errors"), body
         return body["data"]
 
-    def deal(self, stock=3, limit=2, start=True, starts_in=0.0, reservation_ttl=600, payment_window=300, admission_rate=None):
+    def deal(self, stock=3, limit=2, start=True, starts_in=0.0, reservation_ttl=600, payment_window=300, admission_rate=None, deal_id=None):
         """A deal of its own (and its product), started unless `start` is false."""
-        deal_id = "t-" + uuid.uuid4().hex[:8]
+        deal_id = deal_id or "t-" + uuid.uuid4().hex[:8]
         self.graphql("mutation($i: CreateProductInput!) { createProduct(input: $i) { __typename } }",
                      {"i": {"id": f"p-{deal_id}", "name": f"Test item {deal_id}", "description": "Made by a browser test"}})
         now = time.time()
@@ -97,13 +97,13 @@ class Shop:
         return deal_id
 
 
-def serve(name, sweep="200ms"):
+def serve(name, sweep="200ms", extra=()):
     """Starts `flashdeal serve`; yields a Shop until the session ends."""
     binary = os.environ.get("FLASHDEAL_BIN", str(ROOT / ".build" / "debug" / "flashdeal"))
     port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / f"server-{name}.log", "w")
-    arguments = [binary, "serve", "--port", str(port), "--writer-sweep-interval", sweep, "--limits-address-rate", "0"]
+    arguments = [binary, "serve", "--port", str(port), "--writer-sweep-interval", sweep, "--limits-address-rate", "0", *extra]
     environment = dict(os.environ)
     if BACKENDS:
         tag = "browser" + uuid.uuid4().hex[:8]
@@ -144,8 +144,15 @@ def shop():
 
 @pytest.fixture(scope="session")
 def manual_shop():
-    """A shop whose scheduler runs hourly: a deal due now waits for its operator's start."""
-    yield from serve("manual", sweep="1h")
+    """A shop whose scheduler runs hourly (a deal due now waits for its operator's start), with a
+    results store holding the simulator's run of experiments/smoke.json (deal `smoke`)."""
+    binary = os.environ.get("FLASHDEAL_BIN", str(ROOT / ".build" / "debug" / "flashdeal"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    store = ARTIFACTS / "predictions.sqlite"
+    store.unlink(missing_ok=True)
+    subprocess.run([binary, "simulate", "--scenario", "experiments/smoke.json", "--results", str(store)], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    yield from serve("manual", sweep="1h", extra=("--api-predictions", str(store)))
 
 
 @pytest.fixture(scope="session")

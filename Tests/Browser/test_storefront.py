@@ -262,3 +262,21 @@ def test_every_view_passes_the_accessibility_checks(shop, people, width):
         page.goto(f"/#/deal/{deal}")
         page.wait_for_selector("#buy-body")
         alice.shot("deal-320px")
+
+
+def test_the_console_shows_the_simulators_prediction_beside_the_live_numbers(manual_shop, browser):
+    shop = manual_shop
+    # The deal experiments/smoke.json simulates (the fixture stored that run), the most bought.
+    shop.deal(stock=25, limit=2, deal_id="smoke")
+    shop.graphql("mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { __typename } }",
+                 {"i": {"dealId": "smoke", "quantity": 2, "idempotencyKey": "k"}}, token=shop.token("buyer-smoke"))
+    operator = Buyer(browser, shop, "operator")
+    operator.sign_in(admin=True)
+    operator.page.goto("/admin")
+    operator.page.fill("#operator-name", operator.name)
+    operator.page.click("text=Sign in as operator")
+    expect(operator.page.locator("#prediction-note")).to_contain_text("prediction for smoke: scenario smoke, run 1", timeout=10_000)
+    expect(operator.page.locator("#p95 + .predicted")).to_contain_text(re.compile(r"predicted \d+\.\d ms"))
+    expect(operator.page.locator("#units-sold + .predicted")).to_contain_text("predicted")
+    operator.shot("console-prediction")
+    operator.close()

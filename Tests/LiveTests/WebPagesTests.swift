@@ -76,3 +76,34 @@ import Testing
         }
     }
 }
+
+/// `GET /admin/predictions?deal=`: an operator's, and only an operator's, view of what the
+/// simulator predicted for a deal.
+@Suite struct PredictionRouteTests {
+    @Test func onlyOperatorsReadAPredictionAndEachRefusalSaysWhy() async throws {
+        let memory = InMemoryShop()
+        let stored = Data(#"{"dealID":"deal-1","p95Ms":12.5,"runID":7,"scenario":"flash-spike"}"#.utf8)
+        let withStore = try ShopRouter(shop: memory.shop, predictions: { deal in deal == "deal-1" ? stored : nil }).router()
+        let without = try ShopRouter(shop: memory.shop).router()
+        let admin = try await Authenticator.bearer("ops", admin: true), buyer = try await Authenticator.bearer("u-1")
+        func get(_ router: Router<ShopRequestContext>, _ uri: String, _ authorization: String?) async throws -> (HTTPResponse.Status, String) {
+            try await Application(router: router).test(.router) { client in
+                var headers: HTTPFields = [:]
+                if let authorization { headers[.authorization] = authorization }
+                return try await client.execute(uri: uri, method: .get, headers: headers) { ($0.status, String(buffer: $0.body)) }
+            }
+        }
+        let found = try await get(withStore, "/admin/predictions?deal=deal-1", admin)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(found.1.utf8)) as? [String: Any])
+        #expect(found.0 == .ok && object["deal"] as? String == "deal-1")
+        #expect((object["prediction"] as? [String: Any])?["p95Ms"] as? Double == 12.5)
+        #expect(try await get(withStore, "/admin/predictions?deal=deal-1", buyer).0 == .forbidden)
+        #expect(try await get(withStore, "/admin/predictions?deal=deal-1", nil).0 == .forbidden)
+        #expect(try await get(withStore, "/admin/predictions", admin).0 == .badRequest)
+        // None: null, and why.
+        let unknown = try await get(withStore, "/admin/predictions?deal=deal-9", admin)
+        #expect(unknown.0 == .ok && unknown.1.contains(#""prediction":null"#) && unknown.1.contains("deal-9 is stored"))
+        let none = try await get(without, "/admin/predictions?deal=deal-1", admin)
+        #expect(none.0 == .ok && none.1.contains(#""prediction":null"#) && none.1.contains("api-predictions"))
+    }
+}

@@ -145,4 +145,20 @@ import Testing
         #expect(series.contains("\(id),p95Ms,0,"))
         try? FileManager.default.removeItem(atPath: dir)
     }
+
+    /// The console's prediction for a deal: the newest predicted run of a scenario that sells it.
+    @Test func aDealsPredictionIsTheNewestRunOfAScenarioThatSellsIt() throws {
+        let scenario = try Fixtures.shortSpike()
+        let deal = try #require(scenario.deals.first).id
+        let store = try ResultsStore()
+        #expect(try store.prediction(forDeal: deal) == nil)
+        let first = try store.save(Simulator.run(scenario), scenario: scenario)
+        let r = Simulator.run(scenario)
+        let newest = try store.save(r, scenario: scenario)
+        let prediction = try #require(try store.prediction(forDeal: deal))
+        #expect(prediction.runID == newest && newest != first && prediction.scenario == scenario.name)
+        #expect(prediction.p95Ms == r.overall.p95Ms && prediction.ordersAccepted == Double(r.orders.accepted))
+        #expect(prediction.kafkaMaxLag == Double(r.kafka.maxLag) && prediction.soldOutAtSeconds == r.orders.soldOutAtSeconds)
+        #expect(try store.prediction(forDeal: deal + "-other") == nil, "no scenario sells it")
+    }
 }

@@ -1,6 +1,6 @@
 public import Domain
 import DomainMemory
-import Foundation
+public import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 public import LiveAPI
@@ -14,7 +14,11 @@ import ServiceLifecycle
 /// part a Service in one ServiceGroup.
 public enum ShopServer {
     /// Runs until SIGTERM or SIGINT, then drains and stops within the graceful-shutdown bound.
-    public static func run(_ configuration: Configuration, logger: Logger) async throws {
+    /// `predictions`: what the simulator predicted for a deal, as JSON (the CLI reads them from
+    /// `api.predictions`' results store).
+    public static func run(
+        _ configuration: Configuration, logger: Logger, predictions: (@Sendable (DealID) async throws -> Data?)? = nil
+    ) async throws {
         // Tracing first: every span the composition's parts start goes to its tracer.
         let tracing = try tracing(ProcessInfo.processInfo.environment, role: configuration.server.role.rawValue, logger: logger)
         var routing = configuration.router
@@ -31,7 +35,8 @@ public enum ShopServer {
             shop: shop, configuration: routing,
             metrics: metrics, hub: composition.hub, orderRefusal: composition.orderRefusal,
             authenticator: try await authenticator(configuration, logger: logger), rateLimiter: composition.rateLimiter, logger: logger,
-            waitingRoom: WaitingRoomAccess(store: composition.waitingRooms, tickets: admissionTickets(configuration, logger: logger), clock: composition.ports.clock)
+            waitingRoom: WaitingRoomAccess(store: composition.waitingRooms, tickets: admissionTickets(configuration, logger: logger), clock: composition.ports.clock),
+            predictions: predictions
         ) {
             var states: [String: Bool] = [:]
             for (name, check) in health { states[name] = await check() }

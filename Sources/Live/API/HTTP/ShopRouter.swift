@@ -113,6 +113,9 @@ public struct ShopRouter: Sendable {
     /// The waiting rooms: queues every replica shares and the tickets they sign (nil: a deal with
     /// a waiting room takes no orders through this router).
     let waitingRoom: WaitingRoomAccess?
+    /// What the simulator predicted for a deal, as JSON (nil: none stored), for the operator
+    /// console (`GET /admin/predictions?deal=`); nil: no results store.
+    let predictions: (@Sendable (DealID) async throws -> Data?)?
 
     /// A buyer's token taken ahead of the business call that spends it: nil wait when the bucket
     /// gave it, else how long until it has one.
@@ -124,9 +127,11 @@ public struct ShopRouter: Sendable {
         shop: Shop, configuration: Configuration = .init(), metrics: ShopMetrics = ShopMetrics(), hub: EventHub? = nil,
         orderRefusal: (@Sendable () -> String?)? = nil, authenticator: Authenticator = .development, rateLimiter: (any RateLimiter)? = nil,
         logger: Logger = Logger(label: "flashdeal.api"), waitingRoom: WaitingRoomAccess? = nil,
+        predictions: (@Sendable (DealID) async throws -> Data?)? = nil,
         readiness: @escaping @Sendable () async -> [String: Bool] = { [:] }
     ) throws {
         self.shop = shop
+        self.predictions = predictions
         self.waitingRoom = waitingRoom
         self.logger = logger
         self.authenticator = authenticator
@@ -156,6 +161,7 @@ public struct ShopRouter: Sendable {
         }
         router.get("/health/live") { _, _ in Self.json(["status": "live"]) }
         if configuration.demoSignIn { router.post("/auth/demo") { request, _ in try await Self.demoSignIn(request) } }
+        router.get("/admin/predictions") { request, _ in try await self.prediction(request) }
         router.get("/health/ready") { _, _ in
             let checks = await readiness()
             let ready = checks.values.allSatisfy { $0 }
@@ -431,6 +437,25 @@ public struct ShopRouter: Sendable {
         }
         let token = try await Authenticator.token(user: user, admin: admin, ttl: .seconds(8 * 3600))
         return json(["token": token, "user": user.rawValue, "admin": admin])
+    }
+
+    /// `GET /admin/predictions?deal=<id>` (admins only): `{"deal", "prediction"}`, the newest
+    /// simulation stored for a scenario that sells the deal (`DealPrediction`'s JSON), or null with
+    /// the `reason` there is none (no store, no such scenario).
+    func prediction(_ request: Request) async throws -> Response {
+        guard (try? await caller(request.headers))??.isAdmin == true else {
+            return Self.json(["error": "predictions are for operators: send a token with the admin role"], status: .forbidden)
+        }
+        guard let text = request.uri.queryParameters.get("deal"), let deal = try? DealID(validating: text, field: "deal") else {
+            return Self.json(["error": "name the deal: /admin/predictions?deal=<id>"], status: .badRequest)
+        }
+        guard let predictions else {
+            return Self.json(["deal": deal.rawValue, "prediction": NSNull(), "reason": "this server reads no results store (serve --api-predictions FILE)"])
+        }
+        guard let found = try await predictions(deal), let prediction = try? JSONSerialization.jsonObject(with: found) else {
+            return Self.json(["deal": deal.rawValue, "prediction": NSNull(), "reason": "no simulation of a scenario with deal \(deal) is stored"])
+        }
+        return Self.json(["deal": deal.rawValue, "prediction": prediction])
     }
 
     static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok) -> Response {

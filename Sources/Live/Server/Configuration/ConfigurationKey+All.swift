@@ -18,6 +18,7 @@ extension ConfigurationKey {
             .bool("metrics.enabled", \.metrics.enabled, "Record requests, operations, outcomes, cache lookups and event-loop lag on `/metrics` (off only to measure what recording costs: the alerts and dashboards read them)."),
             // The API.
             .optionalText("api.webRoot", \.api.webRoot, "a folder", "Where the storefront (`/`) and the operator console (`/admin`) are read from; unset: `FlashDeal_LiveWeb.resources/Public` beside the binary."),
+            .optionalText("api.predictions", \.api.predictions, "a results store (SQLite)", "The simulator's results store (`flashdeal-results.sqlite`): the operator console shows the newest prediction of a scenario that sells the running deal beside its live numbers; unset: none."),
             .list("api.allowedOrigins", \.api.allowedOrigins, "The `Origin`s (`https://shop.example`) a browser's WebSocket may come from besides the server's own."),
             .duration("api.responseCacheTTL", \.api.responseCacheTTL, .zero...Duration.seconds(60), "How long a public query's answer (deal, deals, product) is served from this replica's memory; 0 for never."),
             .int("api.maxBodyBytes", \.api.maxBodyBytes, 1024...16 * 1024 * 1024, "Largest request body; larger is 413."),

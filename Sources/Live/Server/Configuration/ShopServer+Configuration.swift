@@ -74,6 +74,8 @@ extension ShopServer {
         public struct API: Sendable {
             /// The folder holding the storefront's and the console's files (nil: the one beside the binary).
             public var webRoot: String?
+            /// A results store whose simulations the operator console shows beside the live numbers.
+            public var predictions: String?
             /// The `Origin`s a browser's WebSocket may come from besides the server's own.
             public var allowedOrigins: Set<String> = []
             /// How long public queries' answers are served from this replica's memory (`.zero`: never).

@@ -89,11 +89,42 @@ async function readNumbers() {
     numbers.p95 = p95 === null ? "no requests" : `${(p95 * 1000).toFixed(1)} ms`;
   }
   previous = reading;
+  readPrediction().catch((error) => show("prediction-note", `The prediction cannot be read: ${error.message}`));
   for (const [id, value] of Object.entries(numbers)) {
     const element = document.getElementById(id);
     if (element) element.textContent = value;
   }
   show("numbers-note", "Read from this server's /metrics every two seconds: rates and P95 over the last two seconds.");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simulator's prediction for the running deal (the one with the most units taken)
+
+let predicted = { deal: null, prediction: null };
+async function readPrediction() {
+  const running = [...deals.values()].filter((d) => d.status === "LIVE" || d.status === "SOLD_OUT")
+    .sort((a, b) => b.reserved + b.sold - (a.reserved + a.sold))[0];
+  if (!running || running.id === predicted.deal) return;
+  predicted = { deal: running.id, prediction: null };
+  const response = await fetch(`/admin/predictions?deal=${encodeURIComponent(running.id)}`, { headers: { Authorization: `Bearer ${session.token()}` } });
+  const body = await response.json().catch(() => ({}));
+  if (predicted.deal !== running.id) return;
+  const p = (predicted.prediction = response.ok ? body.prediction : null);
+  const note = p
+    ? `Beside them, the simulator's prediction for ${running.id}: scenario ${p.scenario}, run ${p.runID} (${p.createdAt}).`
+    : `No prediction beside them for ${running.id}: ${body.reason ?? body.error ?? response.status}.`;
+  show("prediction-note", note);
+  const line = (id, text) => {
+    const cell = document.getElementById(id);
+    if (!cell) return;
+    cell.parentElement.querySelector(".predicted")?.remove();
+    if (text) cell.after(h("span", { class: "predicted" }, text));
+  };
+  line("p95", p?.p95Ms != null ? `predicted ${p.p95Ms.toFixed(1)} ms` : null);
+  line("units-sold", p?.ordersAccepted != null
+    ? `predicted ${p.ordersAccepted} orders${p.soldOutAtSeconds != null ? `, sold out at ${p.soldOutAtSeconds.toFixed(0)} s` : ""}` : null);
+  line("lag", p?.kafkaMaxLag != null ? `predicted peak ${p.kafkaMaxLag}` : null);
+  line("sheds", p?.shedRate != null ? `predicted ${(p.shedRate * 100).toFixed(2)}% shed` : null);
 }
 
 function units() {
@@ -238,7 +269,8 @@ async function start() {
          ["Orders a second", "orders-rate"], ["Payments a second", "payments-rate"], ["P95 (GraphQL)", "p95"],
          ["Requests shed", "sheds"], ["Outbox entries", "outbox"], ["Kafka lag", "lag"]]
           .map(([label, id]) => h("div", { class: "number" }, h("dt", {}, label), h("dd", { id }, "–")))),
-      h("p", { id: "numbers-note", class: "help" })),
+      h("p", { id: "numbers-note", class: "help" }),
+      h("p", { id: "prediction-note", class: "help" })),
     h("section", { "aria-labelledby": "deals-title" }, h("h2", { id: "deals-title" }, "Deals"),
       h("div", { class: "table-wrap" }, h("table", {},
         h("thead", {}, h("tr", {}, ["Deal", "Status", "Price", "Available", "Reserved", "Sold", "Starts", "Commands"].map((c) => h("th", { scope: "col" }, c)))),
