@@ -29,8 +29,9 @@ def test_buying_until_sold_out_is_seen_live_in_another_browser(shop, people):
     assert buy(alice, 2).startswith("Reserved 2")
     expect(alice.page.locator("#reservation h2")).to_have_text("Your reservation")
     alice.shot("reservation")
-    # Bob's page, never reloaded, shows Alice's purchase arrive by subscription.
+    # Bob's page, never reloaded, shows Alice's purchase arrive by subscription, and says it.
     expect(bob.page.locator(".stock-words strong")).to_have_text("1 of 3 left")
+    expect(bob.page.locator("#announcer")).to_have_text("1 left.")
     assert buy(bob).startswith("Reserved 1")
     for buyer in (alice, bob):
         expect(buyer.page.locator(".badge")).to_have_text("Sold out")
