@@ -99,18 +99,22 @@ ENV
     sed 's/^/  /' "$RUN/backends.env"
 }
 
+# stop NAME: TERM the process of NAME's PID file and wait until it is gone (KILL after 15 s), so
+# an `up` right after never finds its port still taken; then the PID file goes.
+stop() {
+    [ -f "$RUN/$1.pid" ] || return 0
+    local pid; pid=$(cat "$RUN/$1.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+        say "stopped $1 (pid $pid)"
+    fi
+    rm -f "$RUN/$1.pid"
+}
+
 down() {
-    for name in mongo kafka redis; do
-        [ -f "$RUN/$name.pid" ] || continue
-        local pid; pid=$(cat "$RUN/$name.pid")
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-            kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-            say "stopped $name (pid $pid)"
-        fi
-        rm -f "$RUN/$name.pid"
-    done
+    for name in mongo kafka redis; do stop "$name"; done
     rm -f "$RUN/backends.env"
 }
 
@@ -139,18 +143,8 @@ cluster_up() {
 }
 
 cluster_down() {
-    local port pid
-    for port in "$CLUSTER_PORT" $((CLUSTER_PORT + 1)) $((CLUSTER_PORT + 2)); do
-        [ -f "$RUN/redis-cluster-$port.pid" ] || continue
-        pid=$(cat "$RUN/redis-cluster-$port.pid")
-        if kill -TERM "$pid" 2>/dev/null; then
-            # Gone before this returns: a cluster-up right after must not find the port still taken.
-            for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-            kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-            say "stopped redis-cluster-$port (pid $pid)"
-        fi
-        rm -f "$RUN/redis-cluster-$port.pid"
-    done
+    local port
+    for port in "$CLUSTER_PORT" $((CLUSTER_PORT + 1)) $((CLUSTER_PORT + 2)); do stop "redis-cluster-$port"; done
     rm -rf "$RUN/redis-cluster" "$RUN/redis-cluster.env"
 }
 

@@ -1,6 +1,5 @@
 public import Domain
 
-
 /// Redis Cluster's key space: 16,384 hash slots, a key's slot the CRC16 (XMODEM) of its hash tag
 /// (the text between the first `{` and the next `}`, when not empty) or of the whole key.
 ///

@@ -73,8 +73,7 @@ public struct RedisIdempotencyStore: IdempotencyStore {
     /// deal), oldest first: two round trips, the second pipelined over the lists.
     public func pendingClaims(before instant: Instant, limit: Int) async throws -> [IdempotencyStoreKey] {
         let maxScore = "(\(instant.nanosecondsSinceEpoch / 1_000_000)"
-        let deals = try await pool.send(["SMEMBERS", RedisStockLedger.dealsKey(prefix: prefix)]).array.compactMap(\.string).sorted()
-        let lists = [pendingKey(nil)] + deals.map { pendingKey(DealID(generated: $0)) }
+        let lists = [pendingKey(nil)] + (try await RedisStockLedger.deals(on: pool, prefix: prefix)).map(pendingKey)
         let replies = try await pool.pipeline(lists.map { ["ZRANGEBYSCORE", $0, "-inf", maxScore, "WITHSCORES", "LIMIT", "0", String(limit)] })
         var found: [(score: Double, member: String)] = []
         for reply in replies {

@@ -31,9 +31,14 @@ public struct RedisStockLedger: StockLedger {
     func journalKey(_ deal: DealID) -> String { Self.journalKey(prefix: prefix, deal: deal) }
     static func journalKey(prefix: String, deal: DealID) -> String { "\(prefix):{\(deal)}:journal" }
 
-    /// Every deal's id (the sweeper and the relay walk it).
+    /// Every deal's id (the sweeper, the relay and the reconciler walk it).
     var dealsKey: String { Self.dealsKey(prefix: prefix) }
     static func dealsKey(prefix: String) -> String { "\(prefix):deals" }
+
+    /// The deals listed in `fd:deals`, sorted: one round trip.
+    static func deals(on pool: RedisPool, prefix: String) async throws -> [DealID] {
+        try await pool.send(["SMEMBERS", dealsKey(prefix: prefix)]).array.compactMap(\.string).sorted().map { try DealID(validating: $0) }
+    }
 
     static func time(_ instant: Instant) -> String {
         let digits = String(instant.nanosecondsSinceEpoch)
@@ -244,7 +249,7 @@ public struct RedisStockLedger: StockLedger {
 
     /// One pipelined round trip over every deal's expiry index.
     public func dueReservations(at instant: Instant, limit: Int) async throws -> [DueReservation] {
-        let deals = try await pool.send(["SMEMBERS", dealsKey]).array.compactMap(\.string).sorted().map { try DealID(validating: $0) }
+        let deals = try await Self.deals(on: pool, prefix: prefix)
         let maxScore = String(instant.nanosecondsSinceEpoch / 1_000_000)
         let replies = try await pool.pipeline(deals.map { ["ZRANGEBYSCORE", keys($0)[5], "-inf", maxScore, "LIMIT", "0", String(limit)] })
         var due: [DueReservation] = []

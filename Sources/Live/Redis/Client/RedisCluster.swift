@@ -232,26 +232,24 @@ final class RedisClusterConnections: Sendable {
             var hops = 0, waits = 0
             while let redirect = RedisRedirect(replies[i]), hops < Self.maximumRedirects, waits < Self.maximumWaits {
                 redirects.add(1, ordering: .relaxed)
-                if redirect == .tryAgain {
-                    // Nothing ran: sent again to the slot's owner once more of its keys have moved.
+                switch redirect {
+                case .tryAgain:
+                    // Nothing ran: sent again to the slot's owner once more of its keys have moved;
+                    // the redirections it meets again are the same move's.
                     waits += 1
-                    hops = 0  // the redirections it meets again are the same move's
+                    hops = 0
                     try await Task.sleep(for: .milliseconds(20))
                     replies[i] = try await send([commands[i]], to: try node(for: slot), wait: wait)[0]
-                    continue
-                }
-                hops += 1
-                switch redirect {
                 case .moved(let node):
+                    hops += 1
                     // Nodes can disagree for a moment as a slot changes hands: wait a little more
                     // before each further hop.
                     if hops > 1 { try await Task.sleep(for: .milliseconds(10 * (hops - 1))) }
                     try await refresh()
                     replies[i] = try await send([commands[i]], to: node, wait: wait)[0]
                 case .ask(let node):
+                    hops += 1
                     replies[i] = try await send([["ASKING"], commands[i]], to: node, wait: wait)[1]
-                case .tryAgain:
-                    break
                 }
             }
         }

@@ -14,9 +14,9 @@ struct OutboxStreams: Sendable {
     /// Every stream, the outbox first; a journal names its deal (`deal`), an outbox of events does
     /// not (`deal` nil: its entries hold the events themselves).
     func keys() async throws -> [(key: String, deal: DealID?)] {
-        let deals = try await pool.send(["SMEMBERS", RedisStockLedger.dealsKey(prefix: prefix)]).array.compactMap(\.string).sorted()
-        return try [(key: RedisOutbox.key(prefix: prefix), deal: DealID?.none)]
-            + deals.map { try DealID(validating: $0) }.flatMap {
+        let deals = try await RedisStockLedger.deals(on: pool, prefix: prefix)
+        return [(key: RedisOutbox.key(prefix: prefix), deal: DealID?.none)]
+            + deals.flatMap {
                 [(key: RedisStockLedger.journalKey(prefix: prefix, deal: $0), deal: $0), (key: RedisOutbox.key(prefix: prefix, deal: $0), deal: nil)]
             }
     }
