@@ -179,6 +179,11 @@ def test_a_purchase_with_the_keyboard_alone(shop, people):
     page.keyboard.press("Enter")
     page.wait_for_selector(f"#account >> text={alice.name}")
     tab_to(page, f"Test item {deal}")
+    # Another buyer's order redraws the card live; the focused link stays focused.
+    shop.graphql("mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { __typename } }",
+                 {"i": {"dealId": deal, "quantity": 1, "idempotencyKey": "k"}}, token=shop.token("bob"))
+    expect(page.locator(f"#card-{deal} .stock-words strong")).to_have_text("2 of 3 left")
+    expect(page.locator(f"#title-{deal} a")).to_be_focused()
     page.keyboard.press("Enter")
     page.wait_for_selector("#buy-button")
     tab_to(page, "Buy now")

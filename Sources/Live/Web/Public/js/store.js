@@ -92,7 +92,7 @@ async function dealList() {
   // Each card follows its deal live (a socket runs at most 16 operations: the first 12 cards).
   for (const deal of deals.slice(0, 12)) {
     onLeave(client.subscribe(`subscription($id: ID!) { dealUpdates(dealId: $id) { ${DEAL} } }`, { id: deal.id }, {
-      next: (data) => document.getElementById(`card-${deal.id}`)?.replaceChildren(dealCard(data.dealUpdates)),
+      next: (data) => updateCard(data.dealUpdates),
     }));
   }
 }
@@ -100,9 +100,23 @@ async function dealList() {
 function dealCard(deal) {
   return h("article", { class: "card", "aria-labelledby": `title-${deal.id}` },
     h("h2", { id: `title-${deal.id}` }, h("a", { href: `#/deal/${encodeURIComponent(deal.id)}` }, deal.product?.name ?? deal.id)),
-    h("p", { class: "meta" }, statusBadge(deal.status), " ", h("span", { class: "price" }, money(deal.price, deal.currency))),
-    clock(deal),
-    stockBar(deal));
+    cardDetails(deal));
+}
+
+function cardDetails(deal) {
+  return [priceLine(deal), clock(deal), stockBar(deal)];
+}
+
+function priceLine(deal) {
+  return h("p", { class: "meta" }, statusBadge(deal.status), " ", h("span", { class: "price" }, money(deal.price, deal.currency)));
+}
+
+/** Redraws what follows a card's title: its link stays in the page, so a keyboard user's focus on it survives the update. */
+function updateCard(deal) {
+  const title = document.getElementById(`title-${deal.id}`);
+  if (!title) return;
+  while (title.nextSibling) title.nextSibling.remove();
+  title.after(...cardDetails(deal).filter(Boolean));
 }
 
 /** "Starts in …" before the start, "Ends in …" while live. */
@@ -170,7 +184,7 @@ async function dealPage(id) {
 function renderSummary(page) {
   const deal = page.deal;
   show("deal-summary",
-    h("p", { class: "meta" }, statusBadge(deal.status), " ", h("span", { class: "price" }, money(deal.price, deal.currency))),
+    priceLine(deal),
     h("p", {}, deal.product?.description ?? ""),
     clock(deal, () => setTimeout(() => reloadDeal(page), 1000)),
     h("p", { class: "rules" }, `At most ${deal.perUserLimit} per buyer.`,
