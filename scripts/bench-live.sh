@@ -32,7 +32,7 @@ STOCK=${FLASHDEAL_BENCH_STOCK:-40000}
 MIXES=${FLASHDEAL_BENCH_MIXES:-"bench journey"}
 DURABILITY=${FLASHDEAL_BENCH_DURABILITY-"always replica"}
 SECURITY_PAIRS=${FLASHDEAL_BENCH_SECURITY_PAIRS:-2}
-OBSERVABILITY_PAIRS=${FLASHDEAL_BENCH_OBSERVABILITY_PAIRS:-2}
+OBSERVABILITY_PAIRS=${FLASHDEAL_BENCH_OBSERVABILITY_PAIRS:-4}
 PAYMENT_MS=${FLASHDEAL_BENCH_PAYMENT_MS:-20}
 export FLASHDEAL_PAYMENT_LATENCY=${PAYMENT_MS}ms
 OUT=.run/bench-live
@@ -136,7 +136,8 @@ done
 # The price of observability: the journey at the top level with tracing exporting a 1% sample over
 # OTLP/HTTP (to scripts/otlp-receiver.py, which decodes every span it gets) and metrics on, against
 # both off (metrics.enabled false: /metrics keeps only the process's series), alternately,
-# FLASHDEAL_BENCH_OBSERVABILITY_PAIRS times (2; 0 for none); access logs at their default (off) in both.
+# FLASHDEAL_BENCH_OBSERVABILITY_PAIRS times (4, since one pair alone moves by up to ±5%; 0 for none);
+# access logs at their default (off) in both.
 # FLASHDEAL_BENCH_OTEL_SAMPLER and _SAMPLER_ARG change the sampler (to see what an unsampled span costs).
 observability_run() {  # observability_run traced|plain PAIR
     if [ "$1" = traced ]; then
