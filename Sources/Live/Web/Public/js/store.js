@@ -380,12 +380,25 @@ function orderPanel(initial, { headingLevel = "h2", onChange = () => {} } = {}) 
     render();
     if (message) announce(message.text, { assertive: message.kind === "error" });
   };
-  async function pay() {
-    state.busy = "pay";
+  /** One action on the order: its buttons busy while it runs, then the answer's message, or the failure's with `advice`. */
+  async function act(busy, send, messages, advice) {
+    state.busy = busy;
     state.message = null;
     render();
-    state.payKey ??= newKey("pay");
+    let order = state.order, message;
     try {
+      const r = await send();
+      order = r.order ?? state.order;
+      message = messages(r)[r.__typename] ?? { kind: "error", text: r.__typename };
+    } catch (error) {
+      message = { kind: "error", text: `${error.message}. ${advice}` };
+    }
+    state.busy = null;
+    update(order, message);
+  }
+  function pay() {
+    state.payKey ??= newKey("pay");
+    return act("pay", async () => {
       const data = await client.request(`mutation($input: PayOrderInput!) { payOrder(input: $input) {
         __typename
         ... on OrderPaid { order { ${ORDER} } }
@@ -395,49 +408,34 @@ function orderPanel(initial, { headingLevel = "h2", onChange = () => {} } = {}) 
         ... on OrderNotPayable { order { ${ORDER} } refunded }
         ... on RateLimited { retryAfterMs } } }`, { input: { orderId: state.order.id, idempotencyKey: state.payKey } });
       state.payKey = null; // answered: a new attempt is a new intent
-      const r = data.payOrder;
-      const messages = {
-        OrderPaid: { kind: "ok", text: "Paid. Your order is confirmed." },
-        ReservationExpired: { kind: "error", text: `Your reservation expired before the payment went through${r.refunded ? "; the charge was refunded" : ""}.` },
-        PaymentDeclined: { kind: "error", text: `Your payment was declined (${r.reason}). You can try again before the deadline.` },
-        PaymentWindowClosed: { kind: "error", text: "The payment window has closed." },
-        OrderNotPayable: { kind: "error", text: `This order cannot be paid now${r.refunded ? "; the charge was refunded" : ""}.` },
-        OrderNotFound: { kind: "error", text: "This order does not exist." },
-        IdempotencyKeyReused: { kind: "error", text: "That payment attempt belongs to another order: try again." },
-        RateLimited: { kind: "error", text: `Too many tries: wait ${span(r.retryAfterMs ?? 0)}.` },
-      };
-      state.busy = null;
-      update(r.order ?? state.order, messages[r.__typename] ?? { kind: "error", text: r.__typename });
-    } catch (error) {
-      state.busy = null;
-      update(state.order, { kind: "error", text: `${error.message}. Nothing is lost: try again, you will not be charged twice.` });
-    }
+      return data.payOrder;
+    }, (r) => ({
+      OrderPaid: { kind: "ok", text: "Paid. Your order is confirmed." },
+      ReservationExpired: { kind: "error", text: `Your reservation expired before the payment went through${r.refunded ? "; the charge was refunded" : ""}.` },
+      PaymentDeclined: { kind: "error", text: `Your payment was declined (${r.reason}). You can try again before the deadline.` },
+      PaymentWindowClosed: { kind: "error", text: "The payment window has closed." },
+      OrderNotPayable: { kind: "error", text: `This order cannot be paid now${r.refunded ? "; the charge was refunded" : ""}.` },
+      OrderNotFound: { kind: "error", text: "This order does not exist." },
+      IdempotencyKeyReused: { kind: "error", text: "That payment attempt belongs to another order: try again." },
+      RateLimited: { kind: "error", text: `Too many tries: wait ${span(r.retryAfterMs ?? 0)}.` },
+    }), "Nothing is lost: try again, you will not be charged twice.");
   }
-  async function cancel() {
-    state.busy = "cancel";
-    state.message = null;
-    render();
-    try {
+  function cancel() {
+    return act("cancel", async () => {
       const data = await client.request(`mutation($id: ID!) { cancelOrder(input: {orderId: $id}) {
         __typename
         ... on OrderCancelled { order { ${ORDER} } }
         ... on OrderRefunded { order { ${ORDER} } }
         ... on OrderNotCancellable { order { ${ORDER} } }
         ... on RateLimited { retryAfterMs } } }`, { id: state.order.id });
-      const r = data.cancelOrder;
-      const messages = {
-        OrderCancelled: { kind: "ok", text: "Cancelled: the unit is back on sale." },
-        OrderRefunded: { kind: "ok", text: "Cancelled and refunded." },
-        OrderNotCancellable: { kind: "error", text: "This order can no longer be cancelled." },
-        OrderNotFound: { kind: "error", text: "This order does not exist." },
-        RateLimited: { kind: "error", text: `Too many tries: wait ${span(r.retryAfterMs ?? 0)}.` },
-      };
-      state.busy = null;
-      update(r.order ?? state.order, messages[r.__typename] ?? { kind: "error", text: r.__typename });
-    } catch (error) {
-      state.busy = null;
-      update(state.order, { kind: "error", text: `${error.message}. Try again.` });
-    }
+      return data.cancelOrder;
+    }, (r) => ({
+      OrderCancelled: { kind: "ok", text: "Cancelled: the unit is back on sale." },
+      OrderRefunded: { kind: "ok", text: "Cancelled and refunded." },
+      OrderNotCancellable: { kind: "error", text: "This order can no longer be cancelled." },
+      OrderNotFound: { kind: "error", text: "This order does not exist." },
+      RateLimited: { kind: "error", text: `Too many tries: wait ${span(r.retryAfterMs ?? 0)}.` },
+    }), "Try again.");
   }
   render();
   onLeave(client.subscribe(`subscription($id: ID!) { orderUpdates(orderId: $id) { ${ORDER} } }`, { id: initial.id }, {
