@@ -47,7 +47,7 @@ import Testing
     @Test func aMissingFolderIsNamed() throws {
         #expect(throws: WebPagesError.self) { _ = try WebPages(root: "/nonexistent/flashdeal-web") }
         do { _ = try WebPages(root: "/nonexistent/flashdeal-web") } catch {
-            #expect("\(error)".contains("/nonexistent/flashdeal-web") && "\(error)".contains("web.root"))
+            #expect("\(error)".contains("/nonexistent/flashdeal-web") && "\(error)".contains("api.webRoot"))
         }
     }
 

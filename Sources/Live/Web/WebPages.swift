@@ -5,7 +5,7 @@ import NIOCore
 
 /// The storefront (`/`) and the operator console (`/admin`): plain HTML, CSS and ES modules, no
 /// build step, read once at start from `Public/` (the `FlashDeal_LiveWeb.resources` folder SwiftPM
-/// puts beside the binary, or `web.root`). They speak to the same `/graphql` as any client.
+/// puts beside the binary, or `api.webRoot`). They speak to the same `/graphql` as any client.
 ///
 /// Every answer carries a content security policy that allows the page's own scripts, styles and
 /// connections only (no inline script, no other origin, no framing), and an `ETag`: a page
@@ -108,6 +108,6 @@ public struct WebPages: Sendable {
 public struct WebPagesError: Error, CustomStringConvertible {
     public var looked: [String]
     public var description: String {
-        "the storefront's files (index.html) are not in \(looked.joined(separator: " or ")); set web.root to the folder that holds them"
+        "the storefront's files (index.html) are not in \(looked.joined(separator: " or ")); set api.webRoot (--api-web-root, FLASHDEAL_API_WEB_ROOT) to the folder that holds them"
     }
 }
