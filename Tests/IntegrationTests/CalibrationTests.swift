@@ -40,7 +40,7 @@ struct CalibrationTests {
             let runner = LoadCalibrationRunner(
                 target: "http://127.0.0.1:\(try #require(client.port))", k6: try #require(Backends.k6),
                 script: K6SmokeTests.root.appendingPathComponent("k6/calibrate.js").path,
-                admin: try await Authenticator.bearer("admin", admin: true), secret: Authenticator.developmentSecret, rate: 40, phaseSeconds: 3, journeyRates: [20, 60],
+                admin: try await Authenticator.bearer("admin", admin: true), secret: Authenticator.developmentSecret, rate: 40, phaseSeconds: 3, journeyRates: [60, 150],
                 workDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("flashdeal-calibrate-\(tag)").path,
                 machine: "test", placement: "shared"
             ) { try await probes.redisCPU() }
