@@ -9,8 +9,11 @@
 #     then the writer tier's backlog and catch-up after one run of FLASHDEAL_VALIDATE_DRAIN
 #     (experiments/drain-2000.json; "" skips it), predicted and measured (`flashdeal drain`);
 #  2. both mixes (validation: deal views and orders; journey: browse, view, order, poll, pay through a
-#     60 ms provider, cancel) at every level, FLASHDEAL_VALIDATE_REPEAT k6 runs each, stored;
-#  3. the saturation point of each mix, stepped up on both sides (`flashdeal saturation`);
+#     60 ms provider, cancel) at every level, FLASHDEAL_VALIDATE_REPEAT k6 runs each, stored; each
+#     run starts once the writer has caught up with the runs before it (`--writer`), as each
+#     simulated run starts from an empty system;
+#  3. the saturation point of each mix, stepped up on both sides (`flashdeal saturation`, each step
+#     after the writer has caught up);
 #  4. `flashdeal validate --no-fit`: every level predicted with the calibration as measured (no
 #     fitted factor) and compared; docs/validation.md's sections rewritten.
 # Environment: FLASHDEAL_VALIDATE_LEVELS ("500 1000 2000 3000"), FLASHDEAL_VALIDATE_MIXES ("validation
@@ -55,14 +58,14 @@ if [ "$REUSE" != 1 ]; then
     for mix in $MIXES; do
         for level in $LEVELS; do
             echo "validate: experiments/$mix-$level.json, $REPEAT k6 runs"
-            "${LOAD_PIN[@]}" "$LIVE_BIN" loadtest --scenario "experiments/$mix-$level.json" --target "$TARGET" --repeat "$REPEAT" \
+            "${LOAD_PIN[@]}" "$LIVE_BIN" loadtest --scenario "experiments/$mix-$level.json" --target "$TARGET" --writer "$WRITER" --repeat "$REPEAT" \
                 --results "$RESULTS" --work-directory "$OUT/k6" >"$OUT/loadtest-$mix-$level.txt"
         done
         if [ -n "$SATURATION" ]; then
             read -r from step to <<<"$SATURATION"
             echo "validate: the saturation point of the $mix mix, $from to $to requests/s by $step"
             "${LOAD_PIN[@]}" "$LIVE_BIN" saturation --scenario "experiments/$mix-2000.json" --from "$from" --step "$step" --to "$to" "${MODEL[@]}" \
-                --target "$TARGET" --work-directory "$OUT/saturation" --document docs/validation.md --section "saturation-$mix" \
+                --target "$TARGET" --writer "$WRITER" --work-directory "$OUT/saturation" --document docs/validation.md --section "saturation-$mix" \
                 | tee "$OUT/saturation-$mix.txt"
         fi
     done

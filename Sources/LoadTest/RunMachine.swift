@@ -15,9 +15,12 @@ public enum RunMachine {
             ? "the API on core 0 and the load generator on core 1 (FLASHDEAL_PIN=split)" : "every process sharing every core"
     }
 
-    /// A stored k6 run's label: `k6, shared` or `k6, split`.
-    public static func label(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        "k6, \(placementTag(environment: environment))"
+    /// A stored k6 run's label: `k6, shared` or `k6, split`, and with `settled` (the writer
+    /// watched until nothing waited for it, before the run) what it found and how long that took.
+    public static func label(settled: WriterDrain? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let placed = "k6, \(placementTag(environment: environment))"
+        guard let settled else { return placed }
+        return placed + String(format: ", after the writer caught up (%.0f waiting, %.0f s)", settled.waitingAtStart, settled.seconds)
     }
 
     /// The machine and the placement, for reports.
