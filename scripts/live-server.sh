@@ -12,7 +12,9 @@
 # only past 4 GB: a rewrite forks Redis and copies the data set, and on this machine that ran on the
 # cores being measured (a 1.2-s rewrite in the middle of the 2k level, 60 MB into the run).
 # `live_server_up NAME PORT OUT` starts them, the writer on PORT+1 and the API on PORT, waits
-# until the API is ready, and stops everything when the calling script exits. Sets SERVER (the
+# until the API is ready, and stops everything when the calling script exits;
+# `bash scripts/live-server.sh restart NAME PORT OUT` starts it all again on empty backends, from
+# another process (what `make validate` runs before each k6 run). Sets SERVER (the
 # API's pid; FLASHDEAL_LIVE_BIN runs another build, for A/B runs). k6 (Go) runs with GOGC=400 unless told otherwise: at Go's default its garbage
 # collector is about a tenth of its CPU, taken from the cores the server needs.
 export GOGC=${GOGC:-400}
@@ -41,23 +43,60 @@ live_server_up() {
     SERVER=""
     LIVE_WRITER=""
     trap live_server_down EXIT
+    : >"$out/server.log"
+    : >"$out/writer.log"
+    live_start "$name"
+}
+
+# Starts the backends empty, then the writer and the API, and waits until the API is ready; their
+# pids in $LIVE_OUT/{api,writer}.pid, for `live_restart` in another process.
+live_start() {
+    local name=$1 port=$LIVE_PORT out=$LIVE_OUT
     live_backends down >/dev/null
     live_backends up --fresh
     set -a; . .run/bench-backends/backends.env; set +a
     # The asynchronous tier (Kafka, MongoDB) in the writer's class, every thread of it: the
     # request path (the API, Redis, and k6 in the clients' place) comes first on the shared cores.
     live_idle
-    chrt --idle 0 "$LIVE_BIN" serve --role writer --port $((port + 1)) >"$out/writer.log" 2>&1 &
+    chrt --idle 0 "$LIVE_BIN" serve --role writer --port $((port + 1)) >>"$out/writer.log" 2>&1 &
     LIVE_WRITER=$!
-    "${API_PIN[@]}" "$LIVE_BIN" serve --role api --port "$port" >"$out/server.log" 2>&1 &
+    "${API_PIN[@]}" "$LIVE_BIN" serve --role api --port "$port" >>"$out/server.log" 2>&1 &
     SERVER=$!
+    echo "$SERVER" >"$out/api.pid"
+    echo "$LIVE_WRITER" >"$out/writer.pid"
     for _ in $(seq 1 100); do
         curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0
-        kill -0 "$SERVER" 2>/dev/null || { cat "$out/server.log" >&2; exit 1; }
+        kill -0 "$SERVER" 2>/dev/null || { tail -20 "$out/server.log" >&2; exit 1; }
         sleep 0.2
     done
     echo "$name: the server never became ready" >&2
     exit 1
+}
+
+# `bash scripts/live-server.sh restart NAME PORT OUT`, from any process (`flashdeal loadtest
+# --before-run`): stops the API and writer that $OUT's pid files name, then starts everything
+# afresh as live_server_up did, on backends started empty. The script that ran live_server_up
+# stops what its pid files name when it exits.
+live_restart() {
+    local name=$1
+    LIVE_BIN=${FLASHDEAL_LIVE_BIN:-.build/release/flashdeal}
+    LIVE_PORT=$2 LIVE_OUT=$3
+    # Not pinned like the process that asked (with FLASHDEAL_PIN=split, the load generator's core).
+    taskset -a -p -c "0-$(($(nproc) - 1))" $$ >/dev/null
+    live_stop_pids
+    live_start "$name"
+}
+
+# Stops the API and the writer that $LIVE_OUT's pid files name, waiting until each is gone.
+live_stop_pids() {
+    local role pid
+    for role in api writer; do
+        [ -f "$LIVE_OUT/$role.pid" ] || continue
+        pid=$(cat "$LIVE_OUT/$role.pid")
+        rm -f "$LIVE_OUT/$role.pid"
+        kill -TERM "$pid" 2>/dev/null || continue
+        for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" = Z ] && break; sleep 0.1; done
+    done
 }
 
 live_idle() {
@@ -88,5 +127,14 @@ live_api_restart() {
 live_server_down() {
     [ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
     [ -n "$LIVE_WRITER" ] && kill -TERM "$LIVE_WRITER" 2>/dev/null && wait "$LIVE_WRITER" 2>/dev/null || true
+    # What a `live_restart` in another process started, if one did.
+    [ -n "${LIVE_OUT:-}" ] && live_stop_pids
     live_backends down >/dev/null || true
 }
+
+if [ "${BASH_SOURCE[0]}" = "$0" ] && [ "${1:-}" = restart ]; then
+    [ $# -eq 4 ] || { echo "usage: bash scripts/live-server.sh restart NAME PORT OUT" >&2; exit 2; }
+    set -euo pipefail
+    cd "$(dirname "$0")/.."
+    live_restart "$2" "$3" "$4"
+fi

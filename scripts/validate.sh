@@ -10,10 +10,12 @@
 #     (experiments/drain-2000.json; "" skips it), predicted and measured (`flashdeal drain`);
 #  2. both mixes (validation: deal views and orders; journey: browse, view, order, poll, pay through a
 #     60 ms provider, cancel) at every level, FLASHDEAL_VALIDATE_REPEAT k6 runs each, stored; each
-#     run starts once the writer has caught up with the runs before it (`--writer`), as each
-#     simulated run starts from an empty system;
-#  3. the saturation point of each mix, stepped up on both sides (`flashdeal saturation`, each step
-#     after the writer has caught up);
+#     run on a server and backends started afresh (`--before-run`), as each simulated run starts
+#     from an empty system: no run is measured behind the runs before it (the writer tier's
+#     backlog, relayed through Redis at the request path's priority, and their reservations
+#     expiring);
+#  3. the saturation point of each mix, stepped up on both sides (`flashdeal saturation`, each
+#     step on a fresh start too);
 #  4. `flashdeal validate --no-fit`: every level predicted with the calibration as measured (no
 #     fitted factor) and compared; docs/validation.md's sections rewritten.
 # Environment: FLASHDEAL_VALIDATE_LEVELS ("500 1000 2000 3000"), FLASHDEAL_VALIDATE_MIXES ("validation
@@ -49,6 +51,7 @@ if [ "$REUSE" != 1 ]; then
     live_server_up validate "$PORT" "$OUT"
     echo "validate: calibrating under load ($(live_placement))"
     WRITER="http://127.0.0.1:$((PORT + 1))"
+    FRESH="bash scripts/live-server.sh restart validate $PORT $OUT"
     "${LOAD_PIN[@]}" "$LIVE_BIN" calibrate --target "$TARGET" --writer "$WRITER" >"$OUT/calibrate.json" 2>"$OUT/calibrate.log"
     if [ -n "$DRAIN" ]; then
         echo "validate: the writer tier's backlog and catch-up after $DRAIN"
@@ -58,14 +61,14 @@ if [ "$REUSE" != 1 ]; then
     for mix in $MIXES; do
         for level in $LEVELS; do
             echo "validate: experiments/$mix-$level.json, $REPEAT k6 runs"
-            "${LOAD_PIN[@]}" "$LIVE_BIN" loadtest --scenario "experiments/$mix-$level.json" --target "$TARGET" --writer "$WRITER" --repeat "$REPEAT" \
+            "${LOAD_PIN[@]}" "$LIVE_BIN" loadtest --scenario "experiments/$mix-$level.json" --target "$TARGET" --before-run "$FRESH" --repeat "$REPEAT" \
                 --results "$RESULTS" --work-directory "$OUT/k6" >"$OUT/loadtest-$mix-$level.txt"
         done
         if [ -n "$SATURATION" ]; then
             read -r from step to <<<"$SATURATION"
             echo "validate: the saturation point of the $mix mix, $from to $to requests/s by $step"
             "${LOAD_PIN[@]}" "$LIVE_BIN" saturation --scenario "experiments/$mix-2000.json" --from "$from" --step "$step" --to "$to" "${MODEL[@]}" \
-                --target "$TARGET" --writer "$WRITER" --work-directory "$OUT/saturation" --document docs/validation.md --section "saturation-$mix" \
+                --target "$TARGET" --before-run "$FRESH" --work-directory "$OUT/saturation" --document docs/validation.md --section "saturation-$mix" \
                 | tee "$OUT/saturation-$mix.txt"
         fi
     done

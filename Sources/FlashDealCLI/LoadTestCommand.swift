@@ -22,7 +22,7 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "The k6 binary (default: .venv/flashdeal/k6, else FLASHDEAL_K6).") var k6: String?
     @Option(help: "The k6 script.") var script = "k6/scenario.js"
     @Option(help: "Where k6's plans and outputs go.") var workDirectory = ".run/loadtest"
-    @OptionGroup var settle: SettleOption
+    @OptionGroup var before: BeforeRunOption
     @OptionGroup var store: ResultsCommand.StoreOption
 
     func validate() throws {
@@ -36,38 +36,33 @@ struct LoadTestCommand: AsyncParsableCommand {
         let results = try store.open()
         let stamp = Int(Date().timeIntervalSince1970)
         for i in 0..<`repeat` {
-            let result: RunResult, settled: WriterDrain?
+            let result: RunResult
             do {
-                settled = try await settle.settle { FileHandle.standardError.write(Data("loadtest: \($0)\n".utf8)) }
+                try before.run { FileHandle.standardError.write(Data("loadtest: \($0)\n".utf8)) }
                 result = try await runner.run(tag: "\(stamp)-\(i)") { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
             } catch let error as LoadTestError {
                 throw ValidationError("\(error)")
             }
-            let id = try results.save(result, scenario: scenario, kind: .measured, replication: i, label: RunMachine.label(settled: settled))
+            let id = try results.save(result, scenario: scenario, kind: .measured, replication: i, label: RunMachine.label(before: before.beforeRun))
             FileHandle.standardError.write(Data("stored measured run \(id) in \(store.path)\n".utf8))
             print(TableReport.render(result), terminator: "")
         }
     }
 }
 
-/// `--writer`: before each k6 run, wait until nothing waits for the writer tier (its outbox and
-/// Kafka lag empty, its write counter still). A simulated run starts from an empty system; a run
-/// measured behind the previous run's backlog measures that backlog too (the relay's Redis work,
-/// at the request path's priority, on the same cores).
-struct SettleOption: ParsableArguments {
-    @Option(help: "The writer (serve --role writer): before each k6 run, wait until nothing waits for it.") var writer: String?
-    @Option(help: "Seconds to wait for the writer to catch up before a run.") var settleLimit = 600.0
+/// `--before-run`: a shell command run before each k6 run. A simulated run starts from an empty
+/// system; `make validate` passes one that starts the server and its backends afresh, so no run
+/// is measured behind the backlog, the reservations still to expire and the data of the runs
+/// before it.
+struct BeforeRunOption: ParsableArguments {
+    @Option(help: "A shell command to run before each k6 run (e.g. one that restarts the server on empty backends); a failure stops the command.")
+    var beforeRun: String?
 
-    func validate() throws {
-        guard settleLimit > 0 else { throw ValidationError("--settle-limit must be positive") }
-    }
-
-    /// The writer's catch-up before a run (nil without --writer).
-    func settle(_ say: (String) -> Void) async throws -> WriterDrain? {
-        guard let writer else { return nil }
-        let settled = try await WriterProbe(writer: writer).watch(limit: settleLimit)
-        say(String(format: "the writer caught up first: %.0f waiting, %.0f s", settled.waitingAtStart, settled.seconds))
-        return settled
+    func run(_ say: (String) -> Void) throws {
+        guard let beforeRun else { return }
+        let start = Date()
+        try LoadTestRunner.shell(beforeRun)
+        say("ran `\(beforeRun)` (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
     }
 }
 
@@ -104,7 +99,7 @@ struct SaturationCommand: AsyncParsableCommand {
     @Option(help: "The k6 binary (default: .venv/flashdeal/k6, else FLASHDEAL_K6).") var k6: String?
     @Option(help: "The k6 script.") var script = "k6/scenario.js"
     @Option(help: "Where k6's plans and outputs go.") var workDirectory = ".run/saturation"
-    @OptionGroup var settle: SettleOption
+    @OptionGroup var before: BeforeRunOption
     @Option(help: "Replace this Markdown document's <!-- SECTION:begin --> … <!-- SECTION:end --> section with the table.") var document: String?
     @Option(help: "The document's section to replace.") var section = "saturation"
     @Option(name: .customLong("set"), help: "A model setting, PATH=VALUE (repeatable), e.g. http.coresPerReplica=1 for a server pinned to one core.") var settings: [String] = []
@@ -127,7 +122,7 @@ struct SaturationCommand: AsyncParsableCommand {
             let stamp = Int(Date().timeIntervalSince1970)
             do {
                 measured = try await search.search { level in
-                    _ = try await settle.settle(say)
+                    try before.run(say)
                     say("measuring \(level.name) with k6")
                     let runner = LoadTestRunner(scenario: level, target: target, k6: k6, script: script, workDirectory: workDirectory, admin: admin, secret: secret)
                     return [try await runner.run(tag: "\(stamp)-\(Int(level.peakRequestsPerSecond))")]

@@ -57,10 +57,18 @@ public struct LoadTestRunner: Sendable {
     }
 
     /// Runs k6 to its end; a run whose thresholds were crossed (exit 99) is still a measurement.
-    /// Runs k6 to its end and returns the CPU seconds it used (user and system, from its own
-    /// rusage: `wait4` on it, so other children of this process, such as a test's, never count).
+    /// Returns the CPU seconds it used (user and system, from its own rusage: `wait4` on it, so
+    /// other children of this process, such as a test's, never count).
     @discardableResult
     static func k6(_ k6: String, _ arguments: [String]) throws -> Double {
+        try spawn(k6, arguments, name: "k6", succeeds: [0, 99])
+    }
+
+    /// Runs `path` with `arguments` to its end, its output discarded; throws unless it exits with
+    /// one of `succeeds`, naming it (`name`), how it ended and the end of what it wrote to stderr.
+    /// Returns the CPU seconds it used.
+    @discardableResult
+    static func spawn(_ path: String, _ arguments: [String], name: String, succeeds: Set<Int32> = [0]) throws -> Double {
         let errors = Pipe()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -68,23 +76,29 @@ public struct LoadTestRunner: Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, errors.fileHandleForWriting.fileDescriptor, 2)
         posix_spawn_file_actions_addclose(&actions, errors.fileHandleForReading.fileDescriptor)
-        let argv = ([k6] + arguments).map { strdup($0) } + [nil]
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid = pid_t()
-        let spawned = posix_spawn(&pid, k6, &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
         try? errors.fileHandleForWriting.close()
-        guard spawned == 0 else { throw LoadTestError("cannot start k6 at \(k6): \(String(cString: strerror(spawned)))") }
+        guard spawned == 0 else { throw LoadTestError("cannot start \(name) at \(path): \(String(cString: strerror(spawned)))") }
         let stderr = errors.fileHandleForReading.readDataToEndOfFile()
         var status: Int32 = 0, usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 {
-            guard errno == EINTR else { throw LoadTestError("waiting for k6: \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else { throw LoadTestError("waiting for \(name): \(String(cString: strerror(errno)))") }
         }
         // WIFEXITED and WEXITSTATUS, which Swift does not import.
         let exited = status & 0x7f == 0, code = (status >> 8) & 0xff
-        guard exited, code == 0 || code == 99 else {
-            throw LoadTestError("k6 exited with \(exited ? "status \(code)" : "signal \(status & 0x7f)"): \(String(decoding: stderr.suffix(2000), as: UTF8.self))")
+        guard exited, succeeds.contains(code) else {
+            throw LoadTestError("\(name) exited with \(exited ? "status \(code)" : "signal \(status & 0x7f)"): \(String(decoding: stderr.suffix(2000), as: UTF8.self))")
         }
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// Runs `command` with `/bin/sh -c` to its end (`flashdeal loadtest --before-run`): what a
+    /// measurement needs done before each k6 run; throws naming the command when it fails.
+    public static func shell(_ command: String) throws {
+        try spawn("/bin/sh", ["-c", command], name: "--before-run '\(command)'")
     }
 
     /// Creates each deal's product and the deal, and starts it when its start is now.

@@ -15,12 +15,10 @@ public enum RunMachine {
             ? "the API on core 0 and the load generator on core 1 (FLASHDEAL_PIN=split)" : "every process sharing every core"
     }
 
-    /// A stored k6 run's label: `k6, shared` or `k6, split`, and with `settled` (the writer
-    /// watched until nothing waited for it, before the run) what it found and how long that took.
-    public static func label(settled: WriterDrain? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let placed = "k6, \(placementTag(environment: environment))"
-        guard let settled else { return placed }
-        return placed + String(format: ", after the writer caught up (%.0f waiting, %.0f s)", settled.waitingAtStart, settled.seconds)
+    /// A stored k6 run's label: `k6, shared` or `k6, split`, and what ran before it
+    /// (`--before-run`: `make validate` starts the server and its backends afresh).
+    public static func label(before command: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        "k6, \(placementTag(environment: environment))" + (command.map { ", after `\($0)`" } ?? "")
     }
 
     /// The machine and the placement, for reports.

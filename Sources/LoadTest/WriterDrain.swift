@@ -47,10 +47,6 @@ public struct WriterDrain: Sendable, Codable, Hashable {
     public var peakBacklog: Double { samples.map(\.backlog).max() ?? 0 }
     public var peakLag: Double { samples.map(\.lag).max() ?? 0 }
     public var messages: Double { (samples.last?.written ?? 0) - (samples.first?.written ?? 0) }
-    /// What waited at the first sample.
-    public var waitingAtStart: Double { samples.first?.backlog ?? 0 }
-    /// Seconds from the first sample to the last.
-    public var seconds: Double { (samples.last?.at ?? 0) - (samples.first?.at ?? 0) }
 
     /// The sample at which the last message was written (the counter's last rise).
     var lastWrite: Sample? {

@@ -155,5 +155,18 @@ import Testing
         #expect(RunMachine.label(environment: [:]) == "k6, shared" && RunMachine.label(environment: ["FLASHDEAL_PIN": "split"]) == "k6, split")
         #expect(RunMachine.describe(environment: ["FLASHDEAL_PIN": "split"]).hasSuffix("the API on core 0 and the load generator on core 1 (FLASHDEAL_PIN=split)"))
         #expect(RunMachine.describe(environment: [:]).hasSuffix("every process sharing every core"))
+        #expect(RunMachine.label(before: "bash scripts/live-server.sh restart validate 1 o", environment: [:])
+            == "k6, shared, after `bash scripts/live-server.sh restart validate 1 o`")
+    }
+
+    /// `--before-run`: the command runs to its end before k6 starts; one that fails stops the
+    /// measurement, naming the command, its status and what it said.
+    @Test func theCommandBeforeARunRunsToItsEndOrStopsTheMeasurement() throws {
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("before-run-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: marker) }
+        try LoadTestRunner.shell("sleep 0.2; echo started > '\(marker)'")
+        #expect((try? String(contentsOfFile: marker, encoding: .utf8)) == "started\n")
+        let error = #expect(throws: LoadTestError.self) { try LoadTestRunner.shell("echo the server never became ready >&2; exit 3") }
+        #expect("\(error!)".contains("--before-run 'echo the server never became ready >&2; exit 3' exited with status 3: the server never became ready"), "\(error!)")
     }
 }

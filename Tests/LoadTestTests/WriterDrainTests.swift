@@ -33,15 +33,6 @@ import Testing
         #expect(WriterDrain.drained(idle) && !WriterDrain.drained(Array(idle.prefix(5))))
     }
 
-    @Test func aRunStartedAfterTheCatchUpSaysWhatWaitedAndForHowLong() throws {
-        // Watched from the load's end: 4,000 waiting, 23 s until the counter had stood still 3 s.
-        let recorded = Self.recorded()
-        let settled = WriterDrain(samples: recorded.samples.filter { $0.at >= 10 && $0.at <= 33 }, loadEnd: nil)
-        #expect(settled.waitingAtStart == 4000 && settled.seconds == 23)
-        #expect(RunMachine.label(settled: settled, environment: [:]) == "k6, shared, after the writer caught up (4000 waiting, 23 s)")
-        #expect(RunMachine.label(settled: nil, environment: ["FLASHDEAL_PIN": "split"]) == "k6, split")
-    }
-
     @Test func theTiersCostIsTheMachinesBusyTimeBeyondQuietPerMessage() throws {
         // From the load's end: 20 s to the last write, 24 busy core-seconds of which 4 quiet, for
         // 4,000 messages: 5 ms a message, one core.
