@@ -75,6 +75,9 @@ public struct LoadTestRunner: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, errors.fileHandleForWriting.fileDescriptor, 2)
+        // Only as its stderr: a process it leaves running (a server a --before-run command starts)
+        // must not hold the pipe open, or reading it to its end would wait for that process.
+        posix_spawn_file_actions_addclose(&actions, errors.fileHandleForWriting.fileDescriptor)
         posix_spawn_file_actions_addclose(&actions, errors.fileHandleForReading.fileDescriptor)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
