@@ -60,17 +60,25 @@ live_start() {
     live_idle
     chrt --idle 0 "$LIVE_BIN" serve --role writer --port $((port + 1)) >>"$out/writer.log" 2>&1 &
     LIVE_WRITER=$!
-    "${API_PIN[@]}" "$LIVE_BIN" serve --role api --port "$port" >>"$out/server.log" 2>&1 &
+    echo "$LIVE_WRITER" >"$out/writer.pid"
+    live_api_start || { echo "$name: the server never became ready" >&2; exit 1; }
+}
+
+# Starts the API (with extra environment: `live_api_start VAR=value ...`), records its pid in
+# SERVER and $LIVE_OUT/api.pid, and waits until it is ready; returns 1, with the end of its log,
+# when it exits or is not ready within 20 s.
+live_api_start() {
+    local port=$LIVE_PORT out=$LIVE_OUT
+    "${API_PIN[@]}" env "$@" "$LIVE_BIN" serve --role api --port "$port" >>"$out/server.log" 2>&1 &
     SERVER=$!
     echo "$SERVER" >"$out/api.pid"
-    echo "$LIVE_WRITER" >"$out/writer.pid"
     for _ in $(seq 1 100); do
         curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0
-        kill -0 "$SERVER" 2>/dev/null || { tail -20 "$out/server.log" >&2; exit 1; }
+        kill -0 "$SERVER" 2>/dev/null || break
         sleep 0.2
     done
-    echo "$name: the server never became ready" >&2
-    exit 1
+    tail -20 "$out/server.log" >&2
+    return 1
 }
 
 # `bash scripts/live-server.sh restart NAME PORT OUT`, from any process (`flashdeal loadtest
@@ -83,14 +91,15 @@ live_restart() {
     LIVE_PORT=$2 LIVE_OUT=$3
     # Not pinned like the process that asked (with FLASHDEAL_PIN=split, the load generator's core).
     taskset -a -p -c "0-$(($(nproc) - 1))" $$ >/dev/null
-    live_stop_pids
+    live_stop_pids api writer
     live_start "$name"
 }
 
-# Stops the API and the writer that $LIVE_OUT's pid files name, waiting until each is gone.
+# Stops the processes $LIVE_OUT's pid files name (`live_stop_pids api writer`), waiting until each
+# is gone.
 live_stop_pids() {
     local role pid
-    for role in api writer; do
+    for role in "$@"; do
         [ -f "$LIVE_OUT/$role.pid" ] || continue
         pid=$(cat "$LIVE_OUT/$role.pid")
         rm -f "$LIVE_OUT/$role.pid"
@@ -111,24 +120,17 @@ live_idle() {
 # Restarts the API process with extra environment (`live_api_restart VAR=value ...`), e.g. to
 # require a replica's acknowledgement; waits until it is ready again.
 live_api_restart() {
-    local port=$LIVE_PORT out=$LIVE_OUT
-    kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
-    "${API_PIN[@]}" env "$@" "$LIVE_BIN" serve --role api --port "$port" >>"$out/server.log" 2>&1 &
-    SERVER=$!
-    for _ in $(seq 1 100); do
-        curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0
-        kill -0 "$SERVER" 2>/dev/null || { tail -5 "$out/server.log" >&2; return 1; }
-        sleep 0.2
-    done
-    echo "the API never became ready again" >&2
-    return 1
+    # The API api.pid names: this script's, or the one a `live_restart` started since.
+    live_stop_pids api
+    wait "$SERVER" 2>/dev/null || true
+    live_api_start "$@" || { echo "the API never became ready again" >&2; return 1; }
 }
 
 live_server_down() {
     [ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
     [ -n "$LIVE_WRITER" ] && kill -TERM "$LIVE_WRITER" 2>/dev/null && wait "$LIVE_WRITER" 2>/dev/null || true
     # What a `live_restart` in another process started, if one did.
-    [ -n "${LIVE_OUT:-}" ] && live_stop_pids
+    [ -n "${LIVE_OUT:-}" ] && live_stop_pids api writer
     live_backends down >/dev/null || true
 }
 
