@@ -95,7 +95,8 @@ struct CalibrateCommand: AsyncParsableCommand {
                 + "\(burst) messages \(fmt(produceBurst.mean)) ms; MongoDB find \(fmt(mongoRead.mean)) ms, insert 1 \(fmt(insertOne.mean)) ms, insert 500 \(fmt(insertMany.mean)) ms. "
                 + "CPU per request from the server's process_cpu_seconds_total over k6 phases at \(Int(rate)) requests/s "
                 + "(least squares over one phase per operation; \(name)-phases.json has the phases, \(name)-machine.json how the CPU per request "
-                + "changes with the load).",
+                + "changes with the load); each operation's spread from the shape of its time in the quietest journey phase (a shifted lognormal "
+                + "through k6's 5th, 50th and 95th percentiles).",
             "network": ["backendRtt": constant(rtt)],
             "redis": ["gateService": lognormal(gate.mean - rtt, gate.sd), "readService": constant(read.mean - rtt)],
             "kafka": [
@@ -106,7 +107,7 @@ struct CalibrateCommand: AsyncParsableCommand {
                 "read": lognormal(mongoRead.mean, mongoRead.sd), "batchBase": constant(insertOne.mean),
                 "perDocumentMs": round4(max(0.001, (insertMany.mean - insertOne.mean) / 499)),
             ],
-            "http": ["cpu": cpu.mapValues { lognormal($0, $0 / 3) }],
+            "http": ["cpu": Dictionary(uniqueKeysWithValues: cpu.map { op, ms in (op, lognormal(ms, ms * (fit.spread[op] ?? LoadCalibration.defaultSpread))) })],
             "payment": ["latency": constant(paymentLatencyMs > 0 ? paymentLatencyMs : 0.001)],
         ]
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -116,9 +117,13 @@ struct CalibrateCommand: AsyncParsableCommand {
                 + "(mean \(fmt(load.wakeUpQuiet.meanUs)) µs, P99 \(fmt(load.wakeUpQuiet.p99Us)) µs; over the journey at \(Int(journeyRates.last ?? 0)) requests/s mean "
                 + "\(fmt(load.journeys.last?.wakeUp.meanUs ?? 0)) µs, P99 \(fmt(load.journeys.last?.wakeUp.p99Us ?? 0)) µs, which the time-shared cores model themselves), and the CPU per request of the whole "
                 + "journey at \(journeyRates.map { String(Int($0)) }.joined(separator: ", ")) requests/s against the per-operation figures (cpuByRate: "
-                + "the server's and the others' multiplier by the tier's request rate). Include it in a scenario of a shared box.",
+                + "the server's and the others' multiplier by the tier's request rate), and the server's event loops (one per core it may run on). "
+                + "Include it in a scenario of a shared box.",
             "http": ["machine": [
                 "wakeUp": lognormal(load.wakeUpQuiet.meanUs / 1000, load.wakeUpQuiet.sdUs / 1000),
+                // The server's event loops: NIO's shared group has one per core the process may run on,
+                // which calibrate, started with the same placement, sees as its active processors.
+                "eventLoops": ProcessInfo.processInfo.activeProcessorCount,
                 "cpuByRate": fit.byRate.map { ["rate": round4($0.rate), "server": round4($0.server), "others": round4($0.others)] },
                 "demand": fit.others.mapValues { lognormal($0, $0 / 3) },
             ]],

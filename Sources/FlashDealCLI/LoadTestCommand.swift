@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Live
 import LiveAPI
+import LiveTools
 import LoadTest
 import ResultsStore
 import Sim
@@ -22,6 +23,8 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "The k6 binary (default: .venv/flashdeal/k6, else FLASHDEAL_K6).") var k6: String?
     @Option(help: "The k6 script.") var script = "k6/scenario.js"
     @Option(help: "Where k6's plans and outputs go.") var workDirectory = ".run/loadtest"
+    @Option(help: "The server's Redis (default: FLASHDEAL_REDIS_URL): with it, each run records the cores the request path kept busy (the server, k6, Redis, the kernel).")
+    var redis: String?
     @OptionGroup var before: BeforeRunOption
     @OptionGroup var store: ResultsCommand.StoreOption
 
@@ -32,7 +35,18 @@ struct LoadTestCommand: AsyncParsableCommand {
     func run() async throws {
         let scenario = try loadScenario(self.scenario)
         let (k6, secret, admin) = try await k6Setup(self.k6)
-        let runner = LoadTestRunner(scenario: scenario, target: target, k6: k6, script: script, workDirectory: workDirectory, admin: admin, secret: secret)
+        var redisCPU: (@Sendable () async throws -> Double)?
+        if let redis = redis ?? ProcessInfo.processInfo.environment["FLASHDEAL_REDIS_URL"] {
+            do {
+                let probe = try await RedisCPUProbe(url: redis)
+                redisCPU = { try await probe.cpu() }
+            } catch {
+                throw ValidationError("--redis \(redis): \(error)")
+            }
+        }
+        let runner = LoadTestRunner(
+            scenario: scenario, target: target, k6: k6, script: script, workDirectory: workDirectory, admin: admin, secret: secret,
+            loadGeneratorApart: RunMachine.placementTag() == "split", redisCPU: redisCPU)
         let results = try store.open()
         let stamp = Int(Date().timeIntervalSince1970)
         for i in 0..<`repeat` {

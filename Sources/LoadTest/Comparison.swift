@@ -44,6 +44,8 @@ public struct Comparison: Sendable {
         }
         add("throughput (rps)", "arrivals and journey", { $0.throughput.achievedRps })
         add("error rate (%)", "capacity: queues, time-outs", { $0.rates.errorRate * 100 })
+        add("request-path cores", "the calibration: the CPU per request of the server and of the processes beside it (http.cpu, demand, cpuByRate)", { $0.cores?.requestPath })
+        add("server cores", "the calibration: the server's CPU per request (http.cpu, cpuByRate)", { $0.cores?.server })
         for (p, name) in [(50.0, "P50"), (95, "P95"), (99, "P99")] {
             add("all \(name) (ms)", "the whole request path", { r in p == 50 ? r.overall.p50Ms : p == 95 ? r.overall.p95Ms : r.overall.p99Ms })
         }

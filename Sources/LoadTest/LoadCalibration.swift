@@ -1,4 +1,5 @@
 public import Sim
+import Foundation
 
 /// What `flashdeal calibrate` measured under load: open-model k6 phases at a moderate rate, each a
 /// fixed sequence of operations, with the CPU the server (its own `process_cpu_seconds_total`), the
@@ -26,11 +27,14 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
         public var steal: Double
         /// The wake-up probe's lateness over the phase.
         public var wakeUp: WakeUp
+        /// Each operation's time as k6 measured it (nil in calibrations recorded before it was kept).
+        public var latency: [String: Quantiles]?
 
         public init(
             name: String, seconds: Double, requests: [String: Double], server: Double, loadGenerator: Double, redis: Double,
-            machine: Double, interrupts: Double, steal: Double, wakeUp: WakeUp
+            machine: Double, interrupts: Double, steal: Double, wakeUp: WakeUp, latency: [String: Quantiles]? = nil
         ) {
+            self.latency = latency
             self.wakeUp = wakeUp
             self.name = name
             self.seconds = seconds
@@ -69,6 +73,30 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
         }
     }
 
+    /// An operation's time at the 5th, 50th and 95th percentiles, in milliseconds.
+    public struct Quantiles: Sendable, Codable, Hashable {
+        public var p5: Double
+        public var p50: Double
+        public var p95: Double
+
+        public init(p5: Double, p50: Double, p95: Double) {
+            self.p5 = p5
+            self.p50 = p50
+            self.p95 = p95
+        }
+
+        /// The coefficient of variation of a lognormal shifted by a constant with these three
+        /// quantiles: (q95 − q50) / (q50 − q5) = e^{1.645σ} whatever the shift and the scale, so
+        /// σ = ln of that ratio / 1.645 and the CV is √(e^{σ²} − 1). Nil when the ratio says
+        /// nothing of a right tail (not above 1).
+        public var shiftedLognormalCV: Double? {
+            let upper = p95 - p50, lower = p50 - p5
+            guard lower > 0, upper > lower else { return nil }
+            let sigma = log(upper / lower) / 1.644_853_6
+            return (exp(sigma * sigma) - 1).squareRoot()
+        }
+    }
+
     /// A thread's lateness waking from a 1 ms sleep, in microseconds: percentiles of the samples.
     public struct WakeUp: Sendable, Codable, Hashable {
         public var samples: Int
@@ -103,6 +131,30 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
         /// else on the cores spent over it against what the per-operation figures make of its
         /// requests (1: the same): the scenario's `http.machine.cpuByRate`.
         public var byRate: [Scenario.Machine.RatePoint]
+        /// Each operation's CPU spread (standard deviation over mean): the shape of its time in
+        /// the quietest journey phase, where nothing queues (``spread(of:)``).
+        public var spread: [String: Double]
+    }
+
+    /// The spread a figure takes when the phases cannot give one: a third of the mean.
+    public static let defaultSpread = 1.0 / 3
+    /// The fewest requests of an operation whose quantiles give it a spread.
+    static let spreadSamples = 100.0
+
+    /// Each operation's spread from the quietest journey phase (the lowest rate): the time k6
+    /// measured, less its floor, taken as a shifted lognormal (``Quantiles/shiftedLognormalCV``),
+    /// between 0.1 and 3; ``defaultSpread`` for an operation with fewer than 100 requests there, or
+    /// none recorded. The time's floor (the round trips) and its mean differ from the CPU's, but
+    /// at a rate where nothing queues its shape is the request's own work's, and the CPU, which
+    /// the cores stretch under load, is where the model carries it.
+    func spread(of operations: [String]) -> [String: Double] {
+        let quietest = journeys.min { $0.requests.values.reduce(0, +) / $0.seconds < $1.requests.values.reduce(0, +) / $1.seconds }
+        return Dictionary(uniqueKeysWithValues: operations.map { op in
+            guard let quietest, (quietest.requests[op] ?? 0) >= Self.spreadSamples, let cv = quietest.latency?[op]?.shiftedLognormalCV else {
+                return (op, Self.defaultSpread)
+            }
+            return (op, min(3, max(0.1, cv)))
+        })
     }
 
     /// Requests a second of the six operation phases.
@@ -166,7 +218,7 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
                 server: serverCPU(phase) / max(1e-9, rebuilt(phase, server)),
                 others: othersCPU(phase) / max(1e-9, rebuilt(phase, others)))
         }.sorted { $0.rate < $1.rate }
-        return Fit(server: server, loadGenerator: loadGenerator, redis: redis, others: others, byRate: byRate)
+        return Fit(server: server, loadGenerator: loadGenerator, redis: redis, others: others, byRate: byRate, spread: spread(of: ops))
     }
 
     /// A phase's CPU less what each process spends with no load.

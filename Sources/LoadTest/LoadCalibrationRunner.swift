@@ -124,29 +124,41 @@ public struct LoadCalibrationRunner: Sendable {
         let machine = MachineCPU.now() - before.machine
         return .init(
             name: name, seconds: wall, requests: try Self.requests(summary: summary), server: server, loadGenerator: k6CPU, redis: redis,
-            machine: machine.busy, interrupts: machine.interrupts, steal: machine.steal, wakeUp: .init(samples: probe.take()))
+            machine: machine.busy, interrupts: machine.interrupts, steal: machine.steal, wakeUp: .init(samples: probe.take()),
+            latency: try Self.latency(summary: summary))
+    }
+
+    /// Each operation's time quantiles from k6's summary export (`http_req_duration{operation:…}`).
+    static func latency(summary path: String) throws -> [String: LoadCalibration.Quantiles] {
+        var quantiles: [String: LoadCalibration.Quantiles] = [:]
+        for (op, value) in try tagged("http_req_duration", summary: path) {
+            guard let p5 = (value["p(5)"] as? NSNumber)?.doubleValue, let p50 = (value["med"] as? NSNumber)?.doubleValue,
+                  let p95 = (value["p(95)"] as? NSNumber)?.doubleValue else { continue }
+            quantiles[op] = .init(p5: p5, p50: p50, p95: p95)
+        }
+        return quantiles
+    }
+
+    /// A metric's series by operation in k6's summary export (`NAME{operation:…}`).
+    static func tagged(_ name: String, summary path: String) throws -> [String: [String: Any]] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let metrics = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["metrics"] as? [String: Any]
+        else { throw LoadTestError("k6 wrote no summary at \(path)") }
+        let prefix = "\(name){operation:"
+        var series: [String: [String: Any]] = [:]
+        for (key, value) in metrics where key.hasPrefix(prefix) {
+            series[String(key.dropFirst(prefix.count).dropLast())] = value as? [String: Any] ?? [:]
+        }
+        return series
     }
 
     /// Requests by operation from k6's summary export (`http_reqs{operation:…}` counts).
     static func requests(summary path: String) throws -> [String: Double] {
-        guard let data = FileManager.default.contents(atPath: path),
-              let metrics = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["metrics"] as? [String: Any]
-        else { throw LoadTestError("k6 wrote no summary at \(path)") }
-        var counts: [String: Double] = [:]
-        for (key, value) in metrics where key.hasPrefix("http_reqs{operation:") {
-            let op = String(key.dropFirst("http_reqs{operation:".count).dropLast())
-            counts[op] = ((value as? [String: Any])?["count"] as? NSNumber)?.doubleValue ?? 0
-        }
-        return counts
+        try tagged("http_reqs", summary: path).mapValues { ($0["count"] as? NSNumber)?.doubleValue ?? 0 }
     }
 
     /// The server's `process_cpu_seconds_total`.
-    func serverCPU() async throws -> Double {
-        guard let value = try await MetricsScrape.fetch(target, option: "--target").sum("process_cpu_seconds_total") else {
-            throw LoadTestError("\(target)/metrics has no process_cpu_seconds_total")
-        }
-        return value
-    }
+    func serverCPU() async throws -> Double { try await MetricsScrape.processCPU(target) }
 
 }
 

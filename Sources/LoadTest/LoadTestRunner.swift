@@ -17,8 +17,19 @@ public struct LoadTestRunner: Sendable {
     public var admin: String
     /// The HS256 secret k6 signs each buyer's token with (the server's `auth.secret`).
     public var secret: String
+    /// Redis's CPU seconds so far (`INFO cpu`). With it, each run records the cores the request
+    /// path kept busy (``RunResult/cores``): the server's `process_cpu_seconds_total`, k6's own
+    /// CPU, Redis's and the kernel's interrupt and steal time (`/proc/stat`) around the k6 run.
+    public var redisCPU: (@Sendable () async throws -> Double)?
+    /// k6 runs on cores of its own (`FLASHDEAL_PIN=split`): its CPU is not the request path's.
+    public var loadGeneratorApart: Bool
 
-    public init(scenario: Scenario, target: String, k6: String, script: String, workDirectory: String, admin: String, secret: String) {
+    public init(
+        scenario: Scenario, target: String, k6: String, script: String, workDirectory: String, admin: String, secret: String,
+        loadGeneratorApart: Bool = false, redisCPU: (@Sendable () async throws -> Double)? = nil
+    ) {
+        self.redisCPU = redisCPU
+        self.loadGeneratorApart = loadGeneratorApart
         self.admin = admin
         self.secret = secret
         self.scenario = scenario
@@ -41,14 +52,43 @@ public struct LoadTestRunner: Sendable {
         let pointsPath = (directory as NSString).appendingPathComponent("points.json")
         try plan.json().write(to: URL(fileURLWithPath: planPath))
         log("k6: \(plan.stages.count) stages, up to \(plan.maxVUs) VUs, against \(target)")
-        try runK6(plan: planPath, points: pointsPath, summary: (directory as NSString).appendingPathComponent("summary.json"), timeoutMs: plan.timeoutMs)
+        let before = await cpuReading(log: log)
+        let k6CPU = try runK6(plan: planPath, points: pointsPath, summary: (directory as NSString).appendingPathComponent("summary.json"), timeoutMs: plan.timeoutMs)
+        let after = await cpuReading(log: log)
         let results = try K6Results.read(path: pointsPath)
         var counters: [K6Results.DealCounters] = []
         for deal in plan.deals { if let c = try await dealCounters(deal.id) { counters.append(c) } }
-        return results.result(scenario: scenario, counters: counters)
+        var result = results.result(scenario: scenario, counters: counters)
+        if let before, let after {
+            result.cores = Self.cores(
+                server: after.server - before.server, loadGenerator: loadGeneratorApart ? 0 : k6CPU, redis: after.redis - before.redis,
+                machine: after.machine - before.machine, over: result.arrivalSeconds)
+        }
+        return result
     }
 
-    func runK6(plan: String, points: String, summary: String, timeoutMs: Double) throws {
+    /// The server's, Redis's and the machine's CPU so far; nil (with a note) when one cannot be
+    /// read: the run then records no cores.
+    func cpuReading(log: (String) -> Void) async -> (server: Double, redis: Double, machine: MachineCPU)? {
+        guard let redisCPU else { return nil }
+        do {
+            let server = try await MetricsScrape.processCPU(target)
+            return (server, try await redisCPU(), MachineCPU.now())
+        } catch {
+            log("note: the request path's CPU is not recorded: \(error)")
+            return nil
+        }
+    }
+
+    /// Cores busy over `seconds`: the request path (the server, k6 unless it has cores of its
+    /// own, Redis, the kernel's interrupt work and the hypervisor's steal) and the server's.
+    static func cores(server: Double, loadGenerator: Double, redis: Double, machine: MachineCPU, over seconds: Double) -> RunResult.Cores? {
+        guard seconds > 0 else { return nil }
+        let path = server + loadGenerator + redis + machine.interrupts + machine.steal
+        return RunResult.Cores(requestPath: path / seconds, server: server / seconds)
+    }
+
+    func runK6(plan: String, points: String, summary: String, timeoutMs: Double) throws -> Double {
         try Self.k6(k6, [
             "run", "--quiet", "--out", "json=\(points)", "--summary-export", summary,
             "--system-tags", "status,method,scenario,expected_response", "-e", "PLAN=\(plan)", "-e", "TARGET=\(target)", "-e", "SECRET=\(secret)",

@@ -120,6 +120,14 @@ public struct MetricsScrape: Sendable {
         return MetricsScrape(text: String(decoding: body, as: UTF8.self))
     }
 
+    /// The CPU seconds the server at `target` has used (its `process_cpu_seconds_total`).
+    static func processCPU(_ target: String) async throws -> Double {
+        guard let value = try await fetch(target, option: "--target").sum("process_cpu_seconds_total") else {
+            throw LoadTestError("\(target)/metrics has no process_cpu_seconds_total")
+        }
+        return value
+    }
+
     /// The sum of a series' samples over its labels; nil when the scrape has none of it.
     public func sum(_ name: String) -> Double? {
         text.split(separator: "\n").reduce(nil) { total, line in

@@ -54,6 +54,9 @@ struct CalibrationTests {
             #expect(Set(fit.server.keys) == ["listDeals", "viewDeal", "placeOrder", "payOrder", "cancelOrder", "orderStatus"])
             #expect(fit.loadGenerator.values.contains { $0 > 0 } && fit.redis.values.contains { $0 > 0 })
             #expect(load.journeys.count == 2 && fit.byRate.count == 2 && fit.byRate[0].rate < fit.byRate[1].rate)
+            // k6's time quantiles of each operation, which give its spread.
+            #expect(load.journeys.allSatisfy { j in (j.latency?["viewDeal"]).map { 0 < $0.p5 && $0.p5 <= $0.p50 && $0.p50 <= $0.p95 } ?? false }, "\(load.journeys.map(\.latency))")
+            #expect(Set(fit.spread.keys) == Set(fit.server.keys) && fit.spread.values.allSatisfy { (0.1...3).contains($0) }, "\(fit.spread)")
             // The server here is this test process, whose other suites run beside it: its quiet
             // baseline can swallow a light phase's CPU, so only k6's side is sure to show.
             #expect(fit.byRate.allSatisfy { $0.server >= 0 && $0.others > 0 }, "\(fit.byRate)")

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Live
 import LiveAPI
+import LiveTools
 import LoadTest
 import Logging
 import ResultsStore
@@ -22,14 +23,19 @@ struct K6SmokeTests {
         let router = try ShopRouter(shop: Shop(ports: composition.ports), hub: composition.hub)
         let app = Application(router: router.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         let scenario = try Scenario.load(path: Self.root.appendingPathComponent("experiments/smoke.json").path)
+        let redis = try await RedisCPUProbe(url: try #require(Backends.redisURL))
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let runner = LoadTestRunner(
                 scenario: scenario, target: "http://127.0.0.1:\(port)", k6: try #require(Backends.k6),
                 script: Self.root.appendingPathComponent("k6/scenario.js").path,
                 workDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("flashdeal-k6").path,
-                admin: try await Authenticator.bearer("admin", admin: true), secret: Authenticator.developmentSecret)
+                admin: try await Authenticator.bearer("admin", admin: true), secret: Authenticator.developmentSecret,
+                redisCPU: { [redis] in try await redis.cpu() })
             let measured = try await runner.run(tag: "t\(UInt32.random(in: 0...UInt32.max))")
+            // The cores the run kept busy: the server here is this test process, k6 and Redis beside it.
+            let cores = try #require(measured.cores, "the run read the server's, k6's and Redis's CPU")
+            #expect(cores.server > 0 && cores.requestPath > cores.server, "\(cores)")
             #expect(measured.overall.requests > 50, "k6 sent \(measured.overall.requests) requests")
             #expect(measured.rates.errorRate == 0, "faults: \(measured.overall.errors)")
             #expect(measured.orders.accepted > 0)  // more than the 25 units when cancelled orders give units back

@@ -90,6 +90,42 @@ import Testing
         #expect(throws: LoadTestError.self) { try LoadCalibration.leastSquares([[1, 1], [2, 2]], [1, 2]) }
     }
 
+    @Test func eachOperationsSpreadIsTheShapeOfItsTimeInTheQuietestJourney() throws {
+        // A lognormal with σ 0.8 shifted by 2 ms (the round trips): its 5th, 50th and 95th
+        // percentiles give back its spread, √(e^{0.64} − 1), whatever the shift and the scale.
+        let z = 1.644_853_6, sigma = 0.8
+        func q(_ shift: Double, _ scale: Double) -> LoadCalibration.Quantiles {
+            .init(p5: shift + scale * exp(-z * sigma), p50: shift + scale, p95: shift + scale * exp(z * sigma))
+        }
+        let cv = (exp(sigma * sigma) - 1).squareRoot()
+        let (shifted, unshifted) = (try #require(q(2, 0.7).shiftedLognormalCV), try #require(q(0, 3).shiftedLognormalCV))
+        #expect(abs(shifted - cv) < 1e-9 && abs(unshifted - cv) < 1e-9)
+        #expect(LoadCalibration.Quantiles(p5: 1, p50: 2, p95: 2.5).shiftedLognormalCV == nil, "a tail shorter than the head says nothing")
+        // The spread comes from the quietest journey (the lowest rate), not the busier one, and an
+        // operation with too few requests there keeps the default.
+        var run = try Self.recorded()
+        let rates = run.journeys.map { $0.requests.values.reduce(0, +) / $0.seconds }
+        let quietest = try #require(rates.indices.min { rates[$0] < rates[$1] })
+        for i in run.journeys.indices {
+            run.journeys[i].latency = ["viewDeal": i == quietest ? q(1, 0.5) : q(5, 4), "placeOrder": q(1, 1)]
+            run.journeys[i].requests["placeOrder"] = 50
+        }
+        let spread = try run.fit().spread
+        #expect(abs(try #require(spread["viewDeal"]) - cv) < 1e-9, "\(spread)")
+        #expect(spread["placeOrder"] == LoadCalibration.defaultSpread && spread["payOrder"] == LoadCalibration.defaultSpread, "\(spread)")
+    }
+
+    @Test func aRunsCoresAreItsCPUSecondsOverItsArrivalWindow() throws {
+        // 30 s of arrivals: the server 24 CPU-seconds, k6 12, Redis 6, interrupts 2.4 and steal 0.6.
+        let machine = MachineCPU(busy: 60, interrupts: 2.4, steal: 0.6)
+        let shared = try #require(LoadTestRunner.cores(server: 24, loadGenerator: 12, redis: 6, machine: machine, over: 30))
+        #expect(abs(shared.server - 0.8) < 1e-9 && abs(shared.requestPath - 1.5) < 1e-9, "\(shared)")
+        // k6 on a core of its own (passed as 0) is not on the request path's cores.
+        let apart = try #require(LoadTestRunner.cores(server: 24, loadGenerator: 0, redis: 6, machine: machine, over: 30))
+        #expect(abs(apart.requestPath - 1.1) < 1e-9)
+        #expect(LoadTestRunner.cores(server: 1, loadGenerator: 1, redis: 1, machine: machine, over: 0) == nil)
+    }
+
     @Test func wakeUpPercentilesComeFromTheSamples() {
         let w = LoadCalibration.WakeUp(samples: (1...100).map(Double.init))
         #expect(w.samples == 100 && w.meanUs == 50.5 && w.p50Us == 51 && w.p95Us == 96 && w.p99Us == 100)

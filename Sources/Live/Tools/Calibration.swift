@@ -50,17 +50,7 @@ public struct BackendProbes: Sendable {
     public func ping() async throws { _ = try await pool.send(["PING"]) }
 
     /// Redis's own CPU seconds so far (`INFO cpu`: used_cpu_user + used_cpu_sys).
-    public func redisCPU() async throws -> Double {
-        guard let text = try await pool.send(["INFO", "cpu"]).string else { throw StartupError("Redis answered INFO cpu with no text") }
-        let fields = text.split(whereSeparator: \.isNewline).compactMap { line -> (String, Double)? in
-            let parts = line.split(separator: ":")
-            guard parts.count == 2, let value = Double(parts[1].trimmingCharacters(in: .whitespaces)) else { return nil }
-            return (String(parts[0]), value)
-        }
-        let cpu = Dictionary(fields, uniquingKeysWith: { a, _ in a })
-        guard let user = cpu["used_cpu_user"], let system = cpu["used_cpu_sys"] else { throw StartupError("Redis's INFO cpu has no used_cpu_user or used_cpu_sys") }
-        return user + system
-    }
+    public func redisCPU() async throws -> Double { try await RedisCPUProbe.cpu(pool) }
     public func read() async throws { _ = try await pool.send(["HMGET", "\(tag):{probe}:gate", "status", "total", "available"]) }
 
     /// `n` messages at once, until the broker acknowledged them all.
@@ -114,5 +104,28 @@ public struct OperationProbes: Sendable {
         _ = try await shop.ports.ledger.reserve(deal, ReserveRequest(
             orderID: OrderID(generated: "probe-\(deal)-\(n)"), userID: UserID(generated: "probe-\(n)"), quantity: 1,
             idempotencyKey: IdempotencyKey(generated: "k\(n)"), expiresAt: now + .seconds(600)), at: now)
+    }
+}
+
+/// Reads Redis's own CPU seconds (`INFO cpu`) over a connection of its own: what `flashdeal
+/// loadtest` records around each run.
+public struct RedisCPUProbe: Sendable {
+    let pool: RedisPool
+
+    public init(url: String) async throws { pool = try await RedisPool(.init(url: url, connections: 1)) }
+
+    /// Redis's CPU seconds so far: used_cpu_user + used_cpu_sys.
+    public func cpu() async throws -> Double { try await Self.cpu(pool) }
+
+    static func cpu(_ pool: RedisPool) async throws -> Double {
+        guard let text = try await pool.send(["INFO", "cpu"]).string else { throw StartupError("Redis answered INFO cpu with no text") }
+        let fields = text.split(whereSeparator: \.isNewline).compactMap { line -> (String, Double)? in
+            let parts = line.split(separator: ":")
+            guard parts.count == 2, let value = Double(parts[1].trimmingCharacters(in: .whitespaces)) else { return nil }
+            return (String(parts[0]), value)
+        }
+        let cpu = Dictionary(fields, uniquingKeysWith: { a, _ in a })
+        guard let user = cpu["used_cpu_user"], let system = cpu["used_cpu_sys"] else { throw StartupError("Redis's INFO cpu has no used_cpu_user or used_cpu_sys") }
+        return user + system
     }
 }

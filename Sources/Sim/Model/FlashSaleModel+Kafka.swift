@@ -87,7 +87,7 @@ extension FlashSaleModel {
     /// The producer hears the acknowledgement: waiting requests go on, and the relay deletes the
     /// batch's entries from the outbox.
     mutating func kafkaAck(_ b: Int32) {
-        for r in batches[b].requests where r >= 0 { nextStep(r) }
+        for r in batches[b].requests where r >= 0 { resume(r, .next) }
         if batches[b].outboxEntries > 0 {
             outboxDepth -= batches[b].outboxEntries
             noteBacklog()

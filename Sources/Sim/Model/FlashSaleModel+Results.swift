@@ -62,7 +62,15 @@ extension FlashSaleModel {
                 initial: scenario.autoscaling.map { max($0.minReplicas, min($0.maxReplicas, scenario.http.replicas)) } ?? scenario.http.replicas,
                 max: max(stats.maxReplicas, replicas.count(where: { $0.ready })), final: readyReplicas,
                 firstScaleUpAtSeconds: stats.firstScaleUpAt.map { Double($0) / 1e9 }),
-            series: series, faults: faultOutcomes(stats), eventsProcessed: calendar.processed, timing: nil)
+            series: series, faults: faultOutcomes(stats), eventsProcessed: calendar.processed, timing: nil, cores: cores(stats, over: arrivalSeconds))
+    }
+
+    /// On a machine, the cores its requests and the processes beside them kept busy over the
+    /// arrival window, and of them the server's (nil: the cores are dedicated servers).
+    func cores(_ stats: RunStatistics, over seconds: Double) -> RunResult.Cores? {
+        guard scenario.http.machine != nil, seconds > 0 else { return nil }
+        let busy = replicas.reduce(0) { $0 + ($1.shared?.busyArea ?? 0) }
+        return RunResult.Cores(requestPath: busy / 1e9 / seconds, server: stats.serverCPU / 1e9 / seconds)
     }
 
     func faultOutcomes(_ stats: RunStatistics) -> [RunResult.FaultOutcome]? {

@@ -53,6 +53,8 @@ extension FlashSaleModel {
 
     mutating func startCPU(_ r: Int32) {
         let replica = Int(requests[r].replica)
+        // With event loops the wake-up is the loop's, when it was idle (`runSegment`).
+        if hasEventLoops { return enterSharedCPU(r) }
         if let machine = scenario.http.machine {
             let wake = machine.wakeUp.sample(&rCPU)
             return wake > 0 ? calendar.schedule(after: wake, .cpuWake(request: r)) : enterSharedCPU(r)
@@ -77,7 +79,8 @@ extension FlashSaleModel {
     /// for the cores as a job of its own.
     mutating func enterSharedCPU(_ r: Int32) {
         let replica = Int(requests[r].replica), machine = scenario.http.machine!, op = requests[r].op.rawValue
-        replicas[replica].cpu.enter(at: calendar.now)
+        // With event loops each segment counts itself (`runSegment`).
+        if !hasEventLoops { replicas[replica].cpu.enter(at: calendar.now) }
         let multipliers = machine.multipliers(at: requestRate)
         // At a low rate a request costs more CPU than at a high one (`cpuByRate`); the cheapest
         // measured cost is the request's own work, on its path, and the rest is the overhead of
@@ -86,6 +89,7 @@ extension FlashSaleModel {
         let cpu = scenario.http.cpu[op].sample(&rCPU)
         var work = scaled(cpu, by: least.server)
         var overhead = scaled(cpu, by: multipliers.server - least.server)
+        stats.serverCPU += Double(work + overhead)
         if !machine.demand.isEmpty {
             let demand = machine.demand[op].sample(&rCPU)
             let onPath = Int64((Double(scaled(demand, by: least.others)) * machine.demandOnPath).rounded())
@@ -94,8 +98,78 @@ extension FlashSaleModel {
         }
         // The rest competes for the cores and no request waits on it (job -1).
         if overhead > 0 { replicas[replica].shared!.arrive(-1, work: overhead, at: calendar.now) }
+        if hasEventLoops {
+            if overhead > 0 { scheduleSharedCPU(replica) }
+            requests[r].cpuLeft = work
+            requests[r].cpuShare = work / Int64(Self.roundTrips[Int(op)] + 1)
+            return resume(r, .run)
+        }
         replicas[replica].shared!.arrive(r, work: work, at: calendar.now)
         scheduleSharedCPU(replica)
+    }
+
+    var hasEventLoops: Bool { (scenario.http.machine?.eventLoops ?? 0) > 0 }
+
+    /// Round trips in each operation's program (by `Operation.rawValue`): the steps that wait on
+    /// Redis, MongoDB, the provider or, when the request waits for it, Kafka.
+    static let roundTrips: [Int] = Scenario.Operation.allCases.map { op in
+        (0..<lastStep(op)).filter { step(op, $0) != .journalledIfChanged }.count
+    }
+
+    /// Goes on with the request as `then` says; with event loops, after a segment of its CPU:
+    /// a round trip's share, or all it has left before the answer.
+    mutating func resume(_ r: Int32, _ then: Resume) {
+        if hasEventLoops {
+            let left = requests[r].cpuLeft
+            let segment = then == .respond ? left : min(left, requests[r].cpuShare)
+            if segment > 0 { return runSegment(r, work: segment, then: then) }
+        }
+        carryOn(r, then)
+    }
+
+    mutating func carryOn(_ r: Int32, _ then: Resume) {
+        switch then {
+        case .run: runStep(r)
+        case .next: nextStep(r)
+        case .business: finishBusiness(r)
+        case .respond: respond(r)
+        }
+    }
+
+    /// A segment of the request's CPU joins the next event loop: it runs now if the loop is idle
+    /// (after the scheduler wakes the loop's thread), else after the segments queued there.
+    mutating func runSegment(_ r: Int32, work: Int64, then: Resume) {
+        let replica = Int(requests[r].replica)
+        requests[r].cpuLeft -= work
+        requests[r].segment = work
+        requests[r].afterCPU = then
+        replicas[replica].cpu.enter(at: calendar.now)
+        let loop = replicas[replica].nextLoop
+        replicas[replica].nextLoop = (loop + 1) % replicas[replica].loops.count
+        requests[r].loop = Int16(loop)
+        guard !replicas[replica].loops[loop].running else { return replicas[replica].loops[loop].queue.append(Int64(r)) }
+        replicas[replica].loops[loop].running = true
+        let wake = scenario.http.machine!.wakeUp.sample(&rCPU)
+        wake > 0 ? calendar.schedule(after: wake, .cpuWake(request: r)) : startSegment(r)
+    }
+
+    /// The loop runs the segment: one job on the time-shared cores.
+    mutating func startSegment(_ r: Int32) {
+        let replica = Int(requests[r].replica)
+        replicas[replica].shared!.arrive(r, work: requests[r].segment, at: calendar.now)
+        scheduleSharedCPU(replica)
+    }
+
+    /// The segment is done: its loop takes the next one queued, and the request goes on.
+    mutating func segmentDone(_ r: Int32) {
+        let replica = Int(requests[r].replica), loop = Int(requests[r].loop)
+        if let next = replicas[replica].loops[loop].queue.first {
+            replicas[replica].loops[loop].queue.removeFirst()
+            startSegment(Int32(next))
+        } else {
+            replicas[replica].loops[loop].running = false
+        }
+        carryOn(r, requests[r].afterCPU)
     }
 
     /// Keeps the last second's arrivals at the tier when the machine's CPU depends on the rate.
@@ -132,7 +206,7 @@ extension FlashSaleModel {
         for c in written { resumes(.mongo) > calendar.now ? consumerProcessed(c) : committed(consumers[Int(c)].inFlight, by: c) }
         for r in finishedCPU where r >= 0 {
             replicas[replica].cpu.leave(at: calendar.now)
-            runStep(r)
+            hasEventLoops ? segmentDone(r) : runStep(r)
         }
     }
 
@@ -175,7 +249,7 @@ extension FlashSaleModel {
             relay(deal: request.deal, messages: 1, entries: 1, replica: Int(request.replica))
             calendar.schedule(after: scenario.payment.latency.sample(&rPayment), .paymentDone(request: r))
         case .respond:
-            respond(r)
+            resume(r, .respond)
         }
     }
 
@@ -196,9 +270,9 @@ extension FlashSaleModel {
         if requests[r].op == .payOrder, rPayment.unit() < scenario.payment.declineRate {
             stats.declined += 1
             relay(deal: requests[r].deal, messages: 1, entries: 1, replica: Int(requests[r].replica))  // PaymentFailed
-            return finishBusiness(r)
+            return resume(r, .business)
         }
-        nextStep(r)
+        resume(r, .next)
     }
 
     /// The request is answered: its worker is freed and the client hears back a half round trip later.
@@ -258,9 +332,8 @@ extension FlashSaleModel {
     mutating func redisBack(_ r: Int32) {
         let replica = Int(requests[r].replica)
         if let next = replicas[replica].pool.depart(at: calendar.now, expired: &expired) { sendToRedis(next) }
-        if requests[r].outcome == .rejected { return respond(r) }
-        if requests[r].outcome == .business { return finishBusiness(r) }
-        nextStep(r)
+        if requests[r].outcome == .rejected { return resume(r, .respond) }
+        resume(r, requests[r].outcome == .business ? .business : .next)
     }
 
     // MARK: MongoDB
@@ -284,7 +357,7 @@ extension FlashSaleModel {
         if j.consumer >= 0 {
             committed(j.count, by: j.consumer)
         } else {
-            nextStep(j.request)
+            resume(j.request, .next)
         }
     }
 }

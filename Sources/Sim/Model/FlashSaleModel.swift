@@ -104,6 +104,23 @@ public struct FlashSaleModel {
         var deal: Int32
         var user: Int32
         var serial: Int
+        /// With event loops (`Machine.eventLoops`): the CPU work the request has left, a round
+        /// trip's segment of it, the segment running or queued now, its loop, and what follows it.
+        var cpuLeft: Int64 = 0
+        var cpuShare: Int64 = 0
+        var segment: Int64 = 0
+        var loop: Int16 = 0
+        var afterCPU: Resume = .run
+    }
+
+    /// What a request does once a CPU segment is done: its current step, the next one, the
+    /// answer with a business outcome, or the answer as it stands.
+    enum Resume: UInt8 { case run, next, business, respond }
+
+    /// A server thread that runs request segments one at a time, in the order given.
+    struct EventLoop {
+        var running = false
+        var queue = Deque64()
     }
 
     enum Outcome: UInt8 { case ok, rejected, business, shed }
@@ -115,6 +132,9 @@ public struct FlashSaleModel {
         /// The cores time-shared, with a machine (`HTTPTier.machine`); `cpu` then counts runnable requests.
         var shared: ProcessorSharing?
         var pool: Station
+        /// The server's event loops on those cores (empty: none).
+        var loops: [EventLoop] = []
+        var nextLoop = 0
         var batch: [Int32] = []
         var batchOutboxEntries = 0
         /// The linger timer's generation for the open batch (`Int32.min` when none is open).
@@ -247,7 +267,8 @@ public struct FlashSaleModel {
                 shared: h.machine.map {
                     ProcessorSharing(cores: Double(h.coresPerReplica), background: $0.background, quota: $0.quota, idleJobCores: $0.writer?.cores ?? 1)
                 },
-                pool: Station(name: "redis-pool-\(i)", capacity: scenario.redis.poolSizePerReplica, recordSeries: false)))
+                pool: Station(name: "redis-pool-\(i)", capacity: scenario.redis.poolSizePerReplica, recordSeries: false),
+                loops: Array(repeating: EventLoop(), count: h.machine?.eventLoops ?? 0)))
     }
 
     /// Runs the sale to the end and returns its statistics.
@@ -281,7 +302,7 @@ public struct FlashSaleModel {
         case .send(let j): send(j)
         case .serverArrive(let r): serverArrive(r)
         case .cpuDone(let r): cpuDone(r)
-        case .cpuWake(let r): enterSharedCPU(r)
+        case .cpuWake(let r): hasEventLoops ? startSegment(r) : enterSharedCPU(r)
         case .cpuShared(let replica, let generation): sharedCPUChanged(Int(replica), generation: generation)
         case .redisServed(let r): redisServed(r)
         case .redisBack(let r): redisBack(r)

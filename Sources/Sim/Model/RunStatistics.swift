@@ -28,6 +28,8 @@ public struct RunStatistics {
     var maxReplicas = 0
     var hitHorizon = false
     var lastAnswerAt: Int64 = 0
+    /// CPU the server's own work took on a machine's shared cores (nanoseconds).
+    var serverCPU: Double = 0
 
     /// What happened around each of the scenario's faults.
     var faults: [FaultWatch]

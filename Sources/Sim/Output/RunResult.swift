@@ -24,6 +24,23 @@ public struct RunResult: Codable, Sendable, Hashable {
     public var faults: [FaultOutcome]?
     public var eventsProcessed: Int
     public var timing: Timing?
+    /// The CPU the request path kept busy (absent unless the run knows it: a prediction of a
+    /// machine, a load test that read the server's, k6's and Redis's CPU around its run).
+    public var cores: Cores? = nil
+
+    /// Cores busy on average over the arrival window (CPU seconds over its seconds): the request
+    /// path (the server, the load generator, Redis, the kernel's interrupt work and the
+    /// hypervisor's steal: what competes for the server's cores at normal priority, not the
+    /// writer tier in the idle class), and of it the server's own.
+    public struct Cores: Codable, Sendable, Hashable {
+        public var requestPath: Double
+        public var server: Double
+
+        public init(requestPath: Double, server: Double) {
+            self.requestPath = requestPath
+            self.server = server
+        }
+    }
 
     public struct Throughput: Codable, Sendable, Hashable {
         public var iterations: Int
@@ -281,7 +298,7 @@ public struct RunResult: Codable, Sendable, Hashable {
         return try encoder.encode(self)
     }
 
-    public init(scenario: String, scenarioHash: String, seed: UInt64, codeVersion: String, arrivalProcess: String, simulatedSeconds: Double, arrivalSeconds: Double, throughput: Throughput, overall: OperationStats, operations: [OperationStats], rates: Rates, orders: Orders, resources: [ResourceStats], bottleneck: Bottleneck, kafka: Kafka, replicas: Replicas, series: Series, faults: [FaultOutcome]? = nil, eventsProcessed: Int, timing: Timing? = nil) {
+    public init(scenario: String, scenarioHash: String, seed: UInt64, codeVersion: String, arrivalProcess: String, simulatedSeconds: Double, arrivalSeconds: Double, throughput: Throughput, overall: OperationStats, operations: [OperationStats], rates: Rates, orders: Orders, resources: [ResourceStats], bottleneck: Bottleneck, kafka: Kafka, replicas: Replicas, series: Series, faults: [FaultOutcome]? = nil, eventsProcessed: Int, timing: Timing? = nil, cores: Cores? = nil) {
         self.scenario = scenario
         self.scenarioHash = scenarioHash
         self.seed = seed
@@ -302,6 +319,7 @@ public struct RunResult: Codable, Sendable, Hashable {
         self.faults = faults
         self.eventsProcessed = eventsProcessed
         self.timing = timing
+        self.cores = cores
     }
 }
 

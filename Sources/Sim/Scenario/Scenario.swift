@@ -152,6 +152,14 @@ public struct Scenario: Sendable, Hashable {
         public var cpuByRate: [RatePoint]
         /// The writer tier on the same cores at idle priority (nil: it has cores of its own).
         public var writer: WriterTier? = nil
+        /// The server's event-loop threads (0: none, each request's CPU is one job of its own on
+        /// the time-shared cores). With `n` loops a request's CPU comes in segments, one when it
+        /// arrives and one after each round trip it makes (Redis, MongoDB, the provider), the
+        /// work split evenly and the rest in the answer's: each segment joins one loop in turn
+        /// (round robin, as NIO's `next()` hands out work) and waits there behind the segments
+        /// before it, first come first served; a loop is one job on the cores, and a loop that
+        /// was idle starts after the scheduler's wake-up delay (its thread slept in epoll).
+        public var eventLoops: Int = 0
 
         public init(
             background: Double = 0, quota: ProcessorSharing.Quota? = nil, wakeUp: Distribution = .constant(0), demand: [Distribution] = [],
