@@ -80,6 +80,9 @@ export const options = {
   ),
 };
 
+// A buyer of its own for each iteration of each phase: k6 numbers VUs and iterations afresh in
+// every run, and a buyer and key seen in an earlier phase would replay that phase's order or
+// payment (idempotently, at a fraction of the work) instead of placing or paying anew.
 export default function () {
-  phase.run(__ENV.DEAL, `cal-${__VU}-${__ITER}`);
+  phase.run(__ENV.DEAL, `cal-${__ENV.PHASE}-${rate}-${__VU}-${__ITER}`);
 }

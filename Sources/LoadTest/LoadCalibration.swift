@@ -172,11 +172,14 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
     /// server's cores, so it is left out of the others' demand (nil: shared, in calibrations
     /// recorded before it was kept).
     public var loadGeneratorApart: Bool?
+    /// The deal every phase ordered from (nil in calibrations recorded before it was kept).
+    public var deal: String?
 
     public init(
         rate: Double, phases: [Phase], journeys: [Phase], baseline: Baseline, wakeUpQuiet: WakeUp, machine: String, placement: String,
-        writerDrain: WriterDrain? = nil, loadGeneratorApart: Bool = false
+        writerDrain: WriterDrain? = nil, loadGeneratorApart: Bool = false, deal: String? = nil
     ) {
+        self.deal = deal
         self.writerDrain = writerDrain
         self.loadGeneratorApart = loadGeneratorApart
         self.rate = rate

@@ -92,7 +92,7 @@ public struct LoadCalibrationRunner: Sendable {
         }
         return LoadCalibration(
             rate: rate, phases: phases, journeys: journeys, baseline: baseline, wakeUpQuiet: .init(samples: quietWakeUp),
-            machine: machine, placement: placement, writerDrain: drain, loadGeneratorApart: loadGeneratorApart)
+            machine: machine, placement: placement, writerDrain: drain, loadGeneratorApart: loadGeneratorApart, deal: deal)
     }
 
     /// A deal of its own with stock for every phase, no buyer rules, started.

@@ -54,6 +54,13 @@ struct CalibrationTests {
             #expect(Set(fit.server.keys) == ["listDeals", "viewDeal", "placeOrder", "payOrder", "cancelOrder", "orderStatus"])
             #expect(fit.loadGenerator.values.contains { $0 > 0 } && fit.redis.values.contains { $0 > 0 })
             #expect(load.journeys.count == 2 && fit.byRate.count == 2 && fit.byRate[0].rate < fit.byRate[1].rate)
+            // Every order a phase placed is a new one (no phase replays an earlier phase's buyer
+            // and key): the units taken are the orders placed less those cancelled.
+            let placed = (load.phases + load.journeys).reduce(0) { $0 + ($1.requests["placeOrder"] ?? 0) }
+            let cancelled = (load.phases + load.journeys).reduce(0) { $0 + ($1.requests["cancelOrder"] ?? 0) }
+            let dealID = DealID(generated: try #require(load.deal))
+            let stock = try #require(try await shop.ports.ledger.stock(dealID))
+            #expect(Double(stock.inventory.reserved + stock.inventory.sold) == placed - cancelled, "\(stock.inventory), \(placed) placed, \(cancelled) cancelled")
             // k6's time quantiles of each operation, which give its spread.
             #expect(load.journeys.allSatisfy { j in (j.latency?["viewDeal"]).map { 0 < $0.p5 && $0.p5 <= $0.p50 && $0.p50 <= $0.p95 } ?? false }, "\(load.journeys.map(\.latency))")
             #expect(Set(fit.spread.keys) == Set(fit.server.keys) && fit.spread.values.allSatisfy { (0.1...3).contains($0) }, "\(fit.spread)")
