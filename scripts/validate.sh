@@ -21,6 +21,7 @@
 # Environment: FLASHDEAL_VALIDATE_LEVELS ("500 1000 2000 3000"), FLASHDEAL_VALIDATE_MIXES ("validation
 # journey"), FLASHDEAL_VALIDATE_REPEAT (3), FLASHDEAL_VALIDATE_PORT (18290), FLASHDEAL_VALIDATE_REUSE
 # (1: no server, no calibration, no k6; predict the stored runs again with the calibration on disk),
+# FLASHDEAL_VALIDATE_SET (model settings for the predictions, PATH=VALUE separated by spaces),
 # FLASHDEAL_VALIDATE_SATURATION ("1250 250 3500": from, step, to; "" skips it), FLASHDEAL_VALIDATE_DRAIN
 # (experiments/drain-2000.json), FLASHDEAL_RESULTS
 # (flashdeal-results.sqlite).
@@ -45,6 +46,9 @@ section() { [ "$1" = validation ] && echo levels || echo journey-levels; }
 # the demand on it), so the model gets one core.
 MODEL=()
 [ "${FLASHDEAL_PIN:-}" = split ] && MODEL=(--set http.coresPerReplica=1)
+# Model settings of a calibration recorded before the model had them (FLASHDEAL_VALIDATE_SET,
+# space-separated PATH=VALUE): the measured runs stay the scenario files'.
+for setting in ${FLASHDEAL_VALIDATE_SET:-}; do MODEL+=(--set "$setting"); done
 
 if [ "$REUSE" != 1 ]; then
     . scripts/live-server.sh

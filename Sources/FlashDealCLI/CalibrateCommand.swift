@@ -117,13 +117,16 @@ struct CalibrateCommand: AsyncParsableCommand {
                 + "(mean \(fmt(load.wakeUpQuiet.meanUs)) µs, P99 \(fmt(load.wakeUpQuiet.p99Us)) µs; over the journey at \(Int(journeyRates.last ?? 0)) requests/s mean "
                 + "\(fmt(load.journeys.last?.wakeUp.meanUs ?? 0)) µs, P99 \(fmt(load.journeys.last?.wakeUp.p99Us ?? 0)) µs, which the time-shared cores model themselves), and the CPU per request of the whole "
                 + "journey at \(journeyRates.map { String(Int($0)) }.joined(separator: ", ")) requests/s against the per-operation figures (cpuByRate: "
-                + "the server's and the others' multiplier by the tier's request rate), and the server's event loops (one per core it may run on). "
+                + "the server's and the others' multiplier by the tier's request rate), the server's event loops (one per core it may run on) and the others' threads (k6's one per core, Redis's one). "
                 + "Include it in a scenario of a shared box.",
             "http": ["machine": [
                 "wakeUp": lognormal(load.wakeUpQuiet.meanUs / 1000, load.wakeUpQuiet.sdUs / 1000),
                 // The server's event loops: NIO's shared group has one per core the process may run on,
                 // which calibrate, started with the same placement, sees as its active processors.
                 "eventLoops": ProcessInfo.processInfo.activeProcessorCount,
+                // The others' threads on those cores: k6's Go scheduler runs goroutines on one
+                // thread per core (unless k6 has cores of its own), and Redis on one.
+                "otherThreads": (runner.loadGeneratorApart ? 0 : ProcessInfo.processInfo.activeProcessorCount) + 1,
                 "cpuByRate": fit.byRate.map { ["rate": round4($0.rate), "server": round4($0.server), "others": round4($0.others)] },
                 "demand": fit.others.mapValues { lognormal($0, $0 / 3) },
             ]],

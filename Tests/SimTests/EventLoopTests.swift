@@ -61,3 +61,21 @@ import Testing
         #expect(loopSpread > 1.5 * sharedSpread, "one loop, spread work: \(loopSpread) ms against processor sharing's \(sharedSpread)")
     }
 }
+
+extension EventLoopTests {
+    @Test func theOtherProcessesAreAFewThreadsNotAJobPerRequest() throws {
+        // Two loops on two cores at 1,400 requests/s of 0.2 ms, and beside each request 1 ms of
+        // other processes' work off its path (k6, Redis): ρ 0.84. As one job per request that
+        // work takes a share of the cores per request in flight and crowds the two loops out; on
+        // three threads it takes at most three shares. The CPU is the same either way.
+        var s = try Self.views(cores: 2, rate: 1400, loops: 2, cpu: .exponential(mean: 200_000))
+        s.http.machine?.demand = Scenario.Operation.allCases.map { _ in .constant(1_000_000) }
+        s.http.machine?.demandOnPath = 0
+        let perRequest = Simulator.run(s, seed: 14)
+        s.http.machine?.otherThreads = 3
+        let threads = Simulator.run(s, seed: 14)
+        let (a, b) = (try #require(perRequest.cores), try #require(threads.cores))
+        #expect(abs(a.requestPath - 1.68) / 1.68 < 0.03 && abs(b.requestPath - a.requestPath) / a.requestPath < 0.02, "\(a) against \(b)")
+        #expect(threads.overall.meanMs < 0.8 * perRequest.overall.meanMs, "\(threads.overall.meanMs) ms on threads, \(perRequest.overall.meanMs) as jobs")
+    }
+}

@@ -96,8 +96,9 @@ extension FlashSaleModel {
             work += onPath
             overhead += scaled(demand, by: multipliers.others) - onPath
         }
-        // The rest competes for the cores and no request waits on it (job -1).
-        if overhead > 0 { replicas[replica].shared!.arrive(-1, work: overhead, at: calendar.now) }
+        // The rest competes for the cores and no request waits on it: a job of its own (-1), or
+        // work for the next of the other processes' threads.
+        if overhead > 0 { hasOtherThreads ? runOtherWork(overhead, replica: replica) : replicas[replica].shared!.arrive(-1, work: overhead, at: calendar.now) }
         if hasEventLoops {
             if overhead > 0 { scheduleSharedCPU(replica) }
             requests[r].cpuLeft = work
@@ -109,6 +110,24 @@ extension FlashSaleModel {
     }
 
     var hasEventLoops: Bool { (scenario.http.machine?.eventLoops ?? 0) > 0 }
+    var hasOtherThreads: Bool { (scenario.http.machine?.otherThreads ?? 0) > 0 }
+
+    /// The others' work beside a request goes to the next of their threads in turn, each running
+    /// one piece at a time as a job on the cores (job -2 - thread), after the ones before it.
+    mutating func runOtherWork(_ work: Int64, replica: Int) {
+        let thread = replicas[replica].nextOther
+        replicas[replica].nextOther = (thread + 1) % replicas[replica].others.count
+        if replicas[replica].others[thread].running { return replicas[replica].others[thread].queue.append(work) }
+        replicas[replica].others[thread].running = true
+        replicas[replica].shared!.arrive(Int32(-2 - thread), work: work, at: calendar.now)
+    }
+
+    /// An other process's thread finished a piece of work: it takes the next one queued.
+    mutating func otherWorkDone(thread: Int, replica: Int) {
+        guard let next = replicas[replica].others[thread].queue.first else { return replicas[replica].others[thread].running = false }
+        replicas[replica].others[thread].queue.removeFirst()
+        replicas[replica].shared!.arrive(Int32(-2 - thread), work: next, at: calendar.now)
+    }
 
     /// Round trips in each operation's program (by `Operation.rawValue`): the steps that wait on
     /// Redis, MongoDB, the provider or, when the request waits for it, Kafka.
@@ -198,7 +217,9 @@ extension FlashSaleModel {
     mutating func sharedCPUChanged(_ replica: Int, generation: Int32) {
         guard replicas[replica].shared?.generation == generation else { return }
         finishedCPU.removeAll(keepingCapacity: true)
-        while let r = replicas[replica].shared!.complete(at: calendar.now) { finishedCPU.append(r) }
+        while let r = replicas[replica].shared!.complete(at: calendar.now) {
+            if r <= -2 { otherWorkDone(thread: Int(-2 - r), replica: replica) } else { finishedCPU.append(r) }
+        }
         var written: [Int32] = []
         while let c = replicas[replica].shared!.completeIdle(at: calendar.now) { written.append(c) }
         scheduleSharedCPU(replica)

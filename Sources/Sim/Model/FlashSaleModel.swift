@@ -135,6 +135,9 @@ public struct FlashSaleModel {
         /// The server's event loops on those cores (empty: none).
         var loops: [EventLoop] = []
         var nextLoop = 0
+        /// The other processes' threads on them (empty: each request's share of their work is a job of its own).
+        var others: [EventLoop] = []
+        var nextOther = 0
         var batch: [Int32] = []
         var batchOutboxEntries = 0
         /// The linger timer's generation for the open batch (`Int32.min` when none is open).
@@ -268,7 +271,8 @@ public struct FlashSaleModel {
                     ProcessorSharing(cores: Double(h.coresPerReplica), background: $0.background, quota: $0.quota, idleJobCores: $0.writer?.cores ?? 1)
                 },
                 pool: Station(name: "redis-pool-\(i)", capacity: scenario.redis.poolSizePerReplica, recordSeries: false),
-                loops: Array(repeating: EventLoop(), count: h.machine?.eventLoops ?? 0)))
+                loops: Array(repeating: EventLoop(), count: h.machine?.eventLoops ?? 0),
+                others: Array(repeating: EventLoop(), count: h.machine?.otherThreads ?? 0)))
     }
 
     /// Runs the sale to the end and returns its statistics.

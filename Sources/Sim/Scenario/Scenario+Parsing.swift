@@ -213,6 +213,7 @@ extension Scenario {
                 wakeUp: try m.distribution("wakeUp", directory: directory, default: .constant(0)), demand: demand ?? [], cpuByRate: byRate)
             machine.demandOnPath = try m.double("demandOnPath", default: 1, in: 0...1)
             machine.eventLoops = try m.int("eventLoops", default: 0, in: 0...1024)
+            machine.otherThreads = try m.int("otherThreads", default: 0, in: 0...1024)
             machine.writer = try m.object("writer") { (w: inout JSONReader) throws(ScenarioError) -> Machine.WriterTier in
                 Machine.WriterTier(cpuPerMessage: try w.distribution("cpuPerMessage", directory: directory), cores: try w.double("cores", default: 1, in: 0.01...1024))
             }

@@ -160,6 +160,13 @@ public struct Scenario: Sendable, Hashable {
         /// before it, first come first served; a loop is one job on the cores, and a loop that
         /// was idle starts after the scheduler's wake-up delay (its thread slept in epoll).
         public var eventLoops: Int = 0
+        /// The threads the other processes' CPU beside the requests runs on (0: the work beside
+        /// each request is a job of its own on the cores). With `n` threads that work (the
+        /// demand off the request's path and the overhead `cpuByRate` adds) goes to them in turn,
+        /// each running one piece at a time as one job on the cores: the load generator and Redis
+        /// are a few threads, not one per request in flight, so they take a few shares of the
+        /// cores however many requests are in flight.
+        public var otherThreads: Int = 0
 
         public init(
             background: Double = 0, quota: ProcessorSharing.Quota? = nil, wakeUp: Distribution = .constant(0), demand: [Distribution] = [],
