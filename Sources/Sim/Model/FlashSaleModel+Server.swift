@@ -115,17 +115,13 @@ extension FlashSaleModel {
     /// The others' work beside a request goes to the next of their threads in turn, each running
     /// one piece at a time as a job on the cores (job -2 - thread), after the ones before it.
     mutating func runOtherWork(_ work: Int64, replica: Int) {
-        let thread = replicas[replica].nextOther
-        replicas[replica].nextOther = (thread + 1) % replicas[replica].others.count
-        if replicas[replica].others[thread].running { return replicas[replica].others[thread].queue.append(work) }
-        replicas[replica].others[thread].running = true
-        replicas[replica].shared!.arrive(Int32(-2 - thread), work: work, at: calendar.now)
+        let (thread, now) = replicas[replica].others.hand(work)
+        if now { replicas[replica].shared!.arrive(Int32(-2 - thread), work: work, at: calendar.now) }
     }
 
     /// An other process's thread finished a piece of work: it takes the next one queued.
     mutating func otherWorkDone(thread: Int, replica: Int) {
-        guard let next = replicas[replica].others[thread].queue.first else { return replicas[replica].others[thread].running = false }
-        replicas[replica].others[thread].queue.removeFirst()
+        guard let next = replicas[replica].others.finished(thread) else { return }
         replicas[replica].shared!.arrive(Int32(-2 - thread), work: next, at: calendar.now)
     }
 
@@ -163,11 +159,9 @@ extension FlashSaleModel {
         requests[r].segment = work
         requests[r].afterCPU = then
         replicas[replica].cpu.enter(at: calendar.now)
-        let loop = replicas[replica].nextLoop
-        replicas[replica].nextLoop = (loop + 1) % replicas[replica].loops.count
+        let (loop, now) = replicas[replica].loops.hand(Int64(r))
         requests[r].loop = Int16(loop)
-        guard !replicas[replica].loops[loop].running else { return replicas[replica].loops[loop].queue.append(Int64(r)) }
-        replicas[replica].loops[loop].running = true
+        guard now else { return }
         let wake = scenario.http.machine!.wakeUp.sample(&rCPU)
         wake > 0 ? calendar.schedule(after: wake, .cpuWake(request: r)) : startSegment(r)
     }
@@ -181,13 +175,8 @@ extension FlashSaleModel {
 
     /// The segment is done: its loop takes the next one queued, and the request goes on.
     mutating func segmentDone(_ r: Int32) {
-        let replica = Int(requests[r].replica), loop = Int(requests[r].loop)
-        if let next = replicas[replica].loops[loop].queue.first {
-            replicas[replica].loops[loop].queue.removeFirst()
-            startSegment(Int32(next))
-        } else {
-            replicas[replica].loops[loop].running = false
-        }
+        let replica = Int(requests[r].replica)
+        if let next = replicas[replica].loops.finished(Int(requests[r].loop)) { startSegment(Int32(next)) }
         carryOn(r, requests[r].afterCPU)
     }
 

@@ -117,10 +117,42 @@ public struct FlashSaleModel {
     /// answer with a business outcome, or the answer as it stands.
     enum Resume: UInt8 { case run, next, business, respond }
 
-    /// A server thread that runs request segments one at a time, in the order given.
-    struct EventLoop {
-        var running = false
-        var queue = Deque64()
+    /// Threads that each run one piece of work at a time, in the order given, handed the work in
+    /// turn (round robin): a server's event loops (request segments, by request) or the other
+    /// processes' threads (CPU work beside the requests, by its amount).
+    struct Threads {
+        private var running: [Bool]
+        private var queues: [Deque64]
+        private var next = 0
+
+        init(count: Int) {
+            running = Array(repeating: false, count: count)
+            queues = Array(repeating: Deque64(), count: count)
+        }
+
+        /// Hands `item` to the next thread: whether it runs now (the thread was idle) or waits
+        /// behind the items before it there.
+        mutating func hand(_ item: Int64) -> (thread: Int, now: Bool) {
+            let thread = next
+            next = (thread + 1) % running.count
+            if running[thread] {
+                queues[thread].append(item)
+                return (thread, false)
+            }
+            running[thread] = true
+            return (thread, true)
+        }
+
+        /// `thread` finished its item: the next one queued there, which runs now (nil: the thread
+        /// is idle).
+        mutating func finished(_ thread: Int) -> Int64? {
+            guard let item = queues[thread].first else {
+                running[thread] = false
+                return nil
+            }
+            queues[thread].removeFirst()
+            return item
+        }
     }
 
     enum Outcome: UInt8 { case ok, rejected, business, shed }
@@ -133,11 +165,9 @@ public struct FlashSaleModel {
         var shared: ProcessorSharing?
         var pool: Station
         /// The server's event loops on those cores (empty: none).
-        var loops: [EventLoop] = []
-        var nextLoop = 0
+        var loops: Threads
         /// The other processes' threads on them (empty: each request's share of their work is a job of its own).
-        var others: [EventLoop] = []
-        var nextOther = 0
+        var others: Threads
         var batch: [Int32] = []
         var batchOutboxEntries = 0
         /// The linger timer's generation for the open batch (`Int32.min` when none is open).
@@ -271,8 +301,7 @@ public struct FlashSaleModel {
                     ProcessorSharing(cores: Double(h.coresPerReplica), background: $0.background, quota: $0.quota, idleJobCores: $0.writer?.cores ?? 1)
                 },
                 pool: Station(name: "redis-pool-\(i)", capacity: scenario.redis.poolSizePerReplica, recordSeries: false),
-                loops: Array(repeating: EventLoop(), count: h.machine?.eventLoops ?? 0),
-                others: Array(repeating: EventLoop(), count: h.machine?.otherThreads ?? 0)))
+                loops: Threads(count: h.machine?.eventLoops ?? 0), others: Threads(count: h.machine?.otherThreads ?? 0)))
     }
 
     /// Runs the sale to the end and returns its statistics.
