@@ -79,6 +79,15 @@ public struct LoadCalibrationRunner: Sendable {
             log("phase \(name): \(Int(rate)) requests/s for \(phaseSeconds) s")
             phases.append(try await phase(name, deal: deal, rate: rate, seconds: phaseSeconds, probe: probe))
         }
+        // The operation phases' backlog (placements alone, payments alone, refunds alone: no sale's
+        // mix) is written before the journeys, so the catch-up measured after them is the
+        // journeys' messages alone: the writer's CPU per message depends on the mix and on how full
+        // its MongoDB batches are, and a sale's backlog is a journey's.
+        var phasesDrain: WriterDrain?
+        if let writer {
+            log("the writer tier writes the operation phases' backlog before the journeys")
+            phasesDrain = try await WriterProbe(writer: writer).watch()
+        }
         var journeys: [LoadCalibration.Phase] = []
         for journeyRate in journeyRates {
             log("the whole journey: \(Int(journeyRate)) requests/s for \(phaseSeconds) s")
@@ -87,12 +96,12 @@ public struct LoadCalibrationRunner: Sendable {
         var drain: WriterDrain?
         if let writer {
             // The journeys left the writer tier (idle class) behind: its catch-up on the idle machine.
-            log("the writer tier's drain after the journeys")
+            log("the writer tier's catch-up after the journeys")
             drain = try await WriterProbe(writer: writer).watch()
         }
         return LoadCalibration(
             rate: rate, phases: phases, journeys: journeys, baseline: baseline, wakeUpQuiet: .init(samples: quietWakeUp),
-            machine: machine, placement: placement, writerDrain: drain, loadGeneratorApart: loadGeneratorApart, deal: deal)
+            machine: machine, placement: placement, writerDrain: drain, phasesDrain: phasesDrain, loadGeneratorApart: loadGeneratorApart, deal: deal)
     }
 
     /// A deal of its own with stock for every phase, no buyer rules, started.

@@ -7,6 +7,7 @@ import LiveAPI
 import LiveTools
 import LoadTest
 import Logging
+import ServiceLifecycle
 import Testing
 
 /// `flashdeal calibrate` on the real backends: every backend probe times something, and the load
@@ -16,9 +17,13 @@ import Testing
 @Suite(.enabled(if: Backends.allThere && Backends.k6 != nil))
 struct CalibrationTests {
     @Test func probesTimeEveryBackendAndTheLoadPhasesEveryOperation() async throws {
-        var configuration = try Backends.liveConfiguration()
-        configuration.server.role = .api
-        let composition = try await ShopServer.compose(configuration, logger: Logger(label: "test"))
+        // One process in both roles, as `serve` runs by default: the writer's relay and consumer
+        // run, and its series are on the same `/metrics`, which calibrate watches as the writer's.
+        let configuration = try Backends.liveConfiguration()
+        let metrics = ShopMetrics()
+        let composition = try await ShopServer.compose(configuration, metrics: metrics, logger: Logger(label: "test"))
+        let services = ServiceGroup(services: composition.services, logger: Logger(label: "test"))
+        let running = Task { try await services.run() }
         let shop = Shop(ports: composition.ports)
         let tag = configuration.redis.keyPrefix
         let probes = try await BackendProbes(
@@ -34,15 +39,16 @@ struct CalibrationTests {
         let stock = try #require(try await shop.ports.ledger.stock(DealID(generated: "probe-\(tag)")))
         #expect(stock.inventory.reserved + stock.inventory.sold > 0, "the probes really placed orders")
 
-        let router = try ShopRouter(shop: shop, hub: composition.hub)
+        let router = try ShopRouter(shop: shop, metrics: metrics, hub: composition.hub)
         let app = Application(router: router.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
+            let target = "http://127.0.0.1:\(try #require(client.port))"
             let runner = LoadCalibrationRunner(
-                target: "http://127.0.0.1:\(try #require(client.port))", k6: try #require(Backends.k6),
+                target: target, k6: try #require(Backends.k6),
                 script: K6SmokeTests.root.appendingPathComponent("k6/calibrate.js").path,
                 admin: try await Authenticator.bearer("admin", admin: true), secret: Authenticator.developmentSecret, rate: 40, phaseSeconds: 3, journeyRates: [60, 150],
                 workDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("flashdeal-calibrate-\(tag)").path,
-                machine: "test", placement: "shared"
+                machine: "test", placement: "shared", writer: target
             ) { try await probes.redisCPU() }
             let load = try await runner.run()
             #expect(load.phases.map(\.name) == LoadCalibrationRunner.phases)
@@ -67,6 +73,20 @@ struct CalibrationTests {
             // The server here is this test process, whose other suites run beside it: its quiet
             // baseline can swallow a light phase's CPU, so only k6's side is sure to show.
             #expect(fit.byRate.allSatisfy { $0.server >= 0 && $0.others > 0 }, "\(fit.byRate)")
+            // The writer wrote the operation phases' backlog before the journeys began, so the
+            // catch-up it is costed on holds the journeys' messages alone.
+            let phasesDrain = try #require(load.phasesDrain, "calibrate with a writer drains the operation phases first")
+            let drain = try #require(load.writerDrain)
+            #expect(phasesDrain.samples.last?.backlog == 0 && drain.samples.last?.backlog == 0)
+            let before = try #require(phasesDrain.samples.last?.written), after = try #require(drain.samples.last?.written)
+            // What the writer wrote since is the journeys' events: at most four a mutation (a
+            // payment's requested, completed, stock confirmed and order paid).
+            let mutations = load.journeys.reduce(0) { total, journey in
+                total + ["placeOrder", "payOrder", "cancelOrder"].reduce(0) { $0 + (journey.requests[$1] ?? 0) }
+            }
+            #expect(after > before && after - before <= 4 * mutations, "\(after - before) messages written after the phases for \(mutations) journey mutations")
         }
+        await services.triggerGracefulShutdown()
+        try await running.value
     }
 }
