@@ -131,7 +131,7 @@ let package = Package(
         // The storefront and the operator console: static HTML, CSS and ES modules, served by `serve`.
         .target(
             name: "LiveWeb",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: ["Domain", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types")],
             path: "Sources/Live/Web",
             resources: [.copy("Public")],
             swiftSettings: swiftSettings

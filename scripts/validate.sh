@@ -6,8 +6,9 @@
 #     request from the server's own CPU accounting over k6 phases, the other processes' CPU per
 #     request, the CPU-by-rate curve and the wake-up delay, and the writer tier's CPU per message
 #     from its catch-up after the phases (experiments/calibration/measured*.json);
-#     then the writer tier's backlog and catch-up after one run of FLASHDEAL_VALIDATE_DRAIN
-#     (experiments/drain-2000.json; "" skips it), predicted and measured (`flashdeal drain`);
+#     then, on a fresh start, the writer tier's backlog and catch-up after one run of
+#     FLASHDEAL_VALIDATE_DRAIN (experiments/drain-2000.json; "" skips it), predicted and measured
+#     (`flashdeal drain`);
 #  2. both mixes (validation: deal views and orders; journey: browse, view, order, poll, pay through a
 #     60 ms provider, cancel) at every level, FLASHDEAL_VALIDATE_REPEAT k6 runs each, stored; each
 #     run on a server and backends started afresh (`--before-run`), as each simulated run starts
@@ -59,6 +60,9 @@ if [ "$REUSE" != 1 ]; then
     "${LOAD_PIN[@]}" "$LIVE_BIN" calibrate --target "$TARGET" --writer "$WRITER" >"$OUT/calibrate.json" 2>"$OUT/calibrate.log"
     if [ -n "$DRAIN" ]; then
         echo "validate: the writer tier's backlog and catch-up after $DRAIN"
+        # On a fresh start, as every measured run: not behind calibrate's phases (the writer's
+        # MongoDB holding their orders, its counters running).
+        $FRESH >"$OUT/drain-restart.log" 2>&1
         "${LOAD_PIN[@]}" "$LIVE_BIN" drain --scenario "$DRAIN" --target "$TARGET" --writer "$WRITER" --work-directory "$OUT/drain" "${MODEL[@]}" \
             --document docs/validation.md --section writer-drain | tee "$OUT/drain.txt"
     fi

@@ -38,12 +38,7 @@ public enum Simulator {
 extension Scenario {
     /// FNV-1a of the canonical JSON, as 16 hex digits: which scenario a stored run belongs to.
     public var hash: String {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in canonicalJSON.utf8 {
-            h ^= UInt64(byte)
-            h &*= 0x0000_0100_0000_01B3
-        }
-        let hex = String(h, radix: 16)
+        let hex = String(FNV1a.hash(canonicalJSON.utf8), radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

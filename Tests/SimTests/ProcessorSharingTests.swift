@@ -229,6 +229,11 @@ import Testing
         #expect(loaded.kafka.consumed == loaded.kafka.produced && loaded.kafka.maxLag > 1_000, "lag peak \(loaded.kafka.maxLag)")
         // The backlog at its peak takes at least its CPU to write with the whole machine free.
         #expect(drain > Double(loaded.kafka.maxLag) * 0.0003 * 0.8, "drained \(drain) s after the arrivals, peak \(loaded.kafka.maxLag)")
+        // Caught up, the writer had written the sale's backlog; the unpaid reservations expire a
+        // TTL later, and their two events each are written after.
+        let byThen = try #require(loaded.kafka.caughtUpConsumed)
+        #expect(loaded.orders.expired > 0 && loaded.kafka.consumed - byThen == 2 * loaded.orders.expired,
+                "\(byThen) written when caught up, \(loaded.kafka.consumed) in all, \(loaded.orders.expired) reservations expired")
         // A light load leaves it room: next to no lag, written as it comes.
         var light = scenario
         light.traffic.stages = light.traffic.stages.map { Scenario.Stage(duration: $0.duration, target: $0.target / 20) }

@@ -16,12 +16,7 @@ public struct SeededGenerator: RandomNumberGenerator, Hashable, Sendable {
     /// An independent stream named `label`: the same parent seed and label always give the same
     /// stream, and adding a new label does not change any other stream's draws.
     public func split(_ label: String) -> SeededGenerator {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a over the label, mixed with the seed
-        for byte in label.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        var mixer = SeededGenerator(seed: state ^ hash)
+        var mixer = SeededGenerator(seed: state ^ FNV1a.hash(label.utf8))  // the label's hash, mixed with the seed
         return SeededGenerator(seed: mixer.next())
     }
 

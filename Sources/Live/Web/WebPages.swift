@@ -1,3 +1,4 @@
+import Domain
 public import Foundation
 public import Hummingbird
 import HTTPTypes
@@ -98,9 +99,7 @@ public struct WebPages: Sendable {
 
     /// A strong validator: FNV-1a of the bytes.
     static func etag(_ data: Data) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in data { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return "\"\(String(hash, radix: 16))\""
+        "\"\(String(FNV1a.hash(data), radix: 16))\""
     }
 }
 

@@ -140,7 +140,10 @@ extension FlashSaleModel {
         noteBacklog()
         if lag == 0 {
             stats.drainedAt = calendar.now
-            if arrivalsDone, stats.caughtUpAt == nil { stats.caughtUpAt = calendar.now }
+            if arrivalsDone, stats.caughtUpAt == nil {
+                stats.caughtUpAt = calendar.now
+                stats.caughtUpCommitted = stats.committed
+            }
         }
         calendar.schedule(at: calendar.now, .consumerPoll(consumer: c))
     }

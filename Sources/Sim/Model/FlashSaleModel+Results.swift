@@ -57,7 +57,8 @@ extension FlashSaleModel {
             kafka: RunResult.Kafka(
                 produced: stats.produced, consumed: stats.committed, maxLag: stats.maxLag, maxLagAtSeconds: Double(stats.maxLagAt) / 1e9,
                 drainSeconds: stats.produced == 0 ? 0 : Double(max(0, stats.drainedAt - stats.lastProduceAt)) / 1e9,
-                caughtUpSeconds: stats.caughtUpAt.map { Double(max(0, $0 - arrivals.end)) / 1e9 } ?? (stats.committed >= stats.produced ? 0 : nil)),
+                caughtUpSeconds: stats.caughtUpAt.map { Double(max(0, $0 - arrivals.end)) / 1e9 } ?? (stats.committed >= stats.produced ? 0 : nil),
+                caughtUpConsumed: stats.caughtUpCommitted ?? (stats.committed >= stats.produced ? stats.committed : nil)),
             replicas: RunResult.Replicas(
                 initial: scenario.autoscaling.map { max($0.minReplicas, min($0.maxReplicas, scenario.http.replicas)) } ?? scenario.http.replicas,
                 max: max(stats.maxReplicas, replicas.count(where: { $0.ready })), final: readyReplicas,

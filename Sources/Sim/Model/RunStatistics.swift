@@ -24,6 +24,8 @@ public struct RunStatistics {
     var produced = 0, committed = 0, lastProduceAt: Int64 = 0, drainedAt: Int64 = 0, maxLag = 0, maxLagAt: Int64 = 0
     /// The first time nothing waited in Kafka after the last arrival (the writer caught up with the load).
     var caughtUpAt: Int64?
+    /// Messages committed when the writer first caught up after the arrivals.
+    var caughtUpCommitted: Int?
     var firstScaleUpAt: Int64?
     var maxReplicas = 0
     var hitHorizon = false

@@ -189,14 +189,21 @@ public struct RunResult: Codable, Sendable, Hashable {
         /// writer took to catch up with the load (nil: it never did, or a run stored before this
         /// was kept).
         public var caughtUpSeconds: Double?
+        /// The messages written when the writer caught up (`caughtUpSeconds`): the load's backlog,
+        /// without what came after (reservations expiring a TTL later). nil as `caughtUpSeconds`.
+        public var caughtUpConsumed: Int?
 
-        public init(produced: Int, consumed: Int, maxLag: Int, maxLagAtSeconds: Double, drainSeconds: Double, caughtUpSeconds: Double? = nil) {
+        public init(
+            produced: Int, consumed: Int, maxLag: Int, maxLagAtSeconds: Double, drainSeconds: Double, caughtUpSeconds: Double? = nil,
+            caughtUpConsumed: Int? = nil
+        ) {
             self.produced = produced
             self.consumed = consumed
             self.maxLag = maxLag
             self.maxLagAtSeconds = maxLagAtSeconds
             self.drainSeconds = drainSeconds
             self.caughtUpSeconds = caughtUpSeconds
+            self.caughtUpConsumed = caughtUpConsumed
         }
     }
 
