@@ -95,7 +95,7 @@ struct CalibrateCommand: AsyncParsableCommand {
                 + "\(burst) messages \(fmt(produceBurst.mean)) ms; MongoDB find \(fmt(mongoRead.mean)) ms, insert 1 \(fmt(insertOne.mean)) ms, insert 500 \(fmt(insertMany.mean)) ms. "
                 + "CPU per request from the server's process_cpu_seconds_total over k6 phases at \(Int(rate)) requests/s "
                 + "(least squares over one phase per operation; \(name)-phases.json has the phases, \(name)-machine.json how the CPU per request "
-                + "changes with the load); each operation's spread from the shape of its time in the quietest journey phase (a shifted lognormal "
+                + "changes with the load); each operation's spread from the shape of its time in the quieter half of the journey phases, the smallest (a shifted lognormal "
                 + "through k6's 5th, 50th and 95th percentiles).",
             "network": ["backendRtt": constant(rtt)],
             "redis": ["gateService": lognormal(gate.mean - rtt, gate.sd), "readService": constant(read.mean - rtt)],

@@ -132,7 +132,7 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
         /// requests (1: the same): the scenario's `http.machine.cpuByRate`.
         public var byRate: [Scenario.Machine.RatePoint]
         /// Each operation's CPU spread (standard deviation over mean): the shape of its time in
-        /// the quietest journey phase, where nothing queues (``spread(of:)``).
+        /// the quieter journey phases, where nothing queues (``spread(of:)``).
         public var spread: [String: Double]
     }
 
@@ -141,18 +141,25 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
     /// The fewest requests of an operation whose quantiles give it a spread.
     static let spreadSamples = 100.0
 
-    /// Each operation's spread from the quietest journey phase (the lowest rate): the time k6
-    /// measured, less its floor, taken as a shifted lognormal (``Quantiles/shiftedLognormalCV``),
-    /// between 0.1 and 3; ``defaultSpread`` for an operation with fewer than 100 requests there, or
-    /// none recorded. The time's floor (the round trips) and its mean differ from the CPU's, but
-    /// at a rate where nothing queues its shape is the request's own work's, and the CPU, which
-    /// the cores stretch under load, is where the model carries it.
+    /// Each operation's spread from the quieter half of the journey phases (the lowest rates, at
+    /// least the quietest): the time k6 measured, less its floor, taken as a shifted lognormal
+    /// (``Quantiles/shiftedLognormalCV``), the smallest of those phases', between 0.1 and 3;
+    /// ``defaultSpread`` for an operation with fewer than 100 requests in each, or none recorded.
+    /// The time's floor (the round trips) and its mean differ from the CPU's, but at a rate where
+    /// nothing queues its shape is the request's own work's, and the CPU, which the cores stretch
+    /// under load, is where the model carries it. A disturbance of the box during a phase (another
+    /// tenant, a stall) only lengthens its tail, as queueing does at higher rates: the smallest
+    /// shape of the quiet phases is the work's own.
     func spread(of operations: [String]) -> [String: Double] {
-        let quietest = journeys.min { $0.requests.values.reduce(0, +) / $0.seconds < $1.requests.values.reduce(0, +) / $1.seconds }
+        func rate(_ phase: Phase) -> Double { phase.requests.values.reduce(0, +) / phase.seconds }
+        let byRate = journeys.sorted { rate($0) < rate($1) }
+        let quiet = byRate.prefix(max(1, byRate.count / 2))
         return Dictionary(uniqueKeysWithValues: operations.map { op in
-            guard let quietest, (quietest.requests[op] ?? 0) >= Self.spreadSamples, let cv = quietest.latency?[op]?.shiftedLognormalCV else {
-                return (op, Self.defaultSpread)
+            let shapes = quiet.compactMap { phase -> Double? in
+                guard (phase.requests[op] ?? 0) >= Self.spreadSamples else { return nil }
+                return phase.latency?[op]?.shiftedLognormalCV
             }
+            guard let cv = shapes.min() else { return (op, Self.defaultSpread) }
             return (op, min(3, max(0.1, cv)))
         })
     }
