@@ -30,6 +30,9 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
         /// Each operation's time as k6 measured it (nil in calibrations recorded before it was kept).
         public var latency: [String: Quantiles]?
 
+        /// The requests a second k6 achieved over the phase.
+        public var requestsPerSecond: Double { requests.values.reduce(0, +) / seconds }
+
         public init(
             name: String, seconds: Double, requests: [String: Double], server: Double, loadGenerator: Double, redis: Double,
             machine: Double, interrupts: Double, steal: Double, wakeUp: WakeUp, latency: [String: Quantiles]? = nil
@@ -151,8 +154,7 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
     /// tenant, a stall) only lengthens its tail, as queueing does at higher rates: the smallest
     /// shape of the quiet phases is the work's own.
     func spread(of operations: [String]) -> [String: Double] {
-        func rate(_ phase: Phase) -> Double { phase.requests.values.reduce(0, +) / phase.seconds }
-        let byRate = journeys.sorted { rate($0) < rate($1) }
+        let byRate = journeys.sorted { $0.requestsPerSecond < $1.requestsPerSecond }
         let quiet = byRate.prefix(max(1, byRate.count / 2))
         return Dictionary(uniqueKeysWithValues: operations.map { op in
             let shapes = quiet.compactMap { phase -> Double? in
@@ -230,7 +232,7 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
         }
         let byRate = journeys.map { phase in
             Scenario.Machine.RatePoint(
-                rate: phase.requests.values.reduce(0, +) / phase.seconds,
+                rate: phase.requestsPerSecond,
                 server: serverCPU(phase) / max(1e-9, rebuilt(phase, server)),
                 others: othersCPU(phase) / max(1e-9, rebuilt(phase, others)))
         }.sorted { $0.rate < $1.rate }

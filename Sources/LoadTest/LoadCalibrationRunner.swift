@@ -83,25 +83,25 @@ public struct LoadCalibrationRunner: Sendable {
         // mix) is written before the journeys, so the catch-up measured after them is the
         // journeys' messages alone: the writer's CPU per message depends on the mix and on how full
         // its MongoDB batches are, and a sale's backlog is a journey's.
-        var phasesDrain: WriterDrain?
-        if let writer {
-            log("the writer tier writes the operation phases' backlog before the journeys")
-            phasesDrain = try await WriterProbe(writer: writer).watch()
-        }
+        let phasesDrain = try await writerCatchUp("the writer tier writes the operation phases' backlog before the journeys", log: log)
         var journeys: [LoadCalibration.Phase] = []
         for journeyRate in journeyRates {
             log("the whole journey: \(Int(journeyRate)) requests/s for \(phaseSeconds) s")
             journeys.append(try await phase("journey", deal: deal, rate: journeyRate, seconds: phaseSeconds, probe: probe))
         }
-        var drain: WriterDrain?
-        if let writer {
-            // The journeys left the writer tier (idle class) behind: its catch-up on the idle machine.
-            log("the writer tier's catch-up after the journeys")
-            drain = try await WriterProbe(writer: writer).watch()
-        }
+        // The journeys left the writer tier (idle class) behind: its catch-up on the idle machine.
+        let drain = try await writerCatchUp("the writer tier's catch-up after the journeys", log: log)
         return LoadCalibration(
             rate: rate, phases: phases, journeys: journeys, baseline: baseline, wakeUpQuiet: .init(samples: quietWakeUp),
             machine: machine, placement: placement, writerDrain: drain, phasesDrain: phasesDrain, loadGeneratorApart: loadGeneratorApart, deal: deal)
+    }
+
+    /// The writer, given one, writing what waits with no load running, until nothing does (nil:
+    /// no writer).
+    func writerCatchUp(_ note: String, log: (String) -> Void) async throws -> WriterDrain? {
+        guard let writer else { return nil }
+        log(note)
+        return try await WriterProbe(writer: writer).watch()
     }
 
     /// A deal of its own with stock for every phase, no buyer rules, started.

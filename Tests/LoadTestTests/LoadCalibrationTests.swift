@@ -106,7 +106,7 @@ import Testing
         // ones do not count, whatever their shape. An operation with too few requests in each keeps
         // the default.
         var run = try Self.recorded()
-        let rates = run.journeys.map { $0.requests.values.reduce(0, +) / $0.seconds }
+        let rates = run.journeys.map(\.requestsPerSecond)
         let order = rates.indices.sorted { rates[$0] < rates[$1] }
         try #require(order.count >= 4)
         for i in run.journeys.indices {
