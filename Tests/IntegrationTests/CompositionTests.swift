@@ -30,7 +30,7 @@ struct CompositionTests {
         let composition = try await ShopServer.compose(try Backends.liveConfiguration(), logger: Logger(label: "test"))
         #expect(composition.mode == .backends)
         #expect(composition.adapters == [
-            "ledger": "LiveRedis.RedisStockLedger", "orders": "LiveRedis.RedisOrderRepository", "payments": "LiveRedis.RedisPaymentRepository",
+            "ledger": "LiveRedis.RedisStockLedger", "orders": "LiveAPI.ReadAheadOrders<LiveRedis.RedisOrderRepository>", "payments": "LiveRedis.RedisPaymentRepository",
             "catalog": "LiveRedis.CachedDealCatalog", "events": "LiveRedis.RedisOutbox", "publisher": "LiveRedis.RedisBroadcast",
             "idempotency": "LiveRedis.RedisIdempotencyStore", "gateway": Self.provider, "clock": "LiveRuntime.WallClock",
             "identifiers": "LiveRuntime.RandomIdentifiers", "checkoutSteps": "LiveRedis.RedisCheckoutSteps",

@@ -20,6 +20,9 @@ final class DocumentCache: @unchecked Sendable {
         var document: Document
         var shape: Shape
         var errors: [GraphQLError]
+        /// Whether a variable's type holds an `Int` anywhere (in an input object or list too):
+        /// only then are its values checked for fractions (``checkIntegers(_:of:operationName:schema:)``).
+        var hasIntegerVariables: Bool
     }
 
     /// What a request may do depends on how it came.
@@ -32,10 +35,8 @@ final class DocumentCache: @unchecked Sendable {
 
     /// What the syntax tree says about a document, measured once when it is cached.
     struct Shape: Sendable {
-        /// Each operation's name (nil when anonymous), kind, whether it calls a business
-        /// mutation (one of ``DocumentCache/buyerLimitedFields`` at its root), and its first root
-        /// field (fragments expanded; what `/metrics` labels its duration by), in document order.
-        var operations: [(name: String?, kind: OperationType, buyerCalls: Bool, root: String?)]
+        /// Each operation, in document order.
+        var operations: [Operation]
         /// The deepest nesting of selection sets, the operation's own counting as one and
         /// fragments expanded (a fragment or an inline fragment adds no level of its own).
         var depth: Int
@@ -67,9 +68,58 @@ final class DocumentCache: @unchecked Sendable {
             operation(operationName)?.root
         }
 
-        private func operation(_ operationName: String?) -> (name: String?, kind: OperationType, buyerCalls: Bool, root: String?)? {
+        /// The order the operation a request with `operationName` pays or cancels, by its id as
+        /// the request gives it (nil: it runs no such mutation alone, or names no order).
+        func order(of operationName: String?, variables: [String: Map]) -> String? {
+            operation(operationName)?.order?.id(in: variables)
+        }
+
+        private func operation(_ operationName: String?) -> Operation? {
             guard let operationName else { return operations.count == 1 ? operations[0] : nil }
             return operations.first { $0.name == operationName }
+        }
+    }
+
+    /// One operation of a document, as its syntax tree shows it.
+    struct Operation: Sendable {
+        /// Its name (nil when anonymous).
+        var name: String?
+        var kind: OperationType
+        /// Whether it calls a business mutation (one of ``DocumentCache/buyerLimitedFields`` at its root).
+        var buyerCalls: Bool
+        /// Its first root field (fragments expanded; what `/metrics` labels its duration by).
+        var root: String?
+        /// Where it names its order, when it is a mutation whose one root field pays or cancels
+        /// one (``DocumentCache/orderMutations``): what ``ShopRouter`` reads ahead.
+        var order: OrderReference?
+    }
+
+    /// Where an operation names the order its money mutation works on: a literal id, or a
+    /// variable (the id itself, or the input object whose `field` holds it).
+    enum OrderReference: Sendable, Equatable {
+        case literal(String)
+        case variable(String, field: String?)
+
+        /// The id in a request's variables (nil: absent or not a string; execution reports why).
+        func id(in variables: [String: Map]) -> String? {
+            switch self {
+            case .literal(let id): return id
+            case .variable(let name, let field):
+                let value = field.map { variables[name]?.dictionary?[$0] } ?? variables[name]
+                guard case .string(let id)? = value else { return nil }
+                return id
+            }
+        }
+
+        /// Where `field` (a root field) names its order: its `input` argument's `orderId`,
+        /// written out or in a variable.
+        static func of(_ field: Field) -> OrderReference? {
+            guard let input = field.arguments.first(where: { $0.name.value == "input" })?.value else { return nil }
+            if let variable = input as? Variable { return .variable(variable.name.value, field: "orderId") }
+            guard let object = input as? ObjectValue, let id = object.fields.first(where: { $0.name.value == "orderId" })?.value else { return nil }
+            if let literal = id as? StringValue { return .literal(literal.value) }
+            if let variable = id as? Variable { return .variable(variable.name.value, field: nil) }
+            return nil
         }
     }
 
@@ -98,6 +148,8 @@ final class DocumentCache: @unchecked Sendable {
     static let publicRootFields: Set<String> = ["deal", "deals", "product", "__typename"]
     /// The mutations each buyer's rate-limit bucket bounds.
     static let buyerLimitedFields: Set<String> = ["placeOrder", "payOrder", "cancelOrder"]
+    /// The mutations that start by reading the order they name.
+    static let orderMutations: Set<String> = ["payOrder", "cancelOrder"]
 
     init(capacity: Int = 512) { self.capacity = capacity }
 
@@ -105,7 +157,9 @@ final class DocumentCache: @unchecked Sendable {
     func document(_ query: String, schema: GraphQLSchema) throws -> Entry {
         if let entry = lock.withLock({ entries[query] }) { return entry }
         let document = try parse(source: Source(body: query, name: "GraphQL request"))
-        let entry = Entry(document: document, shape: Self.shape(of: document), errors: validate(schema: schema, ast: document, rules: specifiedRules))
+        let entry = Entry(
+            document: document, shape: Self.shape(of: document), errors: validate(schema: schema, ast: document, rules: specifiedRules),
+            hasIntegerVariables: Self.hasIntegerVariables(document, schema: schema))
         lock.withLock {
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             entries[query] = entry
@@ -136,7 +190,7 @@ final class DocumentCache: @unchecked Sendable {
             throw Domain.ValidationError(field: "query", reason: "asks for the schema, and introspection is off on this server")
         }
         guard entry.errors.isEmpty else { return .invalid(entry.errors) }
-        try Self.checkIntegers(variables, of: entry.document, operationName: operationName, schema: schema)
+        if entry.hasIntegerVariables { try Self.checkIntegers(variables, of: entry.document, operationName: operationName, schema: schema) }
         return .valid(entry.document, kind: kind, isPublic: shape.isPublic && kind == .query)
     }
 
@@ -176,6 +230,27 @@ final class DocumentCache: @unchecked Sendable {
         }
     }
 
+    /// Whether any operation of `document` declares a variable whose type holds an `Int`.
+    static func hasIntegerVariables(_ document: Document, schema: GraphQLSchema) -> Bool {
+        func holdsInt(_ type: any GraphQLType, seen: inout Set<String>) -> Bool {
+            switch type {
+            case let nonNull as GraphQLNonNull: return (nonNull.ofType as? any GraphQLType).map { holdsInt($0, seen: &seen) } ?? false
+            case let list as GraphQLList: return holdsInt(list.ofType, seen: &seen)
+            case let object as GraphQLInputObjectType:
+                guard seen.insert(object.name).inserted, let fields = try? object.fields() else { return false }
+                return fields.values.contains { holdsInt($0.type, seen: &seen) }
+            case let scalar as GraphQLScalarType: return scalar.name == "Int"
+            default: return false
+            }
+        }
+        var seen: Set<String> = []
+        return document.definitions.contains { definition in
+            (definition as? OperationDefinition)?.variableDefinitions.contains { variable in
+                inputType(variable.type, schema: schema).map { holdsInt($0, seen: &seen) } ?? false
+            } ?? false
+        }
+    }
+
     /// The schema's type for a variable's declared type (nil: unknown, which validation reports).
     static func inputType(_ ast: any GraphQL.`Type`, schema: GraphQLSchema) -> (any GraphQLType)? {
         switch ast {
@@ -208,7 +283,7 @@ final class DocumentCache: @unchecked Sendable {
         var fragments: [String: SelectionSet] = [:]
         for case let fragment as FragmentDefinition in document.definitions { fragments[fragment.name.value] = fragment.selectionSet }
         var depth = 0, aliases = 0, cost = 0, introspects = false
-        var shaped: [(name: String?, kind: OperationType, buyerCalls: Bool, root: String?)] = []
+        var shaped: [Operation] = []
         for operation in operations {
             let measured = measure(operation.selectionSet, fragments: fragments, expanding: [])
             depth = max(depth, measured.depth)
@@ -217,7 +292,11 @@ final class DocumentCache: @unchecked Sendable {
             let roots = rootFields(operation.selectionSet, fragments: fragments, expanding: [])
             introspects = introspects || roots.contains { ["__schema", "__type"].contains($0) }
             let buyerCalls = operation.operation == .mutation && roots.contains { buyerLimitedFields.contains($0) }
-            shaped.append((operation.name?.value, operation.operation, buyerCalls, roots.first))
+            // The order only for one money mutation written at the root (no alias, no fragment).
+            let selections = operation.selectionSet.selections
+            let single = operation.operation == .mutation && selections.count == 1 ? selections.first as? Field : nil
+            let order = single.flatMap { orderMutations.contains($0.name.value) && $0.alias == nil ? OrderReference.of($0) : nil }
+            shaped.append(Operation(name: operation.name?.value, kind: operation.operation, buyerCalls: buyerCalls, root: roots.first, order: order))
         }
         return Shape(
             operations: shaped, depth: depth, aliases: aliases, cost: cost, introspects: introspects,

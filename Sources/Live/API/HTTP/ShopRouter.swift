@@ -195,11 +195,15 @@ public struct ShopRouter: Sendable {
             let operation = self.operation(payload)
             guard operation.kind == .query else {
                 // A mutation waits for its buckets: the address's and, when it makes a business
-                // call, the caller's first token, in one round trip.
+                // call, the caller's first token, in one round trip; the order it pays or
+                // cancels is read meanwhile (ReadAheadOrders).
+                let readAhead = caller == nil ? nil : operation.order.flatMap(self.readAhead)
                 let (refusal, buyerToken) = await self.admit(address: address, buyer: operation.buyerCalls ? caller : nil)
                 if let refusal { return refusal }
                 context.notes.operation = operation.label
-                let (status, answer, _) = await self.answer(payload, caller: caller, buyerToken: buyerToken, notes: context.notes)
+                let (status, answer, _) = await OrderReadAhead.$current.withValue(readAhead) {
+                    await self.answer(payload, caller: caller, buyerToken: buyerToken, notes: context.notes)
+                }
                 metrics.operation(operation.label, duration: .now - context.arrivedAt)
                 return Self.json(body: answer, status: status)
             }
@@ -258,11 +262,19 @@ public struct ShopRouter: Sendable {
     /// bucket limits), and the label its duration has on `/metrics`: its first root field when the
     /// document is valid (the schema's names: clients cannot grow the metrics), else `invalid`. By
     /// its parsed document; a document that does not parse counts as a query (it runs nothing).
-    func operation(_ payload: GraphQLHTTPRequest) -> (kind: OperationType?, buyerCalls: Bool, label: String) {
-        guard let entry = try? documents.document(payload.query, schema: api.schema.schema) else { return (.query, false, "invalid") }
+    func operation(_ payload: GraphQLHTTPRequest) -> (kind: OperationType?, buyerCalls: Bool, label: String, order: String?) {
+        guard let entry = try? documents.document(payload.query, schema: api.schema.schema) else { return (.query, false, "invalid", nil) }
         let shape = entry.shape
         let label = entry.errors.isEmpty ? shape.root(of: payload.operationName) ?? "invalid" : "invalid"
-        return (shape.kind(of: payload.operationName), shape.buyerCalls(payload.operationName), label)
+        let order = entry.errors.isEmpty ? shape.order(of: payload.operationName, variables: payload.variables ?? [:]) : nil
+        return (shape.kind(of: payload.operationName), shape.buyerCalls(payload.operationName), label, order)
+    }
+
+    /// Starts reading the order a mutation names, when the orders port reads ahead and the id is
+    /// one (a malformed id is the mutation's to report).
+    func readAhead(_ order: String) -> OrderReadAhead? {
+        guard let orders = shop.ports.orders as? any OrderReadingAhead, let id = try? OrderID(validating: order, field: "orderId") else { return nil }
+        return orders.start(id)
     }
 
     /// The client's address: the last entry of the proxy's header when one is configured and
@@ -273,9 +285,12 @@ public struct ShopRouter: Sendable {
 
     func address(_ headers: HTTPFields, peer: SocketAddress?) -> String? {
         if let header = configuration.clientAddressHeader, let name = HTTPField.Name(header),
-            let named = headers[name]?.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !named.isEmpty
+            var named = headers[name]?.split(separator: ",").last
         {
-            return named
+            // The header's optional white space (spaces and tabs) around the entry.
+            while named.first == " " || named.first == "\t" { named.removeFirst() }
+            while named.last == " " || named.last == "\t" { named.removeLast() }
+            if !named.isEmpty { return String(named) }
         }
         return peer?.ipAddress
     }
