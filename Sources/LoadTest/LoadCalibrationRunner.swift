@@ -52,6 +52,9 @@ public struct LoadCalibrationRunner: Sendable {
         self.redisCPU = redisCPU
     }
 
+    /// The quiet window's one-second slices.
+    static let quietSlices = 5
+
     public func run(log: @Sendable (String) -> Void = { _ in }) async throws -> LoadCalibration {
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         let deal = try await seed()
@@ -59,20 +62,24 @@ public struct LoadCalibrationRunner: Sendable {
         probe.start()
         defer { probe.stop() }
 
-        log("quiet baseline (3 s) and k6's cost of a run with next to no requests")
-        let quietStart = (server: try await serverCPU(), redis: try await redisCPU(), machine: MachineCPU.now(), at: Date())
-        try await Task.sleep(for: .seconds(3))
-        let quiet = Date().timeIntervalSince(quietStart.at)
-        let serverPerSecond = (try await serverCPU() - quietStart.server) / quiet
-        let redisPerSecond = (try await redisCPU() - quietStart.redis) / quiet
-        let quietMachine = MachineCPU.now() - quietStart.machine
-        let kernelPerSecond = (quietMachine.interrupts + quietMachine.steal) / quiet
-        let machinePerSecond = quietMachine.busy / quiet
-        let quietWakeUp = probe.take()
+        log("quiet baseline (\(Self.quietSlices) slices of a second, the quietest kept) and k6's cost of a run with next to no requests")
+        _ = probe.take()
+        var slices: [LoadCalibration.QuietSlice] = [], wakeUps: [[Double]] = []
+        for _ in 0..<Self.quietSlices {
+            let start = (server: try await serverCPU(), redis: try await redisCPU(), machine: MachineCPU.now(), at: Date())
+            try await Task.sleep(for: .seconds(1))
+            let machine = MachineCPU.now() - start.machine
+            slices.append(LoadCalibration.QuietSlice(
+                seconds: Date().timeIntervalSince(start.at), server: try await serverCPU() - start.server, redis: try await redisCPU() - start.redis,
+                kernel: machine.interrupts + machine.steal, machine: machine.busy))
+            wakeUps.append(probe.take())
+        }
         let empty = try await phase("view", deal: deal, rate: 1, seconds: 1, probe: probe)
-        let baseline = LoadCalibration.Baseline(
-            serverPerSecond: serverPerSecond, redisPerSecond: redisPerSecond, kernelPerSecond: kernelPerSecond, loadGeneratorRun: empty.loadGenerator,
-            machinePerSecond: machinePerSecond)
+        guard let (baseline, quietest) = LoadCalibration.Baseline.quietest(slices, loadGeneratorRun: empty.loadGenerator) else {
+            throw LoadTestError("calibration: the quiet window measured nothing")
+        }
+        // The quiet wake-up delay too from the quietest second.
+        let quietWakeUp = wakeUps[quietest]
 
         var phases: [LoadCalibration.Phase] = []
         for name in Self.phases {

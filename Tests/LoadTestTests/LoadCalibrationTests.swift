@@ -53,6 +53,36 @@ import Testing
         #expect(withWriter.writerCost == nil)
     }
 
+    @Test func theQuietBaselineIsTheQuietestSecondAndOneDisturbedSecondTakesNothingOffTheOthers() throws {
+        // Five quiet seconds, the third disturbed (the hypervisor's steal): the baseline is the
+        // quietest second's, each figure per second of it, and every second's busy time is kept.
+        let slices = [0.06, 0.05, 0.40, 0.07, 0.055].map { busy in
+            LoadCalibration.QuietSlice(seconds: 1.0, server: 0.004, redis: 0.01, kernel: busy > 0.3 ? 0.3 : 0.004, machine: busy)
+        } + [LoadCalibration.QuietSlice(seconds: 0, server: 0, redis: 0, kernel: 0, machine: 0)]
+        let (baseline, index) = try #require(LoadCalibration.Baseline.quietest(slices, loadGeneratorRun: 0.14))
+        #expect(index == 1 && baseline.machinePerSecond == 0.05 && baseline.kernelPerSecond == 0.004 && baseline.loadGeneratorRun == 0.14)
+        #expect(baseline.slicesMachinePerSecond == [0.06, 0.05, 0.40, 0.07, 0.055, 0], "a slice of no time reads 0 and is never chosen")
+        #expect(LoadCalibration.Baseline.quietest([], loadGeneratorRun: 0) == nil)
+        // The recorded phases with the disturbed second as their baseline: its steal comes off
+        // every phase, so every operation's demand falls, and the others' CPU the fit gives each
+        // journey's rate (its multiplier times the demand of its requests: the phase's own) is
+        // short by the disturbance, whatever the rate; the server's figures do not move.
+        let run = try Self.recorded()
+        var disturbed = run
+        disturbed.baseline.kernelPerSecond = run.baseline.kernelPerSecond + 0.3
+        let (quiet, noisy) = (try run.fit(), try disturbed.fit())
+        #expect(quiet.server == noisy.server)
+        #expect(noisy.others.allSatisfy { op, ms in ms < (quiet.others[op] ?? 0) }, "\(quiet.others) against \(noisy.others)")
+        func predictedOthers(_ fit: LoadCalibration.Fit, _ journey: LoadCalibration.Phase) throws -> Double {
+            let point = try #require(fit.byRate.first { abs($0.rate - journey.requestsPerSecond) < 1e-9 })
+            return point.others * journey.requests.reduce(0) { $0 + $1.value * (fit.others[$1.key] ?? 0) / 1000 }
+        }
+        for journey in run.journeys {
+            let short = try predictedOthers(quiet, journey) - predictedOthers(noisy, journey)
+            #expect(abs(short - 0.3 * journey.seconds) < 1e-6, "\(journey.requestsPerSecond) requests/s: \(short)")
+        }
+    }
+
     @Test func withTheLoadGeneratorOnItsOwnCoreItIsNotPartOfTheDemand() throws {
         // The recorded phases as if k6 had run pinned apart: each operation's demand is the others'
         // CPU less k6's (no k6 baseline to take off), and the server's own figures do not change.
