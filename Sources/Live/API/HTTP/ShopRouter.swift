@@ -260,7 +260,8 @@ public struct ShopRouter: Sendable {
 
     /// The kind of operation a request runs, whether it calls a business mutation (one a buyer's
     /// bucket limits), and the label its duration has on `/metrics`: its first root field when the
-    /// document is valid (the schema's names: clients cannot grow the metrics), else `invalid`. By
+    /// document is valid (the schema's names: clients cannot grow the metrics), else `invalid`; and
+    /// the order a valid document's one money mutation names (what ``readAhead(_:)`` reads). By
     /// its parsed document; a document that does not parse counts as a query (it runs nothing).
     func operation(_ payload: GraphQLHTTPRequest) -> (kind: OperationType?, buyerCalls: Bool, label: String, order: String?) {
         guard let entry = try? documents.document(payload.query, schema: api.schema.schema) else { return (.query, false, "invalid", nil) }
