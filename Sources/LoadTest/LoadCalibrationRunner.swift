@@ -65,14 +65,17 @@ public struct LoadCalibrationRunner: Sendable {
         log("quiet baseline (\(Self.quietSlices) slices of a second, the quietest kept) and k6's cost of a run with next to no requests")
         _ = probe.take()
         var slices: [LoadCalibration.QuietSlice] = [], wakeUps: [[Double]] = []
+        // Back to back: each reading ends one slice and starts the next.
+        var last = try await reading()
         for _ in 0..<Self.quietSlices {
-            let start = (server: try await serverCPU(), redis: try await redisCPU(), machine: MachineCPU.now(), at: Date())
             try await Task.sleep(for: .seconds(1))
-            let machine = MachineCPU.now() - start.machine
+            let now = try await reading()
+            let machine = now.machine - last.machine
             slices.append(LoadCalibration.QuietSlice(
-                seconds: Date().timeIntervalSince(start.at), server: try await serverCPU() - start.server, redis: try await redisCPU() - start.redis,
+                seconds: now.at.timeIntervalSince(last.at), server: now.server - last.server, redis: now.redis - last.redis,
                 kernel: machine.interrupts + machine.steal, machine: machine.busy))
             wakeUps.append(probe.take())
+            last = now
         }
         let empty = try await phase("view", deal: deal, rate: 1, seconds: 1, probe: probe)
         guard let (baseline, quietest) = LoadCalibration.Baseline.quietest(slices, loadGeneratorRun: empty.loadGenerator) else {
@@ -130,7 +133,7 @@ public struct LoadCalibrationRunner: Sendable {
     func phase(_ name: String, deal: String, rate: Double, seconds: Int, probe: WakeUpProbe) async throws -> LoadCalibration.Phase {
         let summary = (workDirectory as NSString).appendingPathComponent("\(name)-\(Int(rate)).json")
         _ = probe.take()
-        let before = (server: try await serverCPU(), redis: try await redisCPU(), machine: MachineCPU.now(), at: Date())
+        let before = try await reading()
         let k6CPU = try LoadTestRunner.k6(k6, [
             "run", "--quiet", "--summary-export", summary, "-e", "TARGET=\(target)", "-e", "DEAL=\(deal)", "-e", "PHASE=\(name)",
             "-e", "RATE=\(rate)", "-e", "DURATION=\(seconds)s", "-e", "SECRET=\(secret)", script,
@@ -175,6 +178,11 @@ public struct LoadCalibrationRunner: Sendable {
 
     /// The server's `process_cpu_seconds_total`.
     func serverCPU() async throws -> Double { try await MetricsScrape.processCPU(target) }
+
+    /// The server's, Redis's and every core's CPU so far, and when they were read.
+    func reading() async throws -> (server: Double, redis: Double, machine: MachineCPU, at: Date) {
+        (try await serverCPU(), try await redisCPU(), MachineCPU.now(), Date())
+    }
 
 }
 
