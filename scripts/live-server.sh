@@ -55,6 +55,12 @@ live_start() {
     live_backends down >/dev/null
     live_backends up --fresh
     set -a; . .run/bench-backends/backends.env; set +a
+    # Retryable writes off against the development SecantusDB (libmongoc makes every write retryable
+    # by default): it scans every retryable write it has recorded on each new one, so the writer's
+    # catch-up slowed threefold behind one sale's backlog (docs/validation.md, the writer tier). The
+    # writer needs no retries of MongoDB's: it re-drives a failed batch, idempotently. Against
+    # MongoDB, whose records are per session and expire, leave the default.
+    FLASHDEAL_MONGO_URI="$FLASHDEAL_MONGO_URI?retryWrites=false"
     # The asynchronous tier (Kafka, MongoDB) in the writer's class, every thread of it: the
     # request path (the API, Redis, and k6 in the clients' place) comes first on the shared cores.
     live_idle

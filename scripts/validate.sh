@@ -5,7 +5,7 @@
 #  1. `flashdeal calibrate` against it: the backends' service times, each operation's CPU per
 #     request from the server's own CPU accounting over k6 phases, the other processes' CPU per
 #     request, the CPU-by-rate curve and the wake-up delay, and the writer tier's CPU per message
-#     from its catch-up after the journey phases, the other phases' backlog written before them
+#     from its catch-up after the journey phases, which run first, on the fresh backends
 #     (experiments/calibration/measured*.json);
 #     then, on a fresh start, the writer tier's backlog and catch-up after one run of
 #     FLASHDEAL_VALIDATE_DRAIN (experiments/drain-2000.json; "" skips it), predicted and measured

@@ -139,8 +139,8 @@ struct CalibrateCommand: AsyncParsableCommand {
             }
             try write([
                 "description": "The writer tier (outbox relay, broker, the writer's consumer, MongoDB) in the idle scheduling class on \(RunMachine.describe()), "
-                    + "measured by flashdeal calibrate: its catch-up after the journeys on the otherwise idle machine (the operation phases' "
-                    + "\(Int(load.phasesDrain?.messages ?? 0)) messages written before them, so the backlog is the journeys' alone) wrote \(Int(drain.messages)) Kafka messages "
+                    + "measured by flashdeal calibrate: its catch-up after the journeys on the otherwise idle machine (the journeys run first, "
+                    + "on the fresh backends the server started on, so the backlog is theirs alone, written into an empty MongoDB) wrote \(Int(drain.messages)) Kafka messages "
                     + "in \(fmt(drain.drainSeconds ?? 0)) s, the machine busy \(fmt(cost.cores)) cores beyond its quiet level: \(fmt(cost.cpuPerMessageMs)) ms of CPU "
                     + "per message. Include it (after \(name)-machine.json) in a scenario of a shared box whose writer runs beside the server.",
                 "http": ["machine": ["writer": ["cpuPerMessage": constant(cost.cpuPerMessageMs), "cores": round4(max(0.01, cost.cores))]]],

@@ -221,12 +221,9 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
     public var machine: String
     public var placement: String
     /// The writer tier catching up after the journeys, alone on the machine (nil: not measured).
-    /// Its backlog is the journeys' alone: the operation phases' was written before they started
-    /// (`phasesDrain`), so the messages it costs are the mix a sale's journeys leave behind.
+    /// The journeys run first, on the fresh backends the server started on, so its backlog is the
+    /// mix a sale's journeys leave behind, written into an empty MongoDB as in every measured run.
     public var writerDrain: WriterDrain?
-    /// The writer tier writing the operation phases' backlog before the journeys (nil: not
-    /// measured, or recorded before it was kept). Not a cost: its mix is no sale's.
-    public var phasesDrain: WriterDrain?
     /// The load generator ran on cores of its own (FLASHDEAL_PIN=split): its CPU is not on the
     /// server's cores, so it is left out of the others' demand (nil: shared, in calibrations
     /// recorded before it was kept).
@@ -236,11 +233,10 @@ public struct LoadCalibration: Sendable, Codable, Hashable {
 
     public init(
         rate: Double, phases: [Phase], journeys: [Phase], baseline: Baseline, wakeUpQuiet: WakeUp, machine: String, placement: String,
-        writerDrain: WriterDrain? = nil, phasesDrain: WriterDrain? = nil, loadGeneratorApart: Bool = false, deal: String? = nil
+        writerDrain: WriterDrain? = nil, loadGeneratorApart: Bool = false, deal: String? = nil
     ) {
         self.deal = deal
         self.writerDrain = writerDrain
-        self.phasesDrain = phasesDrain
         self.loadGeneratorApart = loadGeneratorApart
         self.rate = rate
         self.phases = phases

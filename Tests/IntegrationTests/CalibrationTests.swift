@@ -37,7 +37,8 @@ struct CalibrationTests {
         let insert = try await probes.time(3) { try await probes.insert(100) }
         #expect(ping.mean > 0 && gate.mean > 0 && produce.mean > 0 && insert.mean > 0)
         let stock = try #require(try await shop.ports.ledger.stock(DealID(generated: "probe-\(tag)")))
-        #expect(stock.inventory.reserved + stock.inventory.sold > 0, "the probes really placed orders")
+        let probeOrders = Double(stock.inventory.reserved + stock.inventory.sold)
+        #expect(probeOrders > 0, "the probes really placed orders")
 
         let router = try ShopRouter(shop: shop, metrics: metrics, hub: composition.hub)
         let app = Application(router: router.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
@@ -73,18 +74,21 @@ struct CalibrationTests {
             // The server here is this test process, whose other suites run beside it: its quiet
             // baseline can swallow a light phase's CPU, so only k6's side is sure to show.
             #expect(fit.byRate.allSatisfy { $0.server >= 0 && $0.others > 0 }, "\(fit.byRate)")
-            // The writer wrote the operation phases' backlog before the journeys began, so the
-            // catch-up it is costed on holds the journeys' messages alone.
-            let phasesDrain = try #require(load.phasesDrain, "calibrate with a writer drains the operation phases first")
+            // The journeys ran first, then the writer caught up, then the operation phases: what the
+            // writer had written when it caught up is the journeys' events and the probes' orders
+            // above, at most four a mutation (a payment's requested, completed, stock confirmed and
+            // order paid), none of the phases'.
             let drain = try #require(load.writerDrain)
-            #expect(phasesDrain.samples.last?.backlog == 0 && drain.samples.last?.backlog == 0)
-            let before = try #require(phasesDrain.samples.last?.written), after = try #require(drain.samples.last?.written)
-            // What the writer wrote since is the journeys' events: at most four a mutation (a
-            // payment's requested, completed, stock confirmed and order paid).
+            #expect(drain.samples.last?.backlog == 0 && drain.messages > 0)
+            let written = try #require(drain.samples.last?.written)
             let mutations = load.journeys.reduce(0) { total, journey in
                 total + ["placeOrder", "payOrder", "cancelOrder"].reduce(0) { $0 + (journey.requests[$1] ?? 0) }
             }
-            #expect(after > before && after - before <= 4 * mutations, "\(after - before) messages written after the phases for \(mutations) journey mutations")
+            #expect(written <= 4 * (mutations + probeOrders), "\(written) messages written when the writer caught up, for \(mutations) journey mutations and \(probeOrders) probe orders")
+            // The operation phases came after: the writer wrote their orders after that catch-up.
+            let after = try #require(try await WriterProbe(writer: target).watch().samples.last?.written)
+            let phaseOrders = load.phases.reduce(0) { $0 + ($1.requests["placeOrder"] ?? 0) }
+            #expect(phaseOrders > 0 && after - written >= phaseOrders, "\(after - written) messages written after the catch-up for \(phaseOrders) orders in the phases")
         }
         await services.triggerGracefulShutdown()
         try await running.value
