@@ -139,10 +139,11 @@ public struct LoadCalibrationRunner: Sendable {
             "-e", "RATE=\(rate)", "-e", "DURATION=\(seconds)s", "-e", "SECRET=\(secret)", script,
         ])
         let wall = Date().timeIntervalSince(before.at)
-        let (server, redis) = (try await serverCPU() - before.server, try await redisCPU() - before.redis)
-        let machine = MachineCPU.now() - before.machine
+        let after = try await reading()
+        let machine = after.machine - before.machine
         return .init(
-            name: name, seconds: wall, requests: try Self.requests(summary: summary), server: server, loadGenerator: k6CPU, redis: redis,
+            name: name, seconds: wall, requests: try Self.requests(summary: summary), server: after.server - before.server, loadGenerator: k6CPU,
+            redis: after.redis - before.redis,
             machine: machine.busy, interrupts: machine.interrupts, steal: machine.steal, wakeUp: .init(samples: probe.take()),
             latency: try Self.latency(summary: summary))
     }
