@@ -9,7 +9,7 @@ help:
 	@echo "make serve            the shop on in-memory adapters with a demo catalogue: storefront on :8080/, console on :8080/admin"
 	@echo "make browser          the storefront's browser tests (Chromium), screenshots copied to docs/design/screens"
 	@echo "make test             bootstrap if needed, start the backends, build, run every test, stop the backends"
-	@echo "make bench            release build; the engine against SimPy, and the 100k-rps spike"
+	@echo "make bench            release build; the engine against SimPy, the 100k-rps spike, the request path's JSON"
 	@echo "make bench-live       release server on the real backends under k6: ceiling, then 500/1k/2k rps, two mixes"
 	@echo "make chaos            fault drills under a k6 buyer journey, each audited; rewrites docs/chaos-report.md"
 	@echo "make fairness         bots against humans, with and without a waiting room: predicted and measured; rewrites docs/fairness.md"

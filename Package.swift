@@ -56,8 +56,8 @@ let package = Package(
                 .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
             ]
         ),
-        // `make bench`: the engine against SimPy, and the 100k-rps spike.
-        .executableTarget(name: "SimBench", dependencies: ["Sim"], swiftSettings: swiftSettings),
+        // `make bench`: the engine against SimPy, the 100k-rps spike, and the request path's JSON.
+        .executableTarget(name: "SimBench", dependencies: ["Sim", "Domain", "LiveRuntime"], swiftSettings: swiftSettings),
         // hiredis, the Redis client library (Debian's libhiredis-dev).
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         // libmongoc and libbson (Debian's libmongoc-dev).

@@ -4,7 +4,12 @@
 //     the ratio, and both models' mean waits beside Erlang C.
 //  2. The flash-spike scenario scaled to a 60-second spike at 100,000 requests/s: CPU seconds on
 //     one core, events per second and peak memory.
+//  3. The JSON of the documents the live server's request path keeps in Redis (an order, an
+//     outbox entry's events), written and read by `CompactJSONEncoder`/`CompactJSONDecoder` and by
+//     Foundation's `JSONEncoder`/`JSONDecoder`: CPU seconds of each and the ratios.
+import Domain
 import Foundation
+import LiveRuntime
 import Sim
 
 func cpuSeconds() -> Double {
@@ -42,7 +47,7 @@ let python = root.appendingPathComponent(".venv/bin/python").path
 let part = ProcessInfo.processInfo.environment["FLASHDEAL_BENCH_PART"] ?? "all"
 
 // 1. Reference model
-if part != "spike" {
+if part == "all" || part == "reference" || part == "engine" {
 print("== Reference model: M/M/8 (ρ = 0.9) → single server with 20 waiting places, \(customers) customers")
 let (oursCPU, ours) = median(5) {
     var model = TandemQueueModel(
@@ -83,10 +88,48 @@ if exitCode == 0, let json = try? JSONSerialization.jsonObject(with: output) as?
 }
 
 // 2. The 100k-rps spike
-if part != "reference" {
+if part == "all" || part == "spike" {
 print("\n== flash-spike scaled: a 60 s spike at 100,000 requests/s (experiments/flash-spike-100k.json)")
 let scenario = try Scenario.load(path: root.appendingPathComponent("experiments/flash-spike-100k.json").path)
 let (spikeCPU, result) = median(3) { Simulator.run(scenario) }
 print("requests \(result.throughput.requests), peak offered \(f(result.throughput.peakOfferedRps, 0)) rps, P95 \(f(result.overall.p95Ms)) ms, oversold \(result.orders.oversoldUnits), bottleneck \(result.bottleneck.resource)")
 print("SPIKE: \(f(spikeCPU, 2)) CPU s on one core (median of 3 runs; target < 10 s), \(result.eventsProcessed) events (\(f(Double(result.eventsProcessed) / spikeCPU / 1e6))M events/CPU-s), peak memory \(f(peakMemoryMiB(), 0)) MiB")
+}
+
+// 3. The Redis documents' JSON
+if part == "all" || part == "json" {
+print("\n== The request path's documents in Redis: CompactJSON against Foundation's JSONEncoder/JSONDecoder")
+let placed = Instant.seconds(1_700_000_000)
+let order = Order(OrderPlaced(
+    orderID: "o-8f3a2c", dealID: "deal-1", userID: "u-52117", quantity: 1, unitPrice: Money(minorUnits: 129_000), idempotencyKey: "k-52117-1",
+    placedAt: placed, expiresAt: placed + .seconds(600), paymentDeadline: placed + .seconds(300)))
+let paid = order.after(.pay, at: placed + .seconds(20), paymentID: "pay-o-8f3a2c")!.0
+// A payment's outbox entry: what `payOrder` journals besides the gate's own change.
+let events = [
+    EventEnvelope(aggregateID: .payment("pay-o-8f3a2c"), sequence: 1, occurredAt: placed + .seconds(20), payload: .payment(.requested(PaymentRequested(
+        paymentID: "pay-o-8f3a2c", orderID: order.id, amount: order.amount, idempotencyKey: "pay-k-52117-1", at: placed + .seconds(20))))),
+    EventEnvelope(aggregateID: .payment("pay-o-8f3a2c"), sequence: 2, occurredAt: placed + .seconds(20), payload: .payment(.completed(PaymentCompleted(
+        paymentID: "pay-o-8f3a2c", orderID: order.id, at: placed + .seconds(20))))),
+    EventEnvelope(aggregateID: .order(order.id), sequence: 2, occurredAt: placed + .seconds(20), payload: .order(.paid(OrderPaid(
+        orderID: order.id, paymentID: "pay-o-8f3a2c", at: placed + .seconds(20))))),
+]
+let rounds = 50_000
+let sortedFoundation = JSONEncoder()
+sortedFoundation.outputFormatting = [.sortedKeys]
+let orderJSON = try CompactJSONEncoder().string(paid), eventsJSON = try CompactJSONEncoder(sortedKeys: true).string(events)
+func compare(_ name: String, ours: () throws -> Int, foundation: () throws -> Int) rethrows {
+    let (oursCPU, _) = try median(5) { try (0..<rounds).reduce(0) { sum, _ in sum &+ (try ours()) } }
+    let (theirsCPU, _) = try median(5) { try (0..<rounds).reduce(0) { sum, _ in sum &+ (try foundation()) } }
+    print("\(name): \(f(oursCPU / Double(rounds) * 1e6, 2)) µs against \(f(theirsCPU / Double(rounds) * 1e6, 2)) µs (RATIO \(f(theirsCPU / oursCPU, 1))× faster; median of 5 runs of \(rounds))")
+}
+try compare("encode an order", ours: { try CompactJSONEncoder().bytes(paid).count }, foundation: { try JSONEncoder().encode(paid).count })
+try compare("decode an order", ours: { try CompactJSONDecoder().decode(Order.self, from: orderJSON).version }, foundation: {
+    try JSONDecoder().decode(Order.self, from: Data(orderJSON.utf8)).version
+})
+try compare("encode a payment's outbox events (sorted keys)", ours: { try CompactJSONEncoder(sortedKeys: true).bytes(events).count }, foundation: {
+    try sortedFoundation.encode(events).count
+})
+try compare("decode a payment's outbox events", ours: { try CompactJSONDecoder().decode([EventEnvelope].self, from: eventsJSON).count }, foundation: {
+    try JSONDecoder().decode([EventEnvelope].self, from: Data(eventsJSON.utf8)).count
+})
 }

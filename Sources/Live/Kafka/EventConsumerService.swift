@@ -93,7 +93,7 @@ public struct EventConsumerService: Service {
         var decoded: [(message: KafkaConsumer.Message, envelope: EventEnvelope)] = []
         for message in messages {
             do {
-                var envelope = try JSONDecoder().decode(EventEnvelope.self, from: Data(message.value))
+                var envelope = try CompactJSONDecoder().decode(EventEnvelope.self, from: message.value)
                 envelope.headers = message.headers
                 if let span = Self.processSpan(message, envelope, batch: messages.count) { spans.append(span) }
                 decoded.append((message, envelope))

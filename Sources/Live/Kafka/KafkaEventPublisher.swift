@@ -1,5 +1,6 @@
 public import Domain
 import Foundation
+import LiveRuntime
 
 /// Publishes domain events to Kafka: one topic per aggregate kind, the versioned JSON envelope as
 /// the value, and the deal id as the key where the event names its deal (so one deal's events
@@ -44,10 +45,9 @@ public struct KafkaEventPublisher: EventPublisher {
     /// order), its ``EventEnvelope/headers`` as the message's, and waits until the broker
     /// acknowledged all of them.
     public func publish(_ events: [EventEnvelope]) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = CompactJSONEncoder(sortedKeys: true)
         try await producer.send(try events.map { event in
-            KafkaProducer.Message(topic: topic(for: event), key: Self.key(for: event), value: Array(try encoder.encode(event)), headers: event.headers)
+            KafkaProducer.Message(topic: topic(for: event), key: Self.key(for: event), value: try encoder.bytes(event), headers: event.headers)
         })
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GraphQL
+import LiveRuntime
 import OrderedCollections
 
 /// The body of a GraphQL-over-HTTP request.
@@ -163,12 +164,7 @@ struct JSONMapReader {
             let escaped = bytes[at]
             at += 1
             switch escaped {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalars.append(escaped)
-            case UInt8(ascii: "b"): scalars.append(0x08)
-            case UInt8(ascii: "f"): scalars.append(0x0C)
-            case UInt8(ascii: "n"): scalars.append(0x0A)
-            case UInt8(ascii: "r"): scalars.append(0x0D)
-            case UInt8(ascii: "t"): scalars.append(0x09)
+            case let letter where JSONString.unescaped(letter) != nil: scalars.append(JSONString.unescaped(letter)!)
             case UInt8(ascii: "u"):
                 guard var code = hex4() else { return nil }
                 if (0xD800..<0xDC00).contains(code) {
@@ -189,21 +185,9 @@ struct JSONMapReader {
     }
 
     mutating func hex4() -> UInt32? {
-        guard at + 4 <= bytes.count else { return nil }
-        var code: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[at]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            code = code << 4 | UInt32(digit)
-            at += 1
-        }
-        return code
+        guard let unit = JSONString.utf16Unit(in: bytes, at: at) else { return nil }
+        at += 4
+        return unit
     }
 
     /// A number: an integer (that fits in `Int`) as an integer, anything else as a double.

@@ -1,5 +1,6 @@
 public import Domain
 import Foundation
+import LiveRuntime
 
 /// Idempotency records in Redis: `fd:idem:{deal}:<user>:<operation>:<key>` holds the JSON of the
 /// result, written `SET … NX EX retention`, so the first record for a key wins across every
@@ -31,8 +32,10 @@ public struct RedisIdempotencyStore: IdempotencyStore {
     func pendingKey(_ deal: DealID?) -> String { deal.map { "\(prefix):{\($0)}:idem:pending" } ?? "\(prefix):idem:pending" }
     var seconds: String { String(max(1, retention.components.seconds)) }
 
-    static func encode<T: Encodable>(_ value: T) throws -> String { String(decoding: try RedisOutbox.encoder.encode(value), as: UTF8.self) }
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T { try JSONDecoder().decode(type, from: Data(text.utf8)) }
+    /// Sorted keys: a claim's scope is a member of its pending list, removed by the same bytes
+    /// (`JSONEncoder`'s with `.sortedKeys`, as replicas of every version write it).
+    static func encode<T: Encodable>(_ value: T) throws -> String { try RedisOutbox.encoder.string(value) }
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T { try CompactJSONDecoder().decode(type, from: text) }
 
     public func result(for scope: IdempotencyStoreKey) async throws -> StoredResult? {
         guard let json = try await pool.send(["GET", key(scope)]).string else { return nil }

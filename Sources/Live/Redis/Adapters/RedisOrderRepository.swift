@@ -50,8 +50,9 @@ public struct RedisOrderRepository: OrderRepository {
         throw VersionConflict(stream: stream ?? part(1) ?? "?", expected: part(2).flatMap { Int($0) } ?? -1, actual: part(3).flatMap { Int($0) } ?? -1)
     }
 
-    /// A document's JSON as the scripts store it.
-    static func json(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+    /// A document's JSON as the scripts store it (orders and payments are only ever decoded again:
+    /// their keys need no sorting).
+    static func json(_ value: some Encodable) throws -> String { try CompactJSONEncoder().string(value) }
 
     public init(pool: RedisPool, prefix: String = "fd", durable: (any OrderRepository)?, retention: Duration = .seconds(7 * 86_400)) async throws {
         self.pool = pool
@@ -120,9 +121,7 @@ public struct RedisOrderRepository: OrderRepository {
         return Array(mine.filter { ($0.placedAt, $0.id) < (cursor.placedAt, cursor.id) }.prefix(limit))
     }
 
-    static func decode(_ json: String) throws -> Order { try JSONDecoder().decode(Order.self, from: Data(json.utf8)) }
-    /// Orders are only ever decoded again: their keys need no sorting, which costs a dictionary per object.
-    static let encoder = JSONEncoder()
+    static func decode(_ json: String) throws -> Order { try CompactJSONDecoder().decode(Order.self, from: json) }
 }
 
 /// The catalogue through two cache levels: this process keeps what it decoded for `localTTL`
@@ -236,7 +235,7 @@ public struct CachedDealCatalog: DealCatalog {
         let replies = try await pool.pipeline(remote.map { ["GET", key(kind, $0)] })
         var missing: [String] = []
         for (id, reply) in zip(remote, replies) {
-            if let json = reply.string, let value = try? JSONDecoder().decode(Value.self, from: Data(json.utf8)) {
+            if let json = reply.string, let value = try? CompactJSONDecoder().decode(Value.self, from: json) {
                 found[id] = value
                 local.store(value, for: key(kind, id))
             } else {
@@ -248,7 +247,7 @@ public struct CachedDealCatalog: DealCatalog {
             let loaded = try await load(missing)
             let seconds = String(max(1, ttl.components.seconds))
             _ = try await pool.pipeline(try loaded.map { value in
-                ["SET", key(kind, value[keyPath: id]), String(decoding: try RedisOutbox.encoder.encode(value), as: UTF8.self), "EX", seconds]
+                ["SET", key(kind, value[keyPath: id]), try RedisOutbox.encoder.string(value), "EX", seconds]
             })
             for value in loaded {
                 found[value[keyPath: id]] = value

@@ -1,5 +1,6 @@
 public import Domain
 import Foundation
+import LiveRuntime
 
 /// The request path's payment store on the live server: each payment a hash in Redis
 /// (`fd:payment:{<slot tag>}:<id>` with its version and JSON, in its deal's hash slot: `RedisKeys`), saved with optimistic concurrency by the same
@@ -33,7 +34,7 @@ public struct RedisPaymentRepository: PaymentRepository {
 
     public func payment(_ id: PaymentID) async throws -> Payment? {
         if let json = try await pool.send(["HGET", key(id), "o"]).string {
-            do { return try JSONDecoder().decode(Payment.self, from: Data(json.utf8)) } catch {
+            do { return try CompactJSONDecoder().decode(Payment.self, from: json) } catch {
                 throw RedisError(.protocolError, "payment \(id) in Redis does not decode: \(error)")
             }
         }

@@ -227,7 +227,7 @@ public struct OutboxRelay: Service {
     func envelopes(_ entry: Entry, deal: DealID?) async throws -> [EventEnvelope] {
         guard let deal else {
             guard let json = entry.fields["events"] else { throw MalformedEntry("outbox entry without events") }
-            do { return try JSONDecoder().decode([EventEnvelope].self, from: Data(json.utf8)) } catch {
+            do { return try CompactJSONDecoder().decode([EventEnvelope].self, from: json) } catch {
                 throw MalformedEntry("outbox entry's events do not decode: \(error)")
             }
         }

@@ -49,12 +49,8 @@ public struct RedisOutbox: EventLog {
     /// when none is left to carry. `RedisCheckoutSteps` adds entries inside its scripts.
     func entry(_ events: [EventEnvelope]) throws -> String? {
         let carried = journalled ? events.filter { !Self.isJournalled($0) } : events
-        return carried.isEmpty ? nil : String(decoding: try Self.encoder.encode(carried), as: UTF8.self)
+        return carried.isEmpty ? nil : try Self.encoder.string(carried)
     }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
+    static let encoder = CompactJSONEncoder(sortedKeys: true)
 }
