@@ -175,6 +175,25 @@ import Testing
         }
     }
 
+    /// Asks twice for its container, as a subclass and its superclass each do, after a member
+    /// whose value is an object.
+    struct Twice: Encodable {
+        enum Key: String, CodingKey { case first, second }
+        func encode(to encoder: any Encoder) throws {
+            var a = encoder.container(keyedBy: Key.self)
+            try a.encode(["x": 1], forKey: .first)
+            var b = encoder.container(keyedBy: Key.self)
+            try b.encode([2], forKey: .second)
+        }
+    }
+
+    @Test func aValueAskingAgainForItsContainerGetsTheSameOne() throws {
+        let sorted = JSONEncoder()
+        sorted.outputFormatting = [.sortedKeys]
+        let ours = try #require(try CompactJSONEncoder(sortedKeys: true).streamed([Twice(), Twice()]))
+        #expect(String(decoding: ours, as: UTF8.self) == String(decoding: try sorted.encode([Twice(), Twice()]), as: UTF8.self))
+    }
+
     @Test func nestedContainersDictionariesAndEveryIntegerWidth() throws {
         try check(Nested(name: "x/y", tags: ["b": 2, "a": -1, "A": Int.min, "é": Int.max], grid: [[], [Int8.min, 0, Int8.max]], flag: false, unsigned: UInt64.max))
         try check(Nested(name: "", tags: [:], grid: [], flag: nil, unsigned: 0))

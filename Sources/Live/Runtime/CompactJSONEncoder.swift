@@ -111,9 +111,19 @@ final class JSONByteWriter {
         }
     }
 
-    /// A single value at `level`: only where no container is open deeper.
+    /// The container of the value at `level`: the one it opened already when it asks again (as
+    /// `JSONEncoder` gives it), else a new one. A value that asks for both kinds is `JSONEncoder`'s.
+    func container(object: Bool, at level: Int) {
+        close(downTo: level + 1)
+        if open.count == level + 1 {
+            if open[level].isObject != object { _ = fail() }
+            return
+        }
+        do { try begin(object: object, at: level) } catch {}
+    }
+
+    /// A single value at `level`: only where the value has opened no container.
     func single(at level: Int) throws {
-        close(downTo: level)
         guard open.count == level else { throw fail() }
     }
 
@@ -177,15 +187,12 @@ struct StreamingEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        // Asking again for the value's container gives the one already open.
-        if !(writer.open.count == depth + 1 && writer.open[depth].isObject) {
-            do { try writer.begin(object: true, at: depth) } catch {}
-        }
+        writer.container(object: true, at: depth)
         return KeyedEncodingContainer(StreamingKeyedContainer<Key>(writer: writer, level: depth + 1))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        do { try writer.begin(object: false, at: depth) } catch {}
+        writer.container(object: false, at: depth)
         return StreamingUnkeyedContainer(writer: writer, level: depth + 1)
     }
 
