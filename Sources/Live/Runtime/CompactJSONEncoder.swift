@@ -12,8 +12,9 @@ import Foundation
 ///
 /// Integers, booleans, strings, nil, nested objects and arrays are written here. A value that uses
 /// anything else (a floating-point number, a date, data, a URL, a decimal, `superEncoder`, a
-/// container written to after a sibling was, a key written twice) is encoded by `JSONEncoder`
-/// instead. `CompactJSONTests` compares the two.
+/// container written to after a sibling was; with sorted keys, a key written twice) is encoded by
+/// `JSONEncoder` instead. `CompactJSONTests` compares the two. Without sorted keys a key written
+/// twice is written twice (`JSONEncoder` keeps the last): no synthesized `Codable` does that.
 public struct CompactJSONEncoder: Sendable {
     /// Keys in each object sorted by their UTF-8 bytes, as `JSONEncoder`'s `.sortedKeys`.
     public var sortedKeys: Bool
