@@ -31,7 +31,7 @@ public struct CompactJSONDecoder: Sendable {
     func read<T: Decodable>(_ type: T.Type, from json: String) -> T? {
         var json = json
         return json.withUTF8 { bytes in
-            let reader = JSONByteReader(bytes)
+            let reader = JSONByteReader(UnsafeRawBufferPointer(bytes))
             guard reader.valid, let value = try? reader.value(T.self, at: reader.root), !reader.unsupported else { return nil }
             return value
         }
@@ -43,7 +43,7 @@ public struct CompactJSONDecoder: Sendable {
 final class JSONByteReader {
     struct Unsupported: Error {}
 
-    let bytes: UnsafeBufferPointer<UInt8>
+    let bytes: UnsafeRawBufferPointer
     /// Where the document's value starts.
     private(set) var root = 0
     /// Whether the whole document is one JSON value this reader reads (surrogates in pairs,
@@ -53,7 +53,7 @@ final class JSONByteReader {
     var unsupported = false
     static let maxDepth = 64
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
         var at = space(0)
         root = at
@@ -67,11 +67,7 @@ final class JSONByteReader {
 
     func byte(_ at: Int) -> UInt8 { at < bytes.count ? bytes[at] : 0 }
 
-    func space(_ at: Int) -> Int {
-        var at = at
-        while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x0A || bytes[at] == 0x0D || bytes[at] == 0x09 { at += 1 }
-        return at
-    }
+    func space(_ at: Int) -> Int { JSONScan.space(bytes, at) }
 
     // MARK: The grammar, checked once
 
@@ -103,18 +99,17 @@ final class JSONByteReader {
                 at = space(at + 1)
             }
         case UInt8(ascii: "\""): return checkString(&at)
-        case UInt8(ascii: "t"): return literal("true", &at)
-        case UInt8(ascii: "f"): return literal("false", &at)
-        case UInt8(ascii: "n"): return literal("null", &at)
-        default: return checkNumber(&at)
+        case UInt8(ascii: "t"): return scanned(JSONScan.literal("true", bytes, at), &at)
+        case UInt8(ascii: "f"): return scanned(JSONScan.literal("false", bytes, at), &at)
+        case UInt8(ascii: "n"): return scanned(JSONScan.literal("null", bytes, at), &at)
+        default: return scanned(JSONScan.number(bytes, at)?.end, &at)
         }
     }
 
-    private func literal(_ word: StaticString, _ at: inout Int) -> Bool {
-        let count = word.utf8CodeUnitCount
-        guard at + count <= bytes.count else { return false }
-        for i in 0..<count where bytes[at + i] != word.utf8Start[i] { return false }
-        at += count
+    /// Moves `at` to a token's `end`; false when there is none.
+    private func scanned(_ end: Int?, _ at: inout Int) -> Bool {
+        guard let end else { return false }
+        at = end
         return true
     }
 
@@ -124,47 +119,14 @@ final class JSONByteReader {
             switch bytes[at] {
             case UInt8(ascii: "\""): at += 1; return true
             case UInt8(ascii: "\\"):
-                switch byte(at + 1) {
-                case let letter where JSONString.unescaped(letter) != nil:
-                    at += 2
-                case UInt8(ascii: "u"):
-                    // A surrogate only as the first of a pair (JSONDecoder's to refuse or repair otherwise).
-                    guard let unit = hex4(at + 2) else { return false }
-                    at += 6
-                    if (0xDC00...0xDFFF).contains(unit) { return false }
-                    if (0xD800...0xDBFF).contains(unit) {
-                        guard byte(at) == UInt8(ascii: "\\"), byte(at + 1) == UInt8(ascii: "u"), let low = hex4(at + 2), (0xDC00...0xDFFF).contains(low) else { return false }
-                        at += 6
-                    }
-                default: return false
-                }
+                // `JSONScan.escape` refuses half a surrogate pair: JSONDecoder's to refuse or repair.
+                guard let (_, length) = JSONScan.escape(bytes, at) else { return false }
+                at += length
             case 0..<0x20: return false
             default: at += 1
             }
         }
         return false
-    }
-
-    func hex4(_ at: Int) -> UInt32? { JSONString.utf16Unit(in: bytes, at: at) }
-
-    private func checkNumber(_ at: inout Int) -> Bool {
-        func digits() -> Bool {
-            let start = at
-            while byte(at) >= UInt8(ascii: "0"), byte(at) <= UInt8(ascii: "9") { at += 1 }
-            return at > start
-        }
-        if byte(at) == UInt8(ascii: "-") { at += 1 }
-        if byte(at) == UInt8(ascii: "0") { at += 1 } else { guard digits() else { return false } }
-        if byte(at) == UInt8(ascii: ".") {
-            at += 1
-            guard digits() else { return false }
-        }
-        if byte(at) == UInt8(ascii: "e") || byte(at) == UInt8(ascii: "E") {
-            at += 1
-            if byte(at) == UInt8(ascii: "+") || byte(at) == UInt8(ascii: "-") { at += 1 }
-            guard digits() else { return false }
-        }
-        return true
     }
 
     // MARK: Reading a checked document
@@ -236,13 +198,13 @@ final class JSONByteReader {
         return (at + 1)..<end
     }
 
-    /// The string at `at`, its escapes read (the document is checked: each is complete, and a
-    /// `\u` surrogate is the first of a pair).
+    /// The string at `at`, its escapes read (the document is checked: each is one `JSONScan.escape`
+    /// reads).
     func string(_ at: Int) throws -> String {
         guard byte(at) == UInt8(ascii: "\"") else { throw fail() }
         var end = at + 1
         while bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
-        if bytes[end] == UInt8(ascii: "\"") { return String(decoding: UnsafeBufferPointer(rebasing: bytes[(at + 1)..<end]), as: UTF8.self) }
+        if bytes[end] == UInt8(ascii: "\"") { return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(at + 1)..<end]), as: UTF8.self) }
         var text = Array(bytes[(at + 1)..<end])
         while bytes[end] != UInt8(ascii: "\"") {
             guard bytes[end] == UInt8(ascii: "\\") else {
@@ -250,19 +212,9 @@ final class JSONByteReader {
                 end += 1
                 continue
             }
-            let escaped = bytes[end + 1]
-            end += 2
-            if let byte = JSONString.unescaped(escaped) {
-                text.append(byte)
-                continue
-            }
-            var scalar = hex4(end)!  // `\u`, the only other escape the check lets through
-            end += 4
-            if (0xD800...0xDBFF).contains(scalar) {
-                scalar = 0x10000 + (scalar - 0xD800) << 10 + (hex4(end + 2)! - 0xDC00)
-                end += 6
-            }
-            UTF8.encode(Unicode.Scalar(scalar)!) { text.append($0) }
+            let (scalar, length) = JSONScan.escape(bytes, end)!  // checked
+            UTF8.encode(scalar) { text.append($0) }
+            end += length
         }
         return String(decoding: text, as: UTF8.self)
     }
@@ -332,7 +284,7 @@ struct StreamingKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerPr
     let members: [(key: Range<Int>, value: Int)]
     var codingPath: [any CodingKey] { [] }
 
-    var allKeys: [Key] { members.compactMap { Key(stringValue: String(decoding: UnsafeBufferPointer(rebasing: reader.bytes[$0.key]), as: UTF8.self)) } }
+    var allKeys: [Key] { members.compactMap { Key(stringValue: String(decoding: UnsafeRawBufferPointer(rebasing: reader.bytes[$0.key]), as: UTF8.self)) } }
 
     func find(_ key: Key) -> Int? {
         var name = key.stringValue

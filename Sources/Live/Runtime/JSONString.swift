@@ -37,37 +37,4 @@ public enum JSONString {
     @inlinable static func needsEscape(_ byte: UInt8, _ escapingSlashes: Bool) -> Bool {
         byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || (escapingSlashes && byte == UInt8(ascii: "/"))
     }
-
-    /// The UTF-16 code unit of a `\uXXXX` escape's four hex digits at `at`; nil when they are not.
-    /// What both JSON readers (`CompactJSONDecoder`'s and the API's request reader) read them with.
-    @inlinable public static func utf16Unit<Bytes: RandomAccessCollection<UInt8>>(in bytes: Bytes, at: Int) -> UInt32? where Bytes.Index == Int {
-        guard at >= bytes.startIndex, at + 4 <= bytes.endIndex else { return nil }
-        var unit: UInt32 = 0
-        for i in at..<(at + 4) {
-            let byte = bytes[i]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            unit = unit << 4 | UInt32(digit)
-        }
-        return unit
-    }
-
-    /// The byte a one-letter escape (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`) stands for; nil for
-    /// any other letter (`u` included).
-    @inlinable public static func unescaped(_ letter: UInt8) -> UInt8? {
-        switch letter {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): letter
-        case UInt8(ascii: "b"): 0x08
-        case UInt8(ascii: "f"): 0x0C
-        case UInt8(ascii: "n"): 0x0A
-        case UInt8(ascii: "r"): 0x0D
-        case UInt8(ascii: "t"): 0x09
-        default: nil
-        }
-    }
 }

@@ -60,15 +60,11 @@ struct JSONMapReader {
         return value
     }
 
-    mutating func skipSpace() {
-        while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x0A || bytes[at] == 0x0D || bytes[at] == 0x09 { at += 1 }
-    }
+    mutating func skipSpace() { at = JSONScan.space(bytes, at) }
 
     mutating func literal(_ text: StaticString, _ value: Map) -> Map? {
-        let count = text.utf8CodeUnitCount
-        guard at + count <= bytes.count else { return nil }
-        for i in 0..<count where bytes[at + i] != text.utf8Start[i] { return nil }
-        at += count
+        guard let end = JSONScan.literal(text, bytes, at) else { return nil }
+        at = end
         return value
     }
 
@@ -159,63 +155,18 @@ struct JSONMapReader {
                 at += 1
                 continue
             }
-            at += 1
-            guard at < bytes.count else { return nil }
-            let escaped = bytes[at]
-            at += 1
-            switch escaped {
-            case let letter where JSONString.unescaped(letter) != nil: scalars.append(JSONString.unescaped(letter)!)
-            case UInt8(ascii: "u"):
-                guard var code = hex4() else { return nil }
-                if (0xD800..<0xDC00).contains(code) {
-                    // A high surrogate must be followed by an escaped low one.
-                    guard at + 1 < bytes.count, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") else { return nil }
-                    at += 2
-                    guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00..<0xE000).contains(code) {
-                    return nil
-                }
-                guard let scalar = Unicode.Scalar(code) else { return nil }
-                scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
-            default: return nil
-            }
+            guard let (scalar, length) = JSONScan.escape(bytes, at) else { return nil }
+            UTF8.encode(scalar) { scalars.append($0) }
+            at += length
         }
         return nil
-    }
-
-    mutating func hex4() -> UInt32? {
-        guard let unit = JSONString.utf16Unit(in: bytes, at: at) else { return nil }
-        at += 4
-        return unit
     }
 
     /// A number: an integer (that fits in `Int`) as an integer, anything else as a double.
     mutating func number() -> Map? {
         let start = at
-        if at < bytes.count, bytes[at] == UInt8(ascii: "-") { at += 1 }
-        guard at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) else { return nil }
-        if bytes[at] == UInt8(ascii: "0") {
-            at += 1
-        } else {
-            while at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) { at += 1 }
-        }
-        var integral = true
-        if at < bytes.count, bytes[at] == UInt8(ascii: ".") {
-            integral = false
-            at += 1
-            let digits = at
-            while at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) { at += 1 }
-            guard at > digits else { return nil }
-        }
-        if at < bytes.count, bytes[at] == UInt8(ascii: "e") || bytes[at] == UInt8(ascii: "E") {
-            integral = false
-            at += 1
-            if at < bytes.count, bytes[at] == UInt8(ascii: "+") || bytes[at] == UInt8(ascii: "-") { at += 1 }
-            let digits = at
-            while at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) { at += 1 }
-            guard at > digits else { return nil }
-        }
+        guard let (end, integral) = JSONScan.number(bytes, at) else { return nil }
+        at = end
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<at]), as: UTF8.self)
         if integral, let int = Int(text) { return .number(Number(int)) }
         guard let double = Double(text), double.isFinite else { return nil }
