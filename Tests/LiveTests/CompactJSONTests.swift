@@ -194,6 +194,26 @@ import Testing
         #expect(String(decoding: ours, as: UTF8.self) == String(decoding: try sorted.encode([Twice(), Twice()]), as: UTF8.self))
     }
 
+    /// Writes its parent's part through `superEncoder`, and an array through a nested one.
+    struct Inherited: Encodable {
+        enum Key: String, CodingKey { case own, list }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(1, forKey: .own)
+            var list = c.nestedUnkeyedContainer(forKey: .list)
+            var row = list.nestedUnkeyedContainer()
+            try row.encode("a/b")
+            try ["parent": true].encode(to: c.superEncoder())
+        }
+    }
+
+    @Test func superEncoderIsJSONEncodersToWrite() throws {
+        #expect(try CompactJSONEncoder().streamed(Inherited()) == nil)
+        let sorted = JSONEncoder()
+        sorted.outputFormatting = [.sortedKeys]
+        #expect(try CompactJSONEncoder(sortedKeys: true).bytes(Inherited()) == Array(try sorted.encode(Inherited())))
+    }
+
     @Test func nestedContainersDictionariesAndEveryIntegerWidth() throws {
         try check(Nested(name: "x/y", tags: ["b": 2, "a": -1, "A": Int.min, "é": Int.max], grid: [[], [Int8.min, 0, Int8.max]], flag: false, unsigned: UInt64.max))
         try check(Nested(name: "", tags: [:], grid: [], flag: nil, unsigned: 0))

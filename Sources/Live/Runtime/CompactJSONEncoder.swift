@@ -123,6 +123,22 @@ final class JSONByteWriter {
         do { try begin(object: object, at: level) } catch {}
     }
 
+    /// A nested container as the next member (`key` in an object, nil in an array) of the container
+    /// at `level`: the level of its own members.
+    func nested(_ key: String?, object: Bool, of level: Int) -> Int {
+        do {
+            try member(key, of: level)
+            try begin(object: object, at: level)
+        } catch {}  // marked unsupported: JSONEncoder's to write
+        return level + 1
+    }
+
+    /// `superEncoder`, which this writer leaves to `JSONEncoder`.
+    func superEncoder(at level: Int) -> any Encoder {
+        _ = fail()
+        return StreamingEncoder(writer: self, depth: level)
+    }
+
     /// A single value at `level`: only where the value has opened no container.
     func single(at level: Int) throws {
         guard open.count == level else { throw fail() }
@@ -254,28 +270,15 @@ struct StreamingKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        do {
-            try writer.member(key.stringValue, of: level)
-            try writer.begin(object: true, at: level)
-        } catch {}
-        return KeyedEncodingContainer(StreamingKeyedContainer<NestedKey>(writer: writer, level: level + 1))
+        KeyedEncodingContainer(StreamingKeyedContainer<NestedKey>(writer: writer, level: writer.nested(key.stringValue, object: true, of: level)))
     }
 
     func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        do {
-            try writer.member(key.stringValue, of: level)
-            try writer.begin(object: false, at: level)
-        } catch {}
-        return StreamingUnkeyedContainer(writer: writer, level: level + 1)
+        StreamingUnkeyedContainer(writer: writer, level: writer.nested(key.stringValue, object: false, of: level))
     }
 
-    func superEncoder() -> any Encoder { unsupportedEncoder() }
-    func superEncoder(forKey key: Key) -> any Encoder { unsupportedEncoder() }
-
-    private func unsupportedEncoder() -> any Encoder {
-        _ = writer.fail()
-        return StreamingEncoder(writer: writer, depth: level)
-    }
+    func superEncoder() -> any Encoder { writer.superEncoder(at: level) }
+    func superEncoder(forKey key: Key) -> any Encoder { writer.superEncoder(at: level) }
 }
 
 /// What the unkeyed and the single-value container write alike (their requirements have the same
@@ -332,25 +335,14 @@ struct StreamingUnkeyedContainer: UnkeyedEncodingContainer, StreamingValues {
     func begin() throws { try writer.member(nil, of: level) }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        do {
-            try begin()
-            try writer.begin(object: true, at: level)
-        } catch {}
-        return KeyedEncodingContainer(StreamingKeyedContainer<NestedKey>(writer: writer, level: level + 1))
+        KeyedEncodingContainer(StreamingKeyedContainer<NestedKey>(writer: writer, level: writer.nested(nil, object: true, of: level)))
     }
 
     func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        do {
-            try begin()
-            try writer.begin(object: false, at: level)
-        } catch {}
-        return StreamingUnkeyedContainer(writer: writer, level: level + 1)
+        StreamingUnkeyedContainer(writer: writer, level: writer.nested(nil, object: false, of: level))
     }
 
-    func superEncoder() -> any Encoder {
-        _ = writer.fail()
-        return StreamingEncoder(writer: writer, depth: level)
-    }
+    func superEncoder() -> any Encoder { writer.superEncoder(at: level) }
 }
 
 struct StreamingSingleValueContainer: SingleValueEncodingContainer, StreamingValues {
