@@ -77,10 +77,13 @@ struct CalibrationTests {
             // The journeys ran first, then the writer caught up, then the operation phases: what the
             // writer had written when it caught up is the journeys' events and the probes' orders
             // above, at most four a mutation (a payment's requested, completed, stock confirmed and
-            // order paid), none of the phases'.
+            // order paid), none of the phases'. The writer may have kept up with the journeys, so
+            // the catch-up itself can find nothing left to write (CI saw it once): what it must show
+            // is nothing waiting and at least each journey order's placement written.
             let drain = try #require(load.writerDrain)
-            #expect(drain.samples.last?.backlog == 0 && drain.messages > 0)
             let written = try #require(drain.samples.last?.written)
+            let journeyOrders = load.journeys.reduce(0) { $0 + ($1.requests["placeOrder"] ?? 0) }
+            #expect(drain.samples.last?.backlog == 0 && journeyOrders > 0 && written >= journeyOrders, "\(written) written for \(journeyOrders) journey orders, \(drain.samples.last.map { "\($0)" } ?? "no sample")")
             let mutations = load.journeys.reduce(0) { total, journey in
                 total + ["placeOrder", "payOrder", "cancelOrder"].reduce(0) { $0 + (journey.requests[$1] ?? 0) }
             }
