@@ -36,3 +36,84 @@ import Testing
         #expect { _ = try InputFields(.string("x"), type: "CancelOrderInput") } throws: { "\($0)".contains("expected an input object") }
     }
 }
+
+/// The query fields by id read their `id` the same way, through the protocol every direct field
+/// uses, and so do the mutations' `input` arguments.
+@Suite struct DirectArgumentsTests {
+    @Test func idAndInputArgumentsMatchMapDecoder() throws {
+        let byID: Map = ["id": .string("order-7")]
+        let direct = try ShopResolver.IDArguments(InputFields(byID, type: "Query.order"))
+        #expect(direct.id == (try MapDecoder().decode(ShopResolver.IDArguments.self, from: byID)).id)
+        #expect(direct.id.rawValue == "order-7")
+        let pay: Map = ["input": ["orderId": .string("o-1"), "idempotencyKey": .string("p-1")]]
+        let input = try ShopResolver.InputArguments<ShopResolver.PayOrderInput>(InputFields(pay, type: "Mutation.payOrder")).input
+        #expect((input.orderId.rawValue, input.idempotencyKey) == ("o-1", "p-1"))
+    }
+
+    @Test func aMismatchNamesTheFieldOrInput() throws {
+        #expect {
+            _ = try ShopResolver.IDArguments(InputFields(["id": .number(Number(7))], type: "Query.order"))
+        } throws: { "\($0)".contains("Query.order.id: expected String") }
+        #expect {
+            _ = try ShopResolver.InputArguments<ShopResolver.CancelOrderInput>(InputFields([:], type: "Mutation.cancelOrder"))
+        } throws: { "\($0)".contains("CancelOrderInput: expected an input object") }
+    }
+
+    /// The schema's fields by id and its order mutations run these readers (the schema fails to
+    /// build when one of them is missing), and each mutation's result union is resolved by type.
+    @Test func theSchemaReadsTheHotFieldsDirectlyAndResolvesTheirUnionsByType() throws {
+        let schema = try ShopAPI().schema.schema
+        let mutation = try #require(schema.mutationType)
+        for name in ["placeOrder", "payOrder", "cancelOrder"] {
+            let type = try #require(try mutation.fields()[name]?.type as? GraphQLNonNull)
+            let union = try #require(type.ofType as? GraphQLUnionType)
+            #expect(union.resolveType != nil, "\(name)")
+            // The same union as the one the schema lists: name and members.
+            let listed = try #require(schema.getType(name: union.name) as? GraphQLUnionType)
+            #expect(try union.types().map(\.name) == listed.types().map(\.name))
+        }
+    }
+}
+
+/// A union's member found by the value's type: the member whose `isTypeOf` takes it, remembered
+/// by type; a value of no member's type is an error naming the union and its members. Run
+/// through GraphQL's own execution, on a schema whose field has the union `resolveUnionsByType`
+/// gives it.
+@Suite struct UnionMembersTests {
+    struct Hit: Sendable {}
+    struct Miss: Sendable {}
+    struct Other: Sendable {}
+
+    static func member(_ name: String, _ type: Any.Type) throws -> GraphQLObjectType {
+        try GraphQLObjectType(
+            name: name, fields: ["name": GraphQLField(type: GraphQLString, resolve: { _, _, _, _ in name })],
+            isTypeOf: { value, _ in Swift.type(of: value) == type })
+    }
+
+    @Test func findsTheMemberByTypeAndNamesTheUnionOtherwise() async throws {
+        let union = try GraphQLUnionType(name: "Result", types: [Self.member("HitType", Hit.self), Self.member("MissType", Miss.self)])
+        let query = try GraphQLObjectType(name: "Query", fields: [
+            "result": GraphQLField(type: GraphQLNonNull(union), args: ["kind": GraphQLArgument(type: GraphQLString)]) { _, arguments, _, _ in
+                switch arguments["kind"].string {
+                case "hit": Hit()
+                case "miss": Miss()
+                default: Other()
+                }
+            },
+        ])
+        // As `ShopAPI` does: the schema is built, then its field gets the union resolved by type.
+        let schema = try GraphQLSchema(query: query)
+        try ShopAPI.resolveUnionsByType(query)
+        let resolved = try #require((try query.fields()["result"]?.type as? GraphQLNonNull)?.ofType as? GraphQLUnionType)
+        #expect(resolved !== union && resolved.name == "Result" && resolved.resolveType != nil)
+        #expect(try resolved.types().map(\.name) == ["HitType", "MissType"])
+        #expect(validateSchema(schema: schema).isEmpty)
+        for kind in ["miss", "hit", "miss", "hit"] {  // the second of each: remembered by type
+            let answer = try await graphql(schema: schema, request: "{ result(kind: \"\(kind)\") { __typename ... on HitType { name } ... on MissType { name } } }")
+            let expected = kind == "hit" ? "HitType" : "MissType"
+            #expect(answer.errors.isEmpty && answer.data == ["result": ["__typename": .string(expected), "name": .string(expected)]], "\(answer)")
+        }
+        let other = try await graphql(schema: schema, request: "{ result(kind: \"other\") { __typename } }")
+        #expect(other.errors.map(\.message) == ["Result: Other is none of its members (HitType, MissType)"], "\(other)")
+    }
+}

@@ -1,5 +1,5 @@
 import NIOCore
-import NIOPosix
+public import NIOPosix
 
 extension ShopServer {
     /// Makes Swift concurrency's global executor NIO's event loops (the ones Hummingbird serves
@@ -9,8 +9,40 @@ extension ShopServer {
     /// (`flashdeal serve` does, unless FLASHDEAL_EVENT_LOOP_EXECUTOR=0). Blocking C calls never run
     /// on it: hiredis, libmongoc and librdkafka's polls run on their own dispatch queues.
     /// Returns whether it took over.
+    ///
+    /// NIO runs each job it is given this way isolated to the event loop's serial executor, so a
+    /// task entering any nonisolated async function first hops: it is queued again behind what the
+    /// loop already holds. `run` therefore gives the server's tasks ``EventLoopTaskExecutor`` as
+    /// their executor preference; this hook serves the unstructured tasks that have none.
     @discardableResult
     public static func runConcurrencyOnEventLoops() -> Bool {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+}
+
+/// NIO's event loops as a task executor: a task that prefers it (and every child task it starts)
+/// runs each job on the event loop that enqueued it, or the group's next one from any other
+/// thread, as a nonisolated job. Nonisolated async code then runs straight through on that loop.
+///
+/// Run as NIO's global-executor hook runs jobs (isolated to the loop's serial executor), every
+/// call into a nonisolated async function was a hop back onto the loop's queue, and code that
+/// holds a lock across such a call waits for a job queued behind whatever the loop runs first.
+/// swift-async-algorithms 1.1.4's `merge` does (`MergeStorage.next()` keeps its lock until its
+/// continuation is stored, "guaranteed to be run straight away"), under Hummingbird's date cache
+/// and `cancelOnGracefulShutdown()`: a writer in `make bench-live` hung there for good, both
+/// event loops waiting on that lock while the job holding it sat behind one of them
+/// (apple/swift-async-algorithms#430). Here nothing hops, so the lock is released before the
+/// loop runs anything else.
+public final class EventLoopTaskExecutor: TaskExecutor {
+    public static let singleton = EventLoopTaskExecutor(group: .singleton)
+
+    let group: MultiThreadedEventLoopGroup
+
+    public init(group: MultiThreadedEventLoopGroup) { self.group = group }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? group.next()
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

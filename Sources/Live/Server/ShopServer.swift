@@ -19,6 +19,16 @@ public enum ShopServer {
     public static func run(
         _ configuration: Configuration, logger: Logger, predictions: (@Sendable (DealID) async throws -> Data?)? = nil
     ) async throws {
+        guard configuration.server.eventLoopExecutor else { return try await serve(configuration, logger: logger, predictions: predictions) }
+        // Every task the server starts, and their children, run on the event loops, straight through.
+        try await withTaskExecutorPreference(EventLoopTaskExecutor.singleton) {
+            try await serve(configuration, logger: logger, predictions: predictions)
+        }
+    }
+
+    private static func serve(
+        _ configuration: Configuration, logger: Logger, predictions: (@Sendable (DealID) async throws -> Data?)?
+    ) async throws {
         // Tracing first: every span the composition's parts start goes to its tracer.
         let tracing = try tracing(ProcessInfo.processInfo.environment, role: configuration.server.role.rawValue, logger: logger)
         var routing = configuration.router

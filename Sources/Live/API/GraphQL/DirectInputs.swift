@@ -3,6 +3,8 @@ import OrderedCollections
 
 /// An input object read straight from the argument map GraphQL has already coerced to its type.
 protocol DirectInput: Sendable {
+    /// The input object's name in the schema.
+    static var graphQLName: String { get }
     init(_ fields: InputFields) throws
 }
 
@@ -45,6 +47,7 @@ struct InputFields {
 }
 
 extension ShopResolver.PlaceOrderInput: DirectInput {
+    static let graphQLName = "PlaceOrderInput"
     init(_ fields: InputFields) throws {
         self.init(
             dealId: try fields.id("dealId"), quantity: try fields.int("quantity"), idempotencyKey: try fields.string("idempotencyKey"),
@@ -53,45 +56,78 @@ extension ShopResolver.PlaceOrderInput: DirectInput {
 }
 
 extension ShopResolver.PayOrderInput: DirectInput {
+    static let graphQLName = "PayOrderInput"
     init(_ fields: InputFields) throws {
         self.init(orderId: try fields.id("orderId"), idempotencyKey: try fields.string("idempotencyKey"))
     }
 }
 
 extension ShopResolver.CancelOrderInput: DirectInput {
+    static let graphQLName = "CancelOrderInput"
     init(_ fields: InputFields) throws {
         self.init(orderId: try fields.id("orderId"))
+    }
+}
+
+/// A field's arguments read straight from the argument map GraphQL has coerced to their types.
+protocol DirectArguments: Sendable {
+    init(_ arguments: InputFields) throws
+}
+
+extension ShopResolver.IDArguments: DirectArguments {
+    init(_ arguments: InputFields) throws {
+        self.init(id: try arguments.id("id"))
+    }
+}
+
+extension ShopResolver.InputArguments: DirectArguments where Input: DirectInput {
+    init(_ arguments: InputFields) throws {
+        self.init(input: try Input(InputFields(arguments.map["input"] ?? .undefined, type: Input.graphQLName)))
     }
 }
 
 extension ShopAPI {
     /// Graphiti decodes each field's arguments with GraphQL's `MapDecoder`, which converts the
     /// argument map to Foundation collections and casts every value back: for `placeOrder` that
-    /// was about 6% of the server's CPU per order (perf, orders only at 1k rps). The shopper's
-    /// order mutations, the ones a flash sale runs thousands of times a second, read their `input`
-    /// from the map instead; the schema Graphiti built (types, arguments, validation) stays as
-    /// it is, and so do the resolvers they call. Run once, before the schema executes anything.
-    static func readInputsDirectly(_ schema: GraphQLSchema) throws {
-        guard let mutation = schema.mutationType else { return }
-        let fields = try mutation.fields()
-        func direct<Input: DirectInput, Result: Sendable>(
-            _ name: String, _ resolve: @escaping @Sendable (ShopResolver) -> (RequestContext, ShopResolver.InputArguments<Input>) async throws -> Result
-        ) throws {
-            guard let field = fields[name], let input = getNamedType(type: field.args["input"]?.type)?.name else {
-                throw GraphQLError(message: "Mutation.\(name)(input:) is not in the schema")
-            }
-            field.resolve = { source, arguments, context, _ in
-                guard let resolver = source as? ShopResolver, let context = context as? RequestContext else {
-                    throw GraphQLError(message: "Mutation.\(name): expected a ShopResolver root and a RequestContext")
-                }
-                let value = try Input(InputFields(arguments["input"], type: input))
-                return try await resolve(resolver)(context, ShopResolver.InputArguments(input: value))
-            }
+    /// was about 6% of the server's CPU per order (perf, orders only at 1k rps), and a status poll's
+    /// `order(id:)` paid it too. The fields a flash sale runs thousands of times a second (the
+    /// order mutations, and the deal, product and order by id) read their arguments from the map
+    /// instead; the schema Graphiti built (types, arguments, validation) stays as it is, and so do
+    /// the resolvers they call. Run once, before the schema executes anything.
+    static func readArgumentsDirectly(_ schema: GraphQLSchema) throws {
+        try rebuilding(schema.queryType) { fields, query in
+            try direct(fields, of: query, "deal", ShopResolver.deal)
+            try direct(fields, of: query, "product", ShopResolver.product)
+            try direct(fields, of: query, "order", ShopResolver.order)
         }
-        try direct("placeOrder", ShopResolver.placeOrder)
-        try direct("payOrder", ShopResolver.payOrder)
-        try direct("cancelOrder", ShopResolver.cancelOrder)
-        // The object type caches its field definitions (each copies its resolver): rebuild them.
-        mutation.fields = { fields }
+        try rebuilding(schema.mutationType) { fields, mutation in
+            try direct(fields, of: mutation, "placeOrder", ShopResolver.placeOrder)
+            try direct(fields, of: mutation, "payOrder", ShopResolver.payOrder)
+            try direct(fields, of: mutation, "cancelOrder", ShopResolver.cancelOrder)
+        }
+    }
+
+    /// Lets `change` set resolvers on `object`'s fields, then rebuilds its field definitions (the
+    /// object type caches them, each with a copy of its resolver).
+    private static func rebuilding(_ object: GraphQLObjectType?, _ change: (GraphQLFieldMap, GraphQLObjectType) throws -> Void) throws {
+        guard let object else { return }
+        let fields = try object.fields()
+        try change(fields, object)
+        object.fields = { fields }
+    }
+
+    /// `object.name`'s resolver, given its arguments read by `Arguments`.
+    private static func direct<Arguments: DirectArguments, Result: Sendable>(
+        _ fields: GraphQLFieldMap, of object: GraphQLObjectType, _ name: String,
+        _ resolve: @escaping @Sendable (ShopResolver) -> (RequestContext, Arguments) async throws -> Result?
+    ) throws {
+        let path = "\(object.name).\(name)"
+        guard let field = fields[name] else { throw GraphQLError(message: "\(path) is not in the schema") }
+        field.resolve = { source, arguments, context, _ in
+            guard let resolver = source as? ShopResolver, let context = context as? RequestContext else {
+                throw GraphQLError(message: "\(path): expected a ShopResolver root and a RequestContext")
+            }
+            return try await resolve(resolver)(context, try Arguments(InputFields(arguments, type: path)))
+        }
     }
 }

@@ -142,14 +142,14 @@ public struct ShopAPI: API, @unchecked Sendable {
             Union((any DealCommandResult).self, as: "DealCommandResult", members: DealUpdated.self, DealNotFound.self, InvalidInput.self)
             Union((any ProductCommandResult).self, as: "ProductCommandResult", members: ProductCreated.self, InvalidInput.self)
 
-            Input(ShopResolver.PlaceOrderInput.self, as: "PlaceOrderInput") {
+            Input(ShopResolver.PlaceOrderInput.self, as: ShopResolver.PlaceOrderInput.graphQLName) {
                 InputField("dealId", at: \.dealId)
                 InputField("quantity", at: \.quantity)
                 InputField("idempotencyKey", at: \.idempotencyKey)
                 InputField("admissionTicket", at: \.admissionTicket)
                     .description("For a deal with a waiting room: a ticket from the caller's standing once through.")
             }
-            Input(ShopResolver.PayOrderInput.self, as: "PayOrderInput") {
+            Input(ShopResolver.PayOrderInput.self, as: ShopResolver.PayOrderInput.graphQLName) {
                 InputField("orderId", at: \.orderId)
                 InputField("idempotencyKey", at: \.idempotencyKey)
             }
@@ -174,7 +174,7 @@ public struct ShopAPI: API, @unchecked Sendable {
                     .description("Buyers let through each second from the start, for a deal with a waiting room; unset: none.")
                 InputField("waitingRoomTicketTtlSeconds", at: \.waitingRoomTicketTtlSeconds).defaultValue(ShopResolver.ScheduleDealInput.defaultTicketTtlSeconds)
             }
-            Input(ShopResolver.CancelOrderInput.self, as: "CancelOrderInput") {
+            Input(ShopResolver.CancelOrderInput.self, as: ShopResolver.CancelOrderInput.graphQLName) {
                 InputField("orderId", at: \.orderId)
             }
 
@@ -215,7 +215,8 @@ public struct ShopAPI: API, @unchecked Sendable {
             }
         }
         try Self.freezeInputTypes(schema.schema)
-        try Self.readInputsDirectly(schema.schema)
+        try Self.readArgumentsDirectly(schema.schema)
+        if let mutation = schema.schema.mutationType { try Self.resolveUnionsByType(mutation) }
     }
 
     /// GraphQL 4.3 builds an input object's fields from Graphiti's closure each time it coerces a
