@@ -107,13 +107,14 @@ extension ShopAPI {
         }
     }
 
-    /// Lets `change` set resolvers on `object`'s fields, then rebuilds its field definitions (the
-    /// object type caches them, each with a copy of its resolver).
-    private static func rebuilding(_ object: GraphQLObjectType?, _ change: (GraphQLFieldMap, GraphQLObjectType) throws -> Void) throws {
+    /// Lets `change` set resolvers on `object`'s fields or replace them, then rebuilds its field
+    /// definitions (the object type caches them, each with a copy of its resolver and type). Run
+    /// before the schema executes anything.
+    static func rebuilding(_ object: GraphQLObjectType?, _ change: (inout GraphQLFieldMap, GraphQLObjectType) throws -> Void) throws {
         guard let object else { return }
-        let fields = try object.fields()
-        try change(fields, object)
-        object.fields = { fields }
+        var fields = try object.fields()
+        try change(&fields, object)
+        object.fields = { [fields] in fields }
     }
 
     /// `object.name`'s resolver, given its arguments read by `Arguments`.

@@ -216,7 +216,7 @@ public struct ShopAPI: API, @unchecked Sendable {
         }
         try Self.freezeInputTypes(schema.schema)
         try Self.readArgumentsDirectly(schema.schema)
-        if let mutation = schema.schema.mutationType { try Self.resolveUnionsByType(mutation) }
+        try Self.resolveUnionsByType(schema.schema.mutationType)
     }
 
     /// GraphQL 4.3 builds an input object's fields from Graphiti's closure each time it coerces a

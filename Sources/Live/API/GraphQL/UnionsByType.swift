@@ -42,18 +42,18 @@ extension ShopAPI {
     /// validation, introspection and the printed schema see the same types; only how execution
     /// finds a result's member changes. Run once, after the schema is built and before it executes
     /// anything (after ``readArgumentsDirectly(_:)``: the fields keep the resolvers they have).
-    static func resolveUnionsByType(_ object: GraphQLObjectType) throws {
-        var unions: [String: GraphQLUnionType] = [:]
-        var fields = try object.fields()
-        for (name, field) in fields {
-            let nonNull = field.type as? GraphQLNonNull
-            guard let original = (nonNull?.ofType ?? field.type) as? GraphQLUnionType else { continue }
-            let union = try unions[original.name] ?? UnionMembers(original).union(like: original)
-            unions[original.name] = union
-            fields[name] = GraphQLField(
-                type: nonNull == nil ? union : GraphQLNonNull(union), description: field.description, deprecationReason: field.deprecationReason,
-                args: field.args, resolve: field.resolve, subscribe: field.subscribe, astNode: field.astNode)
+    static func resolveUnionsByType(_ object: GraphQLObjectType?) throws {
+        try rebuilding(object) { fields, _ in
+            var unions: [String: GraphQLUnionType] = [:]
+            for (name, field) in fields {
+                let nonNull = field.type as? GraphQLNonNull
+                guard let original = (nonNull?.ofType ?? field.type) as? GraphQLUnionType else { continue }
+                let union = try unions[original.name] ?? UnionMembers(original).union(like: original)
+                unions[original.name] = union
+                fields[name] = GraphQLField(
+                    type: nonNull == nil ? union : GraphQLNonNull(union), description: field.description, deprecationReason: field.deprecationReason,
+                    args: field.args, resolve: field.resolve, subscribe: field.subscribe, astNode: field.astNode)
+            }
         }
-        object.fields = { fields }
     }
 }
