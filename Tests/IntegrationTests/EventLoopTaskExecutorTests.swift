@@ -37,4 +37,44 @@ import Testing
         #expect(onLoop == 200 && overtaken == 0, "\(onLoop) calls on the loop, \(overtaken) overtaken by a job queued before them")
         try await group.shutdownGracefully()
     }
+
+    /// A wait on the loop's timer (the payment provider's latency) resumes on the loop it started
+    /// on, after at least its duration. Dispatch's timer (`Task.sleep`) would hand the task back
+    /// from one of its own threads, and the executor would then give it the group's next loop.
+    @Test func sleepResumesOnTheLoopItStartedOnAfterItsDuration() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 4)
+        let executor = EventLoopTaskExecutor(group: group)
+        let clock = ContinuousClock()
+        let (sameLoop, early) = try await withTaskExecutorPreference(executor) {
+            var sameLoop = 0, early = 0
+            for _ in 0..<40 {
+                let loop = try #require(MultiThreadedEventLoopGroup.currentEventLoop)
+                let start = clock.now
+                try await EventLoopTaskExecutor.sleep(for: .milliseconds(2))
+                if clock.now - start < .milliseconds(2) { early += 1 }
+                if MultiThreadedEventLoopGroup.currentEventLoop === loop { sameLoop += 1 }
+            }
+            return (sameLoop, early)
+        }
+        #expect(sameLoop == 40 && early == 0, "\(sameLoop) of 40 waits resumed on their loop, \(early) ended early")
+        try await group.shutdownGracefully()
+    }
+
+    /// Cancelled while it waits, the wait ends at once with `CancellationError`, as `Task.sleep`'s
+    /// does: a wait that ignored it would hold the test to its time limit.
+    @Test(.timeLimit(.minutes(1))) func cancellingTheTaskEndsTheWait() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let executor = EventLoopTaskExecutor(group: group)
+        let waiting = Marker()
+        let task = Task(executorPreference: executor) {
+            waiting.set.store(true, ordering: .relaxed)
+            try await EventLoopTaskExecutor.sleep(for: .seconds(120))
+        }
+        while !waiting.set.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(1)) }
+        // The task is in the wait (or about to arm it: then it finds itself cancelled).
+        try await group.next().submit {}.get()
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        try await group.shutdownGracefully()
+    }
 }

@@ -46,3 +46,28 @@ public final class EventLoopTaskExecutor: TaskExecutor {
         loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
+
+extension EventLoopTaskExecutor {
+    /// Waits `duration` on the calling event loop's own timer, or with `Task.sleep` off the loops.
+    ///
+    /// `Task.sleep` waits on Dispatch's timer whatever the task's executor preference: the job is
+    /// armed through Dispatch's manager thread and, when due, run on one of its worker threads
+    /// before it is handed back to the loop; three threads woken for one wait, each of which waits
+    /// for a core on a busy machine. The loop's timer fires in the loop's own turn, as a reply from
+    /// a real provider's connection would. Cancelling the task cancels the wait
+    /// (`CancellationError`, as `Task.sleep` throws).
+    public static func sleep(for duration: Duration) async throws {
+        guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return try await Task.sleep(for: duration) }
+        try Task.checkCancellation()
+        let timer = loop.scheduleTask(in: .nanoseconds(duration.nanoseconds)) {}
+        try await withTaskCancellationHandler {
+            do {
+                try await timer.futureResult.get()
+            } catch EventLoopError.cancelled {
+                throw CancellationError()
+            }
+        } onCancel: {
+            timer.cancel()
+        }
+    }
+}
