@@ -109,9 +109,23 @@ live_stop_pids() {
         [ -f "$LIVE_OUT/$role.pid" ] || continue
         pid=$(cat "$LIVE_OUT/$role.pid")
         rm -f "$LIVE_OUT/$role.pid"
-        kill -TERM "$pid" 2>/dev/null || continue
-        for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" = Z ] && break; sleep 0.1; done
+        live_stop "$pid" 15
     done
+}
+
+# `live_stop PID SECONDS`: SIGTERM, then SIGKILL if it is not gone within SECONDS. A server drains
+# for its shutdown timeout (25 s by default) and then crashes on purpose (ServiceLifecycle); the
+# crash's backtrace, in the writer's idle scheduling class on a busy box, once held bench-live's
+# clean-up for minutes.
+live_stop() {
+    local pid=$1
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 $(($2 * 10))); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" = Z ] && return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
 }
 
 live_idle() {
@@ -133,8 +147,9 @@ live_api_restart() {
 }
 
 live_server_down() {
-    [ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
-    [ -n "$LIVE_WRITER" ] && kill -TERM "$LIVE_WRITER" 2>/dev/null && wait "$LIVE_WRITER" 2>/dev/null || true
+    # Past the shutdown timeout and the second cancelled services get, a server is killed.
+    [ -n "$SERVER" ] && live_stop "$SERVER" 40 && wait "$SERVER" 2>/dev/null || true
+    [ -n "$LIVE_WRITER" ] && live_stop "$LIVE_WRITER" 40 && wait "$LIVE_WRITER" 2>/dev/null || true
     # What a `live_restart` in another process started, if one did.
     [ -n "${LIVE_OUT:-}" ] && live_stop_pids api writer
     live_backends down >/dev/null || true

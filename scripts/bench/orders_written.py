@@ -7,6 +7,7 @@ import sys
 import time
 
 from pymongo import MongoClient
+from pymongo.errors import PyMongoError
 
 uri, limit, summaries = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 expected = 0
@@ -15,8 +16,14 @@ for path in summaries:
         expected += int(json.load(f)["metrics"].get("flashdeal_orders_placed", {}).get("count", 0))
 orders = MongoClient(uri, serverSelectionTimeoutMS=5000).get_default_database()["orders"]
 start = time.monotonic()
+written = 0
 while True:
-    written = orders.count_documents({})
+    # A count the database could not answer (busy with the writer's catch-up, a dropped connection)
+    # is asked again; only the limit ends the wait.
+    try:
+        written = orders.count_documents({})
+    except PyMongoError as error:
+        print(f"orders_written: MongoDB did not count ({type(error).__name__}: {error}); asking again", file=sys.stderr)
     waited = time.monotonic() - start
     if written >= expected or waited > limit:
         break
