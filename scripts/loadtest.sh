@@ -19,9 +19,10 @@ if ! bash scripts/backends.sh status >/dev/null 2>&1; then
     bash scripts/backends.sh up
     STARTED_BACKENDS=1
 fi
+. scripts/live-server.sh  # live_stop: a server that outlives its shutdown is killed, not waited on
 SERVER=""
 cleanup() {
-    [ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
+    [ -n "$SERVER" ] && live_stop "$SERVER" 40 && wait "$SERVER" 2>/dev/null || true
     [ "$STARTED_BACKENDS" = 1 ] && bash scripts/backends.sh down || true
 }
 trap cleanup EXIT
