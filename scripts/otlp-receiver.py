@@ -1,6 +1,7 @@
 """A minimal OTLP/HTTP trace receiver for the tracing test: decodes each
 ExportTraceServiceRequest (http/protobuf) with opentelemetry-proto and appends one JSON line per
-span to --out: service, trace and span ids (hex), parent, name, kind, attributes and links.
+span to --out: service, trace and span ids (hex), parent, name, kind, start and end (Unix
+nanoseconds), attributes and links.
 Listens on 127.0.0.1 at --port (0: any free port) and prints `listening <port>` once ready."""
 import argparse
 import json
@@ -35,6 +36,8 @@ def spans(request):
                     "parentSpanId": span.parent_span_id.hex(),
                     "name": span.name,
                     "kind": KINDS.get(span.kind, str(span.kind)),
+                    "start": span.start_time_unix_nano,
+                    "end": span.end_time_unix_nano,
                     "status": span.status.code,
                     "attributes": {a.key: value(a.value) for a in span.attributes},
                     "links": [{"traceId": l.trace_id.hex(), "spanId": l.span_id.hex()} for l in span.links],

@@ -1,9 +1,11 @@
 import Domain
 import DomainMemory
 import Foundation
+import Live
 import LiveAPI
 import LiveMongo
 import LiveRedis
+import NIOCore
 import Testing
 
 /// The order repository and event store contracts, run against the in-memory actors and MongoDB.
@@ -111,6 +113,29 @@ import Testing
         try await hot.save(order, expectedVersion: 1)
         #expect(try await hot.order("o-1")?.status == .cancelled)
         await #expect(throws: VersionConflict.self) { try await hot.save(order, expectedVersion: 1) }
+    }
+
+    /// A read started at once (`startReading`: what `ReadAheadOrders` starts on the live server)
+    /// answers as `order(_:)` does: Redis's copy, else the durable store's, else nil. It is written
+    /// only from an event loop that has a connection of the pool; anywhere else the caller is
+    /// told to read as usual.
+    @Test(.enabled(if: Backends.allThere)) func redisOrderReadsStartAtOnceOnAnEventLoop() async throws {
+        let durable = try await MongoOrderRepository(client: try await Backends.mongo())
+        let url = try #require(Backends.redisURL)
+        // Connections on every loop of the group (they are handed out in turn).
+        let pool = try await RedisPool(.init(url: url, connections: 4 * System.coreCount))
+        let hot = try await RedisOrderRepository(pool: pool, prefix: Backends.uniquePrefix(), durable: durable)
+        let placed = Self.order(1, user: "u-1", placed: 1_700_000_000), older = Self.order(2, user: "u-1", placed: 1_700_000_000)
+        try await hot.save(placed, expectedVersion: 0)
+        try await durable.save(older, expectedVersion: 0)
+        #expect(hot.startReading("o-1") == nil, "off the event loops nothing is sent")
+        let answers = try await withTaskExecutorPreference(EventLoopTaskExecutor.singleton) {
+            let reads = try ["o-1", "o-2", "o-3"].map { try #require(hot.startReading(OrderID($0)), "on a loop the read starts") }
+            return (try await reads[0](), try await reads[1](), try await reads[2]())
+        }
+        #expect(answers.0 == placed)
+        #expect(answers.1 == older, "Redis does not hold it: the durable store's")
+        #expect(answers.2 == nil)
     }
 
     // MARK: Catalogue, payments, idempotency

@@ -70,7 +70,7 @@ import Testing
             placedAt: .seconds(10), expiresAt: .seconds(70), paymentDeadline: .seconds(60)))
         try await counting.save(order, expectedVersion: 0)
         let ahead = orders.start(order.id)
-        #expect(try await ahead.take(order.id)?.value?.version == 1)
+        #expect(try await ahead.take(order.id)?()?.version == 1)
         // Read ahead, then changed: the request sees the order as the read found it, once.
         let again = orders.start(order.id)
         while counting.reads(of: order.id) < 2 { await Task.yield() }
@@ -84,6 +84,27 @@ import Testing
         #expect(second?.status == .cancelled, "then the port again")
         #expect(counting.reads(of: order.id) == 3)
         #expect(try await orders.order(order.id)?.status == .cancelled, "outside a request: the port")
+    }
+
+    /// A port that can start a read at once (Redis's, on an event loop) is asked to; when it
+    /// cannot, a task reads through the port as usual.
+    @Test func aReadThePortStartsAtOnceIsTakenWithoutATask() async throws {
+        let counting = CountingOrders()
+        let order = Order(OrderPlaced(
+            orderID: "o-1", dealID: "deal-1", userID: "u-1", quantity: 1, unitPrice: Money(minorUnits: 100), idempotencyKey: "k-1",
+            placedAt: .seconds(10), expiresAt: .seconds(70), paymentDeadline: .seconds(60)))
+        try await counting.save(order, expectedVersion: 0)
+        let started = Mutex<[OrderID]>([])
+        let orders = ReadAheadOrders(counting) { id in
+            started.withLock { $0.append(id) }
+            guard id == "o-1" else { return nil }
+            return { @Sendable in order }
+        }
+        #expect(try await orders.start("o-1").take("o-1")?() == order)
+        #expect(counting.reads(of: "o-1") == 0, "the port's own read answered")
+        #expect(try await orders.start("o-2").take("o-2")?() == nil)
+        #expect(counting.reads(of: "o-2") == 1, "it could not start one: a task read through the port")
+        #expect(started.withLock { $0 } == ["o-1", "o-2"])
     }
 
     /// A limiter that waits, before it answers, until the order has been asked for (at most a

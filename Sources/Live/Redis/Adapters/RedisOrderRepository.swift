@@ -90,7 +90,20 @@ public struct RedisOrderRepository: OrderRepository {
     }
 
     public func order(_ id: OrderID) async throws -> Order? {
-        if let json = try await pool.send(["HGET", key(id), "o"]).string { return try Self.decode(json) }
+        try await order(id, found: try await pool.send(["HGET", key(id), "o"]))
+    }
+
+    /// Starts the read ``order(_:)`` makes now (``RedisPool/sendNow(_:)``), for a caller that
+    /// wants its answer later (`ReadAheadOrders`): the answer, when awaited; nil when the pool
+    /// cannot send at once.
+    public func startReading(_ id: OrderID) -> (@Sendable () async throws -> Order?)? {
+        guard let pending = pool.sendNow(["HGET", key(id), "o"]) else { return nil }
+        return { try await order(id, found: try await pending.reply()) }
+    }
+
+    /// The order Redis's `HGET` reply holds, else the durable store's.
+    private func order(_ id: OrderID, found reply: RedisReply) async throws -> Order? {
+        if let json = reply.string { return try Self.decode(json) }
         return try await durable?.order(id)
     }
 

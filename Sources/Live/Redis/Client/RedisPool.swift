@@ -121,6 +121,20 @@ public final class RedisPool: Sendable {
         return replies
     }
 
+    /// Writes `command` at once, in the batch the caller's event loop flushes at the end of its
+    /// turn, when the caller runs on a loop whose connection is open (a standalone Redis, no
+    /// replica wait); nil otherwise, for the caller to `send` it. No task is started and nothing
+    /// is awaited until the reply is wanted: a read started this way leaves with whatever the
+    /// request sends next (its rate-limit buckets, `ShopRouter`) instead of a job later.
+    public func sendNow(_ command: [String]) -> RedisPendingReply? {
+        guard cluster == nil, replicaWait == nil, let current = MultiThreadedEventLoopGroup.currentEventLoop else { return nil }
+        let slot = Self.pick(slots, turn: next.wrappingAdd(1, ordering: .relaxed).oldValue)
+        guard slot.eventLoop === current, let channel = slot.connectedChannel else { return nil }
+        let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
+        slot.send(RedisRequest(commands: [command], promise: promise), on: channel)
+        return RedisPendingReply(replies: promise.futureResult)
+    }
+
     /// Sends commands whose replies nobody waits for (a `PUBLISH` to subscribers, best effort): a
     /// failure is dropped.
     public func sendWithoutReply(_ commands: [[String]]) {
@@ -131,6 +145,18 @@ public final class RedisPool: Sendable {
         } else {
             Task { _ = try? await slot.submit(commands) }
         }
+    }
+}
+
+/// The reply to a command ``RedisPool/sendNow(_:)`` wrote.
+public struct RedisPendingReply: Sendable {
+    let replies: EventLoopFuture<[RedisReply]>
+
+    /// What `RedisPool.send` would have returned (a server error thrown).
+    public func reply() async throws -> RedisReply {
+        let reply = try await replies.get()[0]
+        if case .error(let message) = reply { throw RedisError(.server, message) }
+        return reply
     }
 }
 
