@@ -4,7 +4,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import LiveAPI
+@testable import LiveAPI
+import NIOCore
 import Testing
 
 /// Each buyer's bucket bounds its business mutations (`RateLimited`), each address's bucket its
@@ -44,6 +45,25 @@ import Testing
             await memory.clock.advance(by: .milliseconds(500))
             #expect(Self.result(try await Self.post(client, Self.cancel(5), user: "u-1").1)?["__typename"] as? String == "OrderNotFound", "refilled")
         }
+    }
+
+    /// The proxy's header names the client in its last entry that is not empty; without one, the
+    /// connection's peer is the client.
+    @Test func theClientAddressIsTheProxysLastEntry() throws {
+        let router = try ShopRouter(shop: InMemoryShop().shop, configuration: .init(clientAddressHeader: "X-Forwarded-For"))
+        let peer = try SocketAddress(ipAddress: "192.0.2.1", port: 80)
+        func address(_ value: String?) -> String? {
+            var headers: HTTPFields = [:]
+            if let value { headers[HTTPField.Name("X-Forwarded-For")!] = value }
+            return router.address(headers, peer: peer)
+        }
+        #expect(address("203.0.113.9, 198.51.100.7") == "198.51.100.7")
+        #expect(address("203.0.113.9,\t198.51.100.7 ,,") == "198.51.100.7", "empty entries skipped, white space trimmed")
+        #expect(address("198.51.100.7") == "198.51.100.7")
+        #expect(address(" , ") == "192.0.2.1", "no entry: the peer")
+        #expect(address(nil) == "192.0.2.1")
+        let unproxied = try ShopRouter(shop: InMemoryShop().shop)
+        #expect(unproxied.address([HTTPField.Name("X-Forwarded-For")!: "198.51.100.7"], peer: peer) == "192.0.2.1", "no header configured: the peer")
     }
 
     @Test func anAddressIsBoundedByItsBucketWith429AndAJitteredRetryAfter() async throws {

@@ -20,9 +20,19 @@ final class DocumentCache: @unchecked Sendable {
         var document: Document
         var shape: Shape
         var errors: [GraphQLError]
-        /// Whether a variable's type holds an `Int` anywhere (in an input object or list too):
-        /// only then are its values checked for fractions (``checkIntegers(_:of:operationName:schema:)``).
-        var hasIntegerVariables: Bool
+        /// The variables whose types hold an `Int` anywhere (in an input object or list too), with
+        /// their schema types resolved once: only their values are checked for fractions
+        /// (``checkIntegers(_:_:operationName:operations:)``).
+        var integerVariables: [IntegerVariable]
+        var hasIntegerVariables: Bool { !integerVariables.isEmpty }
+    }
+
+    /// A variable of one of a document's operations whose type holds an `Int`.
+    struct IntegerVariable {
+        /// Its operation's name (nil: anonymous).
+        var operation: String?
+        var name: String
+        var type: any GraphQLType
     }
 
     /// What a request may do depends on how it came.
@@ -159,7 +169,7 @@ final class DocumentCache: @unchecked Sendable {
         let document = try parse(source: Source(body: query, name: "GraphQL request"))
         let entry = Entry(
             document: document, shape: Self.shape(of: document), errors: validate(schema: schema, ast: document, rules: specifiedRules),
-            hasIntegerVariables: Self.hasIntegerVariables(document, schema: schema))
+            integerVariables: Self.integerVariables(document, schema: schema))
         lock.withLock {
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             entries[query] = entry
@@ -190,48 +200,50 @@ final class DocumentCache: @unchecked Sendable {
             throw Domain.ValidationError(field: "query", reason: "asks for the schema, and introspection is off on this server")
         }
         guard entry.errors.isEmpty else { return .invalid(entry.errors) }
-        if entry.hasIntegerVariables { try Self.checkIntegers(variables, of: entry.document, operationName: operationName, schema: schema) }
+        if entry.hasIntegerVariables {
+            try Self.checkIntegers(variables, entry.integerVariables, operationName: operationName, operations: shape.operations.count)
+        }
         return .valid(entry.document, kind: kind, isPublic: shape.isPublic && kind == .query)
     }
 
     /// Refuses a variable that fills an `Int` with a fraction (GraphQL 4.3's `Int` takes any
-    /// number in range and a resolver would read `1.99` as 1), inside input objects and lists too.
-    static func checkIntegers(_ variables: [String: Map], of document: Document, operationName: String?, schema: GraphQLSchema) throws {
-        guard !variables.isEmpty else { return }
-        let operations = document.definitions.compactMap { $0 as? OperationDefinition }
-        guard let operation = operationName.map({ name in operations.first { $0.name?.value == name } }) ?? (operations.count == 1 ? operations.first : nil) else { return }
-        for definition in operation.variableDefinitions {
-            let name = definition.variable.name.value
-            guard let value = variables[name], let type = inputType(definition.type, schema: schema) else { continue }
-            try checkIntegers(value, type, at: "$\(name)")
+    /// number in range and a resolver would read `1.99` as 1), inside input objects and lists too:
+    /// of `checked`, the variables of the operation `operationName` names (nil: the document's only
+    /// one, of `operations`).
+    static func checkIntegers(_ variables: [String: Map], _ checked: [IntegerVariable], operationName: String?, operations: Int) throws {
+        guard !variables.isEmpty, operationName != nil || operations == 1 else { return }
+        for variable in checked where operationName == nil || variable.operation == operationName {
+            guard let value = variables[variable.name] else { continue }
+            try checkIntegers(value, variable.type) { "$\(variable.name)" }
         }
     }
 
-    static func checkIntegers(_ value: Map, _ type: any GraphQLType, at path: String) throws {
+    /// `path` names the value in the refusal; it is only spelled out for one.
+    static func checkIntegers(_ value: Map, _ type: any GraphQLType, at path: () -> String) throws {
         switch (type, value) {
         case (let nonNull as GraphQLNonNull, _):
             if let inner = nonNull.ofType as? any GraphQLType { try checkIntegers(value, inner, at: path) }
         case (let list as GraphQLList, .array(let items)):
-            for (index, item) in items.enumerated() { try checkIntegers(item, list.ofType, at: "\(path)[\(index)]") }
+            for (index, item) in items.enumerated() { try checkIntegers(item, list.ofType) { "\(path())[\(index)]" } }
         case (let list as GraphQLList, _):
             try checkIntegers(value, list.ofType, at: path)
         case (let object as GraphQLInputObjectType, .dictionary(let fields)):
             let definitions = try object.fields()
             for (name, field) in fields {
-                if let definition = definitions[name] { try checkIntegers(field, definition.type, at: "\(path).\(name)") }
+                if let definition = definitions[name] { try checkIntegers(field, definition.type) { "\(path()).\(name)" } }
             }
         case (let scalar as GraphQLScalarType, .number(let number)) where scalar.name == "Int":
             let double = number.doubleValue
             guard double.rounded(.towardZero) == double else {
-                throw Domain.ValidationError(field: path, reason: "must be an integer (Int), found \(double)")
+                throw Domain.ValidationError(field: path(), reason: "must be an integer (Int), found \(double)")
             }
         default:
             return
         }
     }
 
-    /// Whether any operation of `document` declares a variable whose type holds an `Int`.
-    static func hasIntegerVariables(_ document: Document, schema: GraphQLSchema) -> Bool {
+    /// The variables of `document`'s operations whose types hold an `Int`.
+    static func integerVariables(_ document: Document, schema: GraphQLSchema) -> [IntegerVariable] {
         func holdsInt(_ type: any GraphQLType, seen: inout Set<String>) -> Bool {
             switch type {
             case let nonNull as GraphQLNonNull: return (nonNull.ofType as? any GraphQLType).map { holdsInt($0, seen: &seen) } ?? false
@@ -243,12 +255,15 @@ final class DocumentCache: @unchecked Sendable {
             default: return false
             }
         }
-        var seen: Set<String> = []
-        return document.definitions.contains { definition in
-            (definition as? OperationDefinition)?.variableDefinitions.contains { variable in
-                inputType(variable.type, schema: schema).map { holdsInt($0, seen: &seen) } ?? false
-            } ?? false
+        var found: [IntegerVariable] = []
+        for case let operation as OperationDefinition in document.definitions {
+            for variable in operation.variableDefinitions {
+                var seen: Set<String> = []
+                guard let type = inputType(variable.type, schema: schema), holdsInt(type, seen: &seen) else { continue }
+                found.append(IntegerVariable(operation: operation.name?.value, name: variable.variable.name.value, type: type))
+            }
         }
+        return found
     }
 
     /// The schema's type for a variable's declared type (nil: unknown, which validation reports).

@@ -116,6 +116,10 @@ public struct ShopRouter: Sendable {
     /// What the simulator predicted for a deal, as JSON (nil: none stored), for the operator
     /// console (`GET /admin/predictions?deal=`); nil: no results store.
     let predictions: (@Sendable (DealID) async throws -> Data?)?
+    /// `configuration.clientAddressHeader` and the authenticator's trusted header, as header
+    /// names (nil: none), parsed once rather than for every request.
+    let clientAddressField: HTTPField.Name?
+    let trustedField: HTTPField.Name?
 
     /// A buyer's token taken ahead of the business call that spends it: nil wait when the bucket
     /// gave it, else how long until it has one.
@@ -140,6 +144,8 @@ public struct ShopRouter: Sendable {
         self.orderRefusal = orderRefusal
         api = try ShopAPI()
         self.configuration = configuration
+        clientAddressField = configuration.clientAddressHeader.flatMap { HTTPField.Name($0) }
+        trustedField = authenticator.trustedHeaderName.flatMap { HTTPField.Name($0) }
         self.metrics = metrics
         self.readiness = readiness
         gate = configuration.admission.map { AdmissionGate($0) }
@@ -255,7 +261,7 @@ public struct ShopRouter: Sendable {
     /// What a request's headers offer as credentials: `Authorization`, and the trusted gateway's
     /// header in that mode.
     func credentials(_ headers: HTTPFields) -> (authorization: String?, trusted: String?) {
-        (headers[.authorization], authenticator.trustedHeaderName.flatMap { HTTPField.Name($0) }.flatMap { headers[$0] })
+        (headers[.authorization], trustedField.flatMap { headers[$0] })
     }
 
     /// The kind of operation a request runs, whether it calls a business mutation (one a buyer's
@@ -285,9 +291,10 @@ public struct ShopRouter: Sendable {
     }
 
     func address(_ headers: HTTPFields, peer: SocketAddress?) -> String? {
-        if let header = configuration.clientAddressHeader, let name = HTTPField.Name(header),
-            var named = headers[name]?.split(separator: ",").last
-        {
+        if let name = clientAddressField, let value = headers[name] {
+            // Its last entry that is not empty (`split`'s, without the array).
+            let entries = value[..<(value.lastIndex { $0 != "," }.map { value.index(after: $0) } ?? value.startIndex)]
+            var named = entries[(entries.lastIndex(of: ",").map { entries.index(after: $0) } ?? entries.startIndex)...]
             // The header's optional white space (spaces and tabs) around the entry.
             while named.first == " " || named.first == "\t" { named.removeFirst() }
             while named.last == " " || named.last == "\t" { named.removeLast() }
