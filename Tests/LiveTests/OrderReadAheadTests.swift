@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 @testable import LiveAPI
+import LiveRuntime
 import Synchronization
 import Testing
 
@@ -105,6 +106,42 @@ import Testing
         #expect(try await orders.start("o-2").take("o-2")?() == nil)
         #expect(counting.reads(of: "o-2") == 1, "it could not start one: a task read through the port")
         #expect(started.withLock { $0 } == ["o-1", "o-2"])
+    }
+
+    /// A task executor that counts the jobs it runs (on Dispatch's queues).
+    final class CountingExecutor: TaskExecutor {
+        let jobs = Atomic(0)
+        func enqueue(_ job: consuming ExecutorJob) {
+            jobs.add(1, ordering: .relaxed)
+            let job = UnownedJob(job)
+            DispatchQueue.global().async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        }
+    }
+
+    /// A read-ahead the port cannot start at once runs in a task on the server's task executor
+    /// (``ServerTasks``), which a plain `Task` would not inherit.
+    @Test func aReadAheadTaskRunsOnTheServersExecutor() async throws {
+        let counting = CountingOrders()
+        let orders = ReadAheadOrders(counting)
+        let executor = CountingExecutor()
+        let read = try await ServerTasks.$executor.withValue(executor) { try await orders.start("o-1").take("o-1")?() }
+        #expect(read == nil)
+        #expect(counting.reads(of: "o-1") == 1)
+        #expect(executor.jobs.load(ordering: .relaxed) >= 1, "the read's task ran on the server's executor")
+    }
+
+    /// A read-ahead that failed (its connection broke) is made again through the port.
+    @Test func aFailedReadAheadIsMadeAgain() async throws {
+        struct Broken: Error {}
+        let counting = CountingOrders()
+        let order = Order(OrderPlaced(
+            orderID: "o-1", dealID: "deal-1", userID: "u-1", quantity: 1, unitPrice: Money(minorUnits: 100), idempotencyKey: "k-1",
+            placedAt: .seconds(10), expiresAt: .seconds(70), paymentDeadline: .seconds(60)))
+        try await counting.save(order, expectedVersion: 0)
+        let orders = ReadAheadOrders(counting) { _ in { @Sendable () async throws -> Order? in throw Broken() } }
+        let read = try await OrderReadAhead.$current.withValue(orders.start(order.id)) { try await orders.order(order.id) }
+        #expect(read == order)
+        #expect(counting.reads(of: order.id) == 1, "the port's own read, once")
     }
 
     /// A limiter that waits, before it answers, until the order has been asked for (at most a

@@ -144,10 +144,8 @@ extension ShopServer {
         let catalog = CachedDealCatalog(
             backing: MongoDealCatalog(client: requestMongo), pool: pool, prefix: prefix, ttl: configuration.cache.catalogTTL,
             localTTL: configuration.cache.localTTL, staleLimit: configuration.cache.staleLimit, metrics: metrics.caches)
-        let readingAhead = ReadAheadOrders(
-            orders, executor: configuration.server.eventLoopExecutor ? EventLoopTaskExecutor.singleton : nil, startReading: orders.startReading)
         let ports = Shop.Ports(
-            ledger: ledger, orders: readingAhead, payments: payments, catalog: catalog, events: outbox,
+            ledger: ledger, orders: ReadAheadOrders(orders, startReading: orders.startReading), payments: payments, catalog: catalog, events: outbox,
             publisher: RedisBroadcast(pool: pool, prefix: prefix), idempotency: idempotency, gateway: paymentProvider(configuration),
             clock: WallClock(), identifiers: RandomIdentifiers(),
             checkoutSteps: try await RedisCheckoutSteps(ledger: ledger, orders: orders, payments: payments, idempotency: idempotency, outbox: outbox))

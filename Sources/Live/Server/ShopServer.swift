@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdWebSocket
 public import LiveAPI
 public import LiveRedis
+import LiveRuntime
 import LiveWeb
 public import Logging
 import ServiceLifecycle
@@ -20,9 +21,12 @@ public enum ShopServer {
         _ configuration: Configuration, logger: Logger, predictions: (@Sendable (DealID) async throws -> Data?)? = nil
     ) async throws {
         guard configuration.server.eventLoopExecutor else { return try await serve(configuration, logger: logger, predictions: predictions) }
-        // Every task the server starts, and their children, run on the event loops, straight through.
-        try await withTaskExecutorPreference(EventLoopTaskExecutor.singleton) {
-            try await serve(configuration, logger: logger, predictions: predictions)
+        // Every task the server starts, and their children, run on the event loops, straight through;
+        // the tasks its code starts with `Task` ask for them too (ServerTasks).
+        try await ServerTasks.$executor.withValue(EventLoopTaskExecutor.singleton) {
+            try await withTaskExecutorPreference(EventLoopTaskExecutor.singleton) {
+                try await serve(configuration, logger: logger, predictions: predictions)
+            }
         }
     }
 

@@ -44,7 +44,7 @@ extension ShopResolver {
         after events: AsyncStream<EventHub.Change>, _ state: @escaping @Sendable () async throws -> Node?
     ) -> AsyncThrowingStream<Node, any Error> {
         AsyncThrowingStream { continuation in
-            let task = Task {
+            let task = Task(executorPreference: ServerTasks.executor) {
                 do {
                     if let node = try await state() { continuation.yield(node) }
                     for await _ in events {

@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import LiveRuntime
 
 /// A deal's waiting room: `joinWaitingRoom` puts the caller in the queue, `waitingRoom` says where
 /// they stand, `waitingRoomUpdates` pushes it as the queue moves; once through, the standing's
@@ -40,7 +41,7 @@ extension ShopResolver {
         // is asked again only for the queue's length, every `waitingRoomRefresh` ticks.
         let policy = terms.waitingRoom!, clock = context.shop.ports.clock
         return AsyncThrowingStream { continuation in
-            let task = Task {
+            let task = Task(executorPreference: ServerTasks.executor) {
                 do {
                     var last: WaitingRoomStanding?
                     var tick = 0

@@ -4,6 +4,7 @@ import GraphQL
 import Graphiti
 public import Hummingbird
 import HTTPTypes
+import LiveRuntime
 public import HummingbirdWebSocket
 import NIOCore
 import Synchronization
@@ -190,7 +191,7 @@ actor GraphQLWebSocketSession {
             let variables = (try? JSONSerialization.data(withJSONObject: payload["variables"] ?? [String: Any]()))
                 .flatMap { try? JSONDecoder().decode([String: Map].self, from: $0) } ?? [:]
             let request = GraphQLHTTPRequest(query: query, variables: variables, operationName: payload["operationName"] as? String)
-            operations[id] = Task { await self.operate(id, request) }
+            operations[id] = Task(executorPreference: ServerTasks.executor) { await self.operate(id, request) }
         case "complete":
             if let id = message["id"] as? String { operations.removeValue(forKey: id)?.cancel() }
         default:

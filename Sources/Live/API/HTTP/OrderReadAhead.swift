@@ -1,4 +1,5 @@
 public import Domain
+import LiveRuntime
 import Synchronization
 
 /// The orders port with a read-ahead: `payOrder` and `cancelOrder` start by reading the order they
@@ -15,37 +16,35 @@ import Synchronization
 ///
 /// How the read starts matters under load. `startReading` (Redis's, ``RedisOrderRepository``) writes
 /// it at once, so it leaves with the request's rate-limit call. Otherwise it runs in a task of its
-/// own, which, unlike a child task, does not inherit the request's task executor preference:
-/// `executor` gives it the one the server's tasks have (its event loops, `ShopServer.run`).
-/// Before either, the read ran on the global executor and every nonisolated call on its way to
-/// Redis was a hop to the back of a loop's queue: under `make bench-live`'s journey at 2k requests
-/// a second, traces put 8 ms at P95 (24 ms at P99) between a `payOrder` starting and its first
-/// write.
+/// own on the server's task executor (``ServerTasks``). Before either, the read ran on the global
+/// executor and every nonisolated call on its way to Redis was a hop to the back of a loop's
+/// queue: under `make bench-live`'s journey at 2k requests a second, traces put 8 ms at P95 (24 ms
+/// at P99) between a `payOrder` starting and its first write.
 public struct ReadAheadOrders<Base: OrderRepository>: OrderRepository {
     public let base: Base
-    let executor: (any TaskExecutor)?
     let startReading: (@Sendable (OrderID) -> (@Sendable () async throws -> Order?)?)?
 
-    /// `executor`: the task executor the server's request tasks prefer (nil: none);
     /// `startReading`: starts `base`'s read of an order at once and gives its answer when awaited
     /// (nil when it cannot: a task reads instead).
-    public init(
-        _ base: Base, executor: (any TaskExecutor)? = nil, startReading: (@Sendable (OrderID) -> (@Sendable () async throws -> Order?)?)? = nil
-    ) {
+    public init(_ base: Base, startReading: (@Sendable (OrderID) -> (@Sendable () async throws -> Order?)?)? = nil) {
         self.base = base
-        self.executor = executor
         self.startReading = startReading
     }
 
     /// Starts reading `id` for the request about to run.
     func start(_ id: OrderID) -> OrderReadAhead {
         if let read = startReading?(id) { return OrderReadAhead(id: id, read: read) }
-        let task = Task(executorPreference: executor) { [base] in try await base.order(id) }
+        let task = Task(executorPreference: ServerTasks.executor) { [base] in try await base.order(id) }
         return OrderReadAhead(id: id) { try await task.value }
     }
 
+    /// A read-ahead that failed (its connection broke on the way) is made again through `base`,
+    /// which connects again: a read may be repeated, and the request's first read costs no more
+    /// than it did before read-aheads.
     public func order(_ id: OrderID) async throws -> Order? {
-        if let read = OrderReadAhead.current?.take(id) { return try await read() }
+        if let read = OrderReadAhead.current?.take(id) {
+            do { return try await read() } catch {}  // made again below
+        }
         return try await base.order(id)
     }
 
