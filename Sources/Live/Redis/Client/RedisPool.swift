@@ -55,6 +55,8 @@ public final class RedisPool: Sendable {
     let endpoint: RedisEndpoint
     /// A Redis Cluster's primaries, when `url` names a node of one (nil: a standalone Redis).
     let cluster: RedisClusterConnections?
+    /// Whether `url` named a node of a Redis Cluster.
+    public var isCluster: Bool { cluster != nil }
 
     /// Connects every connection now: an unreachable Redis is an error naming it. A node of a
     /// Redis Cluster (`INFO cluster`: `cluster_enabled:1`) makes a cluster pool: its slot map from
