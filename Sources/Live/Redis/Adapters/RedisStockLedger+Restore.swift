@@ -37,9 +37,7 @@ extension RedisStockLedger {
         }
         commands.append(["EXEC"])
         // One caller's pipeline goes out back to back: MULTI … EXEC stays whole.
-        for reply in try await pool.pipeline(commands) {
-            if case .error(let message) = reply { throw RedisError(.server, message) }
-        }
+        for reply in try await pool.pipeline(commands) { _ = try reply.unlessError() }
         // The list of deals is in a hash slot of its own (on a Redis Cluster, most likely another
         // primary): listed after the gate is whole, as `create` does.
         _ = try await pool.send(["SADD", dealsKey, gate.deal.id.rawValue])

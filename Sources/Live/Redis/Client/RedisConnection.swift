@@ -62,9 +62,7 @@ final class RedisConnection: @unchecked Sendable {
 
     /// Sends one command and waits for its reply (blocking).
     func send(_ arguments: [String]) throws(RedisError) -> RedisReply {
-        let reply = try pipeline([arguments])[0]
-        if case .error(let message) = reply { throw RedisError(.server, message) }
-        return reply
+        try pipeline([arguments])[0].unlessError()
     }
 
     /// Reads the next reply the server pushes (a subscribed connection's messages; blocking: call
@@ -193,4 +191,12 @@ public struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "Redis: \(message)" }
+}
+
+extension RedisReply {
+    /// The reply itself, unless Redis answered an error: then that error (`RedisError.server`).
+    func unlessError() throws(RedisError) -> RedisReply {
+        if case .error(let message) = self { throw RedisError(.server, message) }
+        return self
+    }
 }

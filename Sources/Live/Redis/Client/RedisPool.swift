@@ -96,9 +96,7 @@ public final class RedisPool: Sendable {
 
     /// One command.
     public func send(_ arguments: [String]) async throws -> RedisReply {
-        let reply = try await pipeline([arguments])[0]
-        if case .error(let message) = reply { throw RedisError(.server, message) }
-        return reply
+        try await pipeline([arguments])[0].unlessError()
     }
 
     /// Several commands back to back, in one round trip; each reply in its command's place
@@ -130,7 +128,7 @@ public final class RedisPool: Sendable {
     /// request sends next (its rate-limit buckets, `ShopRouter`) instead of a job later.
     public func sendNow(_ command: [String]) -> RedisPendingReply? {
         guard cluster == nil, replicaWait == nil, let current = MultiThreadedEventLoopGroup.currentEventLoop else { return nil }
-        let slot = Self.pick(slots, turn: next.wrappingAdd(1, ordering: .relaxed).oldValue)
+        let slot = slot()
         guard slot.eventLoop === current, let channel = slot.connectedChannel else { return nil }
         let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
         slot.send(RedisRequest(commands: [command], promise: promise), on: channel)
@@ -156,9 +154,7 @@ public struct RedisPendingReply: Sendable {
 
     /// What `RedisPool.send` would have returned (a server error thrown).
     public func reply() async throws -> RedisReply {
-        let reply = try await replies.get()[0]
-        if case .error(let message) = reply { throw RedisError(.server, message) }
-        return reply
+        try await replies.get()[0].unlessError()
     }
 }
 
@@ -307,7 +303,6 @@ struct RedisScript: Sendable {
             // Loaded and run in one call, so on a cluster both reach the node of the script's keys.
             replies[0] = try await pool.pipeline([["SCRIPT", "LOAD", source], command])[1]
         }
-        if case .error(let message) = replies[0] { throw RedisError(.server, message) }
-        return (replies[0], Array(replies.dropFirst()))
+        return (try replies[0].unlessError(), Array(replies.dropFirst()))
     }
 }
