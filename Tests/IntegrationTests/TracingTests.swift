@@ -8,7 +8,8 @@ import Testing
 /// OpenTelemetry environment, exporting OTLP/HTTP to a receiver decoded by `opentelemetry-proto`
 /// (`scripts/otlp-receiver.py`). A client's order, sent with a W3C `traceparent`, is one trace
 /// from the HTTP request through the stock gate, the relay's send and the writer's process span
-/// to MongoDB; its payment has the provider's span.
+/// to MongoDB; its payment has the provider's span. A trace the client's sampler dropped exports
+/// nothing.
 @Suite(.enabled(if: Backends.allThere && Backends.python != nil))
 struct TracingTests {
     struct Span: Decodable {
@@ -82,6 +83,19 @@ struct TracingTests {
         _ = try await Self.post(port, #"mutation { scheduleDeal(input: {id: "d-trace", productId: "p-trace", price: 1000, startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z", perUserLimit: 2, stock: 5, reservationTtlSeconds: 600, paymentWindowSeconds: 300}) { __typename } }"#, authorization: admin)
         _ = try await Self.post(port, #"mutation { startDeal(id: "d-trace") { __typename } }"#, authorization: admin)
 
+        // A client's trace its sampler dropped (flags 00): served as any, and nothing of it is
+        // exported (no span of the trace, none naming the order, neither on the request path nor
+        // in the writer). Placed first, so the writer has processed it once it has the order below.
+        let droppedTrace = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let dropped = try await Self.post(
+            port, #"mutation { placeOrder(input: {dealId: "d-trace", quantity: 1, idempotencyKey: "t0"}) { __typename ... on OrderPlaced { order { id } } } }"#,
+            authorization: buyer, traceParent: "00-\(droppedTrace)-00f067aa0ba902b8-00")
+        let droppedOrder = try #require(((dropped["placeOrder"] as? [String: Any])?["order"] as? [String: Any])?["id"] as? String, "placed: \(dropped)")
+        let droppedPaid = try await Self.post(
+            port, "mutation { payOrder(input: {orderId: \"\(droppedOrder)\", idempotencyKey: \"t0p\"}) { __typename } }", authorization: buyer,
+            traceParent: "00-\(droppedTrace)-00f067aa0ba902b8-00")
+        #expect((droppedPaid["payOrder"] as? [String: Any])?["__typename"] as? String == "OrderPaid")
+
         // The client's own trace: the server continues it.
         let traceID = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let clientSpan = "00f067aa0ba902b7"
@@ -109,6 +123,8 @@ struct TracingTests {
         #expect(server.terminationStatus == 0)
         spans = Self.spans(file)
         let writer = try #require(written, "no writer span for \(order) among \(spans.map(\.name))")
+        #expect(!spans.contains { $0.traceId == droppedTrace || $0.text("flashdeal.order.id") == droppedOrder },
+                "spans of a dropped trace: \(spans.filter { $0.traceId == droppedTrace || $0.text("flashdeal.order.id") == droppedOrder }.map(\.name))")
 
         let pay = try #require(spans.first { $0.name == "mutation payOrder" && $0.text("flashdeal.order.id") == order })
         // Its ancestors, up to the client's span: send → stock gate → the operation → the HTTP request.

@@ -28,11 +28,11 @@ public final class ShopMetrics: Sendable {
 
     /// The counter and histogram of a route and status, made once (the registry's lookup takes a
     /// lock and hashes the labels on every call).
-    private let requestSeries = Mutex([String: (requests: Counter, durations: DurationHistogram)]())
+    private let requestSeries = Mutex([LabelPair: (requests: Counter, durations: DurationHistogram)]())
 
     func request(route: String, status: Int, duration: Duration) {
         guard recording else { return }
-        let key = "\(status) \(route)"
+        let key = LabelPair(route, String(status))
         let series = requestSeries.withLock { series in
             if let found = series[key] { return found }
             let made = (
@@ -71,12 +71,20 @@ public final class ShopMetrics: Sendable {
         histogram.recordNanoseconds(duration.nanoseconds)
     }
 
+    /// Each operation's and outcome's counter, made once.
+    private let outcomeSeries = Mutex([LabelPair: Counter]())
+
     func outcome(_ operation: String, _ outcome: String) {
         guard recording else { return }
-        registry.makeCounter(
-            descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "business_outcomes", unitName: "total", helpText: "Business outcomes by operation"),
-            labels: [("operation", operation), ("outcome", outcome)]
-        ).increment()
+        let key = LabelPair(operation, outcome)
+        outcomeSeries.withLock { series in
+            if let found = series[key] { return found }
+            let made = registry.makeCounter(
+                descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "business_outcomes", unitName: "total", helpText: "Business outcomes by operation"),
+                labels: [("operation", operation), ("outcome", outcome)])
+            series[key] = made
+            return made
+        }.increment()
     }
 
     /// The admission gate's requests running and waiting for a worker, read at each scrape
@@ -153,4 +161,11 @@ final class ProcessMetrics: Sendable {
         guard fields.count > 19, let ticks = Double(fields[19]) else { return 0 }
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
+}
+
+/// Two label values, the key a series made once is found by (a route and status, an operation
+/// and outcome) without building a string per request.
+struct LabelPair: Hashable, Sendable {
+    let first: String, second: String
+    init(_ first: String, _ second: String) { self.first = first; self.second = second }
 }

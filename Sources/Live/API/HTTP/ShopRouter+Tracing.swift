@@ -9,12 +9,15 @@ extension ShopRouter {
     /// (`mutation placeOrder`; `query invalid` for a document that does not validate), with
     /// OpenTelemetry's GraphQL attributes (`graphql.operation.type`, `graphql.operation.name` when
     /// the request names one) and `flashdeal.graphql.field`; resolvers add what they decided
-    /// (``RequestContext/decided(_:_:deal:order:)``). Without tracing `body` runs alone; when the
-    /// sampler dropped the trace, `body` runs with ``TraceContext/sampled`` false.
+    /// (``RequestContext/decided(_:_:deal:order:)``). Without tracing, or inside a trace the sampler
+    /// dropped (the request's server span records nothing: ``ServerSpanMiddleware``), `body` runs
+    /// alone: every standard sampler drops a dropped trace's children too, so the span would only
+    /// cost its id and context. When the sampler drops the trace here, `body` runs with
+    /// ``TraceContext/sampled`` false.
     func operationSpan<T>(
         _ payload: GraphQLHTTPRequest, isolation: isolated (any Actor)? = #isolation, _ body: ((any Span)?) async throws -> T
     ) async throws -> T {
-        guard configuration.tracing else { return try await body(nil) }
+        guard configuration.tracing, TraceContext.sampled else { return try await body(nil) }
         let operation = self.operation(payload)
         let type = operation.kind.map { "\($0.rawValue)" } ?? "query"
         return try await withSpan("\(type) \(operation.label)", isolation: isolation) { span in
@@ -33,7 +36,9 @@ extension ShopRouter {
 /// written (the shop's bodies are one buffer written right after), and wraps no response body in a
 /// post-write closure: with it instead of Hummingbird's, bench-live's observability pairs (tracing
 /// at 1% and metrics, against neither, at 2k requests/s) went from +29% to +17% CPU per request
-/// (two pairs each, 2026-12-02, a noisy machine).
+/// (two pairs each, 2026-12-02, a noisy machine). When the sampler drops the request's trace the
+/// handler runs with ``TraceContext/sampled`` false, so nothing under it (the rate limiter's round
+/// trip, the order's read-ahead, the operation) starts a span of its own.
 struct ServerSpanMiddleware: RouterMiddleware {
     typealias Context = ShopRequestContext
 
@@ -42,24 +47,28 @@ struct ServerSpanMiddleware: RouterMiddleware {
         InstrumentationSystem.instrument.extract(request.headers, into: &parent, using: HeaderExtractor())
         let route = RequestMetricsMiddleware.route(of: request)
         return try await withSpan(route, context: parent, ofKind: .server) { span in
-            if span.isRecording {
-                span.attributes["http.request.method"] = request.method.rawValue
-                span.attributes["url.path"] = request.uri.path
-                span.attributes["http.route"] = route
-                if let agent = request.headers[.userAgent] { span.attributes["user_agent.original"] = agent }
-            }
+            guard span.isRecording else { return try await TraceContext.$sampled.withValue(false) { try await next(request, context) } }
+            span.attributes["http.request.method"] = request.method.rawValue
+            span.attributes["url.path"] = request.uri.path
+            span.attributes["http.route"] = route
+            if let agent = request.headers[.userAgent] { span.attributes["user_agent.original"] = agent }
             let response = try await next(request, context)
-            if span.isRecording {
-                span.attributes["http.response.status_code"] = Int(response.status.code)
-                if response.status.code >= 500 { span.setStatus(.init(code: .error)) }
-            }
+            span.attributes["http.response.status_code"] = Int(response.status.code)
+            if response.status.code >= 500 { span.setStatus(.init(code: .error)) }
             return response
         }
     }
 }
 
 struct HeaderExtractor: Extractor {
+    /// The W3C propagator's two header names, parsed once (it asks for them on every request).
+    static let traceParent = HTTPField.Name("traceparent")!, traceState = HTTPField.Name("tracestate")!
+
     func extract(key: String, from carrier: HTTPFields) -> String? {
-        HTTPField.Name(key).flatMap { carrier[$0] }
+        switch key {
+        case "traceparent": carrier[Self.traceParent]
+        case "tracestate": carrier[Self.traceState]
+        default: HTTPField.Name(key).flatMap { carrier[$0] }
+        }
     }
 }

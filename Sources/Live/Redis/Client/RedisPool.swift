@@ -1,4 +1,5 @@
 import Foundation
+import LiveRuntime
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -143,7 +144,7 @@ public final class RedisPool: Sendable {
         if let channel = slot.connectedChannel {
             slot.send(RedisRequest(commands: commands, promise: nil), on: channel)
         } else {
-            Task { _ = try? await slot.submit(commands) }
+            Task(executorPreference: ServerTasks.executor) { _ = try? await slot.submit(commands) }
         }
     }
 }
