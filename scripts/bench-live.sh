@@ -6,8 +6,12 @@
 # 20 ms, cancel), with rps, P50/P95/P99 (per operation for the journey), faults, sold-out answers
 # and the server's CPU share; then how long the writer tier (which ran on the CPU the request path
 # left, see live-server.sh) takes to get every order k6 was told was placed into MongoDB
-# (FLASHDEAL_BENCH_DRAIN_LIMIT, 900 s: the full run places about 100k orders and this machine's
-# SecantusDB writes some 150 a second behind it). Results: .run/bench-live/report.{txt,json}.
+# (FLASHDEAL_BENCH_DRAIN_LIMIT, 900 s). The full run places about 270k orders (each pair and each
+# durability run is another 2k journey) and this machine's writer, on what CPU the request path
+# leaves and about 4.5 messages an order, is some 100k behind when the load stops, so the full run
+# ends its wait INCOMPLETE, saying at what rate the writer was still writing (a stopped writer says
+# so); one level of the journey is in MongoDB within half a minute of its end.
+# Results: .run/bench-live/report.{txt,json}.
 # Environment: FLASHDEAL_BENCH_LEVELS ("500 1000 2000"), FLASHDEAL_BENCH_MIXES ("bench journey"),
 # FLASHDEAL_BENCH_DURATION (30s), FLASHDEAL_BENCH_STOCK (40000 units per level: 2k rps for 30 s
 # places 30000), FLASHDEAL_BENCH_PORT (18090), FLASHDEAL_PIN (split: the API and k6 on cores of their

@@ -87,8 +87,10 @@ print(f"GET /health/live ceiling: {ceiling_rps:,.0f} rps (P95 {metric(ceiling, '
 titles = {
     "journey": f" (whole journey; payment provider {payment_ms:.0f} ms; Redis appendfsync everysec)",
     "bench": " (placeOrder and deal reads)",
-    "journey+always": " (the journey with Redis appendfsync always: an fsync before each reply)",
-    "journey+replica": " (the journey with every Redis write acknowledged by a replica, WAIT 1)",
+    "journey+always": " (the journey with Redis appendfsync always: an fsync before each reply; the price of a"
+                      " stronger setting than the default, judged by the same bars)",
+    "journey+replica": " (the journey with every Redis write acknowledged by a replica, WAIT 1; the price of a"
+                       " stronger setting than the default, judged by the same bars)",
 }
 for mix in mixes + [f"journey+{variant}" for variant in durability]:
     print(f"mix: {mix}" + titles.get(mix, ""))
@@ -138,7 +140,19 @@ print("plan bar: P95 within the plan's milestone, and faults plus dropped iterat
 print(f"memory: API peak resident {max(r['api_peak_rss_mib'] for r in rows):.0f} MiB, writer peak resident "
       f"{max(r['writer_peak_rss_mib'] for r in rows):.0f} MiB (VmHWM; what k8s/ sizes its requests and limits from)")
 drain = load("drain.json")
+
+
+def drain_verdict(drain):
+    """Nothing when every order is in; otherwise whether the writer was still writing at the end of
+    the wait (and how long the rest would take at that rate) or had stopped."""
+    if drain["written"] >= drain["expected"]:
+        return ""
+    rate = drain.get("recent_rate")
+    if not rate:
+        return " (INCOMPLETE: none written in the wait's last minute: the writer stopped)"
+    return (f" (INCOMPLETE: still writing {rate:,.0f} orders a second at the end of the wait; the rest at that rate "
+            f"in about {(drain['expected'] - drain['written']) / rate:,.0f} s more; FLASHDEAL_BENCH_DRAIN_LIMIT waits longer)")
 print(f"writer: {drain['written']:,} of the {drain['expected']:,} orders k6 was told were placed in MongoDB "
-      f"{drain['seconds']:.0f} s after the load stopped" + ("" if drain["written"] >= drain["expected"] else " (INCOMPLETE)"))
+      f"{drain['seconds']:.0f} s after the load stopped" + drain_verdict(drain))
 with open(os.path.join(out, "report.json"), "w") as f:
     json.dump({"placement": placement, "ceiling_rps": ceiling_rps, "cores": cores, "payment_ms": payment_ms, "levels": rows, "drain": drain, "security": security, "observability": observability}, f, indent=2, sort_keys=True)
