@@ -148,6 +148,9 @@ def drain_verdict(drain):
     if drain["written"] >= drain["expected"]:
         return ""
     rate = drain.get("recent_rate")
+    if not rate and drain["seconds"] < 60:
+        return (f" (INCOMPLETE: none written in a wait of {drain['seconds']:.0f} s, too short to tell a writer between"
+                " batches from one that stopped)")
     if not rate:
         return " (INCOMPLETE: none written in the wait's last minute: the writer stopped)"
     return (f" (INCOMPLETE: still writing {rate:,.0f} orders a second at the end of the wait; the rest at that rate "
