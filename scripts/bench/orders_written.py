@@ -1,8 +1,9 @@
 """Waits until MongoDB's `orders` holds every order k6 was told was placed (`flashdeal_orders_placed`
 summed over the k6 summaries given), or LIMIT seconds pass; prints {"expected", "written", "seconds",
 "recent_rate"} as JSON, the last the orders written a second over the wait's last minute (or all of
-it when shorter): what tells a writer still catching up from one that stopped. bench-live runs it when the load stops: the writer tier ran on what CPU the request path
-left, and this is how long it takes to catch up. Usage: orders_written.py MONGO_URI LIMIT_SECONDS SUMMARY..."""
+it when shorter): what tells a writer still catching up from one that stopped. bench-live runs it
+when the load stops: the writer tier ran on what CPU the request path left, and this is how long it
+takes to catch up. Usage: orders_written.py MONGO_URI LIMIT_SECONDS SUMMARY..."""
 import json
 import sys
 import time

@@ -33,9 +33,8 @@ public final class ShopMetrics: Sendable {
     func request(route: String, status: Int, duration: Duration) {
         guard recording else { return }
         let key = LabelPair(route, String(status))
-        let series = requestSeries.withLock { series in
-            if let found = series[key] { return found }
-            let made = (
+        let series = requestSeries.series(key) {
+            (
                 requests: registry.makeCounter(
                     descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "http_requests", unitName: "total", helpText: "HTTP requests by route and status"),
                     labels: [("route", route), ("status", String(status))]),
@@ -43,8 +42,6 @@ public final class ShopMetrics: Sendable {
                     descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request durations by route"),
                     labels: [("route", route)], buckets: Self.buckets)
             )
-            series[key] = made
-            return made
         }
         series.requests.increment()
         series.durations.recordNanoseconds(duration.nanoseconds)
@@ -58,15 +55,12 @@ public final class ShopMetrics: Sendable {
     /// validate).
     func operation(_ label: String, duration: Duration) {
         guard recording else { return }
-        let histogram = operationSeries.withLock { series in
-            if let found = series[label] { return found }
-            let made = registry.makeDurationHistogram(
+        let histogram = operationSeries.series(label) {
+            registry.makeDurationHistogram(
                 descriptor: MetricNameDescriptor(
                     namespace: "flashdeal", metricName: "graphql_operation_duration", unitName: "seconds",
                     helpText: "GraphQL request durations from arrival to answer, by the operation's first root field"),
                 labels: [("operation", label)], buckets: Self.buckets)
-            series[label] = made
-            return made
         }
         histogram.recordNanoseconds(duration.nanoseconds)
     }
@@ -76,14 +70,10 @@ public final class ShopMetrics: Sendable {
 
     func outcome(_ operation: String, _ outcome: String) {
         guard recording else { return }
-        let key = LabelPair(operation, outcome)
-        outcomeSeries.withLock { series in
-            if let found = series[key] { return found }
-            let made = registry.makeCounter(
+        outcomeSeries.series(LabelPair(operation, outcome)) {
+            registry.makeCounter(
                 descriptor: MetricNameDescriptor(namespace: "flashdeal", metricName: "business_outcomes", unitName: "total", helpText: "Business outcomes by operation"),
                 labels: [("operation", operation), ("outcome", outcome)])
-            series[key] = made
-            return made
         }.increment()
     }
 
@@ -168,4 +158,18 @@ final class ProcessMetrics: Sendable {
 struct LabelPair: Hashable, Sendable {
     let first: String, second: String
     init(_ first: String, _ second: String) { self.first = first; self.second = second }
+}
+
+extension Mutex {
+    /// The series kept under `key`, made by `make` the first time it is asked for (the registry's
+    /// own lookup takes a lock and hashes the labels on every call).
+    fileprivate borrowing func series<Key: Hashable & Sendable, Series: Sendable>(_ key: Key, _ make: () -> Series) -> Series
+    where Value == [Key: Series] {
+        withLock { series in
+            if let found = series[key] { return found }
+            let made = make()
+            series[key] = made
+            return made
+        }
+    }
 }
